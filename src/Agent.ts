@@ -1,0 +1,161 @@
+/**
+ * The agent: config in, NATS connected, node threads running, the service
+ * registered. Close cascade (Agent.stop): stop taking requests (service and
+ * node subscriptions end) -> publish 'quit' -> end every node thread -> drain
+ * NATS -> stop the embedded nats-server, if this agent started one.
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { connect, type NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+import type { AgentConfig } from './config/load';
+import { createLogger } from './log';
+import type { NodeHooks } from './node/protocol';
+import { NodeManager } from './pool/NodeManager';
+import { AgentService } from './rpc/AgentService';
+import { EventPublisher } from './rpc/EventPublisher';
+import { isListening, NatsServerProcess } from './rpc/NatsServerProcess';
+import { SERVICE_NAME, Subjects } from './rpc/subjects';
+import { VERSION } from './version';
+
+export interface AgentStartOptions {
+  log?: Logger;
+  /** Test-only: hooks for the next nodes started, in order. */
+  nextNodeHooks?: NodeHooks[];
+}
+
+export class Agent {
+  readonly id: string;
+  readonly natsUrl: string;
+  readonly nc: NatsConnection;
+  readonly nodes: NodeManager;
+  readonly subjects: Subjects;
+  readonly log: Logger;
+  readonly #service: AgentService;
+  readonly #events: EventPublisher;
+  readonly #embedded: NatsServerProcess | undefined;
+  #stopping: Promise<void> | undefined;
+
+  private constructor(p: {
+    id: string;
+    natsUrl: string;
+    nc: NatsConnection;
+    nodes: NodeManager;
+    subjects: Subjects;
+    log: Logger;
+    service: AgentService;
+    events: EventPublisher;
+    embedded: NatsServerProcess | undefined;
+  }) {
+    this.id = p.id;
+    this.natsUrl = p.natsUrl;
+    this.nc = p.nc;
+    this.nodes = p.nodes;
+    this.subjects = p.subjects;
+    this.log = p.log;
+    this.#service = p.service;
+    this.#events = p.events;
+    this.#embedded = p.embedded;
+  }
+
+  get serviceName(): string {
+    return SERVICE_NAME;
+  }
+
+  get embeddedNats(): boolean {
+    return this.#embedded !== undefined;
+  }
+
+  static async start(cfg: AgentConfig, opts: AgentStartOptions = {}): Promise<Agent> {
+    const id = cfg.agent.id || `${cfg.agent.idPrefix}-${randomBytes(4).toString('hex')}`;
+    const log = opts.log ?? createLogger(cfg.log, { agent: id });
+    const { servers, embedded } = await resolveNats(cfg, log);
+    let nc: NatsConnection | undefined;
+    let nodes: NodeManager | undefined;
+    try {
+      nc = await connect({ servers, name: id, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+      const subjects = new Subjects(cfg.nats.subjectPrefix, id);
+      const events = new EventPublisher(nc, subjects);
+      nodes = new NodeManager({
+        agentId: id,
+        maxNodes: cfg.agent.maxNodes,
+        prerunNodes: cfg.agent.prerunNodes,
+        reuseNode: cfg.agent.reuseNode,
+        consumeNodeByRoom: cfg.agent.consumeNodeByRoom,
+        heartbeatMs: cfg.agent.heartbeatMs,
+        checkWindowMs: cfg.agent.checkWindowMs,
+        readyTimeoutMs: cfg.agent.readyTimeoutMs,
+        testHooks: cfg.agent.testHooks,
+        logLevel: cfg.log.level,
+        internalIp: internalIp(cfg),
+        log,
+        nextNodeHooks: opts.nextNodeHooks,
+      });
+      nodes.on('abnormal', (q) => events.abnormal(q));
+      await nodes.start();
+      const service = await AgentService.start({
+        nc,
+        nodes,
+        subjects,
+        agentId: id,
+        cluster: cfg.cluster.name,
+        version: VERSION,
+        log,
+      });
+      return new Agent({ id, natsUrl: servers.join(','), nc, nodes, subjects, log, service, events, embedded });
+    } catch (err) {
+      await nodes?.close().catch(() => undefined);
+      await nc?.close().catch(() => undefined);
+      await embedded?.stop().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** The close cascade; safe to call more than once. */
+  stop(reason = 'shutdown'): Promise<void> {
+    this.#stopping ??= this.#stop(reason);
+    return this.#stopping;
+  }
+
+  async #stop(reason: string): Promise<void> {
+    await this.#service.stop();
+    if (!this.nc.isClosed()) {
+      this.#events.quit(reason);
+      await this.nc.flush().catch(() => undefined);
+    }
+    await this.nodes.close();
+    await this.nc.drain().catch(() => undefined);
+    await this.#embedded?.stop();
+  }
+}
+
+/** Which NATS to use, starting the embedded one when the config says so. */
+async function resolveNats(
+  cfg: AgentConfig,
+  log: Logger,
+): Promise<{ servers: string[]; embedded: NatsServerProcess | undefined }> {
+  const configured = cfg.nats.servers
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const port = cfg.nats.embeddedPort;
+  const local = `nats://127.0.0.1:${port}`;
+  const mode = cfg.nats.embedded;
+  if (mode === 'never') return { servers: configured.length ? configured : [local], embedded: undefined };
+  if (mode === 'auto') {
+    if (configured.length) return { servers: configured, embedded: undefined };
+    if (await isListening('127.0.0.1', port)) {
+      log.info({ url: local }, 'using the NATS server already listening');
+      return { servers: [local], embedded: undefined };
+    }
+  }
+  const dataDir = path.resolve(cfg.nats.embeddedDataDir);
+  const embedded = await NatsServerProcess.start({ port, dataDir });
+  log.info({ url: embedded.url, dataDir, pid: embedded.pid }, 'started embedded nats-server');
+  return { servers: [embedded.url], embedded };
+}
+
+function internalIp(cfg: AgentConfig): string {
+  if (cfg.webrtc.announcedIp) return cfg.webrtc.announcedIp;
+  return cfg.webrtc.listenIp === '0.0.0.0' ? '127.0.0.1' : cfg.webrtc.listenIp;
+}

@@ -1,0 +1,472 @@
+/**
+ * Configuration schema of the agent (convict) and the custom formats it uses.
+ *
+ * Every leaf has a `default` (a convict leaf without one silently becomes an
+ * object), a `doc`, an `env` name and an `arg` name (kebab case of its path).
+ * Formats are our own (registered by {@link registerConfigFormats}) so that the
+ * coercion of strings coming from env / CLI is strict and error messages can
+ * show the value that was actually given.
+ *
+ * Format-specific constraints live in extra schema fields (`min`, `max`,
+ * `unlimited`, `values`, `maxLength`, `allowEmpty`); convict passes the schema
+ * item to the format's validate function, and docs.ts renders them.
+ */
+import { isIP } from 'node:net';
+import convict from 'convict';
+import { parse as parseToml } from 'smol-toml';
+import type { AgentConfig } from './load';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const NATS_EMBEDDED_MODES = ['auto', 'always', 'never'] as const;
+
+/** Characters allowed in one NATS subject token (no dots, spaces, `*`, `>`). */
+export const SUBJECT_TOKEN_RE = /^[A-Za-z0-9_-]+$/;
+/** One or more subject tokens joined by dots, no empty token. */
+export const SUBJECT_PREFIX_RE = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
+
+/** Largest delay Node's timers accept (larger ones fire at once). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
+const FALSE_WORDS = new Set(['false', '0', 'no', 'off']);
+
+/** Extra fields our formats read from a schema leaf. */
+export interface LeafConstraints {
+  /** bounded-int: smallest allowed value. */
+  min?: number;
+  /** bounded-int: largest allowed value. */
+  max?: number;
+  /** bounded-int: -1 is also allowed and means "unlimited". */
+  unlimited?: boolean;
+  /** one-of: the allowed values. */
+  values?: readonly string[];
+  /** subject-token: maximum length. */
+  maxLength?: number;
+  /** subject-token, ipaddress, text: the empty string is allowed. */
+  allowEmpty?: boolean;
+}
+
+export type FormatName =
+  | 'bool'
+  | 'bounded-int'
+  | 'port-number'
+  | 'one-of'
+  | 'subject-token'
+  | 'subject-prefix'
+  | 'ipaddress'
+  | 'nats-servers'
+  | 'text';
+
+/** Render a value for an error message: JSON, one line, bounded length. */
+export function showValue(v: unknown): string {
+  let s: string;
+  try {
+    s = typeof v === 'bigint' ? `${v}` : JSON.stringify(v) ?? String(v);
+  } catch {
+    s = String(v);
+  }
+  s = s.replace(/[\r\n]+/g, ' ');
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+function fail(what: string, v: unknown): never {
+  throw new Error(`${what}, got ${showValue(v)}`);
+}
+
+function isInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v);
+}
+
+/** Human description of an integer range, used in messages and docs. */
+export function describeIntRange(c: LeafConstraints): string {
+  const { min, max, unlimited } = c;
+  let range: string;
+  if (min !== undefined && max !== undefined) range = `an integer in ${min}..${max}`;
+  else if (min !== undefined) range = `an integer >= ${min}`;
+  else if (max !== undefined) range = `an integer <= ${max}`;
+  else range = 'an integer';
+  return unlimited ? `-1 or ${range}` : range;
+}
+
+interface FormatDef {
+  validate(v: unknown, schema: LeafConstraints): void;
+  coerce?(v: string): unknown;
+}
+
+/**
+ * Our formats. `coerce` is only called by convict for string values (env, CLI,
+ * strings in files); it returns the raw string when it cannot convert it so
+ * that validate reports what was given.
+ */
+export const FORMATS: Record<FormatName, FormatDef> = {
+  bool: {
+    coerce(v) {
+      const w = v.trim().toLowerCase();
+      if (TRUE_WORDS.has(w)) return true;
+      if (FALSE_WORDS.has(w)) return false;
+      return v;
+    },
+    validate(v) {
+      if (typeof v !== 'boolean') fail('must be a boolean (true/false, 1/0, yes/no, on/off)', v);
+    },
+  },
+  'bounded-int': {
+    coerce(v) {
+      const w = v.trim();
+      return /^[+-]?\d+$/.test(w) ? Number(w) : v;
+    },
+    validate(v, c) {
+      const ok =
+        isInt(v) &&
+        ((c.unlimited === true && v === -1) ||
+          ((c.min === undefined || v >= c.min) && (c.max === undefined || v <= c.max)));
+      if (!ok) fail(`must be ${describeIntRange(c)}`, v);
+    },
+  },
+  'port-number': {
+    coerce(v) {
+      const w = v.trim();
+      return /^\+?\d+$/.test(w) ? Number(w) : v;
+    },
+    validate(v) {
+      if (!(isInt(v) && v >= 1 && v <= 65535)) fail('must be a port number in 1..65535', v);
+    },
+  },
+  'one-of': {
+    validate(v, c) {
+      const values = c.values ?? [];
+      if (typeof v !== 'string' || !values.includes(v)) fail(`must be one of ${values.join(', ')}`, v);
+    },
+  },
+  'subject-token': {
+    validate(v, c) {
+      if (typeof v === 'string' && v === '' && c.allowEmpty) return;
+      const max = c.maxLength ?? 32;
+      if (!(typeof v === 'string' && v.length >= 1 && v.length <= max && SUBJECT_TOKEN_RE.test(v))) {
+        fail(
+          `must be ${c.allowEmpty ? 'empty or ' : ''}1..${max} characters of [A-Za-z0-9_-] ` +
+            '(it is used inside NATS subjects: no dots, spaces, * or >)',
+          v,
+        );
+      }
+    },
+  },
+  'subject-prefix': {
+    validate(v) {
+      if (!(typeof v === 'string' && SUBJECT_PREFIX_RE.test(v))) {
+        fail('must be NATS subject tokens of [A-Za-z0-9_-] joined by single dots (no empty token, spaces, * or >)', v);
+      }
+    },
+  },
+  ipaddress: {
+    coerce(v) {
+      return v.trim();
+    },
+    validate(v, c) {
+      if (typeof v === 'string' && v === '' && c.allowEmpty) return;
+      if (!(typeof v === 'string' && isIP(v) !== 0)) {
+        fail(`must be ${c.allowEmpty ? 'empty or ' : ''}an IPv4 or IPv6 address`, v);
+      }
+    },
+  },
+  'nats-servers': {
+    validate(v) {
+      if (typeof v !== 'string') fail('must be a string of comma-separated NATS URLs', v);
+      if (v.trim() === '') return;
+      const parts = v.split(',').map((p) => p.trim());
+      if (parts.some((p) => p === '' || /\s/.test(p))) {
+        fail('must be comma-separated NATS URLs (no empty entry, no spaces inside an URL)', v);
+      }
+    },
+  },
+  text: {
+    validate(v, c) {
+      if (typeof v !== 'string') fail('must be a string', v);
+      if (v === '' && !c.allowEmpty) fail('must not be empty', v);
+    },
+  },
+};
+
+let registered = false;
+
+/** Register our formats and the TOML parser with convict. Safe to call many times. */
+export function registerConfigFormats(): void {
+  if (registered) return;
+  for (const [name, def] of Object.entries(FORMATS)) {
+    convict.addFormat({
+      name,
+      validate: def.validate as (v: unknown, schema: convict.SchemaObj) => void,
+      coerce: def.coerce,
+    });
+  }
+  convict.addParser({ extension: 'toml', parse: (s: string) => parseToml(s) });
+  registered = true;
+}
+
+/** A schema leaf: convict's fields plus our constraints, format and env/arg always set. */
+export type Leaf<T> = LeafConstraints & { default: T; doc: string; format: FormatName; env: string; arg: string };
+
+type SchemaOf<T> = { [K in keyof T]: T[K] extends object ? SchemaOf<T[K]> : Leaf<T[K]> };
+
+/** Section titles (used by docs.ts); one per top-level key of the schema. */
+export const SECTION_DOCS: Record<keyof AgentConfig, string> = {
+  agent: 'The agent process and the media nodes (worker threads) it runs.',
+  nats: 'Connection to the NATS cluster bus, and the optional bundled nats-server.',
+  cluster: 'The conferencing cluster this agent joins.',
+  log: 'Logging (pino).',
+  webrtc: 'Media transport (ICE/DTLS/SRTP over UDP).',
+};
+
+export const configSchema: SchemaOf<AgentConfig> = {
+  agent: {
+    idPrefix: {
+      doc: 'Prefix of the generated agent id; used inside NATS subjects.',
+      format: 'subject-token',
+      maxLength: 32,
+      default: 'webrtc',
+      env: 'AGENT_ID_PREFIX',
+      arg: 'agent-id-prefix',
+    },
+    id: {
+      doc: 'Agent id; empty = `<idPrefix>-<random hex>` generated at start. Used inside NATS subjects.',
+      format: 'subject-token',
+      maxLength: 64,
+      allowEmpty: true,
+      default: '',
+      env: 'AGENT_ID',
+      arg: 'agent-id',
+    },
+    maxNodes: {
+      doc: 'Maximum number of media nodes (worker threads); -1 = unlimited.',
+      format: 'bounded-int',
+      min: 1,
+      unlimited: true,
+      default: 13,
+      env: 'AGENT_MAX_NODES',
+      arg: 'agent-max-nodes',
+    },
+    prerunNodes: {
+      doc: 'Nodes started ahead of demand and kept idle; must be <= maxNodes (unless maxNodes = -1).',
+      format: 'bounded-int',
+      min: 0,
+      default: 2,
+      env: 'AGENT_PRERUN_NODES',
+      arg: 'agent-prerun-nodes',
+    },
+    reuseNode: {
+      doc: 'When the last task of a node ends: return it to the idle pool (true) or replace its thread with a fresh one (false).',
+      format: 'bool',
+      default: true,
+      env: 'AGENT_REUSE_NODE',
+      arg: 'agent-reuse-node',
+    },
+    consumeNodeByRoom: {
+      doc: 'Dedicate a node to one room: all tasks of a room go to the same node, which serves no other room.',
+      format: 'bool',
+      default: true,
+      env: 'AGENT_CONSUME_NODE_BY_ROOM',
+      arg: 'agent-consume-node-by-room',
+    },
+    heartbeatMs: {
+      doc: 'Interval of node liveness heartbeats, in milliseconds.',
+      format: 'bounded-int',
+      min: 50,
+      max: 60000,
+      default: 1000,
+      env: 'AGENT_HEARTBEAT_MS',
+      arg: 'agent-heartbeat-ms',
+    },
+    checkWindowMs: {
+      doc: 'A node with no heartbeat for this long (ms) is considered dead; must be > heartbeatMs.',
+      format: 'bounded-int',
+      min: 1,
+      max: 600000,
+      default: 3000,
+      env: 'AGENT_CHECK_WINDOW_MS',
+      arg: 'agent-check-window-ms',
+    },
+    readyTimeoutMs: {
+      doc: 'How long (ms) a new node has to report ready before it is considered failed.',
+      format: 'bounded-int',
+      min: 100,
+      max: 60000,
+      default: 1500,
+      env: 'AGENT_READY_TIMEOUT_MS',
+      arg: 'agent-ready-timeout-ms',
+    },
+    testHooks: {
+      doc: 'Enable test-only node methods. Never enable in production.',
+      format: 'bool',
+      default: false,
+      env: 'AGENT_TEST_HOOKS',
+      arg: 'agent-test-hooks',
+    },
+    shutdownTimeoutMs: {
+      doc: 'Graceful shutdown budget (ms) before the process exits anyway.',
+      format: 'bounded-int',
+      min: 0,
+      max: MAX_TIMER_MS,
+      default: 5000,
+      env: 'AGENT_SHUTDOWN_TIMEOUT_MS',
+      arg: 'agent-shutdown-timeout-ms',
+    },
+  },
+  nats: {
+    servers: {
+      doc: 'Comma-separated NATS server URLs; empty = the local default (see nats.embedded).',
+      format: 'nats-servers',
+      default: '',
+      env: 'NATS_URL',
+      arg: 'nats-servers',
+    },
+    embedded: {
+      doc:
+        'Bundled nats-server: `auto` = start it when nats.servers is empty and nothing listens on ' +
+        '`127.0.0.1:<embeddedPort>`; `always`; `never`.',
+      format: 'one-of',
+      values: NATS_EMBEDDED_MODES,
+      default: 'auto',
+      env: 'NATS_EMBEDDED',
+      arg: 'nats-embedded',
+    },
+    embeddedPort: {
+      doc: 'Client port of the bundled nats-server (on 127.0.0.1).',
+      format: 'port-number',
+      default: 4222,
+      env: 'NATS_EMBEDDED_PORT',
+      arg: 'nats-embedded-port',
+    },
+    embeddedDataDir: {
+      doc: 'Data directory of the bundled nats-server (JetStream); relative = to the working directory.',
+      format: 'text',
+      default: '.nats-data',
+      env: 'NATS_EMBEDDED_DATA_DIR',
+      arg: 'nats-embedded-data-dir',
+    },
+    subjectPrefix: {
+      doc: 'Prefix of every NATS subject the agent uses (dot-separated tokens).',
+      format: 'subject-prefix',
+      default: 'webrtc-agent',
+      env: 'NATS_SUBJECT_PREFIX',
+      arg: 'nats-subject-prefix',
+    },
+    requestTimeoutMs: {
+      doc: 'Timeout of NATS requests, in milliseconds.',
+      format: 'bounded-int',
+      min: 1,
+      max: MAX_TIMER_MS,
+      default: 5000,
+      env: 'NATS_REQUEST_TIMEOUT_MS',
+      arg: 'nats-request-timeout-ms',
+    },
+  },
+  cluster: {
+    name: {
+      doc: 'Cluster name; used inside NATS subjects.',
+      format: 'subject-token',
+      maxLength: 32,
+      default: 'owt',
+      env: 'CLUSTER_NAME',
+      arg: 'cluster-name',
+    },
+  },
+  log: {
+    level: {
+      doc: 'Minimum log level.',
+      format: 'one-of',
+      values: LOG_LEVELS,
+      default: 'info',
+      env: 'LOG_LEVEL',
+      arg: 'log-level',
+    },
+    pretty: {
+      doc: 'Human-readable logs (pino-pretty) instead of JSON lines.',
+      format: 'bool',
+      default: false,
+      env: 'LOG_PRETTY',
+      arg: 'log-pretty',
+    },
+  },
+  webrtc: {
+    listenIp: {
+      doc: 'Local IP address the media UDP sockets bind to.',
+      format: 'ipaddress',
+      default: '0.0.0.0',
+      env: 'WEBRTC_LISTEN_IP',
+      arg: 'webrtc-listen-ip',
+    },
+    announcedIp: {
+      doc: 'IP address announced in ICE candidates; empty = derived from listenIp.',
+      format: 'ipaddress',
+      allowEmpty: true,
+      default: '',
+      env: 'WEBRTC_ANNOUNCED_IP',
+      arg: 'webrtc-announced-ip',
+    },
+    portMin: {
+      doc: 'Lowest UDP port for media; must be <= portMax.',
+      format: 'port-number',
+      default: 40000,
+      env: 'WEBRTC_PORT_MIN',
+      arg: 'webrtc-port-min',
+    },
+    portMax: {
+      doc: 'Highest UDP port for media.',
+      format: 'port-number',
+      default: 49999,
+      env: 'WEBRTC_PORT_MAX',
+      arg: 'webrtc-port-max',
+    },
+  },
+};
+
+/** A schema leaf with its dotted path. */
+export interface LeafEntry {
+  path: string;
+  section: keyof AgentConfig;
+  leaf: Leaf<unknown>;
+}
+
+function isLeaf(node: object): node is Leaf<unknown> {
+  return 'default' in node;
+}
+
+/** Every leaf of the schema, in declaration order. */
+export function schemaLeaves(): LeafEntry[] {
+  const out: LeafEntry[] = [];
+  const walk = (node: Record<string, unknown>, prefix: string, section: keyof AgentConfig | undefined): void => {
+    for (const [k, child] of Object.entries(node)) {
+      const path = prefix ? `${prefix}.${k}` : k;
+      const sec = section ?? (k as keyof AgentConfig);
+      if (isLeaf(child as object)) out.push({ path, section: sec, leaf: child as Leaf<unknown> });
+      else walk(child as Record<string, unknown>, path, sec);
+    }
+  };
+  walk(configSchema as unknown as Record<string, unknown>, '', undefined);
+  return out;
+}
+
+/** The schema defaults as a plain nested object. */
+export function schemaDefaults(): AgentConfig {
+  const out: Record<string, unknown> = {};
+  for (const { path, leaf } of schemaLeaves()) setPath(out, path, leaf.default);
+  return out as unknown as AgentConfig;
+}
+
+/** Read a dotted path of a plain object (undefined when absent). */
+export function getPath(obj: unknown, path: string): unknown {
+  let cur: unknown = obj;
+  for (const k of path.split('.')) {
+    if (cur === null || typeof cur !== 'object' || !Object.prototype.hasOwnProperty.call(cur, k)) return undefined;
+    cur = (cur as Record<string, unknown>)[k];
+  }
+  return cur;
+}
+
+function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  const last = keys.pop() as string;
+  let cur = obj;
+  for (const k of keys) cur = (cur[k] ??= {}) as Record<string, unknown>;
+  cur[last] = value;
+}

@@ -1,0 +1,67 @@
+/**
+ * The process entry: `node dist/main.js [--config file] [--<key> value ...]`.
+ * Exit codes: 0 clean stop, 1 failed to start, 2 bad configuration.
+ */
+import { ConfigError, loadConfig, type AgentConfig } from './config/load';
+import { Agent } from './Agent';
+import { createLogger } from './log';
+
+export async function main(argv = process.argv.slice(2), env = process.env): Promise<void> {
+  let cfg: AgentConfig;
+  try {
+    cfg = loadConfig({ argv, env });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(cfg.log);
+  const t0 = process.hrtime.bigint();
+  let agent: Agent;
+  try {
+    agent = await Agent.start(cfg, { log });
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'agent failed to start');
+    process.stderr.write(`webrtc-agent: failed to start: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  const startMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  process.stdout.write(
+    `webrtc-agent ready: id=${agent.id} nats=${agent.natsUrl} service=${agent.serviceName}` +
+      ` nodes=${agent.nodes.nodes().length} startup_ms=${startMs.toFixed(0)}\n`,
+  );
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    // The hard bound: whatever hangs, the process is gone within the timeout.
+    setTimeout(() => {
+      log.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, cfg.agent.shutdownTimeoutMs).unref();
+    agent.stop(signal).then(
+      () => process.exit(0),
+      (err: Error) => {
+        log.error({ err: err.message }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // If NATS goes away for good, there is no agent left to be.
+  void agent.nc.closed().then((err) => {
+    if (!stopping) {
+      log.fatal({ err: err?.message }, 'NATS connection closed');
+      shutdown('nats-closed');
+    }
+  });
+}
+
+if (require.main === module) {
+  void main();
+}

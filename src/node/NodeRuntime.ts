@@ -1,0 +1,97 @@
+/**
+ * The state of one node, living inside its worker thread: the addon instance,
+ * the heartbeat, the rooms and tasks the node manager assigned to it, and the
+ * node methods callable over RPC.
+ */
+import { threadId } from 'node:worker_threads';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { createLogger } from '../log';
+import { InternalError } from '../errors';
+import { ADDON_PATH_ENV, loadAddon, type NativeAddon } from './addon';
+import { HEARTBEAT_SLOT, type NodeSettings, type ReadyInfo } from './protocol';
+
+export interface RoomDump {
+  room: string;
+  tasks: string[];
+}
+
+export class NodeRuntime {
+  readonly settings: NodeSettings;
+  readonly addon: NativeAddon;
+  readonly log: Logger;
+  readonly startedAt = Date.now();
+  readonly #rooms = new Map<string, Set<string>>();
+  #beatTimer: NodeJS.Timeout | undefined;
+  #calls = 0;
+  #callErrors = 0;
+
+  private constructor(settings: NodeSettings, addon: NativeAddon, log: Logger) {
+    this.settings = settings;
+    this.addon = addon;
+    this.log = log;
+  }
+
+  /** Loads the addon and starts the heartbeat; resolves when the node is READY. */
+  static async create(settings: NodeSettings): Promise<NodeRuntime> {
+    const log = createLogger({ level: settings.logLevel, pretty: false }, { node: settings.nodeId });
+    const hooks = settings.testHooks ? settings.hooks : {};
+    if (hooks.initDelayMs) await sleep(hooks.initDelayMs);
+    let addon: NativeAddon;
+    try {
+      // process.env is private to this thread, so the hook breaks only this node.
+      if (hooks.failAddonLoad) process.env[ADDON_PATH_ENV] = '/nonexistent/webrtc_agent.node';
+      addon = loadAddon();
+    } catch (err) {
+      throw new InternalError(`addon failed to load: ${(err as Error).message}`);
+    }
+    const rt = new NodeRuntime(settings, addon, log);
+    rt.#startHeartbeat();
+    log.debug({ threadId }, 'node ready');
+    return rt;
+  }
+
+  // The beat is a JS timer on purpose: anything that blocks this thread's event
+  // loop (a busy loop in JS or a stuck native call) stops it, which is exactly
+  // what the main thread's liveness check must see.
+  #startHeartbeat(): void {
+    const { heartbeat, heartbeatMs } = this.settings;
+    Atomics.add(heartbeat, HEARTBEAT_SLOT, 1);
+    this.#beatTimer = setInterval(() => Atomics.add(heartbeat, HEARTBEAT_SLOT, 1), heartbeatMs);
+  }
+
+  readyInfo(): ReadyInfo {
+    return { nodeId: this.settings.nodeId, threadId, addonVersion: this.addon.version() };
+  }
+
+  assign(room: string, task: string): void {
+    let tasks = this.#rooms.get(room);
+    if (!tasks) this.#rooms.set(room, (tasks = new Set()));
+    tasks.add(task);
+  }
+
+  release(room: string, task: string): void {
+    const tasks = this.#rooms.get(room);
+    if (!tasks) return;
+    tasks.delete(task);
+    if (tasks.size === 0) this.#rooms.delete(room);
+  }
+
+  rooms(): RoomDump[] {
+    return [...this.#rooms].map(([room, tasks]) => ({ room, tasks: [...tasks] }));
+  }
+
+  countCall(failed: boolean): void {
+    this.#calls++;
+    if (failed) this.#callErrors++;
+  }
+
+  get callStats(): { calls: number; errors: number } {
+    return { calls: this.#calls, errors: this.#callErrors };
+  }
+
+  close(): void {
+    if (this.#beatTimer) clearInterval(this.#beatTimer);
+    this.#beatTimer = undefined;
+  }
+}

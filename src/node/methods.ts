@@ -1,0 +1,122 @@
+/**
+ * The node methods: what a controller can call on one node, served inside the
+ * node's own thread. Each method declares its payload schema; the payload is
+ * validated here, in the thread that owns the state, so every caller (NATS,
+ * the CLI, tests) gets the same 400 naming the field.
+ *
+ * Media methods (transports, publish, subscribe ...) join this table in later
+ * work through the same path.
+ */
+import { z } from 'zod';
+import { parsePayload } from '../util/validate';
+import type { NodeRuntime, RoomDump } from './NodeRuntime';
+
+export interface NodeMethod<S extends z.ZodType = z.ZodType> {
+  schema: S;
+  /** Only callable when the agent runs with agent.testHooks on. */
+  testOnly?: boolean;
+  run(rt: NodeRuntime, args: z.infer<S>): unknown | Promise<unknown>;
+}
+
+function method<S extends z.ZodType>(m: NodeMethod<S>): NodeMethod {
+  return m as unknown as NodeMethod;
+}
+
+const empty = z.object({}).strict();
+
+export interface DumpReply {
+  nodeId: string;
+  agentId: string;
+  threadId: number;
+  uptimeMs: number;
+  rooms: RoomDump[];
+  addon: { version: string; timers: number };
+  calls: { calls: number; errors: number };
+  memory: { heapUsed: number };
+}
+
+export const nodeMethods: Record<string, NodeMethod> = {
+  /** Where other agents reach this node's internal transport. */
+  getInternalAddress: method({
+    schema: empty,
+    run: (rt) => ({ ip: rt.settings.internalIp }),
+  }),
+
+  /** The node's own view of itself: rooms, tasks, uptime, addon state. */
+  dump: method({
+    schema: empty,
+    run: (rt): DumpReply => ({
+      nodeId: rt.settings.nodeId,
+      agentId: rt.settings.agentId,
+      threadId: rt.readyInfo().threadId,
+      uptimeMs: Date.now() - rt.startedAt,
+      rooms: rt.rooms(),
+      addon: { version: rt.addon.version(), timers: rt.addon.threadInfo().timers },
+      calls: rt.callStats,
+      memory: { heapUsed: process.memoryUsage().heapUsed },
+    }),
+  }),
+
+  // --- test hooks: the failure modes the node manager must survive ---
+
+  /** An uncaught exception on the node's loop: the thread dies. */
+  testThrow: method({
+    schema: empty,
+    testOnly: true,
+    run: () => {
+      setImmediate(() => {
+        throw new Error('test hook: uncaught exception in node thread');
+      });
+      return { ok: true };
+    },
+  }),
+
+  /** The thread exits on its own. */
+  testExit: method({
+    schema: z.object({ code: z.number().int().min(0).max(255).default(3) }).strict(),
+    testOnly: true,
+    run: (_rt, args: { code: number }) => {
+      setImmediate(() => process.exit(args.code));
+      return { ok: true };
+    },
+  }),
+
+  /** The thread's loop is stuck in a busy loop (bounded so a leak cannot spin forever). */
+  testHang: method({
+    schema: z.object({ ms: z.number().int().min(1).max(600_000).default(60_000) }).strict(),
+    testOnly: true,
+    run: (_rt, args: { ms: number }) => {
+      setImmediate(() => {
+        const end = Date.now() + args.ms;
+        while (Date.now() < end) { /* spin: the heartbeat must stop */ }
+      });
+      return { ok: true };
+    },
+  }),
+
+  /** A handler that fails: the caller gets a 500, the thread lives on. */
+  testFail: method({
+    schema: empty,
+    testOnly: true,
+    run: () => {
+      throw new Error('test hook: handler failure');
+    },
+  }),
+
+  /** Echo, for latency benches of the node path. */
+  echo: method({
+    schema: z.object({ data: z.unknown().optional() }).strict(),
+    run: (_rt, args: { data?: unknown }) => ({ data: args.data ?? null }),
+  }),
+};
+
+export function callMethod(rt: NodeRuntime, name: string, args: unknown): unknown | Promise<unknown> {
+  const m = Object.hasOwn(nodeMethods, name) ? nodeMethods[name] : undefined;
+  if (!m || (m.testOnly && !rt.settings.testHooks)) return undefined;
+  return m.run(rt, parsePayload(m.schema, args ?? {}));
+}
+
+export function hasMethod(name: string, testHooks: boolean): boolean {
+  const m = Object.hasOwn(nodeMethods, name) ? nodeMethods[name] : undefined;
+  return !!m && (!m.testOnly || testHooks);
+}

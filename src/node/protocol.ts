@@ -1,0 +1,45 @@
+/**
+ * The messages that cross from the main thread into a node thread (as Piscina
+ * tasks) and back. Kept in one file so both sides agree on the shapes.
+ */
+import type { ErrorShape } from '../errors';
+
+/** Test-only behaviours, honoured only when the agent runs with testHooks on. */
+export interface NodeHooks {
+  /** Delay READY by this long (a node that is too slow to start). */
+  initDelayMs?: number;
+  /** Make the addon fail to load (a broken build, a missing library). */
+  failAddonLoad?: boolean;
+}
+
+export interface NodeSettings {
+  nodeId: string;
+  agentId: string;
+  /** One Int32 slot the thread bumps every heartbeatMs on its own loop. */
+  heartbeat: Int32Array;
+  heartbeatMs: number;
+  testHooks: boolean;
+  hooks: NodeHooks;
+  logLevel: string;
+  /** The address other agents reach this node's internal transport on. */
+  internalIp: string;
+}
+
+export type NodeTask =
+  | { kind: 'init'; settings: NodeSettings }
+  | { kind: 'assign'; room: string; task: string }
+  | { kind: 'release'; room: string; task: string }
+  | { kind: 'call'; method: string; args: unknown };
+
+export interface ReadyInfo {
+  nodeId: string;
+  threadId: number;
+  addonVersion: string;
+}
+
+/** Every task answers with an envelope, so error codes survive the thread hop. */
+export type TaskResult<T = unknown> = { ok: true; value: T } | { ok: false; error: ErrorShape };
+
+/** Heartbeat slot layout inside a node's SharedArrayBuffer. */
+export const HEARTBEAT_SLOT = 0;
+export const HEARTBEAT_BYTES = 4 * Int32Array.BYTES_PER_ELEMENT;

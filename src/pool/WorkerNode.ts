@@ -1,0 +1,161 @@
+/**
+ * One node: a worker thread that runs a NodeRuntime, owned through a Piscina
+ * pool of exactly one thread.
+ *
+ * Why one single-thread Piscina per node rather than one pool with a custom
+ * load balancer: a node's identity is its thread's state (addon instance,
+ * sockets, rooms), so tasks must never land on another thread, and a thread
+ * that dies must not be silently replaced by a fresh one under the same id.
+ * With a pool per node, affinity is structural, a death is seen on exactly
+ * one node, and destroying that pool ends exactly that thread.
+ *
+ * Events:
+ *   'exit' (reason, detail) - the thread is gone without close() being asked:
+ *                             it crashed, exited, or failed to load. Emitted once.
+ */
+import { EventEmitter } from 'node:events';
+import type { Worker } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { fromErrorShape, InternalError, UnavailableError } from '../errors';
+import { HEARTBEAT_BYTES, HEARTBEAT_SLOT, type NodeHooks, type NodeTask, type ReadyInfo, type TaskResult } from '../node/protocol';
+import { nodeWorkerFile } from './workerFile';
+
+export interface WorkerNodeOptions {
+  id: string;
+  agentId: string;
+  heartbeatMs: number;
+  testHooks: boolean;
+  hooks?: NodeHooks;
+  logLevel: string;
+  internalIp: string;
+  /** Concurrent tasks a node thread accepts; its handlers are async. */
+  concurrency?: number;
+}
+
+export type NodeExitReason = 'crashed' | 'exited';
+
+export interface WorkerNodeEvents {
+  exit: [reason: NodeExitReason, detail: string];
+}
+
+export class WorkerNode extends EventEmitter<WorkerNodeEvents> {
+  readonly id: string;
+  readonly #opts: WorkerNodeOptions;
+  readonly #beats: Int32Array;
+  readonly #pool: Piscina;
+  #thread: Worker | undefined;
+  #lastError: string | undefined;
+  #closed = false;
+  #exited = false;
+
+  constructor(opts: WorkerNodeOptions) {
+    super();
+    this.id = opts.id;
+    this.#opts = opts;
+    this.#beats = new Int32Array(new SharedArrayBuffer(HEARTBEAT_BYTES));
+    this.#pool = new Piscina({
+      filename: nodeWorkerFile(),
+      minThreads: 1,
+      maxThreads: 1,
+      // 'sync' would park the idle thread in Atomics.wait, freezing its timers
+      // and sockets between tasks; a node's loop must always run.
+      atomics: 'disabled',
+      idleTimeout: Infinity,
+      concurrentTasksPerWorker: opts.concurrency ?? 64,
+      maxQueue: 1024,
+      name: 'default',
+      closeTimeout: 1000,
+      // Node threads start clean: loaders and hooks given to the main process
+      // (test runners, profilers) would slow every thread's start for nothing.
+      execArgv: [],
+    });
+    // Piscina re-emits thread errors on the pool; without a listener they would
+    // take the main thread down.
+    this.#pool.on('error', (err: Error) => {
+      this.#lastError = err?.message ?? String(err);
+    });
+  }
+
+  /** The heartbeat counter, bumped by the node thread's own loop. */
+  get beats(): number {
+    return Atomics.load(this.#beats, HEARTBEAT_SLOT);
+  }
+
+  get closed(): boolean {
+    return this.#closed || this.#exited;
+  }
+
+  /** Starts the thread and resolves when the node is READY. */
+  async start(): Promise<ReadyInfo> {
+    const o = this.#opts;
+    const info = (await this.#run({
+      kind: 'init',
+      settings: {
+        nodeId: o.id,
+        agentId: o.agentId,
+        heartbeat: this.#beats,
+        heartbeatMs: o.heartbeatMs,
+        testHooks: o.testHooks,
+        hooks: o.hooks ?? {},
+        logLevel: o.logLevel,
+        internalIp: o.internalIp,
+      },
+    })) as ReadyInfo;
+    // Watch the thread itself from here on: its 'error' carries the reason of a
+    // crash before Piscina reports the thread gone.
+    const thread = this.#pool.threads[0];
+    if (thread) {
+      this.#thread = thread;
+      thread.once('error', (err) => {
+        this.#lastError = err?.message ?? String(err);
+      });
+      thread.once('exit', (code) => this.#onThreadGone(code));
+    }
+    return info;
+  }
+
+  assign(room: string, task: string): Promise<unknown> {
+    return this.#run({ kind: 'assign', room, task });
+  }
+
+  release(room: string, task: string): Promise<unknown> {
+    return this.#run({ kind: 'release', room, task });
+  }
+
+  call(method: string, args: unknown): Promise<unknown> {
+    return this.#run({ kind: 'call', method, args });
+  }
+
+  /** Ends the thread on purpose (recycle, hang, shutdown). No 'exit' event. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.removeAllListeners('exit');
+    // destroy() terminates the thread even when its JS is stuck in a loop.
+    await this.#pool.destroy().catch(() => undefined);
+  }
+
+  async #run(task: NodeTask): Promise<unknown> {
+    if (this.closed) throw new UnavailableError(`node ${this.id} is gone`);
+    let res: TaskResult;
+    try {
+      res = (await this.#pool.run(task)) as TaskResult;
+    } catch (err) {
+      // The task never finished: the thread died or the pool was destroyed.
+      throw new UnavailableError(`node ${this.id} lost the call: ${(err as Error).message}`);
+    }
+    if (!res || typeof res !== 'object') throw new InternalError('node returned no result');
+    if (res.ok) return res.value;
+    throw fromErrorShape(res.error);
+  }
+
+  #onThreadGone(code: number): void {
+    if (this.#closed || this.#exited) return;
+    this.#exited = true;
+    const reason: NodeExitReason = this.#lastError ? 'crashed' : 'exited';
+    const detail = this.#lastError ?? `thread exited with code ${code}`;
+    // The pool would respawn a fresh thread; this node is over, so end it.
+    void this.#pool.destroy().catch(() => undefined);
+    this.emit('exit', reason, detail);
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Events the agent publishes (docs/api.md, "Events"). Fire-and-forget NATS
+ * publishes: a controller that is not listening loses nothing it asked for.
+ */
+import type { NatsConnection } from 'nats';
+import type { AbnormalQuit } from '../pool/NodeManager';
+import { encodeJson } from './reply';
+import type { Subjects } from './subjects';
+
+export interface AbnormalEvent {
+  purpose: 'webrtc';
+  type: 'node';
+  id: string;
+  agentId: string;
+  reason: AbnormalQuit['reason'];
+  detail: string;
+  rooms: AbnormalQuit['rooms'];
+  at: string;
+}
+
+export interface QuitEvent {
+  purpose: 'webrtc';
+  type: 'worker';
+  id: string;
+  reason: string;
+  at: string;
+}
+
+export class EventPublisher {
+  readonly #nc: NatsConnection;
+  readonly #subjects: Subjects;
+
+  constructor(nc: NatsConnection, subjects: Subjects) {
+    this.#nc = nc;
+    this.#subjects = subjects;
+  }
+
+  abnormal(q: AbnormalQuit): AbnormalEvent {
+    const ev: AbnormalEvent = {
+      purpose: 'webrtc',
+      type: 'node',
+      id: q.nodeId,
+      agentId: this.#subjects.agentId,
+      reason: q.reason,
+      detail: q.detail,
+      rooms: q.rooms,
+      at: new Date().toISOString(),
+    };
+    this.#nc.publish(this.#subjects.event('abnormal'), encodeJson(ev));
+    return ev;
+  }
+
+  quit(reason: string): QuitEvent {
+    const ev: QuitEvent = {
+      purpose: 'webrtc',
+      type: 'worker',
+      id: this.#subjects.agentId,
+      reason,
+      at: new Date().toISOString(),
+    };
+    this.#nc.publish(this.#subjects.event('quit'), encodeJson(ev));
+    return ev;
+  }
+}

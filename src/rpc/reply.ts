@@ -1,0 +1,28 @@
+/**
+ * Replying over NATS the way the NATS services protocol does, for both
+ * service endpoints and the plain per-node subscriptions: a JSON body on
+ * success; on failure the Nats-Service-Error / Nats-Service-Error-Code headers
+ * (so any services-aware client, and ServiceError.toServiceError, read it).
+ */
+import { headers, JSONCodec, type Msg } from 'nats';
+import { AgentError, toErrorShape } from '../errors';
+
+const json = JSONCodec();
+
+export function replyValue(msg: Msg, value: unknown): void {
+  if (!msg.reply) return;
+  msg.respond(json.encode(value ?? null));
+}
+
+export function replyError(msg: Msg, err: unknown): void {
+  if (!msg.reply) return;
+  const shape = err instanceof AgentError ? { code: err.code, message: err.message } : toErrorShape(err);
+  const h = headers();
+  h.set('Nats-Service-Error', shape.message);
+  h.set('Nats-Service-Error-Code', String(shape.code));
+  msg.respond(new Uint8Array(0), { headers: h });
+}
+
+export function encodeJson(value: unknown): Uint8Array {
+  return json.encode(value);
+}

@@ -1,0 +1,17 @@
+/**
+ * Payload schemas of the agent API. Room and task ids are opaque strings from
+ * the controller; they are bounded so a hostile payload cannot grow our maps
+ * without limit.
+ */
+import { z } from 'zod';
+
+const id = z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
+
+export const getNodeSchema = z.object({ room: id, task: id }).strict();
+export const recycleNodeSchema = z.object({ nodeId: id, room: id, task: id }).strict();
+export const queryNodeSchema = z.object({ room: id }).strict();
+export const listNodesSchema = z.object({}).strict();
+
+export type GetNodeRequest = z.infer<typeof getNodeSchema>;
+export type RecycleNodeRequest = z.infer<typeof recycleNodeSchema>;
+export type QueryNodeRequest = z.infer<typeof queryNodeSchema>;

@@ -1,0 +1,53 @@
+/**
+ * Every NATS subject the agent uses, in one place (docs/api.md lists them).
+ * Agent and node ids are single subject tokens: [A-Za-z0-9_-].
+ *
+ *   <prefix>.agent.<agentId>.<method>   agent API (service endpoints)
+ *   <prefix>.node.<nodeId>.<method>     node API, served inside the node thread
+ *   <prefix>.event.<agentId>.<event>    events the agent publishes
+ */
+export const SERVICE_NAME = 'webrtc-agent';
+export const AGENT_METHODS = ['getNode', 'recycleNode', 'queryNode', 'listNodes'] as const;
+export type AgentMethod = (typeof AGENT_METHODS)[number];
+
+export class Subjects {
+  readonly prefix: string;
+  readonly agentId: string;
+
+  constructor(prefix: string, agentId: string) {
+    this.prefix = prefix;
+    this.agentId = agentId;
+  }
+
+  agentGroup(): string {
+    return `${this.prefix}.agent.${this.agentId}`;
+  }
+
+  agent(method: AgentMethod, agentId = this.agentId): string {
+    return `${this.prefix}.agent.${agentId}.${method}`;
+  }
+
+  node(nodeId: string, method: string): string {
+    return `${this.prefix}.node.${nodeId}.${method}`;
+  }
+
+  /** All methods of one node (a subscription per node). */
+  nodeAll(nodeId: string): string {
+    return `${this.prefix}.node.${nodeId}.*`;
+  }
+
+  event(name: 'abnormal' | 'quit' | 'ready', agentId = this.agentId): string {
+    return `${this.prefix}.event.${agentId}.${name}`;
+  }
+
+  /** All events of all agents, for a controller to watch. */
+  allEvents(): string {
+    return `${this.prefix}.event.>`;
+  }
+}
+
+const TOKEN = /^[A-Za-z0-9_-]+$/;
+
+export function isToken(s: string): boolean {
+  return TOKEN.test(s);
+}

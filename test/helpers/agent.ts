@@ -1,0 +1,40 @@
+/**
+ * Builds agent configs for tests and starts agents in-process against a real
+ * nats-server.
+ */
+import pino from 'pino';
+import type { Test } from 'tap';
+import { Agent, type AgentStartOptions } from '../../src/Agent';
+import { loadConfig, type AgentConfig } from '../../src/config/load';
+
+export function testConfig(env: Record<string, string> = {}): AgentConfig {
+  return loadConfig({
+    argv: [],
+    env: {
+      NATS_EMBEDDED: 'never',
+      AGENT_TEST_HOOKS: 'true',
+      LOG_LEVEL: 'silent',
+      AGENT_HEARTBEAT_MS: '100',
+      AGENT_CHECK_WINDOW_MS: '1000',
+      ...env,
+    },
+  });
+}
+
+export const silentLog = pino({ level: 'silent' });
+
+export async function startAgent(t: Test, cfg: AgentConfig, opts: AgentStartOptions = {}): Promise<Agent> {
+  const agent = await Agent.start(cfg, { log: silentLog, ...opts });
+  t.teardown(() => agent.stop('test end'));
+  return agent;
+}
+
+/** Polls cond every 20 ms until it holds or timeoutMs passes. */
+export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
