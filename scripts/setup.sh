@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what webrtc-agent needs on a Debian 12 machine (run as root), then
+# installs the npm dependencies, which builds the native addon and the
+# TypeScript. Idempotent: packages already present are not fetched again.
+#
+# Needs Node.js >= 20 with npm, and a C++ toolchain (g++, make, python3) for
+# node-gyp; the addon builds against Node's own headers and OpenSSL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the agent and its tests use.
+APT_PACKAGES=(nats-server)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+for tool in g++ make python3; do
+  command -v "$tool" >/dev/null || missing+=("$([ "$tool" = g++ ] && echo g++ || echo "$tool")")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install -y ${missing[*]})" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+node -e 'const [M]=process.versions.node.split(".").map(Number); if (M<20) { console.error("setup: Node.js >= 20 is required, found "+process.versions.node); process.exit(1) }'
+
+# npm ci runs node-gyp (the addon) and tsc (prepare). Headers come from the
+# local Node installation; nothing but npm packages is downloaded.
+npm ci --no-audit --no-fund
