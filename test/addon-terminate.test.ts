@@ -1,6 +1,6 @@
 // The native addon in worker threads: worker.terminate() while uv timers
-// with JS callbacks are live must not take the process down (see
-// field-notes.md: without async cleanup hooks this segfaulted 4/4), and each
+// with JS callbacks are live must not take the process down (without async
+// cleanup hooks this segfaulted 4 times out of 4), and each
 // thread's addon instance must be independent.
 //
 // Needs the addon built first: npx node-gyp rebuild

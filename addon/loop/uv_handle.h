@@ -1,8 +1,8 @@
 // UvHandle<T>: the one way this addon opens a libuv handle on a node
 // thread's event loop.
 //
-// WHY this exists (see /work/shared/design/field-notes.md, "Node-API addon in
-// worker threads"): a worker thread's loop is torn down by Node when the
+// WHY this exists (docs/architecture.md, "The addon and the loop"): a worker
+// thread's loop is torn down by Node when the
 // worker exits or is terminated. A uv handle that is still open on that loop
 // at teardown is a use-after-free waiting to happen (the loop memory goes
 // away while the handle is still linked into it); worker.terminate() with a
