@@ -4,7 +4,8 @@
       "target_name": "webrtc_agent",
       "sources": [
         "addon/addon.cc",
-        "addon/loop/timer.cc"
+        "addon/loop/timer.cc",
+        "addon/modules.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "addon"],
       "defines": [

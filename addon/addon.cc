@@ -40,9 +40,14 @@ AgentAddon::AgentAddon(Napi::Env env, Napi::Object exports) : env_(env) {
                   InstanceMethod("tickCount", &AgentAddon::TickCount,
                                  napi_enumerable),
               });
+  RegisterModules(env, exports);
 }
 
 AgentAddon::~AgentAddon() {
+  // Modules first, newest first: they may own handles and refer to older
+  // modules.
+  while (!states_.empty()) states_.pop_back();
+  state_index_.clear();
   // Runs from the instance-data finalizer at environment teardown. By then
   // the async cleanup hooks have normally closed every handle already and
   // the LoopTimers are detached, so this only frees memory; if a handle is

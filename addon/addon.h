@@ -13,7 +13,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <typeindex>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "loop/timer.h"
@@ -28,7 +30,41 @@ class AgentAddon : public Napi::Addon<AgentAddon> {
   AgentAddon(const AgentAddon&) = delete;
   AgentAddon& operator=(const AgentAddon&) = delete;
 
+  // This thread's addon instance, from any binding callback.
+  static AgentAddon* From(Napi::Env env) {
+    return env.GetInstanceData<AgentAddon>();
+  }
+
+  napi_env env() const { return env_; }
+  uv_loop_t* loop() const { return loop_; }
+
+  // Per-thread state of one module (rings, router, transports ...), created
+  // on first use with `T(AgentAddon*)` and destroyed with the instance, in
+  // reverse order of creation (a module created later may hold references
+  // into one created earlier, never the other way round). This keeps module
+  // state out of globals without every module editing this class.
+  template <typename T>
+  T& State() {
+    auto key = std::type_index(typeid(T));
+    auto it = state_index_.find(key);
+    if (it != state_index_.end()) {
+      return static_cast<StateHolder<T>*>(states_[it->second].get())->value;
+    }
+    states_.push_back(std::make_unique<StateHolder<T>>(this));
+    state_index_.emplace(key, states_.size() - 1);
+    return static_cast<StateHolder<T>*>(states_.back().get())->value;
+  }
+
  private:
+  struct StateBase {
+    virtual ~StateBase() = default;
+  };
+  template <typename T>
+  struct StateHolder : StateBase {
+    explicit StateHolder(AgentAddon* addon) : value(addon) {}
+    T value;
+  };
+
   // One JS-visible timer. Heap-allocated (unique_ptr) so its address is
   // stable: the LoopTimer hands `this` to libuv as callback context.
   struct TimerEntry {
@@ -62,7 +98,14 @@ class AgentAddon : public Napi::Addon<AgentAddon> {
   // Entries stopped from inside their own callback; freed when that
   // callback returns.
   std::vector<std::unique_ptr<TimerEntry>> retired_;
+  std::vector<std::unique_ptr<StateBase>> states_;
+  std::unordered_map<std::type_index, size_t> state_index_;
 };
+
+// Each module adds its JS functions to the addon's exports through one of
+// these, called from the AgentAddon constructor (addon.cc). Binding functions
+// find their thread's instance with AgentAddon::From(info.Env()).
+void RegisterModules(Napi::Env env, Napi::Object exports);
 
 }  // namespace webrtc_agent
 

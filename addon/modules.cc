@@ -1,0 +1,14 @@
+// The list of modules whose JS functions the addon exports. Each module keeps
+// its binding code in its own folder (e.g. ring/ring_binding.cc) and its
+// per-thread state in AgentAddon::State<T>(); adding a module is one line here
+// and its sources in binding.gyp.
+#include "addon.h"
+
+namespace webrtc_agent {
+
+void RegisterModules(Napi::Env env, Napi::Object exports) {
+  (void)env;
+  (void)exports;
+}
+
+}  // namespace webrtc_agent
