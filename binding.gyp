@@ -5,7 +5,20 @@
       "sources": [
         "addon/addon.cc",
         "addon/loop/timer.cc",
-        "addon/modules.cc"
+        "addon/modules.cc",
+        "addon/net/udp_socket.cc",
+        "addon/transport/plain_transport.cc",
+        "addon/router/rtp_rewriter.cc",
+        "addon/router/router.cc",
+        "addon/router/peer_links.cc",
+        "addon/router/router_binding.cc",
+        "addon/ring/spsc_ring.cc",
+        "addon/ring/ring_reader.cc",
+        "addon/ring/ring_pattern.cc",
+        "addon/ring/ring_binding.cc",
+        "addon/rtp/rtp_packet.cc",
+        "addon/rtp/rtcp.cc",
+        "addon/rtp/keyframe.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "addon"],
       "defines": [

@@ -3,12 +3,14 @@
 // per-thread state in AgentAddon::State<T>(); adding a module is one line here
 // and its sources in binding.gyp.
 #include "addon.h"
+#include "ring/ring_binding.h"
+#include "router/router_binding.h"
 
 namespace webrtc_agent {
 
 void RegisterModules(Napi::Env env, Napi::Object exports) {
-  (void)env;
-  (void)exports;
+  ring::RingBinding::Register(env, exports);
+  router::RegisterRouterBindings(env, exports);
 }
 
 }  // namespace webrtc_agent

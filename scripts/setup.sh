@@ -8,8 +8,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the agent and its tests use.
-APT_PACKAGES=(nats-server)
+# Debian packages the agent and its tests use: NATS; clang and libFuzzer for
+# fuzzing the native parsers (clang++ -fsanitize=fuzzer links the libFuzzer
+# runtime from libclang-rt-14-dev, which clang only recommends); GStreamer, a
+# real RTP peer for the media tests.
+APT_PACKAGES=(nats-server clang libfuzzer-14-dev libclang-rt-14-dev gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

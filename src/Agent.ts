@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { AgentConfig } from './config/load';
 import { createLogger } from './log';
 import type { NodeHooks } from './node/protocol';
+import { LinkManager } from './pool/LinkManager';
 import { NodeManager } from './pool/NodeManager';
 import { AgentService } from './rpc/AgentService';
 import { EventPublisher } from './rpc/EventPublisher';
@@ -88,14 +89,23 @@ export class Agent {
         testHooks: cfg.agent.testHooks,
         logLevel: cfg.log.level,
         internalIp: internalIp(cfg),
+        media: {
+          listenIp: cfg.webrtc.listenIp,
+          announcedIp: internalIp(cfg),
+          portMin: cfg.webrtc.portMin,
+          portMax: cfg.webrtc.portMax,
+        },
+        maxTasksPerNode: cfg.agent.maxTasksPerNode,
         log,
         nextNodeHooks: opts.nextNodeHooks,
       });
       nodes.on('abnormal', (q) => events.abnormal(q));
+      const links = new LinkManager({ nodes, ringBytes: cfg.agent.linkRingBytes, log });
       await nodes.start();
       const service = await AgentService.start({
         nc,
         nodes,
+        links,
         subjects,
         agentId: id,
         cluster: cfg.cluster.name,

@@ -165,6 +165,10 @@ t.test('bad values', async (tt) => {
   fails(tt, { env: { LOG_LEVEL: 'verbose' } }, 'log.level', /must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"/);
   fails(tt, { env: { NATS_EMBEDDED: 'sometimes' } }, 'nats.embedded');
 
+  fails(tt, { env: { AGENT_LINK_RING_BYTES: '100000' } }, 'agent.linkRingBytes', /power of two/);
+  fails(tt, { env: { AGENT_MAX_TASKS_PER_NODE: '-1' } }, 'agent.maxTasksPerNode');
+  tt.equal(load({ env: { AGENT_MAX_TASKS_PER_NODE: '0' } }).agent.maxTasksPerNode, 0);
+
   fails(tt, { env: { WEBRTC_PORT_MIN: '50000' } }, 'webrtc.portMin', /must be <= webrtc\.portMax \(49999\), got 50000 \(from env WEBRTC_PORT_MIN\)/);
   fails(tt, { env: { WEBRTC_PORT_MAX: '70000' } }, 'webrtc.portMax', /1\.\.65535/);
   fails(tt, { env: { NATS_EMBEDDED_PORT: 'http' } }, 'nats.embeddedPort');
@@ -225,7 +229,7 @@ t.test('several errors on one line', async (tt) => {
 
 t.test('schema: every leaf documented, env/arg unique, arg = kebab(path)', async (tt) => {
   const leaves = schemaLeaves();
-  tt.equal(leaves.length, 24);
+  tt.equal(leaves.length, 26);
   const kebab = (p: string): string => p.replace(/\./g, '-').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
   for (const { path, leaf } of leaves) {
     tt.ok('default' in leaf && leaf.default !== undefined && leaf.default !== null, `${path} has a default`);

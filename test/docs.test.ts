@@ -17,6 +17,7 @@ t.test('every agent method has a section', async (t) => {
 
 t.test('every node method has a section (test hooks are listed together)', async (t) => {
   for (const [name, m] of Object.entries(nodeMethods)) {
+    if (m.internal) continue; // main-thread only, not part of the API
     if (m.testOnly) t.match(api, new RegExp(`\`${name}\``), `${name} named under Test hooks`);
     else t.ok(headings.has(name), `### ${name}`);
   }

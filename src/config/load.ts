@@ -48,6 +48,10 @@ export interface AgentConfig {
     checkWindowMs: number;
     /** 100..60000 */
     readyTimeoutMs: number;
+    /** 0 = no limit. */
+    maxTasksPerNode: number;
+    /** A power of two, 64 KiB .. 256 MiB. */
+    linkRingBytes: number;
     /** Enables test-only node methods; never in production. */
     testHooks: boolean;
     shutdownTimeoutMs: number;
@@ -323,6 +327,9 @@ export function loadConfig(opts: LoadConfigOptions = {}): AgentConfig {
   }
   if (agent.checkWindowMs <= agent.heartbeatMs) {
     cross('agent.checkWindowMs', `must be > agent.heartbeatMs (${agent.heartbeatMs}), got ${agent.checkWindowMs}`);
+  }
+  if ((agent.linkRingBytes & (agent.linkRingBytes - 1)) !== 0) {
+    cross('agent.linkRingBytes', `must be a power of two, got ${agent.linkRingBytes}`);
   }
   if (webrtc.portMin > webrtc.portMax) {
     cross('webrtc.portMin', `must be <= webrtc.portMax (${webrtc.portMax}), got ${webrtc.portMin}`);

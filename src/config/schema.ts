@@ -254,14 +254,14 @@ export const configSchema: SchemaOf<AgentConfig> = {
       arg: 'agent-prerun-nodes',
     },
     reuseNode: {
-      doc: 'When the last task of a node ends: return it to the idle pool (true) or replace its thread with a fresh one (false).',
+      doc: 'At maxNodes, put the oldest in-use node back among the idle ones so nodes are shared by rooms in rotation (true), or answer 503 when no idle node is left (false).',
       format: 'bool',
       default: true,
       env: 'AGENT_REUSE_NODE',
       arg: 'agent-reuse-node',
     },
     consumeNodeByRoom: {
-      doc: 'Dedicate a node to one room: all tasks of a room go to the same node, which serves no other room.',
+      doc: 'Send a task to the node that already holds its room (in-use nodes first, then idle ones) rather than to a fresh node.',
       format: 'bool',
       default: true,
       env: 'AGENT_CONSUME_NODE_BY_ROOM',
@@ -293,6 +293,29 @@ export const configSchema: SchemaOf<AgentConfig> = {
       default: 1500,
       env: 'AGENT_READY_TIMEOUT_MS',
       arg: 'agent-ready-timeout-ms',
+    },
+    maxTasksPerNode: {
+      doc:
+        'Tasks (publications and subscriptions) one node thread takes before getNode places further ' +
+        'tasks of the same room on another node; the room then spans nodes, linked by shared-memory rings. ' +
+        '0 = no limit (a room never leaves its node).',
+      format: 'bounded-int',
+      min: 0,
+      max: 1000000,
+      default: 100,
+      env: 'AGENT_MAX_TASKS_PER_NODE',
+      arg: 'agent-max-tasks-per-node',
+    },
+    linkRingBytes: {
+      doc:
+        'Size in bytes of each shared-memory ring between two node threads (one per direction, made ' +
+        'when a track is first linked between them). A full ring drops packets and counts them.',
+      format: 'bounded-int',
+      min: 65536,
+      max: 268435456,
+      default: 4194304,
+      env: 'AGENT_LINK_RING_BYTES',
+      arg: 'agent-link-ring-bytes',
     },
     testHooks: {
       doc: 'Enable test-only node methods. Never enable in production.',

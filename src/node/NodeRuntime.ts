@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { createLogger } from '../log';
 import { InternalError } from '../errors';
 import { ADDON_PATH_ENV, loadAddon, type NativeAddon } from './addon';
+import { mediaOf, type MediaNative } from './media/native';
 import { HEARTBEAT_SLOT, type NodeSettings, type ReadyInfo } from './protocol';
 
 export interface RoomDump {
@@ -19,6 +20,7 @@ export interface RoomDump {
 export class NodeRuntime {
   readonly settings: NodeSettings;
   readonly addon: NativeAddon;
+  readonly media: MediaNative;
   readonly log: Logger;
   readonly startedAt = Date.now();
   readonly #rooms = new Map<string, Set<string>>();
@@ -29,6 +31,7 @@ export class NodeRuntime {
   private constructor(settings: NodeSettings, addon: NativeAddon, log: Logger) {
     this.settings = settings;
     this.addon = addon;
+    this.media = mediaOf(addon);
     this.log = log;
   }
 
@@ -46,6 +49,8 @@ export class NodeRuntime {
       throw new InternalError(`addon failed to load: ${(err as Error).message}`);
     }
     const rt = new NodeRuntime(settings, addon, log);
+    const m = settings.media;
+    rt.media.mediaConfigure(m.listenIp, m.portMin, m.portMax);
     rt.#startHeartbeat();
     log.debug({ threadId }, 'node ready');
     return rt;

@@ -10,11 +10,14 @@
 import { z } from 'zod';
 import { parsePayload } from '../util/validate';
 import type { NodeRuntime, RoomDump } from './NodeRuntime';
+import { mediaMethods } from './media/methods';
 
 export interface NodeMethod<S extends z.ZodType = z.ZodType> {
   schema: S;
   /** Only callable when the agent runs with agent.testHooks on. */
   testOnly?: boolean;
+  /** Only callable by the main thread itself (never from NATS). */
+  internal?: boolean;
   run(rt: NodeRuntime, args: z.infer<S>): unknown | Promise<unknown>;
 }
 
@@ -103,6 +106,14 @@ export const nodeMethods: Record<string, NodeMethod> = {
     },
   }),
 
+  /** Counters of every transport, track, subscription and ring link of the node. */
+  getStats: method({
+    schema: empty,
+    run: (rt) => rt.media.mediaStats(),
+  }),
+
+  ...mediaMethods,
+
   /** Echo, for latency benches of the node path. */
   echo: method({
     schema: z.object({ data: z.unknown().optional() }).strict(),
@@ -110,13 +121,18 @@ export const nodeMethods: Record<string, NodeMethod> = {
   }),
 };
 
-export function callMethod(rt: NodeRuntime, name: string, args: unknown): unknown | Promise<unknown> {
+function lookup(name: string, testHooks: boolean, internal: boolean): NodeMethod | undefined {
   const m = Object.hasOwn(nodeMethods, name) ? nodeMethods[name] : undefined;
-  if (!m || (m.testOnly && !rt.settings.testHooks)) return undefined;
+  if (!m || (m.testOnly && !testHooks) || (m.internal && !internal)) return undefined;
+  return m;
+}
+
+export function callMethod(rt: NodeRuntime, name: string, args: unknown, internal = false): unknown | Promise<unknown> {
+  const m = lookup(name, rt.settings.testHooks, internal);
+  if (!m) return undefined;
   return m.run(rt, parsePayload(m.schema, args ?? {}));
 }
 
-export function hasMethod(name: string, testHooks: boolean): boolean {
-  const m = Object.hasOwn(nodeMethods, name) ? nodeMethods[name] : undefined;
-  return !!m && (!m.testOnly || testHooks);
+export function hasMethod(name: string, testHooks: boolean, internal = false): boolean {
+  return lookup(name, testHooks, internal) !== undefined;
 }

@@ -23,13 +23,23 @@ export interface NodeSettings {
   logLevel: string;
   /** The address other agents reach this node's internal transport on. */
   internalIp: string;
+  media: MediaSettings;
+}
+
+/** Where the node's media sockets live (config: webrtc.*). */
+export interface MediaSettings {
+  listenIp: string;
+  /** The address put in replies (what peers send to). */
+  announcedIp: string;
+  portMin: number;
+  portMax: number;
 }
 
 export type NodeTask =
   | { kind: 'init'; settings: NodeSettings }
   | { kind: 'assign'; room: string; task: string }
   | { kind: 'release'; room: string; task: string }
-  | { kind: 'call'; method: string; args: unknown };
+  | { kind: 'call'; method: string; args: unknown; internal?: boolean };
 
 export interface ReadyInfo {
   nodeId: string;

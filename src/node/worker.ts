@@ -27,11 +27,11 @@ async function handle(task: NodeTask): Promise<unknown> {
       rt.release(task.room, task.task);
       return null;
     case 'call': {
-      if (!hasMethod(task.method, rt.settings.testHooks)) {
+      if (!hasMethod(task.method, rt.settings.testHooks, task.internal === true)) {
         throw new NotFoundError(`no such node method: ${task.method}`);
       }
       try {
-        const value = await callMethod(rt, task.method, task.args);
+        const value = await callMethod(rt, task.method, task.args, task.internal === true);
         rt.countCall(false);
         return value;
       } catch (err) {

@@ -29,7 +29,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { NotFoundError, UnavailableError } from '../errors';
-import type { NodeHooks, ReadyInfo } from '../node/protocol';
+import type { MediaSettings, NodeHooks, ReadyInfo } from '../node/protocol';
 import { WorkerNode } from './WorkerNode';
 
 export interface NodeManagerOptions {
@@ -44,6 +44,9 @@ export interface NodeManagerOptions {
   testHooks: boolean;
   logLevel: string;
   internalIp: string;
+  media: MediaSettings;
+  /** Tasks per node before a room spills over to another node; 0 = no limit. */
+  maxTasksPerNode: number;
   log: Logger;
   /** Test-only: hooks handed to the next nodes started (consumed in order). */
   nextNodeHooks?: NodeHooks[];
@@ -127,7 +130,7 @@ export class NodeManager extends EventEmitter<NodeManagerEvents> {
   /** Picks the node for a task of a room and records the task there. */
   async getNode(room: string, task: string): Promise<string> {
     if (this.#closing) throw new UnavailableError('agent is shutting down');
-    let id = this.#o.consumeNodeByRoom ? this.#findByRoom(room) : undefined;
+    let id = this.#o.consumeNodeByRoom ? this.#findByRoom(room, task) : undefined;
     if (id === undefined) id = this.#pickIdle();
     const entry = this.#entries.get(id)!;
     // Bind the room now, before waiting for READY, so a concurrent getNode for
@@ -172,12 +175,12 @@ export class NodeManager extends EventEmitter<NodeManagerEvents> {
     throw new NotFoundError(`no such task: room ${room}`);
   }
 
-  /** Calls a node method inside the node's thread. */
-  async call(nodeId: string, method: string, args: unknown): Promise<unknown> {
+  /** Calls a node method inside the node's thread (`internal`: main-thread-only methods). */
+  async call(nodeId: string, method: string, args: unknown, internal = false): Promise<unknown> {
     const entry = this.#entries.get(nodeId);
     if (!entry) throw new NotFoundError(`no such node: ${nodeId}`);
     if (!entry.ready && !(await entry.readyPromise)) throw new UnavailableError(`node ${nodeId} not ready`);
-    return entry.node.call(method, args);
+    return entry.node.call(method, args, internal);
   }
 
   has(nodeId: string): boolean {
@@ -210,16 +213,32 @@ export class NodeManager extends EventEmitter<NodeManagerEvents> {
     await Promise.all([...this.#entries.keys()].map((id) => this.#drop(id)));
   }
 
-  #findByRoom(room: string): string | undefined {
+  // The room's node, unless it is full (maxTasksPerNode): then the next node
+  // holding the room with room to spare, and failing that none, so the room
+  // spills over to a fresh node.
+  #findByRoom(room: string, task: string): string | undefined {
     for (const list of [this.#inUse, this.#idle]) {
-      for (const id of list) if (this.#entries.get(id)?.rooms.has(room)) return id;
+      for (const id of list) {
+        const tasks = this.#entries.get(id)?.rooms.get(room);
+        if (!tasks) continue;
+        if (tasks.has(task) || this.#hasCapacity(id)) return id;
+      }
     }
     return undefined;
   }
 
+  #hasCapacity(id: string): boolean {
+    const max = this.#o.maxTasksPerNode;
+    if (max <= 0) return true;
+    let n = 0;
+    for (const tasks of this.#entries.get(id)!.rooms.values()) n += tasks.size;
+    return n < max;
+  }
+
   #pickIdle(): string {
-    const id = this.#idle.shift();
-    if (id === undefined) throw new UnavailableError('no node available');
+    const at = this.#idle.findIndex((id) => this.#hasCapacity(id));
+    if (at < 0) throw new UnavailableError('no node available');
+    const [id] = this.#idle.splice(at, 1) as [string];
     this.#inUse.push(id);
     if (this.#o.maxNodes < 0 || this.#entries.size < this.#o.maxNodes) {
       this.#fill();
@@ -246,6 +265,7 @@ export class NodeManager extends EventEmitter<NodeManagerEvents> {
       hooks: this.#o.nextNodeHooks?.shift(),
       logLevel: this.#o.logLevel,
       internalIp: this.#o.internalIp,
+      media: this.#o.media,
     });
     let settle!: (ok: boolean) => void;
     const entry: Entry = {

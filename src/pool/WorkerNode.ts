@@ -17,7 +17,7 @@ import { EventEmitter } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { fromErrorShape, InternalError, UnavailableError } from '../errors';
-import { HEARTBEAT_BYTES, HEARTBEAT_SLOT, type NodeHooks, type NodeTask, type ReadyInfo, type TaskResult } from '../node/protocol';
+import { HEARTBEAT_BYTES, HEARTBEAT_SLOT, type MediaSettings, type NodeHooks, type NodeTask, type ReadyInfo, type TaskResult } from '../node/protocol';
 import { nodeWorkerFile } from './workerFile';
 
 export interface WorkerNodeOptions {
@@ -28,6 +28,7 @@ export interface WorkerNodeOptions {
   hooks?: NodeHooks;
   logLevel: string;
   internalIp: string;
+  media: MediaSettings;
   /** Concurrent tasks a node thread accepts; its handlers are async. */
   concurrency?: number;
 }
@@ -99,6 +100,7 @@ export class WorkerNode extends EventEmitter<WorkerNodeEvents> {
         hooks: o.hooks ?? {},
         logLevel: o.logLevel,
         internalIp: o.internalIp,
+        media: o.media,
       },
     })) as ReadyInfo;
     // Watch the thread itself from here on: its 'error' carries the reason of a
@@ -122,8 +124,9 @@ export class WorkerNode extends EventEmitter<WorkerNodeEvents> {
     return this.#run({ kind: 'release', room, task });
   }
 
-  call(method: string, args: unknown): Promise<unknown> {
-    return this.#run({ kind: 'call', method, args });
+  /** A node method; `internal` ones are for the main thread only. */
+  call(method: string, args: unknown, internal = false): Promise<unknown> {
+    return this.#run({ kind: 'call', method, args, internal });
   }
 
   /** Ends the thread on purpose (recycle, hang, shutdown). No 'exit' event. */

@@ -13,6 +13,7 @@ import { ServiceImpl } from 'nats/lib/nats-base-client/service';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { NotFoundError } from '../errors';
+import type { LinkManager } from '../pool/LinkManager';
 import type { NodeManager } from '../pool/NodeManager';
 import { parseJson, parsePayload } from '../util/validate';
 import { getNodeSchema, listNodesSchema, queryNodeSchema, recycleNodeSchema } from './schemas';
@@ -22,6 +23,8 @@ import { SERVICE_NAME, type AgentMethod, type Subjects } from './subjects';
 export interface AgentServiceOptions {
   nc: NatsConnection;
   nodes: NodeManager;
+  /** Node calls go through it so tracks can be linked across nodes. */
+  links: LinkManager;
   subjects: Subjects;
   agentId: string;
   cluster: string;
@@ -110,7 +113,7 @@ export class AgentService {
 
   #serveNode(nodeId: string): void {
     if (this.#stopped || this.#nodeSubs.has(nodeId)) return;
-    const { nc, subjects, nodes } = this.#o;
+    const { nc, subjects, links } = this.#o;
     const prefixLen = subjects.node(nodeId, '').length;
     const sub = nc.subscribe(subjects.nodeAll(nodeId), {
       callback: (err, msg) => {
@@ -120,7 +123,7 @@ export class AgentService {
           msg,
           async () => {
             if (this.#gone.has(nodeId)) throw new NotFoundError(`node ${nodeId} is gone`);
-            return nodes.call(nodeId, method, parseJson(msg.data));
+            return links.call(nodeId, method, parseJson(msg.data));
           },
           `node.${method}`,
         );

@@ -38,3 +38,24 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs 
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
+
+import { JSONCodec, ServiceError, type NatsConnection } from 'nats';
+
+const json = JSONCodec();
+
+export class CallError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A request over NATS; resolves with the reply, rejects with CallError(code). */
+export async function request<T = any>(nc: NatsConnection, subject: string, payload: unknown): Promise<T> {
+  const msg = await nc.request(subject, json.encode(payload), { timeout: 5000 });
+  const err = ServiceError.toServiceError(msg);
+  if (err) throw new CallError(err.code, err.message);
+  return (msg.data.length ? json.decode(msg.data) : null) as T;
+}

@@ -19,6 +19,8 @@ function manager(t: Test, o: Partial<NodeManagerOptions> = {}): NodeManager {
     testHooks: true,
     logLevel: 'silent',
     internalIp: '127.0.0.1',
+    media: { listenIp: '127.0.0.1', announcedIp: '127.0.0.1', portMin: 40000, portMax: 49999 },
+    maxTasksPerNode: 0,
     log: silentLog,
     ...o,
   });
@@ -205,4 +207,19 @@ t.test('close ends every node without abnormal events', async (t) => {
   t.equal(m.nodes().length, 0);
   t.equal(quits.length, 0);
   await t.rejects(m.getNode('r2', 't'), { code: 503 });
+});
+
+t.test('a full node lets its room spill over to another node (maxTasksPerNode)', async (t) => {
+  const m = manager(t, { maxTasksPerNode: 2 });
+  await m.start();
+  const a = await m.getNode('big', 't1');
+  t.equal(await m.getNode('big', 't2'), a);
+  const b = await m.getNode('big', 't3');
+  t.not(b, a, 'third task goes to another node');
+  t.equal(await m.getNode('big', 't4'), b, 'and the room fills that one next');
+  t.equal(await m.getNode('big', 't1'), a, 'a task already placed stays where it is');
+  await m.recycleNode(a, 'big', 't2');
+  t.equal(await m.getNode('big', 't5'), a, 'room freed on the first node is used again');
+  const rooms = m.nodes().filter((n) => n.rooms.some((r) => r.room === 'big'));
+  t.equal(rooms.length, 2, 'the room spans two nodes');
 });

@@ -1,0 +1,106 @@
+#include "net/udp_socket.h"
+
+#include <cstring>
+
+namespace webrtc_agent {
+namespace net {
+
+std::string UdpSocket::Open(napi_env env, uv_loop_t* loop, RecvBuffer* buffer,
+                            const std::string& ip, int port_min, int port_max,
+                            uint32_t seed, OnDatagram on_datagram) {
+  if (handle_.is_open()) return "socket already open";
+  if (port_min < 1 || port_max > 65535 || port_min > port_max) {
+    return "bad port range";
+  }
+  struct sockaddr_in addr;
+  if (uv_ip4_addr(ip.c_str(), 0, &addr) != 0) return "bad listen ip: " + ip;
+  buffer_ = buffer;
+  on_datagram_ = std::move(on_datagram);
+
+  const int span = port_max - port_min + 1;
+  std::string last_error = "no free port in range";
+  for (int i = 0; i < span; i++) {
+    const int port = port_min + static_cast<int>((seed + i) % span);
+    const char* err = handle_.Open(env, loop, this, [](uv_loop_t* l, uv_udp_t* h) {
+      return uv_udp_init_ex(l, h, AF_INET | UV_UDP_RECVMMSG);
+    });
+    if (err != nullptr) return err;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    int rc = uv_udp_bind(handle_.get(), reinterpret_cast<const sockaddr*>(&addr),
+                         0);
+    if (rc == 0) {
+      // Large kernel buffers absorb bursts (a key frame is dozens of packets
+      // arriving at once); the kernel caps them at its own maximum.
+      int size = 4 * 1024 * 1024;
+      uv_recv_buffer_size(reinterpret_cast<uv_handle_t*>(handle_.get()), &size);
+      size = 4 * 1024 * 1024;
+      uv_send_buffer_size(reinterpret_cast<uv_handle_t*>(handle_.get()), &size);
+      rc = uv_udp_recv_start(handle_.get(), &UdpSocket::OnAlloc,
+                             &UdpSocket::OnRecv);
+      if (rc == 0) {
+        port_ = port;
+        return "";
+      }
+    }
+    last_error = uv_strerror(rc);
+    handle_.Close();
+    if (rc != UV_EADDRINUSE && rc != UV_EACCES) break;
+  }
+  return last_error;
+}
+
+void UdpSocket::Close() {
+  handle_.Close();
+  port_ = 0;
+}
+
+bool UdpSocket::Send(const uint8_t* data, size_t len, const sockaddr_in& to) {
+  uv_udp_t* h = handle_.get();
+  if (h == nullptr) return false;
+  uv_buf_t buf = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(data)),
+                             static_cast<unsigned int>(len));
+  int rc = uv_udp_try_send(h, &buf, 1, reinterpret_cast<const sockaddr*>(&to));
+  if (rc < 0) {
+    counters_.tx_errors++;
+    return false;
+  }
+  counters_.tx_packets++;
+  counters_.tx_bytes += len;
+  return true;
+}
+
+void UdpSocket::OnAlloc(uv_handle_t* h, size_t /*suggested*/, uv_buf_t* buf) {
+  UdpSocket* self =
+      loop::UvHandle<uv_udp_t>::OwnerOf<UdpSocket>(reinterpret_cast<uv_udp_t*>(h));
+  if (self == nullptr || self->buffer_ == nullptr) {
+    // Closing: read nothing (libuv reports UV_ENOBUFS and stops).
+    *buf = uv_buf_init(nullptr, 0);
+    return;
+  }
+  *buf = uv_buf_init(self->buffer_->bytes.data(),
+                     static_cast<unsigned int>(self->buffer_->bytes.size()));
+}
+
+void UdpSocket::OnRecv(uv_udp_t* h, ssize_t nread, const uv_buf_t* buf,
+                       const struct sockaddr* addr, unsigned flags) {
+  UdpSocket* self = loop::UvHandle<uv_udp_t>::OwnerOf<UdpSocket>(h);
+  if (self == nullptr) return;  // closed by an earlier datagram of the batch
+  if (nread > 0 && addr != nullptr && addr->sa_family == AF_INET) {
+    if (flags & UV_UDP_PARTIAL) {
+      // Bigger than a 64 KiB slot: cannot be media we want.
+      self->counters_.rx_truncated++;
+      return;
+    }
+    self->counters_.rx_packets++;
+    self->counters_.rx_bytes += static_cast<uint64_t>(nread);
+    // May close (and free) this socket: nothing may touch `self` after it.
+    self->on_datagram_(reinterpret_cast<const uint8_t*>(buf->base),
+                       static_cast<size_t>(nread),
+                       *reinterpret_cast<const sockaddr_in*>(addr));
+  } else if (nread < 0 && nread != UV_ENOBUFS) {
+    self->counters_.rx_errors++;
+  }
+}
+
+}  // namespace net
+}  // namespace webrtc_agent

@@ -1,0 +1,41 @@
+// KeyframeThrottle: merges key-frame requests (PLI/FIR) for one track so the
+// publisher is asked at most once per interval, however many subscribers ask.
+// A burst of joins must not make an encoder emit a key frame per joiner.
+#ifndef WEBRTC_AGENT_ADDON_ROUTER_KEYFRAME_THROTTLE_H_
+#define WEBRTC_AGENT_ADDON_ROUTER_KEYFRAME_THROTTLE_H_
+
+#include <cstdint>
+
+namespace webrtc_agent {
+namespace router {
+
+class KeyframeThrottle {
+ public:
+  explicit KeyframeThrottle(uint64_t interval_ms = 1000) : interval_ms_(interval_ms) {}
+
+  // True if a request should go upstream now; false if it is merged into
+  // one sent less than an interval ago.
+  bool Allow(uint64_t now_ms) {
+    if (sent_ > 0 && now_ms - last_ms_ < interval_ms_) {
+      merged_++;
+      return false;
+    }
+    last_ms_ = now_ms;
+    sent_++;
+    return true;
+  }
+
+  uint64_t sent() const { return sent_; }
+  uint64_t merged() const { return merged_; }
+
+ private:
+  uint64_t interval_ms_;
+  uint64_t last_ms_ = 0;
+  uint64_t sent_ = 0;
+  uint64_t merged_ = 0;
+};
+
+}  // namespace router
+}  // namespace webrtc_agent
+
+#endif  // WEBRTC_AGENT_ADDON_ROUTER_KEYFRAME_THROTTLE_H_

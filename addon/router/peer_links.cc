@@ -1,0 +1,195 @@
+#include "router/peer_links.h"
+
+#include <cstring>
+
+#include "addon.h"
+#include "ring/ring_reader.h"
+#include "ring/spsc_ring.h"
+#include "router/router.h"
+
+namespace webrtc_agent {
+namespace router {
+
+struct PeerLinks::Peer {
+  PeerLinks* owner = nullptr;
+  std::string name;
+  ring::RingProducer out;
+  ring::RingReader in;
+  bool has_out = false;
+  bool has_in = false;
+  // Keep the SharedArrayBuffer views alive while native code points into them.
+  napi_ref out_ref = nullptr;
+  napi_ref in_ref = nullptr;
+  PeerCounters counters;
+};
+
+namespace {
+
+// The memory behind a Uint8Array over a SharedArrayBuffer (Node 20's
+// napi_get_arraybuffer_info refuses SABs; the typed-array route works and
+// yields the same address in every thread).
+Status ViewMemory(napi_env env, napi_value view, uint8_t** data, size_t* size, napi_ref* ref) {
+  bool is_typed = false;
+  if (napi_is_typedarray(env, view, &is_typed) != napi_ok || !is_typed) {
+    return Status::Internal("ring: not a Uint8Array");
+  }
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* ptr = nullptr;
+  napi_value buffer = nullptr;
+  if (napi_get_typedarray_info(env, view, &type, &length, &ptr, &buffer, nullptr) != napi_ok ||
+      type != napi_uint8_array || ptr == nullptr) {
+    return Status::Internal("ring: not a Uint8Array");
+  }
+  // napi_is_arraybuffer is false for a SharedArrayBuffer: true means a plain,
+  // detachable buffer whose memory could vanish under the pointer we keep.
+  bool plain = true;
+  if (napi_is_arraybuffer(env, buffer, &plain) != napi_ok || plain) {
+    return Status::Internal("ring: not a view over a SharedArrayBuffer");
+  }
+  if (napi_create_reference(env, view, 1, ref) != napi_ok) return Status::Internal("ring: no reference");
+  *data = static_cast<uint8_t*>(ptr);
+  *size = length;
+  return Status::Ok();
+}
+
+void DeleteRef(napi_env env, napi_ref* ref) {
+  if (*ref != nullptr) napi_delete_reference(env, *ref);
+  *ref = nullptr;
+}
+
+}  // namespace
+
+PeerLinks::PeerLinks(AgentAddon* addon, Router* router) : addon_(addon), router_(router) {}
+
+PeerLinks::~PeerLinks() {
+  while (!peers_.empty()) Detach(peers_.begin()->first);
+}
+
+bool PeerLinks::HasOutbound(const std::string& peer) const {
+  auto it = peers_.find(peer);
+  return it != peers_.end() && it->second->has_out;
+}
+
+Status PeerLinks::AttachOutbound(const std::string& peer, napi_value view) {
+  std::unique_ptr<Peer>& p = peers_[peer];
+  if (!p) {
+    p = std::make_unique<Peer>();
+    p->owner = this;
+    p->name = peer;
+  }
+  if (p->has_out) return Status::Invalid("peer: outbound ring already attached: " + peer);
+  uint8_t* base = nullptr;
+  size_t size = 0;
+  Status s = ViewMemory(addon_->env(), view, &base, &size, &p->out_ref);
+  if (!s.ok()) return s;
+  if (const char* err = p->out.Open(base, size)) {
+    DeleteRef(addon_->env(), &p->out_ref);
+    return Status::Internal(std::string("ring: ") + err);
+  }
+  p->has_out = true;
+  return Status::Ok();
+}
+
+Status PeerLinks::AttachInbound(const std::string& peer, napi_value view) {
+  std::unique_ptr<Peer>& p = peers_[peer];
+  if (!p) {
+    p = std::make_unique<Peer>();
+    p->owner = this;
+    p->name = peer;
+  }
+  if (p->has_in) return Status::Invalid("peer: inbound ring already attached: " + peer);
+  uint8_t* base = nullptr;
+  size_t size = 0;
+  Status s = ViewMemory(addon_->env(), view, &base, &size, &p->in_ref);
+  if (!s.ok()) return s;
+  ring::RingReader::Options opts;
+  const char* err = p->in.Attach(
+      addon_->env(), addon_->loop(), base, size, opts,
+      [](void* ctx, const uint8_t* data, size_t len) {
+        Peer* peer = static_cast<Peer*>(ctx);
+        peer->owner->OnRecord(peer, data, len);
+      },
+      nullptr, p.get());
+  if (err != nullptr) {
+    DeleteRef(addon_->env(), &p->in_ref);
+    return Status::Internal(std::string("ring: ") + err);
+  }
+  p->has_in = true;
+  return Status::Ok();
+}
+
+void PeerLinks::Detach(const std::string& peer) {
+  auto it = peers_.find(peer);
+  if (it == peers_.end()) return;
+  Peer* p = it->second.get();
+  // Stop reading before the memory may go: the reader closes its poll and
+  // eventfd first.
+  p->in.Detach();
+  DeleteRef(addon_->env(), &p->in_ref);
+  DeleteRef(addon_->env(), &p->out_ref);
+  peers_.erase(it);
+}
+
+void PeerLinks::SendRtp(const std::string& peer, uint32_t link, const uint8_t* pkt, size_t len) {
+  auto it = peers_.find(peer);
+  if (it == peers_.end() || !it->second->has_out) return;
+  Peer* p = it->second.get();
+  LinkRecord rec{LinkRecord::kRtp, {0, 0, 0}, link};
+  if (p->out.Push(reinterpret_cast<const uint8_t*>(&rec), sizeof(rec), pkt, len)) {
+    p->counters.out_records++;
+    p->out.Flush();
+  } else {
+    p->counters.out_dropped++;
+  }
+}
+
+void PeerLinks::SendKeyframeRequest(const std::string& peer, uint32_t link) {
+  auto it = peers_.find(peer);
+  if (it == peers_.end() || !it->second->has_out) return;
+  Peer* p = it->second.get();
+  LinkRecord rec{LinkRecord::kKeyframeRequest, {0, 0, 0}, link};
+  if (p->out.Push(reinterpret_cast<const uint8_t*>(&rec), sizeof(rec), nullptr, 0)) {
+    p->counters.out_records++;
+    p->out.Flush();
+  } else {
+    p->counters.out_dropped++;
+  }
+}
+
+void PeerLinks::OnRecord(Peer* p, const uint8_t* data, size_t len) {
+  if (len < sizeof(LinkRecord)) {
+    p->counters.in_bad++;
+    return;
+  }
+  LinkRecord rec;
+  std::memcpy(&rec, data, sizeof(rec));
+  p->counters.in_records++;
+  // Handlers only forward packets; detaching a peer happens from JS (the
+  // LinkManager), never from inside this callback, so `p` stays valid.
+  const std::string& name = p->name;
+  if (rec.type == LinkRecord::kRtp) {
+    router_->OnLinkedRtp(name, rec.link, data + sizeof(rec), len - sizeof(rec));
+  } else if (rec.type == LinkRecord::kKeyframeRequest) {
+    router_->OnLinkedKeyframeRequest(name, rec.link);
+  } else {
+    p->counters.in_bad++;
+  }
+}
+
+std::vector<PeerLinks::PeerInfo> PeerLinks::Info() const {
+  std::vector<PeerInfo> out;
+  for (const auto& [name, p] : peers_) {
+    PeerInfo i{name, p->has_out, p->has_in, p->counters, 0.0, 0};
+    if (p->has_out) {
+      ring::RingHeaderStats hs = ring::ReadHeaderStats(p->out.base());
+      i.out_fill = hs.capacity ? static_cast<double>(hs.used) / hs.capacity : 0.0;
+      i.out_ring_drops = hs.drops;
+    }
+    out.push_back(std::move(i));
+  }
+  return out;
+}
+
+}  // namespace router
+}  // namespace webrtc_agent

@@ -1,0 +1,92 @@
+// PeerLinks: this node thread's rings to and from the other node threads of
+// the process. One ring per ordered pair of threads: this thread produces
+// into the ring towards a peer and consumes the ring from it. A record is a
+// small LinkRecord header plus a packet: RTP of a track exported to that
+// peer, or a key-frame request going back up an imported track.
+//
+// The rings live in SharedArrayBuffers created by the main thread
+// (src/pool/LinkManager.ts); this class holds a reference to each buffer's
+// view so the memory stays alive while native code points into it.
+#ifndef WEBRTC_AGENT_ADDON_ROUTER_PEER_LINKS_H_
+#define WEBRTC_AGENT_ADDON_ROUTER_PEER_LINKS_H_
+
+#include <node_api.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "router/status.h"
+
+namespace webrtc_agent {
+class AgentAddon;
+namespace ring {
+class RingProducer;
+class RingReader;
+}  // namespace ring
+namespace router {
+
+class Router;
+
+// The header in front of every packet in a link ring.
+struct LinkRecord {
+  static constexpr uint8_t kRtp = 1;
+  static constexpr uint8_t kKeyframeRequest = 2;
+  uint8_t type;
+  uint8_t reserved[3];
+  uint32_t link;  // host order: both ends are threads of this process
+};
+static_assert(sizeof(LinkRecord) == 8, "LinkRecord must stay 8 bytes");
+
+struct PeerCounters {
+  uint64_t out_records = 0;
+  uint64_t out_dropped = 0;  // ring full
+  uint64_t in_records = 0;
+  uint64_t in_bad = 0;       // malformed record (never expected)
+};
+
+class PeerLinks {
+ public:
+  PeerLinks(AgentAddon* addon, Router* router);
+  ~PeerLinks();
+  PeerLinks(const PeerLinks&) = delete;
+  PeerLinks& operator=(const PeerLinks&) = delete;
+
+  // `view` is a Uint8Array over the ring's SharedArrayBuffer.
+  Status AttachOutbound(const std::string& peer, napi_value view);
+  Status AttachInbound(const std::string& peer, napi_value view);
+  // Forgets both rings of a peer (it ended); safe if none is attached.
+  // Called from JS only, never from a record callback: it destroys the
+  // peer's RingReader.
+  void Detach(const std::string& peer);
+
+  bool HasOutbound(const std::string& peer) const;
+
+  void SendRtp(const std::string& peer, uint32_t link, const uint8_t* pkt, size_t len);
+  void SendKeyframeRequest(const std::string& peer, uint32_t link);
+
+  struct PeerInfo {
+    std::string peer;
+    bool outbound;
+    bool inbound;
+    PeerCounters counters;
+    double out_fill;  // 0..1, how full the outbound ring is
+    uint64_t out_ring_drops;
+  };
+  std::vector<PeerInfo> Info() const;
+
+ private:
+  struct Peer;
+  void OnRecord(Peer* p, const uint8_t* data, size_t len);
+
+  AgentAddon* addon_;
+  Router* router_;
+  std::unordered_map<std::string, std::unique_ptr<Peer>> peers_;
+};
+
+}  // namespace router
+}  // namespace webrtc_agent
+
+#endif  // WEBRTC_AGENT_ADDON_ROUTER_PEER_LINKS_H_

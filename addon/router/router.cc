@@ -1,0 +1,278 @@
+#include "router/router.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+#include "addon.h"
+#include "router/peer_links.h"
+#include "rtp/rtcp.h"
+
+namespace webrtc_agent {
+namespace router {
+
+namespace {
+
+std::string LinkKey(const std::string& peer, uint32_t link) {
+  return peer + "#" + std::to_string(link);
+}
+
+}  // namespace
+
+Router::Router(AgentAddon* addon)
+    : addon_(addon), loop_(addon->loop()), peers_(std::make_unique<PeerLinks>(addon, this)) {
+  // Seeds SSRCs and port choice; distinct per thread and per start.
+  rng_ = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+         reinterpret_cast<uintptr_t>(this);
+  if (rng_ == 0) rng_ = 0x9e3779b97f4a7c15ull;
+}
+
+Router::~Router() {
+  // Subscriptions and tracks point at transports: drop them first.
+  subscriptions_.clear();
+  tracks_.clear();
+  peers_.reset();
+  transports_.clear();
+}
+
+uint32_t Router::NextRandom() {
+  // xorshift64*: plenty for SSRCs and port spreading (not for secrets).
+  rng_ ^= rng_ >> 12;
+  rng_ ^= rng_ << 25;
+  rng_ ^= rng_ >> 27;
+  return static_cast<uint32_t>((rng_ * 0x2545F4914F6CDD1Dull) >> 32);
+}
+
+Status Router::CreatePlainTransport(const std::string& id, bool comedia, int* port) {
+  if (transports_.count(id)) return Status::Invalid("transportId: already exists: " + id);
+  uint32_t rtcp_ssrc = NextRandom() | 1;
+  auto t = std::make_unique<transport::PlainTransport>(id, comedia, rtcp_ssrc, this);
+  std::string err = t->Open(addon_->env(), loop_, &recv_buffer_, settings_.listen_ip,
+                            settings_.port_min, settings_.port_max, NextRandom());
+  if (!err.empty()) return Status::Internal("cannot open a UDP port: " + err);
+  *port = t->port();
+  transports_.emplace(id, std::move(t));
+  return Status::Ok();
+}
+
+Status Router::Connect(const std::string& id, const std::string& ip, int port) {
+  auto it = transports_.find(id);
+  if (it == transports_.end()) return Status::NotFound("no such transport: " + id);
+  if (!it->second->Connect(ip, port)) return Status::Invalid("ip: not an IPv4 address/port: " + ip);
+  return Status::Ok();
+}
+
+Status Router::CloseTransport(const std::string& id, Removed* removed) {
+  auto it = transports_.find(id);
+  if (it == transports_.end()) return Status::NotFound("no such transport: " + id);
+  transport::PlainTransport* t = it->second.get();
+  std::vector<Track*> tracks;
+  for (auto& [tid, track] : tracks_) if (track->source == t) tracks.push_back(track.get());
+  for (Track* track : tracks) DropTrack(track, removed);
+  std::vector<Subscription*> subs;
+  for (auto& [sid, s] : subscriptions_) if (s->transport() == t) subs.push_back(s.get());
+  for (Subscription* s : subs) {
+    removed->subscriptions.push_back(s->id());
+    DropSubscription(s);
+  }
+  t->Close();
+  transports_.erase(it);
+  return Status::Ok();
+}
+
+Status Router::Publish(const std::string& transport_id, const std::string& track_id,
+                       MediaKind kind, uint32_t ssrc, int payload_type, uint32_t clock_rate) {
+  auto it = transports_.find(transport_id);
+  if (it == transports_.end()) return Status::NotFound("no such transport: " + transport_id);
+  if (tracks_.count(track_id)) return Status::Invalid("trackId: already exists: " + track_id);
+  transport::PlainTransport* t = it->second.get();
+  if (ssrc != 0 && t->HasSsrc(ssrc)) return Status::Invalid("ssrc: already published on this transport");
+  auto track = std::make_unique<Track>(track_id, kind, clock_rate);
+  track->source = t;
+  track->ssrc = ssrc;
+  track->payload_type = payload_type;
+  if (ssrc != 0) t->BindTrack(ssrc, track.get());
+  else t->AddPendingTrack(track.get());
+  tracks_.emplace(track_id, std::move(track));
+  return Status::Ok();
+}
+
+Status Router::Unpublish(const std::string& track_id, Removed* removed) {
+  auto it = tracks_.find(track_id);
+  if (it == tracks_.end()) return Status::NotFound("no such track: " + track_id);
+  DropTrack(it->second.get(), removed);
+  return Status::Ok();
+}
+
+void Router::DropTrack(Track* t, Removed* removed) {
+  for (Subscription* s : std::vector<Subscription*>(t->subscribers)) {
+    if (removed) removed->subscriptions.push_back(s->id());
+    DropSubscription(s);
+  }
+  if (t->source != nullptr) t->source->UnbindTrack(t);
+  if (!t->import_peer.empty()) imports_.erase(LinkKey(t->import_peer, t->import_link));
+  if (removed) removed->tracks.push_back(t->id());
+  const std::string id = t->id();  // a copy: erase destroys the track
+  tracks_.erase(id);
+}
+
+Status Router::Subscribe(const std::string& transport_id, const std::string& track_id,
+                         const std::string& subscription_id, uint32_t out_ssrc,
+                         int out_payload_type, uint32_t* chosen_ssrc) {
+  auto tit = transports_.find(transport_id);
+  if (tit == transports_.end()) return Status::NotFound("no such transport: " + transport_id);
+  auto kit = tracks_.find(track_id);
+  if (kit == tracks_.end()) return Status::NotFound("no such track: " + track_id);
+  transport::PlainTransport* t = tit->second.get();
+  Track* track = kit->second.get();
+
+  auto sit = subscriptions_.find(subscription_id);
+  if (sit != subscriptions_.end()) {
+    // A switch: same subscriber, another source, one continuous stream.
+    Subscription* s = sit->second.get();
+    if (s->transport() != t) return Status::Invalid("subscriptionId: exists on another transport");
+    if (s->track() != track) {
+      auto& old = s->track()->subscribers;
+      old.erase(std::remove(old.begin(), old.end(), s), old.end());
+      s->set_track(track);
+      track->subscribers.push_back(s);
+      s->rewriter().Rebase();
+    }
+    *chosen_ssrc = s->out_ssrc();
+    if (track->kind() == MediaKind::kVideo) AskUpstream(track);
+    return Status::Ok();
+  }
+
+  if (out_ssrc == 0) {
+    do out_ssrc = NextRandom(); while (out_ssrc == 0);
+  }
+  auto s = std::make_unique<Subscription>(subscription_id, t, track, out_ssrc, out_payload_type,
+                                          track->clock_rate());
+  t->AddSubscription(out_ssrc, s.get());
+  track->subscribers.push_back(s.get());
+  *chosen_ssrc = out_ssrc;
+  subscriptions_.emplace(subscription_id, std::move(s));
+  // A new video subscriber can decode nothing until the next key frame.
+  if (track->kind() == MediaKind::kVideo) AskUpstream(track);
+  return Status::Ok();
+}
+
+Status Router::Unsubscribe(const std::string& subscription_id) {
+  auto it = subscriptions_.find(subscription_id);
+  if (it == subscriptions_.end()) return Status::NotFound("no such subscription: " + subscription_id);
+  DropSubscription(it->second.get());
+  return Status::Ok();
+}
+
+void Router::DropSubscription(Subscription* s) {
+  auto& subs = s->track()->subscribers;
+  subs.erase(std::remove(subs.begin(), subs.end(), s), subs.end());
+  s->transport()->RemoveSubscription(s->out_ssrc());
+  const std::string id = s->id();  // a copy: erase destroys the subscription
+  subscriptions_.erase(id);
+}
+
+Status Router::RequestKeyframe(const std::string& track_id) {
+  auto it = tracks_.find(track_id);
+  if (it == tracks_.end()) return Status::NotFound("no such track: " + track_id);
+  AskUpstream(it->second.get());
+  return Status::Ok();
+}
+
+Status Router::Import(const std::string& track_id, MediaKind kind, uint32_t clock_rate,
+                      const std::string& peer, uint32_t link) {
+  if (tracks_.count(track_id)) return Status::Invalid("trackId: already exists: " + track_id);
+  const std::string key = LinkKey(peer, link);
+  if (imports_.count(key)) return Status::Invalid("link: already imported");
+  auto track = std::make_unique<Track>(track_id, kind, clock_rate);
+  track->import_peer = peer;
+  track->import_link = link;
+  imports_[key] = track.get();
+  tracks_.emplace(track_id, std::move(track));
+  return Status::Ok();
+}
+
+Status Router::Export(const std::string& track_id, const std::string& peer, uint32_t link) {
+  auto it = tracks_.find(track_id);
+  if (it == tracks_.end()) return Status::NotFound("no such track: " + track_id);
+  if (!peers_->HasOutbound(peer)) return Status::Invalid("peer: no ring to " + peer);
+  it->second->exports.push_back({peer, link});
+  return Status::Ok();
+}
+
+Status Router::Unexport(const std::string& track_id, const std::string& peer, uint32_t link) {
+  auto it = tracks_.find(track_id);
+  if (it == tracks_.end()) return Status::NotFound("no such track: " + track_id);
+  auto& ex = it->second->exports;
+  ex.erase(std::remove_if(ex.begin(), ex.end(),
+                          [&](const TrackExport& e) { return e.peer == peer && e.link == link; }),
+           ex.end());
+  return Status::Ok();
+}
+
+void Router::OnRtp(transport::PlainTransport* /*t*/, Track* track, const uint8_t* pkt, size_t len) {
+  if (track->payload_type >= 0 && (pkt[1] & 0x7f) != track->payload_type) {
+    track->counters.wrong_payload_type++;
+    return;
+  }
+  Fanout(track, pkt, len);
+}
+
+void Router::Fanout(Track* track, const uint8_t* pkt, size_t len) {
+  track->counters.packets++;
+  track->counters.bytes += len;
+  // Other threads first: the ring push is a copy, the local sends are
+  // syscalls, and the far thread can start its own sends meanwhile.
+  for (const TrackExport& e : track->exports) peers_->SendRtp(e.peer, e.link, pkt, len);
+  if (track->subscribers.empty()) return;
+  const uint64_t now = NowMs();
+  for (Subscription* s : track->subscribers) {
+    if (s->paused) continue;
+    std::memcpy(scratch_.data(), pkt, len);
+    s->rewriter().Rewrite(scratch_.data(), len, now);
+    if (s->transport()->SendRtp(scratch_.data(), len)) {
+      s->counters.packets++;
+      s->counters.bytes += len;
+    } else {
+      s->counters.dropped++;
+    }
+  }
+}
+
+void Router::OnKeyframeRequest(transport::PlainTransport* /*t*/, Subscription* sub) {
+  sub->counters.keyframe_requests++;
+  AskUpstream(sub->track());
+}
+
+void Router::AskUpstream(Track* track) {
+  if (!track->keyframes.Allow(NowMs())) return;
+  if (!track->import_peer.empty()) {
+    peers_->SendKeyframeRequest(track->import_peer, track->import_link);
+    return;
+  }
+  transport::PlainTransport* src = track->source;
+  if (src == nullptr || track->ssrc == 0) return;
+  uint8_t pli[16];
+  const size_t n = rtp::BuildPli(pli, sizeof(pli), src->rtcp_ssrc(), track->ssrc);
+  if (n > 0) src->SendRtcp(pli, n);
+}
+
+void Router::OnLinkedRtp(const std::string& peer, uint32_t link, const uint8_t* pkt, size_t len) {
+  auto it = imports_.find(LinkKey(peer, link));
+  if (it == imports_.end() || len < 12 || len > scratch_.size()) return;
+  Fanout(it->second, pkt, len);
+}
+
+void Router::OnLinkedKeyframeRequest(const std::string& peer, uint32_t link) {
+  for (auto& [id, track] : tracks_) {
+    for (const TrackExport& e : track->exports) {
+      if (e.peer == peer && e.link == link) {
+        AskUpstream(track.get());
+        return;
+      }
+    }
+  }
+}
+
+}  // namespace router
+}  // namespace webrtc_agent

@@ -1,0 +1,121 @@
+// Router: the media plane of one node thread. It owns the thread's
+// transports, tracks and subscriptions, and forwards every packet of a track
+// to its subscribers (each with its own SSRC and numbering) and to the rings
+// that lead to other node threads. Key-frame requests travel the other way,
+// merged per track.
+//
+// Close cascade: closing a transport unpublishes its tracks (which ends
+// their subscriptions, here and, through the JS side, on other threads) and
+// ends its own subscriptions. Unpublishing a track ends its subscriptions.
+#ifndef WEBRTC_AGENT_ADDON_ROUTER_ROUTER_H_
+#define WEBRTC_AGENT_ADDON_ROUTER_ROUTER_H_
+
+#include <uv.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "net/udp_socket.h"
+#include "router/status.h"
+#include "router/subscription.h"
+#include "router/track.h"
+#include "transport/plain_transport.h"
+
+namespace webrtc_agent {
+class AgentAddon;
+namespace router {
+
+class PeerLinks;
+
+struct MediaSettings {
+  std::string listen_ip = "0.0.0.0";
+  int port_min = 40000;
+  int port_max = 49999;
+};
+
+// What closing something took with it, reported back to the control plane.
+struct Removed {
+  std::vector<std::string> tracks;
+  std::vector<std::string> subscriptions;
+};
+
+class Router : public transport::PlainTransportListener {
+ public:
+  explicit Router(AgentAddon* addon);
+  ~Router() override;
+
+  void Configure(const MediaSettings& s) { settings_ = s; }
+
+  Status CreatePlainTransport(const std::string& id, bool comedia, int* port);
+  Status Connect(const std::string& id, const std::string& ip, int port);
+  Status CloseTransport(const std::string& id, Removed* removed);
+
+  // ssrc 0: the first SSRC seen on the transport; payload_type -1: any.
+  Status Publish(const std::string& transport_id, const std::string& track_id,
+                 MediaKind kind, uint32_t ssrc, int payload_type, uint32_t clock_rate);
+  Status Unpublish(const std::string& track_id, Removed* removed);
+  // out_ssrc 0: pick one. An existing subscription id on the same transport
+  // switches that subscription to the new track, keeping its SSRC and a
+  // continuous numbering.
+  Status Subscribe(const std::string& transport_id, const std::string& track_id,
+                   const std::string& subscription_id, uint32_t out_ssrc, int out_payload_type,
+                   uint32_t* chosen_ssrc);
+  Status Unsubscribe(const std::string& subscription_id);
+  Status RequestKeyframe(const std::string& track_id);
+
+  // A track whose packets arrive from another node thread (see PeerLinks).
+  Status Import(const std::string& track_id, MediaKind kind, uint32_t clock_rate,
+                const std::string& peer, uint32_t link);
+  Status Export(const std::string& track_id, const std::string& peer, uint32_t link);
+  Status Unexport(const std::string& track_id, const std::string& peer, uint32_t link);
+
+  // Packets from a ring: an imported track's RTP, or a key-frame request
+  // for one of our exported tracks.
+  void OnLinkedRtp(const std::string& peer, uint32_t link, const uint8_t* pkt, size_t len);
+  void OnLinkedKeyframeRequest(const std::string& peer, uint32_t link);
+
+  PeerLinks& peers() { return *peers_; }
+
+  // PlainTransportListener
+  void OnRtp(transport::PlainTransport* t, Track* track, const uint8_t* pkt, size_t len) override;
+  void OnKeyframeRequest(transport::PlainTransport* t, Subscription* sub) override;
+
+  const std::unordered_map<std::string, std::unique_ptr<transport::PlainTransport>>& transports() const {
+    return transports_;
+  }
+  const std::unordered_map<std::string, std::unique_ptr<Track>>& tracks() const { return tracks_; }
+  const std::unordered_map<std::string, std::unique_ptr<Subscription>>& subscriptions() const {
+    return subscriptions_;
+  }
+
+  uint64_t NowMs() const { return uv_now(loop_); }
+
+ private:
+  void Fanout(Track* track, const uint8_t* pkt, size_t len);
+  void AskUpstream(Track* track);
+  void DropSubscription(Subscription* s);
+  void DropTrack(Track* t, Removed* removed);
+  uint32_t NextRandom();
+
+  AgentAddon* addon_;
+  uv_loop_t* loop_;
+  MediaSettings settings_;
+  net::RecvBuffer recv_buffer_;
+  std::unordered_map<std::string, std::unique_ptr<transport::PlainTransport>> transports_;
+  std::unordered_map<std::string, std::unique_ptr<Track>> tracks_;
+  std::unordered_map<std::string, std::unique_ptr<Subscription>> subscriptions_;
+  // Imported tracks by (peer, link).
+  std::unordered_map<std::string, Track*> imports_;
+  std::unique_ptr<PeerLinks> peers_;
+  std::array<uint8_t, transport::PlainTransport::kMaxPacket> scratch_{};
+  uint64_t rng_;
+};
+
+}  // namespace router
+}  // namespace webrtc_agent
+
+#endif  // WEBRTC_AGENT_ADDON_ROUTER_ROUTER_H_

@@ -1,0 +1,297 @@
+#include "router/router_binding.h"
+
+#include <arpa/inet.h>
+
+#include "addon.h"
+#include "router/peer_links.h"
+#include "router/router.h"
+
+namespace webrtc_agent {
+namespace router {
+
+namespace {
+
+Router& RouterOf(const Napi::CallbackInfo& info) {
+  return AgentAddon::From(info.Env())->State<Router>();
+}
+
+// Throws a JS Error carrying the status code; returns undefined for the
+// caller to return.
+Napi::Value Fail(Napi::Env env, const Status& s) {
+  Napi::Error e = Napi::Error::New(env, s.message);
+  e.Set("status", Napi::Number::New(env, s.code));
+  e.ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+bool Args(const Napi::CallbackInfo& info, const char* shape) {
+  // shape: one letter per argument: s string, n number, b boolean, o object.
+  for (size_t i = 0; shape[i] != 0; i++) {
+    const Napi::Value v = info[i];
+    const bool ok = (shape[i] == 's' && v.IsString()) || (shape[i] == 'n' && v.IsNumber()) ||
+                    (shape[i] == 'b' && v.IsBoolean()) || (shape[i] == 'o' && v.IsObject());
+    if (!ok) {
+      Fail(info.Env(), Status::Internal("bad argument " + std::to_string(i) + " to a media function"));
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string Str(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::String>().Utf8Value(); }
+double Num(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().DoubleValue(); }
+
+MediaKind KindOf(const std::string& s) { return s == "audio" ? MediaKind::kAudio : MediaKind::kVideo; }
+
+Napi::Value RemovedToJs(Napi::Env env, const Removed& r) {
+  Napi::Object o = Napi::Object::New(env);
+  Napi::Array tracks = Napi::Array::New(env, r.tracks.size());
+  for (size_t i = 0; i < r.tracks.size(); i++) tracks.Set(i, r.tracks[i]);
+  Napi::Array subs = Napi::Array::New(env, r.subscriptions.size());
+  for (size_t i = 0; i < r.subscriptions.size(); i++) subs.Set(i, r.subscriptions[i]);
+  o.Set("tracks", tracks);
+  o.Set("subscriptions", subs);
+  return o;
+}
+
+Napi::Value Configure(const Napi::CallbackInfo& info) {
+  if (!Args(info, "snn")) return info.Env().Undefined();
+  MediaSettings s;
+  s.listen_ip = Str(info, 0);
+  s.port_min = static_cast<int>(Num(info, 1));
+  s.port_max = static_cast<int>(Num(info, 2));
+  RouterOf(info).Configure(s);
+  return info.Env().Undefined();
+}
+
+Napi::Value CreatePlainTransport(const Napi::CallbackInfo& info) {
+  if (!Args(info, "sb")) return info.Env().Undefined();
+  int port = 0;
+  Status s = RouterOf(info).CreatePlainTransport(Str(info, 0), info[1].As<Napi::Boolean>(), &port);
+  if (!s.ok()) return Fail(info.Env(), s);
+  return Napi::Number::New(info.Env(), port);
+}
+
+Napi::Value Connect(const Napi::CallbackInfo& info) {
+  if (!Args(info, "ssn")) return info.Env().Undefined();
+  Status s = RouterOf(info).Connect(Str(info, 0), Str(info, 1), static_cast<int>(Num(info, 2)));
+  if (!s.ok()) return Fail(info.Env(), s);
+  return info.Env().Undefined();
+}
+
+Napi::Value CloseTransport(const Napi::CallbackInfo& info) {
+  if (!Args(info, "s")) return info.Env().Undefined();
+  Removed removed;
+  Status s = RouterOf(info).CloseTransport(Str(info, 0), &removed);
+  if (!s.ok()) return Fail(info.Env(), s);
+  return RemovedToJs(info.Env(), removed);
+}
+
+Napi::Value Publish(const Napi::CallbackInfo& info) {
+  // (transportId, trackId, kind, ssrc (0: first seen), payloadType (-1: any), clockRate)
+  if (!Args(info, "sssnnn")) return info.Env().Undefined();
+  Status s = RouterOf(info).Publish(Str(info, 0), Str(info, 1), KindOf(Str(info, 2)),
+                                    static_cast<uint32_t>(Num(info, 3)),
+                                    static_cast<int>(Num(info, 4)),
+                                    static_cast<uint32_t>(Num(info, 5)));
+  if (!s.ok()) return Fail(info.Env(), s);
+  return info.Env().Undefined();
+}
+
+Napi::Value Unpublish(const Napi::CallbackInfo& info) {
+  if (!Args(info, "s")) return info.Env().Undefined();
+  Removed removed;
+  Status s = RouterOf(info).Unpublish(Str(info, 0), &removed);
+  if (!s.ok()) return Fail(info.Env(), s);
+  return RemovedToJs(info.Env(), removed);
+}
+
+Napi::Value Subscribe(const Napi::CallbackInfo& info) {
+  // (transportId, trackId, subscriptionId, outSsrc (0: pick), outPayloadType (-1: keep))
+  if (!Args(info, "sssnn")) return info.Env().Undefined();
+  uint32_t ssrc = 0;
+  Status s = RouterOf(info).Subscribe(Str(info, 0), Str(info, 1), Str(info, 2),
+                                      static_cast<uint32_t>(Num(info, 3)),
+                                      static_cast<int>(Num(info, 4)), &ssrc);
+  if (!s.ok()) return Fail(info.Env(), s);
+  return Napi::Number::New(info.Env(), ssrc);
+}
+
+Napi::Value Unsubscribe(const Napi::CallbackInfo& info) {
+  if (!Args(info, "s")) return info.Env().Undefined();
+  Status s = RouterOf(info).Unsubscribe(Str(info, 0));
+  if (!s.ok()) return Fail(info.Env(), s);
+  return info.Env().Undefined();
+}
+
+Napi::Value RequestKeyframe(const Napi::CallbackInfo& info) {
+  if (!Args(info, "s")) return info.Env().Undefined();
+  Status s = RouterOf(info).RequestKeyframe(Str(info, 0));
+  if (!s.ok()) return Fail(info.Env(), s);
+  return info.Env().Undefined();
+}
+
+Napi::Value Import(const Napi::CallbackInfo& info) {
+  // (trackId, kind, clockRate, peer, link)
+  if (!Args(info, "ssnsn")) return info.Env().Undefined();
+  Status s = RouterOf(info).Import(Str(info, 0), KindOf(Str(info, 1)),
+                                   static_cast<uint32_t>(Num(info, 2)), Str(info, 3),
+                                   static_cast<uint32_t>(Num(info, 4)));
+  if (!s.ok()) return Fail(info.Env(), s);
+  return info.Env().Undefined();
+}
+
+Napi::Value Export(const Napi::CallbackInfo& info) {
+  if (!Args(info, "ssn")) return info.Env().Undefined();
+  Status s = RouterOf(info).Export(Str(info, 0), Str(info, 1), static_cast<uint32_t>(Num(info, 2)));
+  if (!s.ok()) return Fail(info.Env(), s);
+  return info.Env().Undefined();
+}
+
+Napi::Value Unexport(const Napi::CallbackInfo& info) {
+  if (!Args(info, "ssn")) return info.Env().Undefined();
+  Status s = RouterOf(info).Unexport(Str(info, 0), Str(info, 1), static_cast<uint32_t>(Num(info, 2)));
+  if (!s.ok()) return Fail(info.Env(), s);
+  return info.Env().Undefined();
+}
+
+Napi::Value AttachPeer(const Napi::CallbackInfo& info) {
+  // (peer, outboundView, inboundView)
+  if (!Args(info, "soo")) return info.Env().Undefined();
+  PeerLinks& links = RouterOf(info).peers();
+  const std::string peer = Str(info, 0);
+  Status s = links.AttachOutbound(peer, info[1]);
+  if (s.ok()) s = links.AttachInbound(peer, info[2]);
+  if (!s.ok()) {
+    links.Detach(peer);
+    return Fail(info.Env(), s);
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value DetachPeer(const Napi::CallbackInfo& info) {
+  if (!Args(info, "s")) return info.Env().Undefined();
+  RouterOf(info).peers().Detach(Str(info, 0));
+  return info.Env().Undefined();
+}
+
+Napi::Object SocketStats(Napi::Env env, const transport::PlainTransport& t) {
+  Napi::Object o = Napi::Object::New(env);
+  const auto& c = t.counters();
+  o.Set("id", t.id());
+  o.Set("port", t.port());
+  o.Set("comedia", t.comedia());
+  if (t.has_remote()) {
+    char ip[INET_ADDRSTRLEN] = {0};
+    inet_ntop(AF_INET, &t.remote().sin_addr, ip, sizeof(ip));
+    Napi::Object r = Napi::Object::New(env);
+    r.Set("ip", ip);
+    r.Set("port", ntohs(t.remote().sin_port));
+    o.Set("remote", r);
+  } else {
+    o.Set("remote", env.Null());
+  }
+  o.Set("rtpIn", static_cast<double>(c.rtp_in));
+  o.Set("rtcpIn", static_cast<double>(c.rtcp_in));
+  o.Set("rtpOut", static_cast<double>(c.rtp_out));
+  o.Set("rtcpOut", static_cast<double>(c.rtcp_out));
+  o.Set("bytesIn", static_cast<double>(c.bytes_in));
+  o.Set("bytesOut", static_cast<double>(c.bytes_out));
+  const auto& sc = t.socket_counters();
+  o.Set("datagramsIn", static_cast<double>(sc.rx_packets));
+  o.Set("datagramsOut", static_cast<double>(sc.tx_packets));
+  Napi::Object drops = Napi::Object::New(env);
+  for (size_t i = 0; i < c.drops.size(); i++) {
+    drops.Set(transport::DropReasonName(static_cast<transport::DropReason>(i)),
+              static_cast<double>(c.drops[i]));
+  }
+  drops.Set("truncatedByKernel", static_cast<double>(sc.rx_truncated));
+  o.Set("drops", drops);
+  return o;
+}
+
+Napi::Value Stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Router& r = RouterOf(info);
+  Napi::Object out = Napi::Object::New(env);
+  Napi::Array transports = Napi::Array::New(env);
+  for (const auto& [id, t] : r.transports()) transports.Set(transports.Length(), SocketStats(env, *t));
+  Napi::Array tracks = Napi::Array::New(env);
+  for (const auto& [id, t] : r.tracks()) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("id", id);
+    o.Set("kind", t->kind() == MediaKind::kAudio ? "audio" : "video");
+    o.Set("ssrc", static_cast<double>(t->ssrc));
+    o.Set("transportId", t->source ? Napi::Value(Napi::String::New(env, t->source->id())) : env.Null());
+    o.Set("importedFrom", t->import_peer.empty() ? env.Null() : Napi::Value(Napi::String::New(env, t->import_peer)));
+    o.Set("packets", static_cast<double>(t->counters.packets));
+    o.Set("bytes", static_cast<double>(t->counters.bytes));
+    o.Set("wrongPayloadType", static_cast<double>(t->counters.wrong_payload_type));
+    o.Set("subscribers", static_cast<double>(t->subscribers.size()));
+    o.Set("exports", static_cast<double>(t->exports.size()));
+    o.Set("keyframeRequestsSent", static_cast<double>(t->keyframes.sent()));
+    o.Set("keyframeRequestsMerged", static_cast<double>(t->keyframes.merged()));
+    tracks.Set(tracks.Length(), o);
+  }
+  Napi::Array subs = Napi::Array::New(env);
+  for (const auto& [id, s] : r.subscriptions()) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("id", id);
+    o.Set("trackId", s->track()->id());
+    o.Set("transportId", s->transport()->id());
+    o.Set("ssrc", static_cast<double>(s->out_ssrc()));
+    o.Set("packets", static_cast<double>(s->counters.packets));
+    o.Set("bytes", static_cast<double>(s->counters.bytes));
+    o.Set("dropped", static_cast<double>(s->counters.dropped));
+    o.Set("keyframeRequests", static_cast<double>(s->counters.keyframe_requests));
+    subs.Set(subs.Length(), o);
+  }
+  Napi::Array peers = Napi::Array::New(env);
+  for (const auto& p : r.peers().Info()) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("peer", p.peer);
+    o.Set("outbound", p.outbound);
+    o.Set("inbound", p.inbound);
+    o.Set("outRecords", static_cast<double>(p.counters.out_records));
+    o.Set("outDropped", static_cast<double>(p.counters.out_dropped));
+    o.Set("inRecords", static_cast<double>(p.counters.in_records));
+    o.Set("inBad", static_cast<double>(p.counters.in_bad));
+    o.Set("outFill", p.out_fill);
+    peers.Set(peers.Length(), o);
+  }
+  out.Set("transports", transports);
+  out.Set("tracks", tracks);
+  out.Set("subscriptions", subs);
+  out.Set("peers", peers);
+  return out;
+}
+
+}  // namespace
+
+void RegisterRouterBindings(Napi::Env env, Napi::Object exports) {
+  struct Fn {
+    const char* name;
+    Napi::Value (*fn)(const Napi::CallbackInfo&);
+  };
+  const Fn fns[] = {
+      {"mediaConfigure", Configure},
+      {"mediaCreatePlainTransport", CreatePlainTransport},
+      {"mediaConnect", Connect},
+      {"mediaCloseTransport", CloseTransport},
+      {"mediaPublish", Publish},
+      {"mediaUnpublish", Unpublish},
+      {"mediaSubscribe", Subscribe},
+      {"mediaUnsubscribe", Unsubscribe},
+      {"mediaRequestKeyframe", RequestKeyframe},
+      {"mediaImport", Import},
+      {"mediaExport", Export},
+      {"mediaUnexport", Unexport},
+      {"mediaAttachPeer", AttachPeer},
+      {"mediaDetachPeer", DetachPeer},
+      {"mediaStats", Stats},
+  };
+  for (const Fn& f : fns) exports.Set(f.name, Napi::Function::New(env, f.fn, f.name));
+}
+
+}  // namespace router
+}  // namespace webrtc_agent

@@ -1,0 +1,55 @@
+// RtpRewriter: what one subscriber sees of a stream. Maps the publisher's
+// SSRC, sequence numbers and timestamps into the subscriber's own numbering,
+// so that a subscriber whose source changes (the publisher restarts with a
+// new SSRC, or the subscription is switched to another track) still sees one
+// continuous stream: sequence numbers go on by one, timestamps go on by the
+// time that passed, the SSRC never changes.
+//
+// Pure logic: bytes and a clock in, bytes out; no sockets.
+#ifndef WEBRTC_AGENT_ADDON_ROUTER_RTP_REWRITER_H_
+#define WEBRTC_AGENT_ADDON_ROUTER_RTP_REWRITER_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace webrtc_agent {
+namespace router {
+
+class RtpRewriter {
+ public:
+  RtpRewriter(uint32_t out_ssrc, int out_payload_type, uint32_t clock_rate)
+      : out_ssrc_(out_ssrc),
+        out_pt_(out_payload_type),
+        clock_rate_(clock_rate == 0 ? 90000 : clock_rate) {}
+
+  // The next packet from the source starts a new numbering (a switch).
+  void Rebase() { rebase_ = true; }
+
+  // Rewrites the RTP header in `pkt` (len >= 12, version 2, checked by the
+  // caller) for this subscriber. `now_ms` is the loop clock.
+  void Rewrite(uint8_t* pkt, size_t len, uint64_t now_ms);
+
+  uint32_t out_ssrc() const { return out_ssrc_; }
+  uint16_t last_seq() const { return last_seq_; }
+  uint32_t last_timestamp() const { return last_ts_; }
+  uint32_t source_ssrc() const { return src_ssrc_; }
+
+ private:
+  const uint32_t out_ssrc_;
+  const int out_pt_;  // -1: keep the publisher's payload type
+  const uint32_t clock_rate_;
+  bool started_ = false;
+  bool rebase_ = false;
+  uint32_t src_ssrc_ = 0;
+  uint16_t seq_delta_ = 0;
+  uint32_t ts_delta_ = 0;
+  uint16_t last_seq_ = 0;
+  uint32_t last_ts_ = 0;
+  uint16_t highest_in_seq_ = 0;
+  uint64_t last_ms_ = 0;
+};
+
+}  // namespace router
+}  // namespace webrtc_agent
+
+#endif  // WEBRTC_AGENT_ADDON_ROUTER_RTP_REWRITER_H_

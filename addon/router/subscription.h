@@ -1,0 +1,56 @@
+// Subscription: one track sent to one transport, with the subscriber's own
+// SSRC and numbering (RtpRewriter).
+#ifndef WEBRTC_AGENT_ADDON_ROUTER_SUBSCRIPTION_H_
+#define WEBRTC_AGENT_ADDON_ROUTER_SUBSCRIPTION_H_
+
+#include <cstdint>
+#include <string>
+
+#include "router/rtp_rewriter.h"
+
+namespace webrtc_agent {
+namespace transport {
+class PlainTransport;
+}
+namespace router {
+
+class Track;
+
+struct SubscriptionCounters {
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+  uint64_t dropped = 0;
+  uint64_t keyframe_requests = 0;  // PLI/FIR received from the subscriber
+};
+
+class Subscription {
+ public:
+  Subscription(std::string id, transport::PlainTransport* transport, Track* track,
+               uint32_t out_ssrc, int out_payload_type, uint32_t clock_rate)
+      : id_(std::move(id)),
+        transport_(transport),
+        track_(track),
+        rewriter_(out_ssrc, out_payload_type, clock_rate) {}
+
+  const std::string& id() const { return id_; }
+  transport::PlainTransport* transport() const { return transport_; }
+  Track* track() const { return track_; }
+  void set_track(Track* t) { track_ = t; }
+  RtpRewriter& rewriter() { return rewriter_; }
+  uint32_t out_ssrc() const { return rewriter_.out_ssrc(); }
+
+  // Sending is paused by mediaOnOff (later) or while waiting for a source.
+  bool paused = false;
+  SubscriptionCounters counters;
+
+ private:
+  std::string id_;
+  transport::PlainTransport* transport_;
+  Track* track_;
+  RtpRewriter rewriter_;
+};
+
+}  // namespace router
+}  // namespace webrtc_agent
+
+#endif  // WEBRTC_AGENT_ADDON_ROUTER_SUBSCRIPTION_H_

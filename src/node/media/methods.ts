@@ -1,0 +1,121 @@
+/**
+ * Media node methods: plain RTP transports, tracks and subscriptions, run
+ * inside the node thread and carried out by the addon's router. The internal
+ * methods (names starting with '_') link tracks between node threads; only
+ * the main thread's LinkManager calls them, never NATS.
+ */
+import type { NodeMethod } from '../methods';
+import {
+  attachPeerSchema,
+  connectPlainTransportSchema,
+  createPlainTransportSchema,
+  defaultClockRate,
+  destroyTransportSchema,
+  detachPeerSchema,
+  exportTrackSchema,
+  importTrackSchema,
+  publishTrackSchema,
+  requestKeyframeSchema,
+  subscribeTrackSchema,
+  unpublishTrackSchema,
+  unsubscribeTrackSchema,
+} from './schemas';
+
+function m(def: NodeMethod<any>): NodeMethod {
+  return def as NodeMethod;
+}
+
+export const mediaMethods: Record<string, NodeMethod> = {
+  createPlainTransport: m({
+    schema: createPlainTransportSchema,
+    run: (rt, a) => {
+      const port = rt.media.mediaCreatePlainTransport(a.transportId, a.comedia);
+      return { transportId: a.transportId, ip: rt.settings.media.announcedIp, port };
+    },
+  }),
+  connectPlainTransport: m({
+    schema: connectPlainTransportSchema,
+    run: (rt, a) => {
+      rt.media.mediaConnect(a.transportId, a.ip, a.port);
+      return { ok: true };
+    },
+  }),
+  destroyTransport: m({
+    schema: destroyTransportSchema,
+    run: (rt, a) => ({ ok: true, removed: rt.media.mediaCloseTransport(a.transportId) }),
+  }),
+  publishTrack: m({
+    schema: publishTrackSchema,
+    run: (rt, a) => {
+      rt.media.mediaPublish(a.transportId, a.trackId, a.kind, a.ssrc ?? 0, a.payloadType ?? -1, a.clockRate ?? defaultClockRate(a.kind));
+      return { trackId: a.trackId };
+    },
+  }),
+  unpublishTrack: m({
+    schema: unpublishTrackSchema,
+    run: (rt, a) => ({ ok: true, removed: rt.media.mediaUnpublish(a.trackId) }),
+  }),
+  subscribeTrack: m({
+    schema: subscribeTrackSchema,
+    run: (rt, a) => {
+      const ssrc = rt.media.mediaSubscribe(a.transportId, a.trackId, a.subscriptionId, a.ssrc ?? 0, a.payloadType ?? -1);
+      return { subscriptionId: a.subscriptionId, ssrc };
+    },
+  }),
+  unsubscribeTrack: m({
+    schema: unsubscribeTrackSchema,
+    run: (rt, a) => {
+      rt.media.mediaUnsubscribe(a.subscriptionId);
+      return { ok: true };
+    },
+  }),
+  requestKeyframe: m({
+    schema: requestKeyframeSchema,
+    run: (rt, a) => {
+      rt.media.mediaRequestKeyframe(a.trackId);
+      return { ok: true };
+    },
+  }),
+
+  // --- internal: linking tracks between node threads ---
+  _attachPeer: m({
+    schema: attachPeerSchema,
+    internal: true,
+    run: (rt, a) => {
+      rt.media.mediaAttachPeer(a.peer, a.outbound, a.inbound);
+      return { ok: true };
+    },
+  }),
+  _detachPeer: m({
+    schema: detachPeerSchema,
+    internal: true,
+    run: (rt, a) => {
+      rt.media.mediaDetachPeer(a.peer);
+      return { ok: true };
+    },
+  }),
+  _importTrack: m({
+    schema: importTrackSchema,
+    internal: true,
+    run: (rt, a) => {
+      rt.media.mediaImport(a.trackId, a.kind, a.clockRate, a.peer, a.link);
+      return { ok: true };
+    },
+  }),
+  _exportTrack: m({
+    schema: exportTrackSchema,
+    internal: true,
+    run: (rt, a) => {
+      rt.media.mediaExport(a.trackId, a.peer, a.link);
+      return { ok: true };
+    },
+  }),
+  _unexportTrack: m({
+    schema: exportTrackSchema,
+    internal: true,
+    run: (rt, a) => {
+      rt.media.mediaUnexport(a.trackId, a.peer, a.link);
+      return { ok: true };
+    },
+  }),
+};

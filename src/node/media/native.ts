@@ -1,0 +1,114 @@
+/**
+ * The typed face of the addon's media functions (addon/router/router_binding.cc),
+ * with native failures turned into the agent's named errors.
+ */
+import { InternalError, InvalidRequestError, NotFoundError, type AgentError } from '../../errors';
+import type { NativeAddon } from '../addon';
+import type { Removed } from './schemas';
+
+export interface TransportStats {
+  id: string;
+  port: number;
+  comedia: boolean;
+  remote: { ip: string; port: number } | null;
+  rtpIn: number;
+  rtcpIn: number;
+  rtpOut: number;
+  rtcpOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  datagramsIn: number;
+  datagramsOut: number;
+  drops: Record<string, number>;
+}
+
+export interface TrackStats {
+  id: string;
+  kind: 'audio' | 'video';
+  ssrc: number;
+  transportId: string | null;
+  importedFrom: string | null;
+  packets: number;
+  bytes: number;
+  wrongPayloadType: number;
+  subscribers: number;
+  exports: number;
+  keyframeRequestsSent: number;
+  keyframeRequestsMerged: number;
+}
+
+export interface SubscriptionStats {
+  id: string;
+  trackId: string;
+  transportId: string;
+  ssrc: number;
+  packets: number;
+  bytes: number;
+  dropped: number;
+  keyframeRequests: number;
+}
+
+export interface PeerStats {
+  peer: string;
+  outbound: boolean;
+  inbound: boolean;
+  outRecords: number;
+  outDropped: number;
+  inRecords: number;
+  inBad: number;
+  outFill: number;
+}
+
+export interface MediaStats {
+  transports: TransportStats[];
+  tracks: TrackStats[];
+  subscriptions: SubscriptionStats[];
+  peers: PeerStats[];
+}
+
+export interface MediaNative {
+  mediaConfigure(listenIp: string, portMin: number, portMax: number): void;
+  mediaCreatePlainTransport(id: string, comedia: boolean): number;
+  mediaConnect(id: string, ip: string, port: number): void;
+  mediaCloseTransport(id: string): Removed;
+  mediaPublish(transportId: string, trackId: string, kind: string, ssrc: number, pt: number, clockRate: number): void;
+  mediaUnpublish(trackId: string): Removed;
+  mediaSubscribe(transportId: string, trackId: string, subscriptionId: string, ssrc: number, pt: number): number;
+  mediaUnsubscribe(subscriptionId: string): void;
+  mediaRequestKeyframe(trackId: string): void;
+  mediaImport(trackId: string, kind: string, clockRate: number, peer: string, link: number): void;
+  mediaExport(trackId: string, peer: string, link: number): void;
+  mediaUnexport(trackId: string, peer: string, link: number): void;
+  mediaAttachPeer(peer: string, outbound: Uint8Array, inbound: Uint8Array): void;
+  mediaDetachPeer(peer: string): void;
+  mediaStats(): MediaStats;
+}
+
+function translate(err: unknown): AgentError {
+  const e = err as Error & { status?: number };
+  const msg = e?.message ?? String(err);
+  if (e?.status === 400) {
+    const colon = msg.indexOf(': ');
+    return colon > 0 ? new InvalidRequestError(msg.slice(0, colon), msg.slice(colon + 2)) : new InvalidRequestError('', msg);
+  }
+  if (e?.status === 404) return new NotFoundError(msg);
+  return new InternalError(msg);
+}
+
+/** Wraps every media function so native errors come out as AgentErrors. */
+export function mediaOf(addon: NativeAddon): MediaNative {
+  const raw = addon as unknown as MediaNative;
+  return new Proxy(raw, {
+    get(target, prop: keyof MediaNative) {
+      const fn = target[prop] as unknown as (...a: unknown[]) => unknown;
+      if (typeof fn !== 'function') throw new InternalError(`addon has no ${String(prop)}`);
+      return (...args: unknown[]) => {
+        try {
+          return fn.apply(target, args);
+        } catch (err) {
+          throw translate(err);
+        }
+      };
+    },
+  });
+}

@@ -1,0 +1,67 @@
+/**
+ * Payload schemas of the media node methods (plain RTP transports, tracks,
+ * subscriptions). Shared by the node thread, which validates every call, and
+ * the main thread, which reads the same payloads to link tracks across nodes.
+ */
+import { z } from 'zod';
+
+export const id = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(128, 'must be at most 128 characters')
+  .regex(/^[A-Za-z0-9_.:@-]+$/, 'may hold only letters, digits and _ . : @ -');
+const ssrc = z.number().int().min(1).max(0xffffffff);
+const payloadType = z.number().int().min(0).max(127);
+const ipv4 = z.ipv4({ message: 'must be an IPv4 address' });
+const port = z.number().int().min(1).max(65535);
+export const kind = z.enum(['audio', 'video']);
+
+export const createPlainTransportSchema = z
+  .object({ transportId: id, comedia: z.boolean().default(false) })
+  .strict();
+export const connectPlainTransportSchema = z.object({ transportId: id, ip: ipv4, port }).strict();
+export const destroyTransportSchema = z.object({ transportId: id }).strict();
+export const publishTrackSchema = z
+  .object({
+    transportId: id,
+    trackId: id,
+    kind,
+    ssrc: ssrc.optional(),
+    payloadType: payloadType.optional(),
+    clockRate: z.number().int().min(1000).max(192000).optional(),
+  })
+  .strict();
+export const unpublishTrackSchema = z.object({ trackId: id }).strict();
+export const subscribeTrackSchema = z
+  .object({
+    transportId: id,
+    trackId: id,
+    subscriptionId: id,
+    ssrc: ssrc.optional(),
+    payloadType: payloadType.optional(),
+  })
+  .strict();
+export const unsubscribeTrackSchema = z.object({ subscriptionId: id }).strict();
+export const requestKeyframeSchema = z.object({ trackId: id }).strict();
+
+// Internal: sent by the main thread's LinkManager only, never over NATS.
+const ringView = z.instanceof(Uint8Array);
+export const attachPeerSchema = z.object({ peer: id, outbound: ringView, inbound: ringView }).strict();
+export const detachPeerSchema = z.object({ peer: id }).strict();
+export const importTrackSchema = z
+  .object({ trackId: id, kind, clockRate: z.number().int().min(1000), peer: id, link: z.number().int().min(1) })
+  .strict();
+export const exportTrackSchema = z.object({ trackId: id, peer: id, link: z.number().int().min(1) }).strict();
+
+export type PublishTrackRequest = z.infer<typeof publishTrackSchema>;
+export type SubscribeTrackRequest = z.infer<typeof subscribeTrackSchema>;
+
+/** What closing something took with it (the close cascade), as the node reports it. */
+export interface Removed {
+  tracks: string[];
+  subscriptions: string[];
+}
+
+export function defaultClockRate(k: 'audio' | 'video'): number {
+  return k === 'audio' ? 48000 : 90000;
+}

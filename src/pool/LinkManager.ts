@@ -1,0 +1,176 @@
+/**
+ * LinkManager: makes a room bigger than one node thread work. It knows which
+ * node each track was published on, and when a subscriber on another node
+ * asks for that track it links the two nodes through shared-memory rings
+ * (one per direction, created here, handed to both threads) and has the
+ * publisher's node export the track into the ring and the subscriber's node
+ * import it as a local stand-in. Media then flows thread to thread with no
+ * JavaScript and no socket in the way; key-frame requests flow back.
+ *
+ * Close cascade: a track unpublished (or its transport destroyed, or its node
+ * gone) is dropped on every node that imported it, which ends the
+ * subscriptions there; a node gone is detached from every peer.
+ *
+ * Every node-API call goes through call(), which lets the media methods that
+ * need it (publishTrack, subscribeTrack, unpublishTrack, destroyTransport)
+ * update the map around the node's own work.
+ */
+import type { Logger } from 'pino';
+import { InvalidRequestError } from '../errors';
+import {
+  defaultClockRate,
+  destroyTransportSchema,
+  publishTrackSchema,
+  subscribeTrackSchema,
+  unpublishTrackSchema,
+  type Removed,
+} from '../node/media/schemas';
+import { parsePayload } from '../util/validate';
+import type { NodeManager } from './NodeManager';
+import { createRingBuffer } from './ring';
+
+interface TrackHome {
+  nodeId: string;
+  kind: 'audio' | 'video';
+  clockRate: number;
+  /** importer nodeId -> link id */
+  links: Map<string, number>;
+}
+
+interface PeerPair {
+  a: string;
+  b: string;
+  /** a -> b and b -> a */
+  rings: [SharedArrayBuffer, SharedArrayBuffer];
+}
+
+export interface LinkManagerOptions {
+  nodes: NodeManager;
+  ringBytes: number;
+  log: Logger;
+}
+
+export class LinkManager {
+  readonly #nodes: NodeManager;
+  readonly #ringBytes: number;
+  readonly #log: Logger;
+  readonly #homes = new Map<string, TrackHome>();
+  readonly #pairs = new Map<string, PeerPair>();
+  /** Link set-ups in flight, so concurrent subscribers share one. */
+  readonly #pending = new Map<string, Promise<void>>();
+  #nextLink = 1;
+
+  constructor(o: LinkManagerOptions) {
+    this.#nodes = o.nodes;
+    this.#ringBytes = o.ringBytes;
+    this.#log = o.log;
+    this.#nodes.on('nodeGone', (id) => void this.#onNodeGone(id));
+  }
+
+  /** Where a track was published, if anywhere on this agent. */
+  homeOf(trackId: string): string | undefined {
+    return this.#homes.get(trackId)?.nodeId;
+  }
+
+  pairs(): Array<{ a: string; b: string }> {
+    return [...this.#pairs.values()].map(({ a, b }) => ({ a, b }));
+  }
+
+  async call(nodeId: string, method: string, args: unknown): Promise<unknown> {
+    switch (method) {
+      case 'publishTrack': {
+        const p = parsePayload(publishTrackSchema, args ?? {});
+        if (this.#homes.has(p.trackId)) throw new InvalidRequestError('trackId', `already exists: ${p.trackId}`);
+        const reply = await this.#nodes.call(nodeId, method, args);
+        this.#homes.set(p.trackId, { nodeId, kind: p.kind, clockRate: p.clockRate ?? defaultClockRate(p.kind), links: new Map() });
+        return reply;
+      }
+      case 'subscribeTrack': {
+        const p = parsePayload(subscribeTrackSchema, args ?? {});
+        const home = this.#homes.get(p.trackId);
+        if (home && home.nodeId !== nodeId) await this.#link(p.trackId, home, nodeId);
+        return this.#nodes.call(nodeId, method, args);
+      }
+      case 'unpublishTrack':
+      case 'destroyTransport': {
+        parsePayload(method === 'unpublishTrack' ? unpublishTrackSchema : destroyTransportSchema, args ?? {});
+        const reply = (await this.#nodes.call(nodeId, method, args)) as { removed: Removed };
+        await this.#forgetTracks(nodeId, reply.removed.tracks);
+        return reply;
+      }
+      default:
+        return this.#nodes.call(nodeId, method, args);
+    }
+  }
+
+  #link(trackId: string, home: TrackHome, importer: string): Promise<void> {
+    if (home.links.has(importer)) return Promise.resolve();
+    const key = `${trackId}>${importer}`;
+    let p = this.#pending.get(key);
+    if (!p) {
+      p = this.#doLink(trackId, home, importer).finally(() => this.#pending.delete(key));
+      this.#pending.set(key, p);
+    }
+    return p;
+  }
+
+  async #doLink(trackId: string, home: TrackHome, importer: string): Promise<void> {
+    await this.#ensurePair(home.nodeId, importer);
+    const link = this.#nextLink++;
+    await this.#nodes.call(importer, '_importTrack', { trackId, kind: home.kind, clockRate: home.clockRate, peer: home.nodeId, link }, true);
+    try {
+      await this.#nodes.call(home.nodeId, '_exportTrack', { trackId, peer: importer, link }, true);
+    } catch (err) {
+      await this.#nodes.call(importer, 'unpublishTrack', { trackId }).catch(() => undefined);
+      throw err;
+    }
+    home.links.set(importer, link);
+    this.#log.debug({ trackId, from: home.nodeId, to: importer, link }, 'track linked across nodes');
+  }
+
+  async #ensurePair(x: string, y: string): Promise<void> {
+    const [a, b] = x < y ? [x, y] : [y, x];
+    const key = `${a}|${b}`;
+    if (this.#pairs.has(key)) return;
+    const ab = createRingBuffer(this.#ringBytes);
+    const ba = createRingBuffer(this.#ringBytes);
+    // Both threads must hold both rings before any record flows.
+    await this.#nodes.call(a, '_attachPeer', { peer: b, outbound: new Uint8Array(ab), inbound: new Uint8Array(ba) }, true);
+    try {
+      await this.#nodes.call(b, '_attachPeer', { peer: a, outbound: new Uint8Array(ba), inbound: new Uint8Array(ab) }, true);
+    } catch (err) {
+      await this.#nodes.call(a, '_detachPeer', { peer: b }, true).catch(() => undefined);
+      throw err;
+    }
+    this.#pairs.set(key, { a, b, rings: [ab, ba] });
+  }
+
+  /** Tracks removed on their home node: drop their stand-ins everywhere else. */
+  async #forgetTracks(nodeId: string, trackIds: string[]): Promise<void> {
+    for (const trackId of trackIds) {
+      const home = this.#homes.get(trackId);
+      if (!home || home.nodeId !== nodeId) continue;
+      this.#homes.delete(trackId);
+      for (const importer of home.links.keys()) {
+        await this.#nodes.call(importer, 'unpublishTrack', { trackId }).catch(() => undefined);
+      }
+    }
+  }
+
+  async #onNodeGone(id: string): Promise<void> {
+    const lost = [...this.#homes].filter(([, h]) => h.nodeId === id).map(([t]) => t);
+    await this.#forgetTracks(id, lost);
+    for (const [trackId, home] of this.#homes) {
+      const link = home.links.get(id);
+      if (link === undefined) continue;
+      home.links.delete(id);
+      await this.#nodes.call(home.nodeId, '_unexportTrack', { trackId, peer: id, link }, true).catch(() => undefined);
+    }
+    for (const [key, pair] of [...this.#pairs]) {
+      if (pair.a !== id && pair.b !== id) continue;
+      this.#pairs.delete(key);
+      const other = pair.a === id ? pair.b : pair.a;
+      await this.#nodes.call(other, '_detachPeer', { peer: id }, true).catch(() => undefined);
+    }
+  }
+}

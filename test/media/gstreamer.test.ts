@@ -1,0 +1,106 @@
+/**
+ * A real tool nobody here wrote: GStreamer encodes VP8, sends it to the agent
+ * as plain RTP, and a second GStreamer decodes what the agent forwards, on
+ * the publisher's node thread and on another node thread (through a ring).
+ */
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import dgram from 'node:dgram';
+import { natsClient, startNats } from '../helpers/nats';
+import { request, startAgent, testConfig } from '../helpers/agent';
+
+const FRAMES = 60;
+
+function freeUdpPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = dgram.createSocket('udp4');
+    s.bind(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts a decoder on `port`; resolve() stops it and counts decoded frames. */
+function startDecoder(port: number): { stop: () => Promise<number> } {
+  const child = spawn(
+    'gst-launch-1.0',
+    [
+      '-v', '-e',
+      'udpsrc', `port=${port}`, 'address=127.0.0.1',
+      'caps=application/x-rtp,media=video,clock-rate=90000,encoding-name=VP8,payload=96',
+      '!', 'rtpjitterbuffer', 'latency=200',
+      '!', 'rtpvp8depay', '!', 'vp8dec',
+      '!', 'fakesink', 'silent=false', 'sync=false',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  return {
+    stop: () =>
+      new Promise((resolve) => {
+        const killer = setTimeout(() => child.kill('SIGKILL'), 3000);
+        child.once('exit', () => {
+          clearTimeout(killer);
+          resolve((out.match(/last-message = chain/g) ?? []).length);
+        });
+        child.kill('SIGINT');
+      }),
+  };
+}
+
+function encode(port: number): Promise<number | null> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      'gst-launch-1.0',
+      [
+        '-q',
+        'videotestsrc', `num-buffers=${FRAMES}`, 'is-live=true',
+        '!', 'video/x-raw,width=320,height=240,framerate=30/1',
+        '!', 'vp8enc', 'deadline=1', 'keyframe-max-dist=15',
+        '!', 'rtpvp8pay', 'pt=96', 'ssrc=1234',
+        '!', 'udpsink', 'host=127.0.0.1', `port=${port}`,
+      ],
+      { stdio: 'ignore' },
+    );
+    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.once('exit', (code) => {
+      clearTimeout(killer);
+      resolve(code);
+    });
+  });
+}
+
+// scripts/setup.sh installs GStreamer; without it this test fails, by design.
+t.test('GStreamer VP8 in, GStreamer decodes it out, same node and across nodes', async (t) => {
+  const nats = await startNats(t);
+  const agent = await startAgent(t, testConfig({ NATS_URL: nats.url, WEBRTC_LISTEN_IP: '127.0.0.1' }));
+  const nc = await natsClient(t, nats.url);
+  const call = (nodeId: string, m: string, a: unknown) => request(nc, agent.subjects.node(nodeId, m), a);
+  const getNode = async (room: string) => (await request(nc, agent.subjects.agent('getNode'), { room, task: 't' })).nodeId as string;
+  const A = await getNode('a');
+  const B = await getNode('b');
+  t.not(A, B);
+
+  const pub = await call(A, 'createPlainTransport', { transportId: 'gst-pub' });
+  await call(A, 'publishTrack', { transportId: 'gst-pub', trackId: 'vp8', kind: 'video', payloadType: 96 });
+  const decoders = [];
+  for (const [i, nodeId] of [A, B].entries()) {
+    const port = await freeUdpPort();
+    await call(nodeId, 'createPlainTransport', { transportId: `gst-sub${i}` });
+    await call(nodeId, 'connectPlainTransport', { transportId: `gst-sub${i}`, ip: '127.0.0.1', port });
+    await call(nodeId, 'subscribeTrack', { transportId: `gst-sub${i}`, trackId: 'vp8', subscriptionId: `dec${i}` });
+    decoders.push(startDecoder(port));
+  }
+  await new Promise((r) => setTimeout(r, 700)); // decoders up
+  t.equal(await encode(pub.port), 0, 'the encoder ran to the end');
+  await new Promise((r) => setTimeout(r, 500));
+  const [same, cross] = await Promise.all(decoders.map((d) => d.stop()));
+  t.comment(`decoded frames: same node ${same}/${FRAMES}, other node ${cross}/${FRAMES}`);
+  t.ok(same! >= FRAMES - 5, `same-node subscriber decoded ${same} of ${FRAMES} frames`);
+  t.ok(cross! >= FRAMES - 5, `cross-node subscriber decoded ${cross} of ${FRAMES} frames`);
+  const stats = await call(A, 'getStats', {});
+  t.equal(stats.tracks.find((x: { id: string }) => x.id === 'vp8').ssrc, 1234, 'bound to the encoder SSRC');
+});
