@@ -71,13 +71,18 @@ bool PeerLinks::HasOutbound(const std::string& peer) const {
   return it != peers_.end() && it->second->has_out;
 }
 
-Status PeerLinks::AttachOutbound(const std::string& peer, napi_value view) {
+PeerLinks::Peer* PeerLinks::GetOrAdd(const std::string& peer) {
   std::unique_ptr<Peer>& p = peers_[peer];
   if (!p) {
     p = std::make_unique<Peer>();
     p->owner = this;
     p->name = peer;
   }
+  return p.get();
+}
+
+Status PeerLinks::AttachOutbound(const std::string& peer, napi_value view) {
+  Peer* p = GetOrAdd(peer);
   if (p->has_out) return Status::Invalid("peer: outbound ring already attached: " + peer);
   uint8_t* base = nullptr;
   size_t size = 0;
@@ -92,12 +97,7 @@ Status PeerLinks::AttachOutbound(const std::string& peer, napi_value view) {
 }
 
 Status PeerLinks::AttachInbound(const std::string& peer, napi_value view) {
-  std::unique_ptr<Peer>& p = peers_[peer];
-  if (!p) {
-    p = std::make_unique<Peer>();
-    p->owner = this;
-    p->name = peer;
-  }
+  Peer* p = GetOrAdd(peer);
   if (p->has_in) return Status::Invalid("peer: inbound ring already attached: " + peer);
   uint8_t* base = nullptr;
   size_t size = 0;
@@ -110,7 +110,7 @@ Status PeerLinks::AttachInbound(const std::string& peer, napi_value view) {
         Peer* peer = static_cast<Peer*>(ctx);
         peer->owner->OnRecord(peer, data, len);
       },
-      nullptr, p.get());
+      nullptr, p);
   if (err != nullptr) {
     DeleteRef(addon_->env(), &p->in_ref);
     return Status::Internal(std::string("ring: ") + err);
@@ -132,25 +132,23 @@ void PeerLinks::Detach(const std::string& peer) {
 }
 
 void PeerLinks::SendRtp(const std::string& peer, uint32_t link, const uint8_t* pkt, size_t len) {
-  auto it = peers_.find(peer);
-  if (it == peers_.end() || !it->second->has_out) return;
-  Peer* p = it->second.get();
-  LinkRecord rec{LinkRecord::kRtp, {0, 0, 0}, link};
-  if (p->out.Push(reinterpret_cast<const uint8_t*>(&rec), sizeof(rec), pkt, len)) {
-    p->counters.out_records++;
-    p->out.Flush();
-  } else {
-    p->counters.out_dropped++;
-  }
+  Push(peer, LinkRecord::kRtp, link, pkt, len);
 }
 
 void PeerLinks::SendKeyframeRequest(const std::string& peer, uint32_t link) {
+  Push(peer, LinkRecord::kKeyframeRequest, link, nullptr, 0);
+}
+
+void PeerLinks::Push(const std::string& peer, uint8_t type, uint32_t link, const uint8_t* data,
+                     size_t len) {
   auto it = peers_.find(peer);
   if (it == peers_.end() || !it->second->has_out) return;
   Peer* p = it->second.get();
-  LinkRecord rec{LinkRecord::kKeyframeRequest, {0, 0, 0}, link};
-  if (p->out.Push(reinterpret_cast<const uint8_t*>(&rec), sizeof(rec), nullptr, 0)) {
+  LinkRecord rec{type, {0, 0, 0}, link};
+  if (p->out.Push(reinterpret_cast<const uint8_t*>(&rec), sizeof(rec), data, len)) {
     p->counters.out_records++;
+    // Cheap while the consumer is awake (one load); one eventfd write per
+    // sleep otherwise.
     p->out.Flush();
   } else {
     p->counters.out_dropped++;

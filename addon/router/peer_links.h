@@ -79,6 +79,8 @@ class PeerLinks {
 
  private:
   struct Peer;
+  Peer* GetOrAdd(const std::string& peer);
+  void Push(const std::string& peer, uint8_t type, uint32_t link, const uint8_t* data, size_t len);
   void OnRecord(Peer* p, const uint8_t* data, size_t len);
 
   AgentAddon* addon_;
