@@ -11,8 +11,9 @@ cd "$(dirname "$0")/.."
 # Debian packages the agent and its tests use: NATS; clang and libFuzzer for
 # fuzzing the native parsers (clang++ -fsanitize=fuzzer links the libFuzzer
 # runtime from libclang-rt-14-dev, which clang only recommends); GStreamer, a
-# real RTP peer for the media tests.
-APT_PACKAGES=(nats-server clang libfuzzer-14-dev libclang-rt-14-dev gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good)
+# real RTP peer for the media tests; Chromium, the real WebRTC client of the
+# browser tests (driven by playwright-core, never a downloaded browser).
+APT_PACKAGES=(nats-server clang libfuzzer-14-dev libclang-rt-14-dev gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good chromium)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -1,0 +1,326 @@
+/**
+ * Answering a client's Unified Plan offer: the agent is an ICE-lite peer
+ * that always answers, with BUNDLE and rtcp-mux required. For every m-line
+ * the caller says what the agent does with it (receive a publication, or send
+ * a subscription); the answer picks the codec, header extensions and
+ * feedback both sides support, and reports what was agreed so the transport
+ * can be set up from it.
+ *
+ * Parsing and writing use sdp-transform; what is written here is the
+ * negotiation, which no library does for an SFU.
+ */
+import { randomBytes } from 'node:crypto';
+import * as sdpTransform from 'sdp-transform';
+import { InvalidRequestError } from '../../../errors';
+import {
+  parseFmtp,
+  sameFormat,
+  SUPPORTED_EXTENSIONS,
+  SUPPORTED_FEEDBACK,
+  supportedSpec,
+  type MediaKind,
+} from './codecs';
+
+export interface LocalParameters {
+  iceUfrag: string;
+  icePwd: string;
+  fingerprint: { algorithm: string; value: string };
+  candidates: Array<{ ip: string; port: number }>;
+}
+
+export interface SendPlan {
+  /** The exact format the agent will send (the publisher's). */
+  format: { name: string; fmtp: Record<string, string> };
+  ssrc: number;
+  cname: string;
+  streamId: string;
+  trackId: string;
+}
+
+export interface MidPlan {
+  role: 'receive' | 'send';
+  /** receive: codec names in order of preference; default: the offer's order. */
+  preferred?: string[];
+  /** send: what the agent will send on this m-line. */
+  send?: SendPlan;
+}
+
+export interface NegotiatedCodec {
+  name: string;
+  payloadType: number;
+  clockRate: number;
+  channels?: number;
+  fmtp: Record<string, string>;
+  feedback: Array<{ type: string; subtype?: string }>;
+}
+
+export interface NegotiatedMedia {
+  mid: string;
+  kind: MediaKind;
+  role: 'receive' | 'send';
+  accepted: boolean;
+  reason?: string;
+  codec?: NegotiatedCodec;
+  rtxPayloadType?: number;
+  extensions: Array<{ id: number; uri: string }>;
+  /** receive: the SSRCs the client announced (media, then RTX). */
+  remoteSsrcs: number[];
+  remoteRtxSsrc?: number;
+  /** receive: simulcast layers by RID, lowest first as offered. */
+  rids: string[];
+}
+
+export interface Answer {
+  sdp: string;
+  media: NegotiatedMedia[];
+  remote: { iceUfrag: string; icePwd: string; fingerprint: { algorithm: string; value: string } };
+  /** Our DTLS role: the client (active) sends the ClientHello. */
+  dtlsRole: 'client' | 'server';
+}
+
+const FINGERPRINT_ALGORITHMS = new Set(['sha-1', 'sha-224', 'sha-256', 'sha-384', 'sha-512']);
+
+function fail(message: string): never {
+  throw new InvalidRequestError('sdp', message);
+}
+
+type Media = sdpTransform.MediaDescription;
+
+export function answerOffer(offerSdp: string, local: LocalParameters, plans: Record<string, MidPlan>): Answer {
+  if (typeof offerSdp !== 'string' || !offerSdp.startsWith('v=0')) fail('not a session description (must start with v=0)');
+  let offer: sdpTransform.SessionDescription;
+  try {
+    offer = sdpTransform.parse(offerSdp);
+  } catch (err) {
+    fail(`cannot parse: ${(err as Error).message}`);
+  }
+  if (!offer.media?.length) fail('no m-lines');
+
+  const bundle = offer.groups?.find((g) => g.type === 'BUNDLE');
+  if (!bundle) fail('BUNDLE is required');
+  const bundled = new Set(String(bundle.mids).split(' ').filter(Boolean));
+
+  const first = offer.media[0]!;
+  const iceUfrag = first.iceUfrag ?? offer.iceUfrag;
+  const icePwd = first.icePwd ?? offer.icePwd;
+  if (!iceUfrag || !icePwd) fail('ice-ufrag and ice-pwd are required');
+  const fp = first.fingerprint ?? offer.fingerprint;
+  if (!fp) fail('a DTLS fingerprint is required');
+  if (!FINGERPRINT_ALGORITHMS.has(fp.type.toLowerCase())) fail(`unsupported fingerprint algorithm ${fp.type}`);
+  const setup = first.setup ?? (offer as { setup?: string }).setup ?? 'actpass';
+  if (setup === 'holdconn') fail('setup:holdconn is not supported');
+  // The offerer chooses or lets us choose; we prefer to be the DTLS server,
+  // which spares an ICE-lite agent a round trip before it knows the path.
+  const dtlsRole: 'client' | 'server' = setup === 'passive' ? 'client' : 'server';
+  const answerSetup = dtlsRole === 'client' ? 'active' : 'passive';
+
+  const media: NegotiatedMedia[] = [];
+  const answerMedia: Media[] = [];
+  for (const m of offer.media) {
+    const mid = m.mid === undefined ? '' : String(m.mid);
+    const kind = m.type as MediaKind;
+    const plan = plans[mid];
+    const result: NegotiatedMedia = {
+      mid,
+      kind,
+      role: plan?.role ?? 'receive',
+      accepted: false,
+      extensions: [],
+      remoteSsrcs: [],
+      rids: [],
+    };
+    const reject = (reason: string) => {
+      result.reason = reason;
+      media.push(result);
+      answerMedia.push(rejectedMedia(m, mid));
+    };
+    if (!mid) {
+      reject('no a=mid');
+      continue;
+    }
+    if (kind !== 'audio' && kind !== 'video') {
+      reject(`${m.type} is not supported`);
+      continue;
+    }
+    if (m.port === 0) {
+      reject('rejected by the offerer');
+      continue;
+    }
+    if (!plan) {
+      reject('not part of any operation');
+      continue;
+    }
+    if (!bundled.has(mid)) fail(`mid ${mid} is not in the BUNDLE group`);
+    if (!m.rtcpMux) fail(`rtcp-mux is required (mid ${mid})`);
+    if (!/^UDP\/TLS\/RTP\/SAVPF$/i.test(m.protocol)) fail(`mid ${mid}: protocol ${m.protocol} is not supported`);
+    const dir = m.direction ?? 'sendrecv';
+    if (plan.role === 'receive' && dir !== 'sendonly' && dir !== 'sendrecv') fail(`mid ${mid}: the client does not send on an m-line it publishes (${dir})`);
+    if (plan.role === 'send' && dir !== 'recvonly' && dir !== 'sendrecv') fail(`mid ${mid}: the client does not receive on an m-line it subscribes (${dir})`);
+
+    const codec = pickCodec(m, kind, plan);
+    if (!codec) {
+      reject(plan.role === 'send' ? `the client cannot receive ${plan.send?.format.name}` : 'no codec in common');
+      continue;
+    }
+    result.accepted = true;
+    result.codec = codec;
+    // RTX from the client is accepted; towards a client the agent repeats the
+    // original packet for a NACK, so it offers no RTX stream of its own.
+    result.rtxPayloadType = plan.role === 'receive' ? findRtx(m, codec.payloadType) : undefined;
+    result.extensions = (m.ext ?? [])
+      .filter((e) => SUPPORTED_EXTENSIONS.includes(e.uri) && (!e.direction || e.direction === 'sendrecv'))
+      .filter((e) => plan.role === 'receive' || !e.uri.includes('rtp-stream-id'))
+      .map((e) => ({ id: e.value, uri: e.uri }));
+    if (plan.role === 'receive') {
+      const fid = m.ssrcGroups?.find((g) => g.semantics === 'FID');
+      if (fid) {
+        const [main, rtx] = fid.ssrcs.split(' ').map(Number);
+        result.remoteSsrcs = [main!];
+        result.remoteRtxSsrc = rtx;
+      } else {
+        result.remoteSsrcs = [...new Set((m.ssrcs ?? []).map((s) => Number(s.id)))];
+      }
+      result.rids = (m.rids ?? []).filter((r) => r.direction === 'send').map((r) => String(r.id));
+    }
+    media.push(result);
+    answerMedia.push(acceptedMedia(m, mid, result, plan, local, answerSetup));
+  }
+
+  const accepted = media.filter((x) => x.accepted).map((x) => x.mid);
+  const answer: sdpTransform.SessionDescription = {
+    version: 0,
+    origin: {
+      username: '-',
+      sessionId: BigInt.asUintN(63, BigInt(`0x${randomBytes(8).toString('hex')}`)).toString(),
+      sessionVersion: 2,
+      netType: 'IN',
+      ipVer: 4,
+      address: '127.0.0.1',
+    },
+    name: '-',
+    timing: { start: 0, stop: 0 },
+    icelite: 'ice-lite',
+    groups: accepted.length ? [{ type: 'BUNDLE', mids: accepted.join(' ') }] : [],
+    msidSemantic: { semantic: 'WMS', token: '*' },
+    media: answerMedia,
+  } as sdpTransform.SessionDescription;
+  return {
+    sdp: sdpTransform.write(answer),
+    media,
+    remote: { iceUfrag, icePwd, fingerprint: { algorithm: fp.type.toLowerCase(), value: fp.hash } },
+    dtlsRole,
+  };
+}
+
+function pickCodec(m: Media, kind: MediaKind, plan: MidPlan): NegotiatedCodec | undefined {
+  const offered = (m.rtp ?? []).map((r) => ({
+    payloadType: r.payload,
+    name: r.codec,
+    clockRate: r.rate ?? 0,
+    channels: r.encoding ? Number(r.encoding) : undefined,
+    fmtp: parseFmtp(m.fmtp?.find((f) => f.payload === r.payload)?.config),
+  }));
+  let candidates = offered.filter((o) => supportedSpec(o.name, kind, o.clockRate));
+  if (plan.role === 'send') {
+    const want = plan.send?.format;
+    if (!want) return undefined;
+    candidates = candidates.filter((o) => sameFormat(o, want));
+  } else if (plan.preferred?.length) {
+    const rank = (n: string) => {
+      const i = plan.preferred!.findIndex((p) => p.toLowerCase() === n.toLowerCase());
+      return i < 0 ? plan.preferred!.length : i;
+    };
+    candidates = [...candidates].sort((a, b) => rank(a.name) - rank(b.name));
+  }
+  // For H264, prefer packetization-mode 1 (what browsers send).
+  const chosen = candidates.find((c) => c.name.toLowerCase() !== 'h264' || c.fmtp['packetization-mode'] === '1') ?? candidates[0];
+  if (!chosen) return undefined;
+  const feedback = (m.rtcpFb ?? [])
+    .filter((f) => String(f.payload) === String(chosen.payloadType) || f.payload === '*')
+    .map((f) => ({ type: f.type, subtype: f.subtype }))
+    .filter((f) => SUPPORTED_FEEDBACK.some((s) => s.type === f.type && s.subtype === f.subtype))
+    .filter((f) => kind === 'video' || f.type === 'transport-cc');
+  return { ...chosen, feedback };
+}
+
+function findRtx(m: Media, apt: number): number | undefined {
+  const rtx = (m.rtp ?? []).find(
+    (r) => r.codec.toLowerCase() === 'rtx' && parseFmtp(m.fmtp?.find((f) => f.payload === r.payload)?.config).apt === String(apt),
+  );
+  return rtx?.payload;
+}
+
+function rejectedMedia(m: Media, mid: string): Media {
+  return {
+    type: m.type,
+    port: 0,
+    protocol: m.protocol,
+    payloads: m.payloads,
+    connection: { version: 4, ip: '0.0.0.0' },
+    mid: mid || undefined,
+    direction: 'inactive',
+    rtp: [],
+    fmtp: [],
+  } as unknown as Media;
+}
+
+function acceptedMedia(
+  m: Media,
+  mid: string,
+  r: NegotiatedMedia,
+  plan: MidPlan,
+  local: LocalParameters,
+  setup: string,
+): Media {
+  const c = r.codec!;
+  const rtp: Media['rtp'] = [{ payload: c.payloadType, codec: c.name, rate: c.clockRate, encoding: c.channels }];
+  const fmtp: Media['fmtp'] = [];
+  const fmtpText = Object.entries(c.fmtp).map(([k, v]) => `${k}=${v}`).join(';');
+  if (fmtpText) fmtp.push({ payload: c.payloadType, config: fmtpText });
+  if (r.rtxPayloadType !== undefined) {
+    rtp.push({ payload: r.rtxPayloadType, codec: 'rtx', rate: c.clockRate });
+    fmtp.push({ payload: r.rtxPayloadType, config: `apt=${c.payloadType}` });
+  }
+  const out: Record<string, unknown> = {
+    type: m.type,
+    port: local.candidates[0]?.port ?? 9,
+    protocol: m.protocol,
+    payloads: rtp.map((x) => x.payload).join(' '),
+    connection: { version: 4, ip: local.candidates[0]?.ip ?? '0.0.0.0' },
+    mid,
+    iceUfrag: local.iceUfrag,
+    icePwd: local.icePwd,
+    fingerprint: { type: local.fingerprint.algorithm, hash: local.fingerprint.value },
+    setup,
+    direction: plan.role === 'receive' ? 'recvonly' : 'sendonly',
+    rtcpMux: 'rtcp-mux',
+    rtcpRsize: 'rtcp-rsize',
+    rtp,
+    fmtp,
+    rtcpFb: c.feedback.map((f) => ({ payload: c.payloadType, type: f.type, subtype: f.subtype })),
+    ext: r.extensions.map((e) => ({ value: e.id, uri: e.uri })),
+    candidates: local.candidates.map((cand, i) => ({
+      foundation: String(i + 1),
+      component: 1,
+      transport: 'udp',
+      priority: 2130706431 - i,
+      ip: cand.ip,
+      port: cand.port,
+      type: 'host',
+    })),
+    endOfCandidates: 'end-of-candidates',
+  };
+  if (plan.role === 'receive' && r.rids.length) {
+    out.rids = r.rids.map((id) => ({ id, direction: 'recv' }));
+    out.simulcast = { dir1: 'recv', list1: r.rids.join(';') };
+  }
+  if (plan.role === 'send' && plan.send) {
+    const s = plan.send;
+    out.msid = [{ id: s.streamId, appdata: s.trackId }];
+    out.ssrcs = [
+      { id: s.ssrc, attribute: 'cname', value: s.cname },
+      { id: s.ssrc, attribute: 'msid', value: `${s.streamId} ${s.trackId}` },
+    ];
+  }
+  return out as unknown as Media;
+}

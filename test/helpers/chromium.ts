@@ -1,0 +1,49 @@
+/**
+ * Debian's Chromium, headless, driven by playwright-core, with pages served
+ * from http://localhost (getUserMedia needs a secure origin).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Test } from 'tap';
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--allow-loopback-in-peer-connection',
+];
+
+export async function openBrowser(t: Test): Promise<{ browser: Browser; newPage: () => Promise<Page> }> {
+  const server = http.createServer((_req, res) => {
+    res.setHeader('content-type', 'text/html');
+    res.end('<!doctype html><html><body>webrtc-agent test page</body></html>');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as AddressInfo).port;
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    // playwright gives every launch a fresh, temporary profile of its own.
+    args: CHROMIUM_ARGS,
+    timeout: 30_000,
+  });
+  t.teardown(async () => {
+    await browser.close();
+    server.close();
+  });
+  return {
+    browser,
+    newPage: async () => {
+      const page = await browser.newPage();
+      await page.goto(`http://localhost:${port}/`);
+      return page;
+    },
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * SDP answers to real Chromium offers: what is agreed, what is refused with a
+ * 400, and (the real check) that Chromium itself accepts every answer.
+ */
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import * as sdpTransform from 'sdp-transform';
+import { answerOffer, type LocalParameters, type MidPlan } from '../../src/node/webrtc/sdp/answer';
+import { openBrowser } from '../helpers/chromium';
+
+const fixture = (name: string) => readFileSync(path.join(__dirname, '../fixtures/sdp', name), 'utf8');
+const local: LocalParameters = {
+  iceUfrag: 'agentufrag1',
+  icePwd: 'agentpassword0123456789ab',
+  fingerprint: {
+    algorithm: 'sha-256',
+    value: 'AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99',
+  },
+  candidates: [{ ip: '127.0.0.1', port: 40000 }],
+};
+const receiveAll: Record<string, MidPlan> = { '0': { role: 'receive' }, '1': { role: 'receive' } };
+
+t.test('publish offer: opus and VP8 received, extensions and feedback filtered', async (t) => {
+  const a = answerOffer(fixture('chromium-publish.sdp'), local, receiveAll);
+  t.equal(a.dtlsRole, 'server', 'actpass -> we are the DTLS server');
+  t.match(a.remote, { iceUfrag: String, icePwd: String, fingerprint: { algorithm: 'sha-256', value: /^[0-9A-F:]+$/ } });
+  const [audio, video] = a.media;
+  t.match(audio, { mid: '0', kind: 'audio', accepted: true, codec: { name: 'opus', clockRate: 48000, channels: 2 } });
+  t.match(video, { mid: '1', kind: 'video', accepted: true, codec: { name: 'VP8', clockRate: 90000 } });
+  t.ok(video!.rtxPayloadType, 'RTX accepted from the publisher');
+  t.ok(video!.remoteRtxSsrc && video!.remoteSsrcs.length === 1, 'SSRC and RTX SSRC from the FID group');
+  t.same(video!.codec!.feedback.map((f) => `${f.type} ${f.subtype ?? ''}`.trim()).sort(), ['ccm fir', 'nack', 'nack pli', 'transport-cc']);
+  t.ok(video!.extensions.some((e) => e.uri.endsWith('sdes:mid')));
+  t.notOk(video!.extensions.some((e) => e.uri.includes('video-orientation')), 'unsupported extensions are not answered');
+  const parsed = sdpTransform.parse(a.sdp);
+  t.equal((parsed as { icelite?: string }).icelite, 'ice-lite');
+  t.equal(String(parsed.groups![0]!.mids), '0 1');
+  t.same(parsed.media.map((m) => m.direction), ['recvonly', 'recvonly']);
+  t.same(parsed.media.map((m) => m.setup), ['passive', 'passive']);
+  t.equal(parsed.media[1]!.candidates![0]!.port, 40000);
+});
+
+t.test('codec preference picks H264 (packetization-mode 1) over the offer order', async (t) => {
+  const a = answerOffer(fixture('chromium-publish.sdp'), local, { '0': { role: 'receive' }, '1': { role: 'receive', preferred: ['H264', 'VP8'] } });
+  t.match(a.media[1]!.codec, { name: 'H264', fmtp: { 'packetization-mode': '1' } });
+});
+
+t.test('simulcast offer: the RIDs are received', async (t) => {
+  const a = answerOffer(fixture('chromium-simulcast.sdp'), local, { '0': { role: 'receive' } });
+  t.same(a.media[0]!.rids, ['q', 'h', 'f']);
+  const m = sdpTransform.parse(a.sdp).media[0]!;
+  t.same(m.simulcast, { dir1: 'recv', list1: 'q;h;f' });
+});
+
+t.test('subscribe offer: the agent sends the publisher format with its SSRC', async (t) => {
+  const plans: Record<string, MidPlan> = {
+    '0': { role: 'send', send: { format: { name: 'opus', fmtp: {} }, ssrc: 111, cname: 'agent', streamId: 'pub1', trackId: 'a1' } },
+    '1': { role: 'send', send: { format: { name: 'VP8', fmtp: {} }, ssrc: 222, cname: 'agent', streamId: 'pub1', trackId: 'v1' } },
+  };
+  const a = answerOffer(fixture('chromium-subscribe.sdp'), local, plans);
+  t.same(a.media.map((m) => m.accepted), [true, true]);
+  const parsed = sdpTransform.parse(a.sdp);
+  t.same(parsed.media.map((m) => m.direction), ['sendonly', 'sendonly']);
+  t.same(parsed.media[1]!.ssrcs!.map((s) => Number(s.id)), [222, 222]);
+  t.notOk(a.media[1]!.extensions.some((e) => e.uri.includes('rtp-stream-id')), 'no RID extensions towards a subscriber');
+  const h264 = answerOffer(fixture('chromium-subscribe.sdp'), local, {
+    '1': { role: 'send', send: { format: { name: 'H264', fmtp: { 'packetization-mode': '1', 'profile-level-id': '42e01f', 'level-asymmetry-allowed': '1' } }, ssrc: 5, cname: 'c', streamId: 's', trackId: 't' } },
+  });
+  t.match(h264.media[1]!.codec, { name: 'H264' }, 'same H264 profile found');
+  const av = answerOffer(fixture('chromium-subscribe.sdp'), local, {
+    '1': { role: 'send', send: { format: { name: 'H265', fmtp: {} }, ssrc: 5, cname: 'c', streamId: 's', trackId: 't' } },
+  });
+  t.match(av.media[1], { accepted: false, reason: /cannot receive H265/ });
+  t.match(av.media[0], { accepted: false, reason: 'not part of any operation' });
+});
+
+t.test('malformed or unsupported offers are 400 with the reason', async (t) => {
+  const pub = fixture('chromium-publish.sdp');
+  const cases: Array<[string, RegExp]> = [
+    ['hello', /^sdp: not a session description/],
+    [pub.replace(/a=group:BUNDLE.*\r?\n/, ''), /BUNDLE is required/],
+    [pub.replace(/a=rtcp-mux\r?\n/g, ''), /rtcp-mux is required/],
+    [pub.replace(/a=fingerprint:.*\r?\n/g, ''), /fingerprint is required/],
+    [pub.replace(/a=fingerprint:sha-256/g, 'a=fingerprint:md5'), /unsupported fingerprint algorithm/],
+    [pub.replace(/a=ice-ufrag:.*\r?\n/g, ''), /ice-ufrag and ice-pwd/],
+    [pub.replace(/a=sendonly/g, 'a=recvonly'), /does not send on an m-line it publishes/],
+  ];
+  for (const [sdp, re] of cases) {
+    t.throws(() => answerOffer(sdp, local, receiveAll), { code: 400, field: 'sdp', message: re });
+  }
+});
+
+t.test('Chromium accepts the answers (publish, simulcast, subscribe)', async (t) => {
+  const { newPage } = await openBrowser(t);
+  const page = await newPage();
+  const result = await page.evaluate(async () => {
+    const s = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 320, height: 240 } });
+    const w = window as unknown as Record<string, unknown>;
+    const pcs: Record<string, RTCPeerConnection> = {};
+    const offers: Record<string, string> = {};
+    pcs.publish = new RTCPeerConnection();
+    pcs.publish.addTransceiver(s.getAudioTracks()[0]!, { direction: 'sendonly' });
+    pcs.publish.addTransceiver(s.getVideoTracks()[0]!, { direction: 'sendonly' });
+    pcs.simulcast = new RTCPeerConnection();
+    pcs.simulcast.addTransceiver(s.getVideoTracks()[0]!, { direction: 'sendonly', sendEncodings: [{ rid: 'q', scaleResolutionDownBy: 4 }, { rid: 'h', scaleResolutionDownBy: 2 }, { rid: 'f' }] });
+    pcs.subscribe = new RTCPeerConnection();
+    pcs.subscribe.addTransceiver('audio', { direction: 'recvonly' });
+    pcs.subscribe.addTransceiver('video', { direction: 'recvonly' });
+    for (const [k, pc] of Object.entries(pcs)) {
+      const o = await pc.createOffer();
+      await pc.setLocalDescription(o);
+      offers[k] = o.sdp!;
+    }
+    w.pcs = pcs;
+    return offers;
+  });
+  const answers: Record<string, string> = {
+    publish: answerOffer(result.publish!, local, receiveAll).sdp,
+    simulcast: answerOffer(result.simulcast!, local, { '0': { role: 'receive' } }).sdp,
+    subscribe: answerOffer(result.subscribe!, local, {
+      '0': { role: 'send', send: { format: { name: 'opus', fmtp: {} }, ssrc: 111, cname: 'agent', streamId: 'p', trackId: 'a' } },
+      '1': { role: 'send', send: { format: { name: 'VP8', fmtp: {} }, ssrc: 222, cname: 'agent', streamId: 'p', trackId: 'v' } },
+    }).sdp,
+  };
+  const applied = await page.evaluate(async (answers) => {
+    const pcs = (window as unknown as { pcs: Record<string, RTCPeerConnection> }).pcs;
+    const out: Record<string, string> = {};
+    for (const [k, sdp] of Object.entries(answers)) {
+      try {
+        await pcs[k]!.setRemoteDescription({ type: 'answer', sdp });
+        out[k] = pcs[k]!.getTransceivers().map((x) => x.currentDirection).join(',');
+      } catch (err) {
+        out[k] = `error: ${(err as Error).message}`;
+      }
+    }
+    return out;
+  }, answers);
+  t.same(applied, { publish: 'sendonly,sendonly', simulcast: 'sendonly', subscribe: 'recvonly,recvonly' });
+});
