@@ -7,6 +7,7 @@
         "addon/loop/timer.cc",
         "addon/modules.cc",
         "addon/net/udp_socket.cc",
+        "addon/transport/transport.cc",
         "addon/transport/plain_transport.cc",
         "addon/router/rtp_rewriter.cc",
         "addon/router/router.cc",

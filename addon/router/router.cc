@@ -58,14 +58,16 @@ Status Router::CreatePlainTransport(const std::string& id, bool comedia, int* po
 Status Router::Connect(const std::string& id, const std::string& ip, int port) {
   auto it = transports_.find(id);
   if (it == transports_.end()) return Status::NotFound("no such transport: " + id);
-  if (!it->second->Connect(ip, port)) return Status::Invalid("ip: not an IPv4 address/port: " + ip);
+  transport::PlainTransport* plain = it->second->AsPlain();
+  if (plain == nullptr) return Status::Invalid("transportId: not a plain transport: " + id);
+  if (!plain->Connect(ip, port)) return Status::Invalid("ip: not an IPv4 address/port: " + ip);
   return Status::Ok();
 }
 
 Status Router::CloseTransport(const std::string& id, Removed* removed) {
   auto it = transports_.find(id);
   if (it == transports_.end()) return Status::NotFound("no such transport: " + id);
-  transport::PlainTransport* t = it->second.get();
+  transport::Transport* t = it->second.get();
   std::vector<Track*> tracks;
   for (auto& [tid, track] : tracks_) if (track->source == t) tracks.push_back(track.get());
   for (Track* track : tracks) DropTrack(track, removed);
@@ -85,7 +87,7 @@ Status Router::Publish(const std::string& transport_id, const std::string& track
   auto it = transports_.find(transport_id);
   if (it == transports_.end()) return Status::NotFound("no such transport: " + transport_id);
   if (tracks_.count(track_id)) return Status::Invalid("trackId: already exists: " + track_id);
-  transport::PlainTransport* t = it->second.get();
+  transport::Transport* t = it->second.get();
   if (ssrc != 0 && t->HasSsrc(ssrc)) return Status::Invalid("ssrc: already published on this transport");
   auto track = std::make_unique<Track>(track_id, kind, clock_rate);
   track->source = t;
@@ -123,7 +125,7 @@ Status Router::Subscribe(const std::string& transport_id, const std::string& tra
   if (tit == transports_.end()) return Status::NotFound("no such transport: " + transport_id);
   auto kit = tracks_.find(track_id);
   if (kit == tracks_.end()) return Status::NotFound("no such track: " + track_id);
-  transport::PlainTransport* t = tit->second.get();
+  transport::Transport* t = tit->second.get();
   Track* track = kit->second.get();
 
   auto sit = subscriptions_.find(subscription_id);
@@ -210,7 +212,7 @@ Status Router::Unexport(const std::string& track_id, const std::string& peer, ui
   return Status::Ok();
 }
 
-void Router::OnRtp(transport::PlainTransport* /*t*/, Track* track, const uint8_t* pkt, size_t len) {
+void Router::OnRtp(transport::Transport* /*t*/, Track* track, const uint8_t* pkt, size_t len) {
   if (track->payload_type >= 0 && (pkt[1] & 0x7f) != track->payload_type) {
     track->counters.wrong_payload_type++;
     return;
@@ -239,7 +241,7 @@ void Router::Fanout(Track* track, const uint8_t* pkt, size_t len) {
   }
 }
 
-void Router::OnKeyframeRequest(transport::PlainTransport* /*t*/, Subscription* sub) {
+void Router::OnKeyframeRequest(transport::Transport* /*t*/, Subscription* sub) {
   sub->counters.keyframe_requests++;
   AskUpstream(sub->track());
 }
@@ -250,7 +252,7 @@ void Router::AskUpstream(Track* track) {
     peers_->SendKeyframeRequest(track->import_peer, track->import_link);
     return;
   }
-  transport::PlainTransport* src = track->source;
+  transport::Transport* src = track->source;
   if (src == nullptr || track->ssrc == 0) return;
   uint8_t pli[16];
   const size_t n = rtp::BuildPli(pli, sizeof(pli), src->rtcp_ssrc(), track->ssrc);

@@ -43,7 +43,7 @@ struct Removed {
   std::vector<std::string> subscriptions;
 };
 
-class Router : public transport::PlainTransportListener {
+class Router : public transport::TransportListener {
  public:
   explicit Router(AgentAddon* addon);
   ~Router() override;
@@ -80,11 +80,11 @@ class Router : public transport::PlainTransportListener {
 
   PeerLinks& peers() { return *peers_; }
 
-  // PlainTransportListener
-  void OnRtp(transport::PlainTransport* t, Track* track, const uint8_t* pkt, size_t len) override;
-  void OnKeyframeRequest(transport::PlainTransport* t, Subscription* sub) override;
+  // TransportListener
+  void OnRtp(transport::Transport* t, Track* track, const uint8_t* pkt, size_t len) override;
+  void OnKeyframeRequest(transport::Transport* t, Subscription* sub) override;
 
-  const std::unordered_map<std::string, std::unique_ptr<transport::PlainTransport>>& transports() const {
+  const std::unordered_map<std::string, std::unique_ptr<transport::Transport>>& transports() const {
     return transports_;
   }
   const std::unordered_map<std::string, std::unique_ptr<Track>>& tracks() const { return tracks_; }
@@ -105,13 +105,13 @@ class Router : public transport::PlainTransportListener {
   uv_loop_t* loop_;
   MediaSettings settings_;
   net::RecvBuffer recv_buffer_;
-  std::unordered_map<std::string, std::unique_ptr<transport::PlainTransport>> transports_;
+  std::unordered_map<std::string, std::unique_ptr<transport::Transport>> transports_;
   std::unordered_map<std::string, std::unique_ptr<Track>> tracks_;
   std::unordered_map<std::string, std::unique_ptr<Subscription>> subscriptions_;
   // Imported tracks by (peer, link).
   std::unordered_map<std::string, Track*> imports_;
   std::unique_ptr<PeerLinks> peers_;
-  std::array<uint8_t, transport::PlainTransport::kMaxPacket> scratch_{};
+  std::array<uint8_t, transport::Transport::kMaxPacket> scratch_{};
   uint64_t rng_;
 };
 

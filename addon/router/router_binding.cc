@@ -5,6 +5,7 @@
 #include "addon.h"
 #include "router/peer_links.h"
 #include "router/router.h"
+#include "transport/plain_transport.h"
 
 namespace webrtc_agent {
 namespace router {
@@ -175,21 +176,26 @@ Napi::Value DetachPeer(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Object SocketStats(Napi::Env env, const transport::PlainTransport& t) {
+Napi::Object TransportStats(Napi::Env env, transport::Transport& base) {
   Napi::Object o = Napi::Object::New(env);
-  const auto& c = t.counters();
-  o.Set("id", t.id());
-  o.Set("port", t.port());
-  o.Set("comedia", t.comedia());
-  if (t.has_remote()) {
-    char ip[INET_ADDRSTRLEN] = {0};
-    inet_ntop(AF_INET, &t.remote().sin_addr, ip, sizeof(ip));
-    Napi::Object r = Napi::Object::New(env);
-    r.Set("ip", ip);
-    r.Set("port", ntohs(t.remote().sin_port));
-    o.Set("remote", r);
-  } else {
-    o.Set("remote", env.Null());
+  const auto& c = base.counters();
+  o.Set("id", base.id());
+  if (transport::PlainTransport* t = base.AsPlain()) {
+    o.Set("type", "plain");
+    o.Set("port", t->port());
+    o.Set("comedia", t->comedia());
+    if (t->has_remote()) {
+      char ip[INET_ADDRSTRLEN] = {0};
+      inet_ntop(AF_INET, &t->remote().sin_addr, ip, sizeof(ip));
+      Napi::Object r = Napi::Object::New(env);
+      r.Set("ip", ip);
+      r.Set("port", ntohs(t->remote().sin_port));
+      o.Set("remote", r);
+    } else {
+      o.Set("remote", env.Null());
+    }
+    o.Set("datagramsIn", static_cast<double>(t->socket_counters().rx_packets));
+    o.Set("datagramsOut", static_cast<double>(t->socket_counters().tx_packets));
   }
   o.Set("rtpIn", static_cast<double>(c.rtp_in));
   o.Set("rtcpIn", static_cast<double>(c.rtcp_in));
@@ -197,15 +203,14 @@ Napi::Object SocketStats(Napi::Env env, const transport::PlainTransport& t) {
   o.Set("rtcpOut", static_cast<double>(c.rtcp_out));
   o.Set("bytesIn", static_cast<double>(c.bytes_in));
   o.Set("bytesOut", static_cast<double>(c.bytes_out));
-  const auto& sc = t.socket_counters();
-  o.Set("datagramsIn", static_cast<double>(sc.rx_packets));
-  o.Set("datagramsOut", static_cast<double>(sc.tx_packets));
   Napi::Object drops = Napi::Object::New(env);
   for (size_t i = 0; i < c.drops.size(); i++) {
     drops.Set(transport::DropReasonName(static_cast<transport::DropReason>(i)),
               static_cast<double>(c.drops[i]));
   }
-  drops.Set("truncatedByKernel", static_cast<double>(sc.rx_truncated));
+  if (transport::PlainTransport* t = base.AsPlain()) {
+    drops.Set("truncatedByKernel", static_cast<double>(t->socket_counters().rx_truncated));
+  }
   o.Set("drops", drops);
   return o;
 }
@@ -215,7 +220,7 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   Router& r = RouterOf(info);
   Napi::Object out = Napi::Object::New(env);
   Napi::Array transports = Napi::Array::New(env);
-  for (const auto& [id, t] : r.transports()) transports.Set(transports.Length(), SocketStats(env, *t));
+  for (const auto& [id, t] : r.transports()) transports.Set(transports.Length(), TransportStats(env, *t));
   Napi::Array tracks = Napi::Array::New(env);
   for (const auto& [id, t] : r.tracks()) {
     Napi::Object o = Napi::Object::New(env);

@@ -10,7 +10,7 @@
 
 namespace webrtc_agent {
 namespace transport {
-class PlainTransport;
+class Transport;
 }
 namespace router {
 
@@ -25,7 +25,7 @@ struct SubscriptionCounters {
 
 class Subscription {
  public:
-  Subscription(std::string id, transport::PlainTransport* transport, Track* track,
+  Subscription(std::string id, transport::Transport* transport, Track* track,
                uint32_t out_ssrc, int out_payload_type, uint32_t clock_rate)
       : id_(std::move(id)),
         transport_(transport),
@@ -33,7 +33,7 @@ class Subscription {
         rewriter_(out_ssrc, out_payload_type, clock_rate) {}
 
   const std::string& id() const { return id_; }
-  transport::PlainTransport* transport() const { return transport_; }
+  transport::Transport* transport() const { return transport_; }
   Track* track() const { return track_; }
   void set_track(Track* t) { track_ = t; }
   RtpRewriter& rewriter() { return rewriter_; }
@@ -45,7 +45,7 @@ class Subscription {
 
  private:
   std::string id_;
-  transport::PlainTransport* transport_;
+  transport::Transport* transport_;
   Track* track_;
   RtpRewriter rewriter_;
 };

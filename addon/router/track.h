@@ -14,7 +14,7 @@
 
 namespace webrtc_agent {
 namespace transport {
-class PlainTransport;
+class Transport;
 }
 namespace router {
 
@@ -43,7 +43,7 @@ class Track {
   uint32_t clock_rate() const { return clock_rate_; }
 
   // Where the packets come from: a local transport, or a ring from `peer`.
-  transport::PlainTransport* source = nullptr;
+  transport::Transport* source = nullptr;
   uint32_t ssrc = 0;          // 0: bind to the first unclaimed SSRC seen
   int payload_type = -1;      // -1: any
   std::string import_peer;    // non-empty for an imported track

@@ -1,28 +1,9 @@
 #include "transport/plain_transport.h"
 
-#include <algorithm>
-
-#include "router/track.h"
-#include "rtp/rtcp.h"
 #include "rtp/rtp_packet.h"
 
 namespace webrtc_agent {
 namespace transport {
-
-const char* DropReasonName(DropReason r) {
-  switch (r) {
-    case DropReason::kNotRtp: return "notRtp";
-    case DropReason::kTruncated: return "truncated";
-    case DropReason::kOversized: return "oversized";
-    case DropReason::kUnknownSsrc: return "unknownSsrc";
-    case DropReason::kWrongSource: return "wrongSource";
-    case DropReason::kNoRemote: return "noRemote";
-    case DropReason::kSendFailed: return "sendFailed";
-    case DropReason::kBadRtcp: return "badRtcp";
-    case DropReason::kCount: break;
-  }
-  return "unknown";
-}
 
 std::string PlainTransport::Open(napi_env env, uv_loop_t* loop, net::RecvBuffer* buffer,
                                  const std::string& ip, int port_min, int port_max,
@@ -39,14 +20,6 @@ bool PlainTransport::Connect(const std::string& ip, int port) {
   remote_ = addr;
   has_remote_ = true;
   return true;
-}
-
-void PlainTransport::UnbindTrack(router::Track* t) {
-  for (auto it = tracks_by_ssrc_.begin(); it != tracks_by_ssrc_.end();) {
-    if (it->second == t) it = tracks_by_ssrc_.erase(it);
-    else ++it;
-  }
-  pending_.erase(std::remove(pending_.begin(), pending_.end(), t), pending_.end());
 }
 
 bool PlainTransport::SendTo(const uint8_t* data, size_t len) {
@@ -94,56 +67,8 @@ void PlainTransport::OnDatagram(const uint8_t* data, size_t len, const sockaddr_
     has_remote_ = true;
   }
   counters_.bytes_in += len;
-  if (cls == rtp::PacketClass::kRtcp) {
-    counters_.rtcp_in++;
-    return OnRtcp(data, len);
-  }
-  // A full parse, not just the fixed header: CSRCs, extension and padding
-  // must all fit, or later stages (key-frame detection, extension rewrite)
-  // would read past the packet.
-  rtp::RtpPacketView view(data, len);
-  if (!view.Parse()) return CountDrop(DropReason::kTruncated);
-  counters_.rtp_in++;
-  const uint32_t ssrc = view.ssrc();
-  auto it = tracks_by_ssrc_.find(ssrc);
-  router::Track* track = nullptr;
-  if (it != tracks_by_ssrc_.end()) {
-    track = it->second;
-  } else if (!pending_.empty()) {
-    // A track published without an SSRC takes the first one it sees.
-    track = pending_.front();
-    pending_.erase(pending_.begin());
-    track->ssrc = ssrc;
-    tracks_by_ssrc_[ssrc] = track;
-  } else {
-    return CountDrop(DropReason::kUnknownSsrc);
-  }
-  listener_->OnRtp(this, track, data, len);
-}
-
-void PlainTransport::OnRtcp(const uint8_t* data, size_t len) {
-  // Act on PLI and FIR (RFC 4585, RFC 5104) for the SSRCs we send; SR, RR,
-  // SDES, NACK and the rest are read past for now. A compound that does not
-  // hold together is dropped whole.
-  if (!rtp::IsValidRtcpCompound(data, len)) return CountDrop(DropReason::kBadRtcp);
-  rtp::RtcpCompoundReader reader(data, len);
-  rtp::RtcpPacket packet;
-  while (reader.Next(&packet)) {
-    if (packet.type != rtp::kRtcpPsfb) continue;
-    if (packet.count == rtp::kPsfbPli) {
-      rtp::Pli pli;
-      if (!rtp::ParsePli(packet, &pli)) continue;
-      auto s = subs_by_ssrc_.find(pli.header.media_ssrc);
-      if (s != subs_by_ssrc_.end()) listener_->OnKeyframeRequest(this, s->second);
-    } else if (packet.count == rtp::kPsfbFir) {
-      rtp::Fir fir;
-      if (!rtp::ParseFir(packet, &fir)) continue;
-      for (const rtp::FirEntry& e : fir.entries) {
-        auto s = subs_by_ssrc_.find(e.ssrc);
-        if (s != subs_by_ssrc_.end()) listener_->OnKeyframeRequest(this, s->second);
-      }
-    }
-  }
+  if (cls == rtp::PacketClass::kRtcp) return RouteRtcp(data, len);
+  RouteRtp(data, len);
 }
 
 }  // namespace transport

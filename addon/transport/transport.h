@@ -1,15 +1,28 @@
 // Transport: where a track's packets come from and where a subscription's
-// packets go. PlainTransport (plain RTP/RTCP over UDP) implements it now;
-// the WebRTC transport (ICE, DTLS, SRTP) implements the same interface.
+// packets go. What every transport shares lives here: the routing tables
+// (incoming SSRC -> track, outgoing SSRC -> subscription) and the routing of
+// a clear RTP packet or RTCP compound once the transport has received (and,
+// for WebRTC, decrypted) it. PlainTransport (RTP over UDP) and the WebRTC
+// transport (ICE, DTLS, SRTP) differ only in how bytes get in and out.
 #ifndef WEBRTC_AGENT_ADDON_TRANSPORT_TRANSPORT_H_
 #define WEBRTC_AGENT_ADDON_TRANSPORT_TRANSPORT_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 namespace webrtc_agent {
+namespace router {
+class Track;
+class Subscription;
+}  // namespace router
 namespace transport {
+
+class PlainTransport;
+class Transport;
 
 // Why a datagram was not used. Every drop is counted by reason.
 enum class DropReason : uint8_t {
@@ -26,13 +39,73 @@ enum class DropReason : uint8_t {
 
 const char* DropReasonName(DropReason r);
 
+struct TransportCounters {
+  uint64_t rtp_in = 0;
+  uint64_t rtcp_in = 0;
+  uint64_t rtp_out = 0;
+  uint64_t rtcp_out = 0;
+  uint64_t bytes_in = 0;
+  uint64_t bytes_out = 0;
+  std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> drops{};
+};
+
+// What a transport reports upwards (the router implements it).
+class TransportListener {
+ public:
+  virtual ~TransportListener() = default;
+  virtual void OnRtp(Transport* t, router::Track* track, const uint8_t* pkt, size_t len) = 0;
+  // A PLI or FIR from the subscriber for one of our outgoing SSRCs.
+  virtual void OnKeyframeRequest(Transport* t, router::Subscription* sub) = 0;
+};
+
 class Transport {
  public:
+  // Largest packet forwarded: an RTP packet never exceeds a path MTU.
+  static constexpr size_t kMaxPacket = 1500;
+
+  Transport(std::string id, uint32_t rtcp_ssrc, TransportListener* listener)
+      : id_(std::move(id)), rtcp_ssrc_(rtcp_ssrc), listener_(listener) {}
   virtual ~Transport() = default;
-  virtual const std::string& id() const = 0;
-  // Sends a finished RTP packet to the remote. False (and counted) if dropped.
+  Transport(const Transport&) = delete;
+  Transport& operator=(const Transport&) = delete;
+
+  const std::string& id() const { return id_; }
+  // The SSRC this transport's own RTCP (PLI, FIR, reports) is sent from.
+  uint32_t rtcp_ssrc() const { return rtcp_ssrc_; }
+
+  // Sends a finished packet to the remote. False (and counted) if dropped.
   virtual bool SendRtp(const uint8_t* data, size_t len) = 0;
   virtual bool SendRtcp(const uint8_t* data, size_t len) = 0;
+  virtual void Close() = 0;
+  virtual PlainTransport* AsPlain() { return nullptr; }
+
+  // Routing tables, kept by the router.
+  void BindTrack(uint32_t ssrc, router::Track* t) { tracks_by_ssrc_[ssrc] = t; }
+  void UnbindTrack(router::Track* t);
+  void AddPendingTrack(router::Track* t) { pending_.push_back(t); }
+  void AddSubscription(uint32_t out_ssrc, router::Subscription* s) { subs_by_ssrc_[out_ssrc] = s; }
+  void RemoveSubscription(uint32_t out_ssrc) { subs_by_ssrc_.erase(out_ssrc); }
+  bool HasSsrc(uint32_t ssrc) const { return tracks_by_ssrc_.count(ssrc) != 0; }
+
+  const TransportCounters& counters() const { return counters_; }
+  void CountDrop(DropReason r) { counters_.drops[static_cast<size_t>(r)]++; }
+
+ protected:
+  // A clear RTP packet that passed the transport's own checks: parse it
+  // fully and hand it to the track its SSRC belongs to.
+  void RouteRtp(const uint8_t* data, size_t len);
+  // A clear RTCP compound: act on PLI and FIR for the SSRCs we send.
+  void RouteRtcp(const uint8_t* data, size_t len);
+
+  TransportCounters counters_;
+
+ private:
+  std::string id_;
+  uint32_t rtcp_ssrc_;
+  TransportListener* listener_;
+  std::unordered_map<uint32_t, router::Track*> tracks_by_ssrc_;
+  std::vector<router::Track*> pending_;  // waiting for their first SSRC
+  std::unordered_map<uint32_t, router::Subscription*> subs_by_ssrc_;
 };
 
 }  // namespace transport

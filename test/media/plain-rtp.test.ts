@@ -266,22 +266,17 @@ t.test('comedia: the remote is learnt from the first datagram, then fixed', asyn
   const sub = await n('createPlainTransport', { transportId: 'sub', comedia: true });
   await n('subscribeTrack', { transportId: 'sub', trackId: 'cam', subscriptionId: 's' });
   const sender = await UdpPeer.open(t);
+  const subStats = async () => (await n('getStats', {})).transports.find((x: { id: string }) => x.id === 'sub');
   await sendStream(sender, pub.port, { ssrc: 77, count: 3 });
-  await new Promise((r) => setTimeout(r, 200));
-  let stats = await n('getStats', {});
-  t.equal(stats.transports.find((x: { id: string }) => x.id === 'sub').drops.noRemote, 3, 'nowhere to send before the peer speaks');
+  await waitFor(async () => (await subStats()).drops.noRemote === 3, 3000, 'nowhere to send before the peer speaks');
   const sink = await UdpPeer.open(t);
   await sink.send(buildPli(1, 12345), sub.port); // any RTCP will do; this names no SSRC of ours
-  await new Promise((r) => setTimeout(r, 100));
-  stats = await n('getStats', {});
-  t.same(stats.transports.find((x: { id: string }) => x.id === 'sub').remote, { ip: '127.0.0.1', port: sink.port }, 'remote learnt');
+  await waitFor(async () => (await subStats()).remote !== null, 3000, 'remote learnt');
+  t.same((await subStats()).remote, { ip: '127.0.0.1', port: sink.port }, 'remote learnt from the first datagram');
   await sendStream(sender, pub.port, { ssrc: 77, count: 5, seq0: 2000 });
   await waitFor(() => sink.rtp().length === 5, 3000, 'media reaches the learnt remote');
   const intruder = await UdpPeer.open(t);
   await intruder.send(buildPli(1, 1), sub.port);
-  await new Promise((r) => setTimeout(r, 100));
-  stats = await n('getStats', {});
-  const st = stats.transports.find((x: { id: string }) => x.id === 'sub');
-  t.equal(st.remote.port, sink.port, 'a second sender does not take over');
-  t.equal(st.drops.wrongSource, 1);
+  await waitFor(async () => (await subStats()).drops.wrongSource === 1, 3000, 'intruder dropped');
+  t.equal((await subStats()).remote.port, sink.port, 'a second sender does not take over');
 });

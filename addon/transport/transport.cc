@@ -1,0 +1,85 @@
+#include "transport/transport.h"
+
+#include <algorithm>
+
+#include "router/track.h"
+#include "rtp/rtcp.h"
+#include "rtp/rtp_packet.h"
+
+namespace webrtc_agent {
+namespace transport {
+
+const char* DropReasonName(DropReason r) {
+  switch (r) {
+    case DropReason::kNotRtp: return "notRtp";
+    case DropReason::kTruncated: return "truncated";
+    case DropReason::kOversized: return "oversized";
+    case DropReason::kUnknownSsrc: return "unknownSsrc";
+    case DropReason::kWrongSource: return "wrongSource";
+    case DropReason::kNoRemote: return "noRemote";
+    case DropReason::kSendFailed: return "sendFailed";
+    case DropReason::kBadRtcp: return "badRtcp";
+    case DropReason::kCount: break;
+  }
+  return "unknown";
+}
+
+void Transport::UnbindTrack(router::Track* t) {
+  for (auto it = tracks_by_ssrc_.begin(); it != tracks_by_ssrc_.end();) {
+    if (it->second == t) it = tracks_by_ssrc_.erase(it);
+    else ++it;
+  }
+  pending_.erase(std::remove(pending_.begin(), pending_.end(), t), pending_.end());
+}
+
+void Transport::RouteRtp(const uint8_t* data, size_t len) {
+  // A full parse, not just the fixed header: CSRCs, extension and padding
+  // must all fit, or later stages (key-frame detection, extension rewrite)
+  // would read past the packet.
+  rtp::RtpPacketView view(data, len);
+  if (!view.Parse()) return CountDrop(DropReason::kTruncated);
+  counters_.rtp_in++;
+  const uint32_t ssrc = view.ssrc();
+  auto it = tracks_by_ssrc_.find(ssrc);
+  router::Track* track = nullptr;
+  if (it != tracks_by_ssrc_.end()) {
+    track = it->second;
+  } else if (!pending_.empty()) {
+    // A track published without an SSRC takes the first one it sees.
+    track = pending_.front();
+    pending_.erase(pending_.begin());
+    track->ssrc = ssrc;
+    tracks_by_ssrc_[ssrc] = track;
+  } else {
+    return CountDrop(DropReason::kUnknownSsrc);
+  }
+  listener_->OnRtp(this, track, data, len);
+}
+
+void Transport::RouteRtcp(const uint8_t* data, size_t len) {
+  // SR, RR, SDES, NACK and the rest are read past for now. A compound that
+  // does not hold together is dropped whole.
+  if (!rtp::IsValidRtcpCompound(data, len)) return CountDrop(DropReason::kBadRtcp);
+  counters_.rtcp_in++;
+  rtp::RtcpCompoundReader reader(data, len);
+  rtp::RtcpPacket packet;
+  while (reader.Next(&packet)) {
+    if (packet.type != rtp::kRtcpPsfb) continue;
+    if (packet.count == rtp::kPsfbPli) {
+      rtp::Pli pli;
+      if (!rtp::ParsePli(packet, &pli)) continue;
+      auto s = subs_by_ssrc_.find(pli.header.media_ssrc);
+      if (s != subs_by_ssrc_.end()) listener_->OnKeyframeRequest(this, s->second);
+    } else if (packet.count == rtp::kPsfbFir) {
+      rtp::Fir fir;
+      if (!rtp::ParseFir(packet, &fir)) continue;
+      for (const rtp::FirEntry& e : fir.entries) {
+        auto s = subs_by_ssrc_.find(e.ssrc);
+        if (s != subs_by_ssrc_.end()) listener_->OnKeyframeRequest(this, s->second);
+      }
+    }
+  }
+}
+
+}  // namespace transport
+}  // namespace webrtc_agent
