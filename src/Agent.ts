@@ -100,6 +100,7 @@ export class Agent {
         nextNodeHooks: opts.nextNodeHooks,
       });
       nodes.on('abnormal', (q) => events.abnormal(q));
+      nodes.on('nodeEvent', (nodeId, ev) => events.toController(nodeId, ev));
       const links = new LinkManager({ nodes, ringBytes: cfg.agent.linkRingBytes, log });
       await nodes.start();
       const service = await AgentService.start({

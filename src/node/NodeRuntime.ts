@@ -3,14 +3,14 @@
  * the heartbeat, the rooms and tasks the node manager assigned to it, and the
  * node methods callable over RPC.
  */
-import { threadId } from 'node:worker_threads';
+import { parentPort, threadId } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { createLogger } from '../log';
 import { InternalError } from '../errors';
 import { ADDON_PATH_ENV, loadAddon, type NativeAddon } from './addon';
 import { mediaOf, type MediaNative } from './media/native';
-import { HEARTBEAT_SLOT, type NodeSettings, type ReadyInfo } from './protocol';
+import { HEARTBEAT_SLOT, type NodeEventMessage, type NodeSettings, type ReadyInfo } from './protocol';
 
 export interface RoomDump {
   room: string;
@@ -84,6 +84,12 @@ export class NodeRuntime {
 
   rooms(): RoomDump[] {
     return [...this.#rooms].map(([room, tasks]) => ({ room, tasks: [...tasks] }));
+  }
+
+  /** Sends an event to a controller, through the main thread. */
+  emit(controller: string, name: string, payload: unknown): void {
+    const msg: NodeEventMessage = { nodeEvent: { controller, name, payload } };
+    parentPort?.postMessage(msg);
   }
 
   countCall(failed: boolean): void {

@@ -97,6 +97,16 @@ export const nodeMethods: Record<string, NodeMethod> = {
     },
   }),
 
+  /** Raises an event for a controller (the event path from a node thread to NATS). */
+  testEmit: method({
+    schema: z.object({ controller: z.string().min(1), name: z.string().min(1), payload: z.record(z.string(), z.unknown()).default({}) }).strict(),
+    testOnly: true,
+    run: (rt, a: { controller: string; name: string; payload: Record<string, unknown> }) => {
+      rt.emit(a.controller, a.name, a.payload);
+      return { ok: true };
+    },
+  }),
+
   /** A handler that fails: the caller gets a 500, the thread lives on. */
   testFail: method({
     schema: empty,

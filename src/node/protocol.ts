@@ -53,3 +53,24 @@ export type TaskResult<T = unknown> = { ok: true; value: T } | { ok: false; erro
 /** Heartbeat slot layout inside a node's SharedArrayBuffer. */
 export const HEARTBEAT_SLOT = 0;
 export const HEARTBEAT_BYTES = 4 * Int32Array.BYTES_PER_ELEMENT;
+
+/**
+ * An event a node raises for a controller (transport progress, track updates,
+ * ...), posted from the node thread to the main thread, which publishes it on
+ * `<prefix>.controller.<controller>.<name>`.
+ */
+export interface NodeEvent {
+  /** The controller the event is for (given with the operation that caused it). */
+  controller: string;
+  name: string;
+  payload: unknown;
+}
+
+/** The envelope a node event travels in (Piscina passes other messages on too). */
+export interface NodeEventMessage {
+  nodeEvent: NodeEvent;
+}
+
+export function isNodeEventMessage(m: unknown): m is NodeEventMessage {
+  return typeof m === 'object' && m !== null && 'nodeEvent' in m;
+}

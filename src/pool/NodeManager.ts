@@ -24,12 +24,13 @@
  * abnormal quit reports the node's tasks (OWT's list is always empty); nodes
  * that keep failing to start are retried with backoff rather than in a loop.
  *
- * Events: 'abnormal' (AbnormalQuit), 'nodeReady' (nodeId), 'nodeGone' (nodeId).
+ * Events: 'abnormal' (AbnormalQuit), 'nodeReady' (nodeId), 'nodeGone' (nodeId),
+ * 'nodeEvent' (nodeId, NodeEvent: an event a node raised for a controller).
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { NotFoundError, UnavailableError } from '../errors';
-import type { MediaSettings, NodeHooks, ReadyInfo } from '../node/protocol';
+import type { MediaSettings, NodeEvent, NodeHooks, ReadyInfo } from '../node/protocol';
 import { WorkerNode } from './WorkerNode';
 
 export interface NodeManagerOptions {
@@ -76,6 +77,7 @@ export interface NodeInfo {
 
 export interface NodeManagerEvents {
   abnormal: [quit: AbnormalQuit];
+  nodeEvent: [nodeId: string, event: NodeEvent];
   nodeReady: [nodeId: string];
   nodeGone: [nodeId: string];
 }
@@ -281,6 +283,7 @@ export class NodeManager extends EventEmitter<NodeManagerEvents> {
     this.#entries.set(id, entry);
     this.#idle.push(id);
     node.on('exit', (reason, detail) => this.#abnormal(id, reason, detail));
+    node.on('event', (ev) => this.emit('nodeEvent', id, ev));
 
     const timer = setTimeout(() => {
       if (!entry.ready && this.#entries.get(id) === entry) {

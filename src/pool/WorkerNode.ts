@@ -12,12 +12,13 @@
  * Events:
  *   'exit' (reason, detail) - the thread is gone without close() being asked:
  *                             it crashed, exited, or failed to load. Emitted once.
+ *   'event' (NodeEvent)     - the node raised an event for a controller.
  */
 import { EventEmitter } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { fromErrorShape, InternalError, UnavailableError } from '../errors';
-import { HEARTBEAT_BYTES, HEARTBEAT_SLOT, type MediaSettings, type NodeHooks, type NodeTask, type ReadyInfo, type TaskResult } from '../node/protocol';
+import { HEARTBEAT_BYTES, HEARTBEAT_SLOT, isNodeEventMessage, type MediaSettings, type NodeEvent, type NodeHooks, type NodeTask, type ReadyInfo, type TaskResult } from '../node/protocol';
 import { nodeWorkerFile } from './workerFile';
 
 export interface WorkerNodeOptions {
@@ -37,6 +38,7 @@ export type NodeExitReason = 'crashed' | 'exited';
 
 export interface WorkerNodeEvents {
   exit: [reason: NodeExitReason, detail: string];
+  event: [event: NodeEvent];
 }
 
 export class WorkerNode extends EventEmitter<WorkerNodeEvents> {
@@ -72,6 +74,10 @@ export class WorkerNode extends EventEmitter<WorkerNodeEvents> {
     });
     // Piscina re-emits thread errors on the pool; without a listener they would
     // take the main thread down.
+    // Events the node raises for controllers arrive as thread messages.
+    this.#pool.on('message', (m: unknown) => {
+      if (isNodeEventMessage(m)) this.emit('event', m.nodeEvent);
+    });
     this.#pool.on('error', (err: Error) => {
       this.#lastError = err?.message ?? String(err);
     });

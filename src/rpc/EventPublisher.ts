@@ -5,7 +5,8 @@
 import type { NatsConnection } from 'nats';
 import type { AbnormalQuit } from '../pool/NodeManager';
 import { encodeJson } from './reply';
-import type { Subjects } from './subjects';
+import { isToken, type Subjects } from './subjects';
+import type { NodeEvent } from '../node/protocol';
 
 export interface AbnormalEvent {
   purpose: 'webrtc';
@@ -48,6 +49,12 @@ export class EventPublisher {
     };
     this.#nc.publish(this.#subjects.event('abnormal'), encodeJson(ev));
     return ev;
+  }
+
+  /** An event a node raised for a controller; `from` says which node. */
+  toController(nodeId: string, ev: NodeEvent): void {
+    if (!isToken(ev.controller) || !isToken(ev.name)) return;
+    this.#nc.publish(this.#subjects.controller(ev.controller, ev.name), encodeJson({ nodeId, agentId: this.#subjects.agentId, ...(ev.payload as object) }));
   }
 
   quit(reason: string): QuitEvent {

@@ -5,6 +5,7 @@
  *   <prefix>.agent.<agentId>.<method>   agent API (service endpoints)
  *   <prefix>.node.<nodeId>.<method>     node API, served inside the node thread
  *   <prefix>.event.<agentId>.<event>    events the agent publishes
+ *   <prefix>.controller.<controller>.<event>   events for one controller
  */
 export const SERVICE_NAME = 'webrtc-agent';
 export const AGENT_METHODS = ['getNode', 'recycleNode', 'queryNode', 'listNodes'] as const;
@@ -38,6 +39,11 @@ export class Subjects {
 
   event(name: 'abnormal' | 'quit' | 'ready', agentId = this.agentId): string {
     return `${this.prefix}.event.${agentId}.${name}`;
+  }
+
+  /** Events a node raises for one controller (OWT's rpc to the controller). */
+  controller(controller: string, event: string): string {
+    return `${this.prefix}.controller.${controller}.${event}`;
   }
 
   /** All events of all agents, for a controller to watch. */

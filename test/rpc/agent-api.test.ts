@@ -165,3 +165,22 @@ for (const [hook, reason, args] of [
     t.ok((await req(nc, s.node(fresh, 'dump'), {})).ok);
   });
 }
+
+t.test('an event a node raises reaches its controller on NATS', async (t) => {
+  const nats = await startNats(t);
+  const agent = await startAgent(t, testConfig({ NATS_URL: nats.url }));
+  const nc = await natsClient(t, nats.url);
+  const got: Array<{ subject: string; data: any }> = [];
+  const sub = nc.subscribe(agent.subjects.controller('conf-1', '*'), { callback: (_e, m) => got.push({ subject: m.subject, data: json.decode(m.data) }) });
+  t.teardown(() => sub.unsubscribe());
+  await nc.flush();
+  const nodeId = (await req(nc, agent.subjects.agent('getNode'), { room: 'r', task: 't' })).value.nodeId;
+  t.ok((await req(nc, agent.subjects.node(nodeId, 'testEmit'), { controller: 'conf-1', name: 'onTransportProgress', payload: { transportId: 'x', status: { type: 'ready' } } })).ok);
+  await waitFor(() => got.length === 1, 3000, 'event');
+  t.equal(got[0]!.subject, agent.subjects.controller('conf-1', 'onTransportProgress'));
+  t.same(got[0]!.data, { nodeId, agentId: agent.id, transportId: 'x', status: { type: 'ready' } });
+  // A controller id that is not a subject token is not published anywhere.
+  t.ok((await req(nc, agent.subjects.node(nodeId, 'testEmit'), { controller: 'bad.id', name: 'x' })).ok);
+  await new Promise((r) => setTimeout(r, 100));
+  t.equal(got.length, 1);
+});
