@@ -15,7 +15,7 @@ export function testConfig(env: Record<string, string> = {}): AgentConfig {
       AGENT_TEST_HOOKS: 'true',
       LOG_LEVEL: 'silent',
       AGENT_HEARTBEAT_MS: '100',
-      AGENT_CHECK_WINDOW_MS: '1000',
+      AGENT_CHECK_WINDOW_MS: '2000',
       ...env,
     },
   });

@@ -14,7 +14,7 @@ function manager(t: Test, o: Partial<NodeManagerOptions> = {}): NodeManager {
     reuseNode: true,
     consumeNodeByRoom: true,
     heartbeatMs: 100,
-    checkWindowMs: 1000,
+    checkWindowMs: 2000,
     readyTimeoutMs: 1500,
     testHooks: true,
     logLevel: 'silent',

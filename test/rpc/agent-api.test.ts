@@ -147,7 +147,7 @@ for (const [hook, reason, args] of [
     await req(nc, s.agent('getNode'), { room: 'roomX', task: 'subX' });
     await req(nc, s.agent('getNode'), { room: 'roomY', task: 'pubY' }); // rotation may put roomY elsewhere
     t.ok((await req(nc, s.node(nodeId, hook), args)).ok, 'hook accepted');
-    await waitFor(() => events.length > 0, 5000, 'abnormal event');
+    await waitFor(() => events.length > 0, 8000, 'abnormal event');
     const ev = events[0];
     t.equal(ev.id, nodeId);
     t.equal(ev.type, 'node');
