@@ -1,0 +1,431 @@
+/*
+ * rtp_sink: the receiving end of the fanout bench.
+ *
+ *   rtp_sink (--count N [--base PORT] | --list P1,P2,...) [--bind 127.0.0.1]
+ *            [--duration S] [--idle-ms MS] [--first-timeout-ms MS]
+ *            [--rcvbuf BYTES] [--batch 64] [--late-ms MS] [--control]
+ *
+ * Binds N UDP ports: --base PORT and --count N for PORT..PORT+N-1, --list for
+ * given ports, or --count N alone for N ephemeral ports chosen by the kernel.
+ * Reads them all from one thread with epoll (level-triggered; one recvmmsg of
+ * up to --batch packets per ready socket per wakeup).
+ *
+ * Per port it counts packets and follows the generator's 32-bit sequence
+ * number (rtp_gen's payload marker, found after the RTP header, CSRCs and
+ * header extension, so a forwarder may rewrite or extend the header): the
+ * packets missing between the first and the highest sequence number seen are
+ * "seq_lost" (tail loss is not visible here: compare "received" with what the
+ * generator sent). Packets without the marker (RTCP, anything else) are
+ * counted as "bad", not as received.
+ *
+ * One-way latency = the CLOCK_MONOTONIC time right after the recvmmsg call
+ * that returned the packet, minus the send time in the payload (same machine,
+ * same clock); it includes the time the packet waited in this sink's socket
+ * buffer. Every packet goes into a histogram (1 us buckets below 65.536 ms,
+ * 1 ms buckets above), so p50/p99 are over all packets, not a sample. With
+ * --late-ms, packets slower than that are also counted as "over_deadline".
+ *
+ * On start it prints {"ready":true,"ports":[...]} on stdout. It ends when
+ * --duration elapses (default 60 s), when no packet came for --idle-ms after
+ * the first one, when none came within --first-timeout-ms, on SIGINT/SIGTERM,
+ * or when its parent dies; then it prints one JSON summary line, with its own
+ * CPU time (getrusage) and per-port counts.
+ *
+ * --control: commands on stdin, one per line, for a harness that keeps the
+ * sink across many measurements:
+ *   expect ID                   count only packets of generator stream ID
+ *                               (others are "stale": a backlog of an earlier
+ *                               step); "expect" alone counts every stream.
+ *                               Answers {"expect":ID} once in force
+ *   report [IDLE_MS [MAX_MS]]   wait until no packet came for IDLE_MS
+ *                               (default 200), at most MAX_MS (default 3000),
+ *                               print a summary of everything since the last
+ *                               report ("why":"report", or "report-deadline"
+ *                               if packets were still coming), and reset the
+ *                               counters
+ *   quit                        print a summary and exit
+ * End of stdin also ends the sink. The idle and first-packet timeouts are off
+ * in this mode; --duration still bounds it.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAGIC 0x57414221u
+#define MAX_PORTS 4096
+#define MAX_BATCH 256
+#define PKT_MAX 9216
+#define FINE_BUCKETS 65536   /* 1 us each: 0 .. 65.535 ms */
+#define COARSE_BUCKETS 65536 /* 1 ms each: 65.536 ms .. ~65 s */
+
+struct port_state {
+  int fd;
+  uint16_t port;
+  uint64_t received;
+  uint64_t bytes;
+  int have_stream;
+  uint32_t stream, first, max;
+  uint64_t in_stream;     /* packets of the current stream */
+  uint64_t lost_done;     /* seq loss of streams already finished (this report) */
+  uint64_t reordered;     /* arrived with a sequence below the highest seen */
+};
+
+static struct port_state ports[MAX_PORTS];
+static int nports;
+static uint64_t hist_fine[FINE_BUCKETS];
+static uint64_t hist_coarse[COARSE_BUCKETS];
+static uint64_t lat_n, lat_max_ns, lat_sum_us, bad_pkts, neg_lat, over_deadline, stale_pkts;
+static uint64_t deadline_ns;          /* --late-ms: packets slower than this are "over_deadline" */
+static int expect_set;                /* "expect ID": count only that generator stream */
+static uint32_t expect_stream;
+static uint64_t first_rx_ns, last_rx_ns;
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig) { (void)sig; stop_flag = 1; }
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t cpu_us(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (uint64_t)ru.ru_utime.tv_sec * 1000000ull + (uint64_t)ru.ru_utime.tv_usec +
+         (uint64_t)ru.ru_stime.tv_sec * 1000000ull + (uint64_t)ru.ru_stime.tv_usec;
+}
+
+static void record_latency(int64_t ns) {
+  if (ns < 0) { neg_lat++; ns = 0; }
+  uint64_t us = (uint64_t)ns / 1000u;
+  if (us < FINE_BUCKETS) hist_fine[us]++;
+  else {
+    uint64_t ms = us / 1000u;
+    hist_coarse[ms < COARSE_BUCKETS ? ms : COARSE_BUCKETS - 1]++;
+  }
+  if ((uint64_t)ns > lat_max_ns) lat_max_ns = (uint64_t)ns;
+  lat_sum_us += us;
+  lat_n++;
+}
+
+/* Value (us) below which a fraction q of the samples lie. */
+static double percentile_us(double q) {
+  if (!lat_n) return -1;
+  uint64_t rank = (uint64_t)(q * (double)(lat_n - 1)) + 1, acc = 0;
+  for (int i = 0; i < FINE_BUCKETS; i++) {
+    acc += hist_fine[i];
+    if (acc >= rank) return (double)i;
+  }
+  for (int i = 0; i < COARSE_BUCKETS; i++) {
+    acc += hist_coarse[i];
+    if (acc >= rank) return (double)i * 1000.0;
+  }
+  return (double)lat_max_ns / 1000.0;
+}
+
+static void on_packet(struct port_state *ps, const uint8_t *p, size_t len, uint64_t rx_ns) {
+  if (len < 12 || (p[0] >> 6) != 2) goto bad;
+  size_t off = 12u + 4u * (p[0] & 0x0f);
+  if (p[0] & 0x10) { /* header extension */
+    if (len < off + 4) goto bad;
+    off += 4u + 4u * (((size_t)p[off + 2] << 8) | p[off + 3]);
+  }
+  if (len < off + 24) goto bad;
+  uint32_t magic, stream, seq;
+  uint64_t tns;
+  memcpy(&magic, p + off, 4);
+  memcpy(&stream, p + off + 4, 4);
+  memcpy(&seq, p + off + 8, 4);
+  memcpy(&tns, p + off + 16, 8);
+  if (ntohl(magic) != MAGIC) goto bad;
+  stream = ntohl(stream);
+  seq = ntohl(seq);
+  if (expect_set && stream != expect_stream) { stale_pkts++; return; }
+  ps->received++;
+  ps->bytes += len;
+  int64_t lat = (int64_t)(rx_ns - be64toh(tns));
+  record_latency(lat);
+  if (deadline_ns && lat > (int64_t)deadline_ns) over_deadline++;
+  if (!ps->have_stream || stream != ps->stream) {
+    if (ps->have_stream) {
+      uint64_t span = (uint64_t)(ps->max - ps->first) + 1;
+      if (span > ps->in_stream) ps->lost_done += span - ps->in_stream;
+    }
+    ps->have_stream = 1;
+    ps->stream = stream;
+    ps->first = ps->max = seq;
+    ps->in_stream = 1;
+    return;
+  }
+  ps->in_stream++;
+  if ((int32_t)(seq - ps->max) > 0) ps->max = seq;
+  else ps->reordered++;
+  if ((int32_t)(seq - ps->first) < 0) ps->first = seq;
+  return;
+bad:
+  /* Not rtp_gen's (RTCP, a probe ...): counted apart, not as received. */
+  bad_pkts++;
+}
+
+static void print_summary(const char *why, uint64_t t_start, uint64_t cpu_start) {
+  uint64_t total = 0, bytes = 0, seq_lost = 0, reordered = 0, minr = UINT64_MAX, maxr = 0;
+  int with_loss = 0;
+  for (int i = 0; i < nports; i++) {
+    struct port_state *ps = &ports[i];
+    uint64_t lost = ps->lost_done;
+    if (ps->have_stream) {
+      uint64_t span = (uint64_t)(ps->max - ps->first) + 1;
+      if (span > ps->in_stream) lost += span - ps->in_stream;
+    }
+    seq_lost += lost;
+    if (lost) with_loss++;
+    reordered += ps->reordered;
+    total += ps->received;
+    bytes += ps->bytes;
+    if (ps->received < minr) minr = ps->received;
+    if (ps->received > maxr) maxr = ps->received;
+  }
+  if (!nports) minr = 0;
+  uint64_t t = now_ns();
+  double el = (double)(t - t_start) / 1e9;
+  double active = last_rx_ns > first_rx_ns ? (double)(last_rx_ns - first_rx_ns) / 1e9 : 0;
+  uint64_t cpu = cpu_us() - cpu_start;
+  printf("{\"tool\":\"rtp_sink\",\"why\":\"%s\",\"ports\":%d,\"received\":%llu,\"bytes\":%llu,"
+         "\"seq_lost\":%llu,\"ports_with_loss\":%d,\"reordered\":%llu,\"bad\":%llu,\"stale\":%llu,"
+         "\"deadline_ms\":%.3f,\"over_deadline\":%llu,"
+         "\"min_port_received\":%llu,\"max_port_received\":%llu,"
+         "\"lat_us\":{\"n\":%llu,\"p50\":%.0f,\"p90\":%.0f,\"p99\":%.0f,\"p999\":%.0f,\"max\":%.1f,\"mean\":%.1f,\"negative\":%llu},"
+         "\"elapsed_s\":%.4f,\"active_s\":%.4f,\"rx_pps\":%.1f,\"cpu_us\":%llu,\"cpu_pct\":%.1f,\"per_port\":[",
+         why, nports, (unsigned long long)total, (unsigned long long)bytes, (unsigned long long)seq_lost,
+         with_loss, (unsigned long long)reordered, (unsigned long long)bad_pkts, (unsigned long long)stale_pkts,
+         (double)deadline_ns / 1e6, (unsigned long long)over_deadline, (unsigned long long)minr,
+         (unsigned long long)maxr, (unsigned long long)lat_n, percentile_us(0.50), percentile_us(0.90),
+         percentile_us(0.99), percentile_us(0.999), (double)lat_max_ns / 1000.0,
+         lat_n ? (double)lat_sum_us / (double)lat_n : 0.0, (unsigned long long)neg_lat, el, active,
+         active > 0 ? (double)total / active : 0.0, (unsigned long long)cpu, el > 0 ? (double)cpu / 1e4 / el : 0.0);
+  for (int i = 0; i < nports; i++) printf("%s%llu", i ? "," : "", (unsigned long long)ports[i].received);
+  printf("]}\n");
+  fflush(stdout);
+}
+
+static void reset_counters(void) {
+  for (int i = 0; i < nports; i++) {
+    struct port_state *ps = &ports[i];
+    ps->received = ps->bytes = ps->in_stream = ps->lost_done = ps->reordered = 0;
+    ps->have_stream = 0;
+  }
+  memset(hist_fine, 0, sizeof hist_fine);
+  memset(hist_coarse, 0, sizeof hist_coarse);
+  lat_n = lat_max_ns = lat_sum_us = bad_pkts = neg_lat = over_deadline = stale_pkts = 0;
+  first_rx_ns = last_rx_ns = 0;
+}
+
+static void usage(void) {
+  fprintf(stderr,
+          "usage: rtp_sink (--count N [--base PORT] | --list P1,P2,...) [--bind IP] [--duration S]\n"
+          "                [--idle-ms MS] [--first-timeout-ms MS] [--rcvbuf BYTES] [--batch N] [--late-ms MS]\n"
+          "                [--control]\n");
+  exit(2);
+}
+
+int main(int argc, char **argv) {
+  const char *bind_ip = "127.0.0.1", *list = NULL;
+  int count = 0, base = 0, batch = 64, control = 0, rcvbuf = 1 << 20;
+  double duration = 60, idle_ms = 0, first_timeout_ms = 0;
+  static const struct option opts[] = {
+      {"count", required_argument, 0, 'n'},    {"base", required_argument, 0, 'b'},
+      {"list", required_argument, 0, 'l'},     {"bind", required_argument, 0, 'B'},
+      {"duration", required_argument, 0, 't'}, {"idle-ms", required_argument, 0, 'i'},
+      {"first-timeout-ms", required_argument, 0, 'f'}, {"rcvbuf", required_argument, 0, 'r'},
+      {"batch", required_argument, 0, 'm'},    {"control", no_argument, 0, 'c'},
+      {"late-ms", required_argument, 0, 'L'},
+      {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+  int c;
+  while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    switch (c) {
+      case 'n': count = atoi(optarg); break;
+      case 'b': base = atoi(optarg); break;
+      case 'l': list = optarg; break;
+      case 'B': bind_ip = optarg; break;
+      case 't': duration = atof(optarg); break;
+      case 'i': idle_ms = atof(optarg); break;
+      case 'f': first_timeout_ms = atof(optarg); break;
+      case 'r': rcvbuf = atoi(optarg); break;
+      case 'm': batch = atoi(optarg); break;
+      case 'c': control = 1; break;
+      case 'L': deadline_ns = (uint64_t)(atof(optarg) * 1e6); break;
+      default: usage();
+    }
+  }
+  if (batch < 1 || batch > MAX_BATCH || duration <= 0) usage();
+  uint16_t want[MAX_PORTS];
+  if (list) {
+    char *dup = strdup(list), *save = NULL;
+    for (char *tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+      if (nports >= MAX_PORTS) usage();
+      want[nports++] = (uint16_t)atoi(tok);
+    }
+    free(dup);
+  } else {
+    if (count < 1 || count > MAX_PORTS) usage();
+    for (int i = 0; i < count; i++) want[nports++] = base ? (uint16_t)(base + i) : 0;
+  }
+
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  int ep = epoll_create1(0);
+  if (ep < 0) { perror("epoll_create1"); return 1; }
+  for (int i = 0; i < nports; i++) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    if (fd < 0) { perror("socket"); return 1; }
+    /* As root, FORCE passes net.core.rmem_max; otherwise plain SO_RCVBUF. */
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0)
+      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons(want[i]);
+    if (inet_pton(AF_INET, bind_ip, &a.sin_addr) != 1) { fprintf(stderr, "rtp_sink: bad --bind\n"); return 2; }
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+      fprintf(stderr, "rtp_sink: bind %s:%u: %s\n", bind_ip, want[i], strerror(errno));
+      return 1;
+    }
+    socklen_t al = sizeof a;
+    getsockname(fd, (struct sockaddr *)&a, &al);
+    ports[i].fd = fd;
+    ports[i].port = ntohs(a.sin_port);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) { perror("epoll_ctl"); return 1; }
+  }
+  if (control) {
+    fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = UINT32_MAX};
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, 0, &ev) != 0) { perror("epoll_ctl stdin"); return 1; }
+  }
+  printf("{\"ready\":true,\"ports\":[");
+  for (int i = 0; i < nports; i++) printf("%s%u", i ? "," : "", ports[i].port);
+  printf("]}\n");
+  fflush(stdout);
+
+  static uint8_t bufs[MAX_BATCH][PKT_MAX];
+  struct mmsghdr msgs[MAX_BATCH];
+  struct iovec iov[MAX_BATCH];
+  for (int i = 0; i < batch; i++) {
+    iov[i].iov_base = bufs[i];
+    iov[i].iov_len = PKT_MAX;
+    memset(&msgs[i], 0, sizeof msgs[i]);
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+
+  const uint64_t t0 = now_ns();
+  const uint64_t end = t0 + (uint64_t)(duration * 1e9);
+  uint64_t rep_t0 = t0, rep_cpu0 = cpu_us();
+  /* A pending "report": wait for idle_ns of silence, at most until deadline. */
+  int report_pending = 0;
+  uint64_t report_idle_ns = 0, report_deadline = 0, report_since = 0;
+  char cmd[512];
+  size_t cmd_len = 0;
+  const char *why = "duration";
+  struct epoll_event evs[512];
+
+  for (;;) {
+    if (stop_flag) { why = "signal"; break; }
+    uint64_t now = now_ns();
+    if (now >= end) { why = "duration"; break; }
+    if (!control) {
+      if (idle_ms > 0 && last_rx_ns && now - last_rx_ns >= (uint64_t)(idle_ms * 1e6)) { why = "idle"; break; }
+      if (first_timeout_ms > 0 && !last_rx_ns && now - t0 >= (uint64_t)(first_timeout_ms * 1e6)) {
+        why = "first-timeout";
+        break;
+      }
+    }
+    if (report_pending) {
+      uint64_t last = last_rx_ns > report_since ? last_rx_ns : report_since;
+      if (now - last >= report_idle_ns || now >= report_deadline) {
+        print_summary(now >= report_deadline && now - last < report_idle_ns ? "report-deadline" : "report",
+                      rep_t0, rep_cpu0);
+        reset_counters();
+        rep_t0 = now_ns();
+        rep_cpu0 = cpu_us();
+        report_pending = 0;
+      }
+    }
+    int timeout_ms = report_pending ? 5 : 50;
+    int n = epoll_wait(ep, evs, 512, timeout_ms);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      perror("epoll_wait");
+      break;
+    }
+    for (int e = 0; e < n; e++) {
+      uint32_t idx = evs[e].data.u32;
+      if (idx == UINT32_MAX) { /* stdin: commands */
+        ssize_t r = read(0, cmd + cmd_len, sizeof cmd - 1 - cmd_len);
+        if (r == 0) { why = "stdin-closed"; stop_flag = 2; break; }
+        if (r < 0) continue;
+        cmd_len += (size_t)r;
+        cmd[cmd_len] = 0;
+        char *nl;
+        while ((nl = strchr(cmd, '\n')) != NULL) {
+          *nl = 0;
+          double a = 200, b = 3000;
+          if (strncmp(cmd, "report", 6) == 0) {
+            sscanf(cmd + 6, "%lf %lf", &a, &b);
+            report_pending = 1;
+            report_since = now_ns();
+            report_idle_ns = (uint64_t)(a * 1e6);
+            report_deadline = report_since + (uint64_t)(b * 1e6);
+          } else if (strncmp(cmd, "expect", 6) == 0) {
+            unsigned long id = 0;
+            expect_set = sscanf(cmd + 6, "%lu", &id) == 1;
+            expect_stream = (uint32_t)id;
+            printf("{\"expect\":%lu}\n", expect_set ? id : 0ul);
+            fflush(stdout);
+          } else if (strncmp(cmd, "quit", 4) == 0) {
+            why = "quit";
+            stop_flag = 2;
+          }
+          size_t used = (size_t)(nl - cmd) + 1;
+          memmove(cmd, nl + 1, cmd_len - used + 1);
+          cmd_len -= used;
+        }
+        if (cmd_len >= sizeof cmd - 1) cmd_len = 0; /* garbage: drop it */
+        continue;
+      }
+      struct port_state *ps = &ports[idx];
+      int got = recvmmsg(ps->fd, msgs, (unsigned)batch, MSG_DONTWAIT, NULL);
+      if (got <= 0) continue;
+      uint64_t rx = now_ns();
+      if (!first_rx_ns) first_rx_ns = rx;
+      last_rx_ns = rx;
+      for (int i = 0; i < got; i++) on_packet(ps, bufs[i], msgs[i].msg_len, rx);
+    }
+    if (stop_flag == 2) break;
+  }
+  if (stop_flag == 1) why = "signal";
+  print_summary(why, rep_t0, rep_cpu0);
+  return 0;
+}
