@@ -13,7 +13,11 @@ cd "$(dirname "$0")/.."
 # runtime from libclang-rt-14-dev, which clang only recommends); GStreamer, a
 # real RTP peer for the media tests; Chromium, the real WebRTC client of the
 # browser tests (driven by playwright-core, never a downloaded browser).
-APT_PACKAGES=(nats-server clang libfuzzer-14-dev libclang-rt-14-dev gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good chromium)
+# libssl-dev: libcrypto for the standalone addon/ice test and fuzzer
+# (MESSAGE-INTEGRITY is HMAC-SHA1; the addon itself uses Node's OpenSSL),
+# and likewise for addon/srtp's test, fuzzer and bench (AES-CM/GCM, HMAC),
+# and libssl for addon/dtls's test and fuzzer (DTLS 1.2).
+APT_PACKAGES=(nats-server clang libfuzzer-14-dev libclang-rt-14-dev gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good chromium libssl-dev)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
