@@ -1,13 +1,16 @@
 /**
  * The agent: config in, NATS connected, node threads running, the service
- * registered. Close cascade (Agent.stop): stop taking requests (service and
- * node subscriptions end) -> publish 'quit' -> end every node thread -> drain
- * NATS -> stop the embedded nats-server, if this agent started one.
+ * registered, the cluster joined (when cluster.enabled; docs/cluster.md).
+ * Close cascade (Agent.stop): leave the cluster (no schedules served, the KV
+ * entry deleted) -> stop taking requests (service and node subscriptions end)
+ * -> publish 'quit' -> end every node thread -> drain NATS -> stop the
+ * embedded nats-server, if this agent started one.
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
+import { Cluster } from './cluster/Cluster';
 import type { AgentConfig } from './config/load';
 import { createLogger } from './log';
 import type { NodeHooks } from './node/protocol';
@@ -35,6 +38,8 @@ export class Agent {
   readonly #service: AgentService;
   readonly #events: EventPublisher;
   readonly #embedded: NatsServerProcess | undefined;
+  /** The cluster membership; undefined when cluster.enabled is false. */
+  readonly cluster: Cluster | undefined;
   #stopping: Promise<void> | undefined;
 
   private constructor(p: {
@@ -47,6 +52,7 @@ export class Agent {
     service: AgentService;
     events: EventPublisher;
     embedded: NatsServerProcess | undefined;
+    cluster: Cluster | undefined;
   }) {
     this.id = p.id;
     this.natsUrl = p.natsUrl;
@@ -57,6 +63,7 @@ export class Agent {
     this.#service = p.service;
     this.#events = p.events;
     this.#embedded = p.embedded;
+    this.cluster = p.cluster;
   }
 
   get serviceName(): string {
@@ -73,6 +80,7 @@ export class Agent {
     const { servers, embedded } = await resolveNats(cfg, log);
     let nc: NatsConnection | undefined;
     let nodes: NodeManager | undefined;
+    let service: AgentService | undefined;
     try {
       nc = await connect({ servers, name: id, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
       const subjects = new Subjects(cfg.nats.subjectPrefix, id);
@@ -103,7 +111,7 @@ export class Agent {
       nodes.on('nodeEvent', (nodeId, ev) => events.toController(nodeId, ev));
       const links = new LinkManager({ nodes, ringBytes: cfg.agent.linkRingBytes, log });
       await nodes.start();
-      const service = await AgentService.start({
+      service = await AgentService.start({
         nc,
         nodes,
         links,
@@ -113,8 +121,34 @@ export class Agent {
         version: VERSION,
         log,
       });
-      return new Agent({ id, natsUrl: servers.join(','), nc, nodes, subjects, log, service, events, embedded });
+      const nm = nodes;
+      const cluster = cfg.cluster.enabled
+        ? await Cluster.start({
+            nc,
+            agentId: id,
+            cluster: cfg.cluster.name,
+            subjectPrefix: cfg.nats.subjectPrefix,
+            version: VERSION,
+            ip: internalIp(cfg),
+            reportIntervalMs: cfg.cluster.reportIntervalMs,
+            maxLoad: cfg.cluster.maxLoadPercent / 100,
+            strategy: cfg.cluster.strategy,
+            isps: cfg.cluster.isps,
+            regions: cfg.cluster.regions,
+            loadMetric: cfg.cluster.loadMetric,
+            networkInterface: cfg.cluster.networkInterface,
+            networkMaxScaleMbit: cfg.cluster.networkMaxScaleMbit,
+            kvReplicas: cfg.cluster.kvReplicas,
+            stats: () => {
+              const list = nm.nodes();
+              return { nodes: list.length, rooms: [...new Set(list.flatMap((n) => n.rooms.map((r) => r.room)))] };
+            },
+            log,
+          })
+        : undefined;
+      return new Agent({ id, natsUrl: servers.join(','), nc, nodes, subjects, log, service, events, embedded, cluster });
     } catch (err) {
+      await service?.stop().catch(() => undefined);
       await nodes?.close().catch(() => undefined);
       await nc?.close().catch(() => undefined);
       await embedded?.stop().catch(() => undefined);
@@ -129,6 +163,7 @@ export class Agent {
   }
 
   async #stop(reason: string): Promise<void> {
+    await this.cluster?.stop().catch((err: Error) => this.log.warn({ err: err.message }, 'leaving the cluster failed'));
     await this.#service.stop();
     if (!this.nc.isClosed()) {
       this.#events.quit(reason);

@@ -27,6 +27,9 @@ import {
   type LeafEntry,
 } from './schema';
 
+import type { LoadMetric } from '../cluster/LoadCollector';
+import type { Strategy } from '../cluster/Scheduler';
+
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type NatsEmbeddedMode = (typeof NATS_EMBEDDED_MODES)[number];
 
@@ -69,6 +72,22 @@ export interface AgentConfig {
   cluster: {
     /** Subject-safe, 1..32 chars. */
     name: string;
+    enabled: boolean;
+    /** 50..60000 */
+    reportIntervalMs: number;
+    /** 1..100 (OWT max_load * 100). */
+    maxLoadPercent: number;
+    strategy: Strategy;
+    /** Comma-separated; empty = any. */
+    isps: string;
+    /** Comma-separated. */
+    regions: string;
+    loadMetric: LoadMetric;
+    /** An interface name or `auto`. */
+    networkInterface: string;
+    networkMaxScaleMbit: number;
+    /** 1..5 */
+    kvReplicas: number;
   };
   log: {
     level: LogLevel;
@@ -330,6 +349,9 @@ export function loadConfig(opts: LoadConfigOptions = {}): AgentConfig {
   }
   if ((agent.linkRingBytes & (agent.linkRingBytes - 1)) !== 0) {
     cross('agent.linkRingBytes', `must be a power of two, got ${agent.linkRingBytes}`);
+  }
+  if (/\s/.test(props.cluster.networkInterface)) {
+    cross('cluster.networkInterface', `must be an interface name or auto, got ${showValue(props.cluster.networkInterface)}`);
   }
   if (webrtc.portMin > webrtc.portMax) {
     cross('webrtc.portMin', `must be <= webrtc.portMax (${webrtc.portMax}), got ${webrtc.portMin}`);

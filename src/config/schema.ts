@@ -15,6 +15,8 @@ import { isIP } from 'node:net';
 import convict from 'convict';
 import { parse as parseToml } from 'smol-toml';
 import type { AgentConfig } from './load';
+import { LOAD_METRICS } from '../cluster/LoadCollector';
+import { STRATEGIES } from '../cluster/Scheduler';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const NATS_EMBEDDED_MODES = ['auto', 'always', 'never'] as const;
@@ -391,6 +393,88 @@ export const configSchema: SchemaOf<AgentConfig> = {
       default: 'owt',
       env: 'CLUSTER_NAME',
       arg: 'cluster-name',
+    },
+    enabled: {
+      doc: 'Join the cluster: keep this agent\'s entry in the NATS KV agents bucket, serve the schedule endpoint, watch for lost agents (docs/cluster.md). Needs JetStream.',
+      format: 'bool',
+      default: true,
+      env: 'CLUSTER_ENABLED',
+      arg: 'cluster-enabled',
+    },
+    reportIntervalMs: {
+      doc: 'How often the agent refreshes its entry with its load, ms; an entry older than 3 intervals is lost.',
+      format: 'bounded-int',
+      min: 50,
+      max: 60_000,
+      default: 1000,
+      env: 'CLUSTER_REPORT_INTERVAL_MS',
+      arg: 'cluster-report-interval-ms',
+    },
+    maxLoadPercent: {
+      doc: 'An agent whose load is above this (percent; OWT max_load 0.85) takes no new rooms or tasks.',
+      format: 'bounded-int',
+      min: 1,
+      max: 100,
+      default: 85,
+      env: 'CLUSTER_MAX_LOAD_PERCENT',
+      arg: 'cluster-max-load-percent',
+    },
+    strategy: {
+      doc: 'Default scheduling strategy (a request may name another).',
+      format: 'one-of',
+      values: STRATEGIES,
+      default: 'last-used',
+      env: 'CLUSTER_STRATEGY',
+      arg: 'cluster-strategy',
+    },
+    isps: {
+      doc: 'Comma-separated ISPs this agent serves; empty = any.',
+      format: 'text',
+      allowEmpty: true,
+      default: '',
+      env: 'CLUSTER_ISPS',
+      arg: 'cluster-isps',
+    },
+    regions: {
+      doc: 'Comma-separated regions this agent is in; requests preferring one of them come here first.',
+      format: 'text',
+      allowEmpty: true,
+      default: '',
+      env: 'CLUSTER_REGIONS',
+      arg: 'cluster-regions',
+    },
+    loadMetric: {
+      doc: 'What the reported load is: `network` (max of rx/tx Mbit/s on networkInterface / networkMaxScaleMbit, the OWT webrtc load), `cpu` (the machine\'s busy fraction) or `memory` (used fraction).',
+      format: 'one-of',
+      values: LOAD_METRICS,
+      default: 'network',
+      env: 'CLUSTER_LOAD_METRIC',
+      arg: 'cluster-load-metric',
+    },
+    networkInterface: {
+      doc: 'Interface whose traffic is the network load; `auto` = the interface of the default route (lo when there is none).',
+      format: 'text',
+      default: 'auto',
+      env: 'CLUSTER_NETWORK_INTERFACE',
+      arg: 'cluster-network-interface',
+    },
+    networkMaxScaleMbit: {
+      doc: 'Mbit/s that count as a network load of 1.0 (OWT network_max_scale).',
+      format: 'bounded-int',
+      min: 1,
+      max: 1_000_000,
+      default: 1000,
+      env: 'CLUSTER_NETWORK_MAX_SCALE_MBIT',
+      arg: 'cluster-network-max-scale-mbit',
+    },
+    kvReplicas: {
+      doc: 'Replicas of the cluster\'s KV buckets when this agent creates them (3 on a 3-server NATS cluster).',
+      format: 'bounded-int',
+      min: 1,
+      max: 5,
+      default: 1,
+      env: 'CLUSTER_KV_REPLICAS',
+      arg: 'cluster-kv-replicas',
     },
   },
   log: {

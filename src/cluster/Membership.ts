@@ -1,0 +1,106 @@
+/**
+ * This agent's entry in the agents bucket (key agent.<id>), refreshed every
+ * reportIntervalMs with its load. The first write has load null: an agent is
+ * schedulable only after its first load report. stop() deletes the entry.
+ */
+import { JSONCodec, type KV } from 'nats';
+import type { Logger } from 'pino';
+import { agentKey, type AgentEntry, type Capacity, PURPOSE } from './layout';
+import type { LoadCollector } from './LoadCollector';
+
+const json = JSONCodec<AgentEntry>();
+
+export interface MembershipOptions {
+  kv: KV;
+  agentId: string;
+  hostname: string;
+  ip: string;
+  internalAddress: string;
+  capacity: Capacity;
+  maxLoad: number;
+  version: string;
+  reportIntervalMs: number;
+  collector: LoadCollector;
+  /** What the agent holds now. */
+  stats: () => { nodes: number; rooms: string[] };
+  log: Logger;
+}
+
+export class Membership {
+  readonly #o: MembershipOptions;
+  readonly #startedAt = Date.now();
+  #timer: NodeJS.Timeout | undefined;
+  #reporting: Promise<void> | undefined;
+  #stopped = false;
+  /** When the last write reached the bucket (ms since the epoch); 0 = never. */
+  lastOkAt = 0;
+  /** Since when every write has succeeded (0 = the last one failed). */
+  healthySince = 0;
+  last: AgentEntry | undefined;
+
+  constructor(o: MembershipOptions) {
+    this.#o = o;
+  }
+
+  #entry(load: number | null, metrics?: Record<string, number>): AgentEntry {
+    const o = this.#o;
+    const s = o.stats();
+    return {
+      id: o.agentId,
+      purpose: PURPOSE,
+      hostname: o.hostname,
+      ip: o.ip,
+      internalAddress: o.internalAddress,
+      capacity: o.capacity,
+      maxLoad: o.maxLoad,
+      nodes: s.nodes,
+      rooms: s.rooms,
+      load,
+      ...(metrics ? { metrics } : {}),
+      version: o.version,
+      startedAt: this.#startedAt,
+      updatedAt: Date.now(),
+      reportIntervalMs: o.reportIntervalMs,
+    };
+  }
+
+  async #put(e: AgentEntry): Promise<void> {
+    try {
+      await this.#o.kv.put(agentKey(this.#o.agentId), json.encode(e));
+    } catch (err) {
+      this.healthySince = 0;
+      throw err;
+    }
+    if (this.healthySince === 0) this.healthySince = Date.now();
+    this.lastOkAt = e.updatedAt;
+    this.last = e;
+  }
+
+  /** Joins: the entry without a load (not schedulable yet), then reports every interval. */
+  async start(): Promise<void> {
+    await this.#put(this.#entry(null));
+    this.#timer = setInterval(() => {
+      if (this.#reporting) return; // a slow write: skip a beat rather than pile up
+      this.#reporting = this.report()
+        .catch((err: Error) => this.#o.log.warn({ err: err.message }, 'load report failed'))
+        .finally(() => (this.#reporting = undefined));
+    }, this.#o.reportIntervalMs);
+  }
+
+  async report(): Promise<void> {
+    if (this.#stopped) return;
+    const s = this.#o.collector.sample();
+    const { load, ...metrics } = s;
+    await this.#put(this.#entry(load, metrics));
+  }
+
+  /** Leaves: no more reports, the entry deleted. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearInterval(this.#timer);
+    await this.#reporting;
+    await this.#o.kv.delete(agentKey(this.#o.agentId)).catch((err: Error) => {
+      this.#o.log.warn({ err: err.message }, 'could not delete the agent entry');
+    });
+  }
+}
