@@ -6,6 +6,7 @@
 
 #include "addon.h"
 #include "router/peer_links.h"
+#include "transport/webrtc_transport.h"
 #include "rtp/rtcp.h"
 
 namespace webrtc_agent {
@@ -32,7 +33,8 @@ Router::~Router() {
   subscriptions_.clear();
   tracks_.clear();
   peers_.reset();
-  transports_.clear();
+  transports_.clear();  // WebRTC transports unregister from webrtc_ here
+  webrtc_.reset();
 }
 
 uint32_t Router::NextRandom() {
@@ -79,6 +81,70 @@ Status Router::CloseTransport(const std::string& id, Removed* removed) {
   }
   t->Close();
   transports_.erase(it);
+  return Status::Ok();
+}
+
+Status Router::ListenWebRtc(const std::string& ip, int port_min, int port_max, int* port,
+                            std::string* fingerprint) {
+  if (!webrtc_) webrtc_ = std::make_unique<transport::WebRtcServer>(addon_->env(), loop_, &recv_buffer_);
+  std::string err = webrtc_->Listen(ip, port_min, port_max, NextRandom());
+  if (!err.empty()) {
+    webrtc_.reset();
+    return Status::Internal("cannot open the WebRTC port: " + err);
+  }
+  *port = webrtc_->port();
+  *fingerprint = webrtc_->dtls_context()->certificate().sdp_fingerprint();
+  return Status::Ok();
+}
+
+Status Router::CreateWebRtcTransport(const std::string& id, const std::string& ufrag,
+                                     const std::string& pwd) {
+  if (!webrtc_ || !webrtc_->listening()) return Status::Internal("WebRTC port not open");
+  if (transports_.count(id)) return Status::Invalid("transportId: already exists: " + id);
+  if (ufrag.size() < 4 || pwd.size() < 22) return Status::Invalid("ice: ufrag >= 4 and pwd >= 22 characters");
+  auto t = std::make_unique<transport::WebRtcTransport>(id, NextRandom() | 1, this, webrtc_.get(), ufrag,
+                                                        pwd, NowMs());
+  transports_.emplace(id, std::move(t));
+  return Status::Ok();
+}
+
+Status Router::SetWebRtcRemote(const std::string& id, const std::string& ufrag,
+                               const std::string& fp_algorithm, const std::string& fp_value,
+                               bool dtls_client) {
+  auto it = transports_.find(id);
+  if (it == transports_.end()) return Status::NotFound("no such transport: " + id);
+  transport::WebRtcTransport* t = it->second->AsWebRtc();
+  if (t == nullptr) return Status::Invalid("transportId: not a WebRTC transport: " + id);
+  std::string error;
+  if (!t->SetRemote(ufrag, fp_algorithm, fp_value,
+                    dtls_client ? dtls::DtlsRole::kClient : dtls::DtlsRole::kServer, &error)) {
+    return Status::Invalid("sdp: " + error);
+  }
+  return Status::Ok();
+}
+
+Status Router::BindTrack(const std::string& track_id, const std::string& mid, const std::string& rid,
+                         int mid_ext, int rid_ext, uint32_t ssrc) {
+  auto it = tracks_.find(track_id);
+  if (it == tracks_.end()) return Status::NotFound("no such track: " + track_id);
+  Track* track = it->second.get();
+  transport::WebRtcTransport* t = track->source ? track->source->AsWebRtc() : nullptr;
+  if (t == nullptr) return Status::Invalid("trackId: not published on a WebRTC transport: " + track_id);
+  if (mid_ext < 0 || mid_ext > 255 || rid_ext < 0 || rid_ext > 255) return Status::Invalid("ext: bad extension id");
+  if (ssrc != 0) {
+    t->UnbindTrack(track);
+    track->ssrc = ssrc;
+    t->BindTrack(ssrc, track);
+    return Status::Ok();
+  }
+  transport::MidBinding b;
+  b.track = track;
+  b.mid = mid;
+  b.rid = rid;
+  b.mid_ext = static_cast<uint8_t>(mid_ext);
+  b.rid_ext = static_cast<uint8_t>(rid_ext);
+  t->UnbindTrack(track);
+  t->BindMid(b);
   return Status::Ok();
 }
 

@@ -24,6 +24,7 @@
 #include "router/subscription.h"
 #include "router/track.h"
 #include "transport/plain_transport.h"
+#include "transport/webrtc_server.h"
 
 namespace webrtc_agent {
 class AgentAddon;
@@ -53,6 +54,22 @@ class Router : public transport::TransportListener {
   Status CreatePlainTransport(const std::string& id, bool comedia, int* port);
   Status Connect(const std::string& id, const std::string& ip, int port);
   Status CloseTransport(const std::string& id, Removed* removed);
+
+  // WebRTC: the thread's shared port and certificate (opened once), and
+  // transports on it. Their tracks and subscriptions use the calls below
+  // like any transport's.
+  Status ListenWebRtc(const std::string& ip, int port_min, int port_max, int* port,
+                      std::string* fingerprint);
+  Status CreateWebRtcTransport(const std::string& id, const std::string& ufrag,
+                               const std::string& pwd);
+  Status SetWebRtcRemote(const std::string& id, const std::string& ufrag,
+                         const std::string& fp_algorithm, const std::string& fp_value,
+                         bool dtls_client);
+  // How a WebRTC transport recognises a published track: by SSRC when the
+  // offer announced it, else by its MID (and RID) header extension.
+  Status BindTrack(const std::string& track_id, const std::string& mid, const std::string& rid,
+                   int mid_ext, int rid_ext, uint32_t ssrc);
+  transport::WebRtcServer* webrtc() const { return webrtc_.get(); }
 
   // ssrc 0: the first SSRC seen on the transport; payload_type -1: any.
   Status Publish(const std::string& transport_id, const std::string& track_id,
@@ -111,6 +128,9 @@ class Router : public transport::TransportListener {
   // Imported tracks by (peer, link).
   std::unordered_map<std::string, Track*> imports_;
   std::unique_ptr<PeerLinks> peers_;
+  // The thread's WebRTC port. ~Router resets it last, after every WebRTC
+  // transport has unregistered from it.
+  std::unique_ptr<transport::WebRtcServer> webrtc_;
   std::array<uint8_t, transport::Transport::kMaxPacket> scratch_{};
   uint64_t rng_;
 };

@@ -6,6 +6,7 @@
 #include "router/peer_links.h"
 #include "router/router.h"
 #include "transport/plain_transport.h"
+#include "transport/webrtc_transport.h"
 
 namespace webrtc_agent {
 namespace router {
@@ -176,6 +177,101 @@ Napi::Value DetachPeer(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// The per-thread JS listener of WebRTC transport events.
+struct WebRtcEventListener {
+  explicit WebRtcEventListener(AgentAddon*) {}
+  Napi::FunctionReference callback;
+  std::unique_ptr<Napi::AsyncContext> context;
+};
+
+void InstallEventFn(Napi::Env env, Router& r) {
+  if (r.webrtc() == nullptr) return;
+  napi_env raw = env;
+  r.webrtc()->set_event_fn([raw](const std::string& id, const char* type, const std::string& detail) {
+    Napi::Env env(raw);
+    WebRtcEventListener& l = AgentAddon::From(env)->State<WebRtcEventListener>();
+    if (l.callback.IsEmpty()) return;
+    // Called from the loop (a datagram or a tick), not from JS: open a scope
+    // and enter JS through MakeCallback so promises and ticks run after it.
+    Napi::HandleScope scope(env);
+    l.callback.MakeCallback(env.Global(),
+                            {Napi::String::New(env, id), Napi::String::New(env, type),
+                             Napi::String::New(env, detail)},
+                            *l.context);
+    if (env.IsExceptionPending()) {
+      // Like a throwing setInterval callback: an uncaught exception of the thread.
+      Napi::Error e = env.GetAndClearPendingException();
+      napi_fatal_exception(env, e.Value());
+    }
+  });
+}
+
+Napi::Value WebRtcOnEvent(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsFunction()) return Fail(env, Status::Internal("webrtcOnEvent: expected a function"));
+  WebRtcEventListener& l = AgentAddon::From(env)->State<WebRtcEventListener>();
+  l.callback = Napi::Persistent(info[0].As<Napi::Function>());
+  l.context = std::make_unique<Napi::AsyncContext>(env, "webrtc_agent.WebRtcEvent");
+  InstallEventFn(env, RouterOf(info));
+  return env.Undefined();
+}
+
+Napi::Value WebRtcListen(const Napi::CallbackInfo& info) {
+  // (listenIp, announcedIp, portMin, portMax) -> {ip, port, fingerprint: {algorithm, value}}
+  if (!Args(info, "ssnn")) return info.Env().Undefined();
+  Router& r = RouterOf(info);
+  int port = 0;
+  std::string fp;
+  Status s = r.ListenWebRtc(Str(info, 0), static_cast<int>(Num(info, 2)), static_cast<int>(Num(info, 3)), &port, &fp);
+  if (!s.ok()) return Fail(info.Env(), s);
+  InstallEventFn(info.Env(), r);
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("ip", Str(info, 1));
+  out.Set("port", port);
+  Napi::Object f = Napi::Object::New(env);
+  const size_t space = fp.find(' ');
+  f.Set("algorithm", fp.substr(0, space));
+  f.Set("value", space == std::string::npos ? "" : fp.substr(space + 1));
+  out.Set("fingerprint", f);
+  return out;
+}
+
+Napi::Value WebRtcCreateTransport(const Napi::CallbackInfo& info) {
+  if (!Args(info, "sss")) return info.Env().Undefined();
+  Status s = RouterOf(info).CreateWebRtcTransport(Str(info, 0), Str(info, 1), Str(info, 2));
+  if (!s.ok()) return Fail(info.Env(), s);
+  return info.Env().Undefined();
+}
+
+Napi::Value WebRtcSetRemote(const Napi::CallbackInfo& info) {
+  // (transportId, iceUfrag, fingerprintAlgorithm, fingerprintValue, 'client' | 'server')
+  if (!Args(info, "sssss")) return info.Env().Undefined();
+  Status s = RouterOf(info).SetWebRtcRemote(Str(info, 0), Str(info, 1), Str(info, 2), Str(info, 3),
+                                             Str(info, 4) == "client");
+  if (!s.ok()) return Fail(info.Env(), s);
+  return info.Env().Undefined();
+}
+
+Napi::Value WebRtcBindTrack(const Napi::CallbackInfo& info) {
+  // (trackId, mid, rid, midExtId, ridExtId, ssrc)
+  if (!Args(info, "sssnnn")) return info.Env().Undefined();
+  Status s = RouterOf(info).BindTrack(Str(info, 0), Str(info, 1), Str(info, 2), static_cast<int>(Num(info, 3)),
+                                      static_cast<int>(Num(info, 4)), static_cast<uint32_t>(Num(info, 5)));
+  if (!s.ok()) return Fail(info.Env(), s);
+  return info.Env().Undefined();
+}
+
+const char* IceStateName(ice::IceState s) {
+  switch (s) {
+    case ice::IceState::kNew: return "new";
+    case ice::IceState::kConnected: return "connected";
+    case ice::IceState::kDisconnected: return "disconnected";
+    case ice::IceState::kFailed: return "failed";
+  }
+  return "unknown";
+}
+
 Napi::Object TransportStats(Napi::Env env, transport::Transport& base) {
   Napi::Object o = Napi::Object::New(env);
   const auto& c = base.counters();
@@ -210,6 +306,30 @@ Napi::Object TransportStats(Napi::Env env, transport::Transport& base) {
   }
   if (transport::PlainTransport* t = base.AsPlain()) {
     drops.Set("truncatedByKernel", static_cast<double>(t->socket_counters().rx_truncated));
+  }
+  if (transport::WebRtcTransport* w = base.AsWebRtc()) {
+    o.Set("type", "webrtc");
+    o.Set("iceState", IceStateName(w->ice_state()));
+    o.Set("dtlsState", dtls::DtlsStateName(w->dtls_state()));
+    o.Set("srtpProfile", w->srtp_profile_name());
+    sockaddr_in sel;
+    if (w->selected(&sel)) {
+      char ip[INET_ADDRSTRLEN] = {0};
+      inet_ntop(AF_INET, &sel.sin_addr, ip, sizeof(ip));
+      Napi::Object r = Napi::Object::New(env);
+      r.Set("ip", ip);
+      r.Set("port", ntohs(sel.sin_port));
+      o.Set("remote", r);
+    } else {
+      o.Set("remote", env.Null());
+    }
+    const auto& wc = w->webrtc_counters();
+    o.Set("stunIn", static_cast<double>(wc.stun_in));
+    o.Set("dtlsIn", static_cast<double>(wc.dtls_in));
+    drops.Set("unvalidatedSource", static_cast<double>(wc.unvalidated));
+    drops.Set("beforeKeys", static_cast<double>(wc.before_keys));
+    drops.Set("srtpFailed", static_cast<double>(wc.srtp_failures));
+    drops.Set("protectFailed", static_cast<double>(wc.protect_failures));
   }
   o.Set("drops", drops);
   return o;
@@ -294,6 +414,11 @@ void RegisterRouterBindings(Napi::Env env, Napi::Object exports) {
       {"mediaAttachPeer", AttachPeer},
       {"mediaDetachPeer", DetachPeer},
       {"mediaStats", Stats},
+      {"webrtcListen", WebRtcListen},
+      {"webrtcCreateTransport", WebRtcCreateTransport},
+      {"webrtcSetRemote", WebRtcSetRemote},
+      {"webrtcBindTrack", WebRtcBindTrack},
+      {"webrtcOnEvent", WebRtcOnEvent},
   };
   for (const Fn& f : fns) exports.Set(f.name, Napi::Function::New(env, f.fn, f.name));
 }

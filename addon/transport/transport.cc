@@ -44,16 +44,21 @@ void Transport::RouteRtp(const uint8_t* data, size_t len) {
   router::Track* track = nullptr;
   if (it != tracks_by_ssrc_.end()) {
     track = it->second;
-  } else if (!pending_.empty()) {
-    // A track published without an SSRC takes the first one it sees.
-    track = pending_.front();
-    pending_.erase(pending_.begin());
+  } else {
+    track = ResolveUnknownSsrc(data, len);
+    if (track == nullptr) return CountDrop(DropReason::kUnknownSsrc);
     track->ssrc = ssrc;
     tracks_by_ssrc_[ssrc] = track;
-  } else {
-    return CountDrop(DropReason::kUnknownSsrc);
   }
   listener_->OnRtp(this, track, data, len);
+}
+
+router::Track* Transport::ResolveUnknownSsrc(const uint8_t* /*data*/, size_t /*len*/) {
+  // A track published without an SSRC takes the first one it sees.
+  if (pending_.empty()) return nullptr;
+  router::Track* track = pending_.front();
+  pending_.erase(pending_.begin());
+  return track;
 }
 
 void Transport::RouteRtcp(const uint8_t* data, size_t len) {

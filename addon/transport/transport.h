@@ -23,6 +23,7 @@ namespace transport {
 
 class PlainTransport;
 class Transport;
+class WebRtcTransport;
 
 // Why a datagram was not used. Every drop is counted by reason.
 enum class DropReason : uint8_t {
@@ -78,10 +79,11 @@ class Transport {
   virtual bool SendRtcp(const uint8_t* data, size_t len) = 0;
   virtual void Close() = 0;
   virtual PlainTransport* AsPlain() { return nullptr; }
+  virtual WebRtcTransport* AsWebRtc() { return nullptr; }
 
   // Routing tables, kept by the router.
   void BindTrack(uint32_t ssrc, router::Track* t) { tracks_by_ssrc_[ssrc] = t; }
-  void UnbindTrack(router::Track* t);
+  virtual void UnbindTrack(router::Track* t);
   void AddPendingTrack(router::Track* t) { pending_.push_back(t); }
   void AddSubscription(uint32_t out_ssrc, router::Subscription* s) { subs_by_ssrc_[out_ssrc] = s; }
   void RemoveSubscription(uint32_t out_ssrc) { subs_by_ssrc_.erase(out_ssrc); }
@@ -94,6 +96,10 @@ class Transport {
   // A clear RTP packet that passed the transport's own checks: parse it
   // fully and hand it to the track its SSRC belongs to.
   void RouteRtp(const uint8_t* data, size_t len);
+  // The track for a packet whose SSRC is not bound yet (the binding is then
+  // kept). Plain transports give it to the first track published without an
+  // SSRC; WebRTC transports look at the MID/RID header extensions.
+  virtual router::Track* ResolveUnknownSsrc(const uint8_t* data, size_t len);
   // A clear RTCP compound: act on PLI and FIR for the SSRCs we send.
   void RouteRtcp(const uint8_t* data, size_t len);
 

@@ -1,0 +1,302 @@
+#include "transport/webrtc_transport.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "router/track.h"
+#include "rtp/byte_io.h"
+#include "rtp/rtp_packet.h"
+#include "transport/webrtc_server.h"
+
+namespace webrtc_agent {
+namespace transport {
+
+namespace {
+
+ice::Address ToIce(const sockaddr_in& a) {
+  uint8_t ip[4];
+  std::memcpy(ip, &a.sin_addr.s_addr, 4);
+  return ice::Address::V4(ip, ntohs(a.sin_port));
+}
+
+bool ToSockaddr(const ice::Address& a, sockaddr_in* out) {
+  if (a.family != ice::Address::kIPv4) return false;
+  std::memset(out, 0, sizeof(*out));
+  out->sin_family = AF_INET;
+  std::memcpy(&out->sin_addr.s_addr, a.ip, 4);
+  out->sin_port = htons(a.port);
+  return true;
+}
+
+bool ProfileOf(dtls::SrtpProfile p, srtp::Profile* out) {
+  return srtp::ProfileFromDtlsId(static_cast<uint16_t>(p), out);
+}
+
+// Removes the RTP header extension block in place (X bit cleared): the
+// publisher's extension ids and values (its MID above all) mean nothing to a
+// subscriber, which demultiplexes by the SSRC the answer announced.
+size_t StripExtensions(uint8_t* pkt, size_t len) {
+  if ((pkt[0] & 0x10) == 0) return len;
+  const size_t at = 12 + 4 * static_cast<size_t>(pkt[0] & 0x0f);
+  if (at + 4 > len) return len;
+  const size_t ext = 4 + 4 * static_cast<size_t>(rtp::LoadU16(pkt + at + 2));
+  if (at + ext > len) return len;
+  std::memmove(pkt + at, pkt + at + ext, len - at - ext);
+  pkt[0] &= static_cast<uint8_t>(~0x10);
+  return len - ext;
+}
+
+}  // namespace
+
+WebRtcTransport::WebRtcTransport(std::string id, uint32_t rtcp_ssrc, TransportListener* listener,
+                                 WebRtcServer* server, std::string ufrag, std::string pwd,
+                                 uint64_t now_ms)
+    : Transport(std::move(id), rtcp_ssrc, listener),
+      server_(server),
+      ufrag_(ufrag),
+      ice_(std::move(ufrag), std::move(pwd), now_ms) {
+  server_->Register(this);
+}
+
+WebRtcTransport::~WebRtcTransport() { Close(); }
+
+void WebRtcTransport::Close() {
+  if (closed_) return;
+  closed_ = true;
+  if (dtls_ && dtls_->state() == dtls::DtlsState::kConnected) {
+    dtls_->Close();  // close_notify: the browser learns at once, not by timeout
+    FlushDtls();
+  }
+  server_->Unregister(this);
+}
+
+bool WebRtcTransport::SetRemote(const std::string& ufrag, const std::string& fp_algorithm,
+                                const std::string& fp_value, dtls::DtlsRole role,
+                                std::string* error) {
+  if (remote_set_) {
+    *error = "remote description already set";
+    return false;
+  }
+  dtls::DtlsTransportOptions opts;
+  dtls_ = dtls::DtlsTransport::Create(server_->dtls_context(), role, opts, error);
+  if (!dtls_) return false;
+  if (!dtls_->SetRemoteFingerprint(fp_algorithm, fp_value)) {
+    *error = "fingerprint: not a valid " + fp_algorithm + " fingerprint";
+    dtls_.reset();
+    return false;
+  }
+  ice_.SetRemoteUfrag(ufrag);
+  role_ = role;
+  remote_set_ = true;
+  // A server waits for the ClientHello; a client starts once ICE has
+  // selected the path (Tick/OnStun).
+  if (role_ == dtls::DtlsRole::kServer) dtls_->Start(server_->NowMs());
+  return true;
+}
+
+void WebRtcTransport::UnbindTrack(router::Track* t) {
+  Transport::UnbindTrack(t);
+  mids_.erase(std::remove_if(mids_.begin(), mids_.end(), [t](const MidBinding& b) { return b.track == t; }),
+              mids_.end());
+}
+
+bool WebRtcTransport::selected(sockaddr_in* out) const {
+  ice::Address a;
+  return ice_.selected(&a) && ToSockaddr(a, out);
+}
+
+const char* WebRtcTransport::srtp_profile_name() const {
+  return dtls_ ? dtls::SrtpProfileName(dtls_->srtp_profile()) : "";
+}
+
+void WebRtcTransport::OnStun(const uint8_t* data, size_t len, const sockaddr_in& from, uint64_t now_ms) {
+  if (closed_ || failed_) return;
+  wcounters_.stun_in++;
+  uint8_t reply[128];
+  size_t reply_len = sizeof(reply);
+  const ice::Decision d = ice_.OnBindingRequest(data, len, ToIce(from), now_ms, reply, &reply_len);
+  if (d.respond && reply_len > 0) server_->Send(reply, reply_len, from);
+  if (d.result == ice::CheckResult::kSuccess) server_->BindTuple(from, this);
+  if (d.selected_changed) {
+    if (!ice_was_connected_) {
+      ice_was_connected_ = true;
+      server_->Emit(id(), "ice-connected", "");
+    }
+    // A DTLS client starts as soon as there is a path to send on.
+    if (remote_set_ && role_ == dtls::DtlsRole::kClient && dtls_->state() == dtls::DtlsState::kNew) {
+      dtls_->Start(now_ms);
+      FlushDtls();
+    }
+  }
+}
+
+void WebRtcTransport::OnDtls(const uint8_t* data, size_t len, const sockaddr_in& from, uint64_t now_ms) {
+  if (closed_ || failed_) return;
+  if (!ice_.IsValidated(ToIce(from))) {
+    wcounters_.unvalidated++;
+    return;
+  }
+  wcounters_.dtls_in++;
+  if (!dtls_) return;  // before the answer's remote description: nothing to do yet
+  dtls_->Feed(data, len, now_ms);
+  FlushDtls();
+  AfterDtls(now_ms);
+}
+
+void WebRtcTransport::AfterDtls(uint64_t /*now_ms*/) {
+  dtls::DtlsState st;
+  while (dtls_ && dtls_->PopStateChange(&st)) {
+    if (st == dtls::DtlsState::kConnected && !srtp_.protect) {
+      dtls::SrtpKeys keys;
+      srtp::Profile profile;
+      if (!dtls_->GetSrtpKeys(&keys) || !ProfileOf(keys.profile, &profile)) {
+        Fail("DTLS gave no usable SRTP keys");
+        return;
+      }
+      srtp_.protect = srtp::SrtpSession::Create(profile, srtp::Direction::kProtect, keys.local_key,
+                                                keys.key_size, keys.local_salt, keys.salt_size);
+      srtp_.unprotect = srtp::SrtpSession::Create(profile, srtp::Direction::kUnprotect, keys.remote_key,
+                                                  keys.key_size, keys.remote_salt, keys.salt_size);
+      if (!srtp_.protect || !srtp_.unprotect) {
+        srtp_.protect.reset();
+        srtp_.unprotect.reset();
+        Fail("SRTP session setup failed");
+        return;
+      }
+      server_->Emit(id(), "dtls-connected", dtls::SrtpProfileName(keys.profile));
+      server_->Emit(id(), "connected", "");
+    } else if (st == dtls::DtlsState::kFailed) {
+      Fail("DTLS: " + dtls_->failure_reason());
+      return;
+    } else if (st == dtls::DtlsState::kClosed) {
+      Fail("DTLS closed by the peer");
+      return;
+    }
+  }
+}
+
+void WebRtcTransport::FlushDtls() {
+  sockaddr_in to;
+  std::vector<uint8_t> datagram;
+  if (!selected(&to)) {
+    // No nominated pair yet (a DTLS server may answer before nomination):
+    // drop the flight; DTLS retransmits once the path is chosen.
+    while (dtls_ && dtls_->PopOutgoing(&datagram)) {
+    }
+    return;
+  }
+  while (dtls_ && dtls_->PopOutgoing(&datagram)) server_->Send(datagram.data(), datagram.size(), to);
+}
+
+void WebRtcTransport::OnSrtp(bool rtcp, const uint8_t* data, size_t len, const sockaddr_in& from) {
+  if (closed_ || failed_) return;
+  if (!ice_.IsValidated(ToIce(from))) {
+    wcounters_.unvalidated++;
+    return;
+  }
+  if (!srtp_.unprotect) {
+    wcounters_.before_keys++;
+    return;
+  }
+  if (len > in_.size()) return CountDrop(DropReason::kOversized);
+  // Decrypted into its own buffer: the fan-out that follows sends through
+  // transports (maybe this one) that encrypt into out_.
+  std::memcpy(in_.data(), data, len);
+  size_t n = len;
+  const srtp::Result r = rtcp ? srtp_.unprotect->UnprotectRtcp(in_.data(), &n)
+                              : srtp_.unprotect->UnprotectRtp(in_.data(), &n);
+  if (r != srtp::Result::kOk) {
+    wcounters_.srtp_failures++;
+    return;
+  }
+  counters_.bytes_in += len;
+  if (rtcp) RouteRtcp(in_.data(), n);
+  else RouteRtp(in_.data(), n);
+}
+
+router::Track* WebRtcTransport::ResolveUnknownSsrc(const uint8_t* data, size_t len) {
+  if (mids_.empty()) return nullptr;
+  rtp::RtpPacketView view(data, len);
+  if (!view.Parse()) return nullptr;
+  for (MidBinding& b : mids_) {
+    if (b.mid_ext == 0 || b.track->ssrc != 0) continue;  // bound already, or no MID to go by
+    const rtp::ByteSpan mid = view.FindExtension(b.mid_ext);
+    if (!mid.present() || b.mid.size() != mid.size || std::memcmp(b.mid.data(), mid.data, mid.size) != 0) continue;
+    if (!b.rid.empty()) {
+      const rtp::ByteSpan rid = b.rid_ext ? view.FindExtension(b.rid_ext) : rtp::ByteSpan{};
+      if (!rid.present() || b.rid.size() != rid.size || std::memcmp(b.rid.data(), rid.data, rid.size) != 0) continue;
+    }
+    return b.track;
+  }
+  return nullptr;
+}
+
+void WebRtcTransport::Tick(uint64_t now_ms) {
+  if (closed_ || failed_) return;
+  const ice::IceState before = ice_.state();
+  const ice::IceState after = ice_.Tick(now_ms);
+  if (after != before) {
+    if (after == ice::IceState::kFailed) return Fail("ICE: consent expired (no valid check for 30 s)");
+    if (after == ice::IceState::kDisconnected) server_->Emit(id(), "ice-disconnected", "");
+    if (after == ice::IceState::kConnected && before == ice::IceState::kDisconnected) {
+      server_->Emit(id(), "ice-connected", "");
+    }
+  }
+  if (dtls_ && dtls_->state() == dtls::DtlsState::kConnecting) {
+    dtls_->Tick(now_ms);
+    FlushDtls();
+    AfterDtls(now_ms);
+  }
+}
+
+void WebRtcTransport::Fail(const std::string& reason) {
+  if (failed_) return;
+  failed_ = true;
+  srtp_.protect.reset();
+  srtp_.unprotect.reset();
+  server_->Emit(id(), "failed", reason);
+}
+
+bool WebRtcTransport::SendProtected(bool rtcp, const uint8_t* data, size_t len) {
+  sockaddr_in to;
+  if (!srtp_.protect || !selected(&to)) {
+    CountDrop(DropReason::kNoRemote);
+    return false;
+  }
+  // Room for the SRTP tag and the SRTCP index.
+  if (len + 32 > out_.size()) {
+    CountDrop(DropReason::kOversized);
+    return false;
+  }
+  std::memcpy(out_.data(), data, len);
+  size_t n = rtcp ? len : StripExtensions(out_.data(), len);
+  const bool ok = rtcp ? srtp_.protect->ProtectRtcp(out_.data(), &n, out_.size())
+                       : srtp_.protect->ProtectRtp(out_.data(), &n, out_.size());
+  if (!ok) {
+    wcounters_.protect_failures++;
+    return false;
+  }
+  if (!server_->Send(out_.data(), n, to)) {
+    CountDrop(DropReason::kSendFailed);
+    return false;
+  }
+  counters_.bytes_out += n;
+  return true;
+}
+
+bool WebRtcTransport::SendRtp(const uint8_t* data, size_t len) {
+  if (!SendProtected(false, data, len)) return false;
+  counters_.rtp_out++;
+  return true;
+}
+
+bool WebRtcTransport::SendRtcp(const uint8_t* data, size_t len) {
+  if (!SendProtected(true, data, len)) return false;
+  counters_.rtcp_out++;
+  return true;
+}
+
+}  // namespace transport
+}  // namespace webrtc_agent

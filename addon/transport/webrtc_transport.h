@@ -1,0 +1,112 @@
+// WebRtcTransport: one PeerConnection's media path. ICE-lite checks
+// validate and select the client's address; DTLS (over that address) yields
+// the SRTP keys; media then flows as SRTP/SRTCP, decrypted into the same
+// routing every transport shares (Transport::RouteRtp/RouteRtcp).
+//
+// All of a node thread's WebRTC transports share one UDP port
+// (WebRtcServer): STUN finds its transport by the ICE ufrag, everything else
+// by the 5-tuple a successful check bound to it. Bytes from an address that
+// has not passed a check are dropped.
+//
+// The protocol objects (IceLiteAgent, DtlsTransport, SrtpSession) take bytes
+// and a clock; this class only wires them together and to the socket.
+#ifndef WEBRTC_AGENT_ADDON_TRANSPORT_WEBRTC_TRANSPORT_H_
+#define WEBRTC_AGENT_ADDON_TRANSPORT_WEBRTC_TRANSPORT_H_
+
+#include <netinet/in.h>
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dtls/dtls_transport.h"
+#include "ice/ice_lite.h"
+#include "srtp/srtp_session.h"
+#include "transport/transport.h"
+
+namespace webrtc_agent {
+namespace transport {
+
+class WebRtcServer;
+
+// A published track recognised by its MID (and RID) header extension, for
+// when the client did not announce its SSRC (simulcast, or SSRCs omitted).
+struct MidBinding {
+  router::Track* track = nullptr;
+  std::string mid;
+  std::string rid;
+  uint8_t mid_ext = 0;
+  uint8_t rid_ext = 0;
+};
+
+struct WebRtcCounters {
+  uint64_t stun_in = 0;
+  uint64_t dtls_in = 0;
+  uint64_t unvalidated = 0;     // media or DTLS from an address no check validated
+  uint64_t before_keys = 0;     // SRTP before DTLS gave keys
+  uint64_t srtp_failures = 0;   // auth, replay, malformed
+  uint64_t protect_failures = 0;
+};
+
+class WebRtcTransport : public Transport {
+ public:
+  WebRtcTransport(std::string id, uint32_t rtcp_ssrc, TransportListener* listener,
+                  WebRtcServer* server, std::string ufrag, std::string pwd, uint64_t now_ms);
+  ~WebRtcTransport() override;
+
+  // From the answer: the client's ufrag and fingerprint, and our DTLS role.
+  bool SetRemote(const std::string& ufrag, const std::string& fp_algorithm,
+                 const std::string& fp_value, dtls::DtlsRole role, std::string* error);
+  void BindMid(const MidBinding& b) { mids_.push_back(b); }
+  void UnbindTrack(router::Track* t) override;
+  WebRtcTransport* AsWebRtc() override { return this; }
+
+  // From the server's demultiplexer.
+  void OnStun(const uint8_t* data, size_t len, const sockaddr_in& from, uint64_t now_ms);
+  void OnDtls(const uint8_t* data, size_t len, const sockaddr_in& from, uint64_t now_ms);
+  void OnSrtp(bool rtcp, const uint8_t* data, size_t len, const sockaddr_in& from);
+  void Tick(uint64_t now_ms);
+
+  bool SendRtp(const uint8_t* data, size_t len) override;
+  bool SendRtcp(const uint8_t* data, size_t len) override;
+  void Close() override;
+
+  const std::string& ufrag() const { return ufrag_; }
+  ice::IceState ice_state() const { return ice_.state(); }
+  dtls::DtlsState dtls_state() const { return dtls_ ? dtls_->state() : dtls::DtlsState::kNew; }
+  bool connected() const { return srtp_.protect != nullptr; }
+  bool failed() const { return failed_; }
+  bool selected(sockaddr_in* out) const;
+  const WebRtcCounters& webrtc_counters() const { return wcounters_; }
+  const char* srtp_profile_name() const;
+
+ protected:
+  router::Track* ResolveUnknownSsrc(const uint8_t* data, size_t len) override;
+
+ private:
+  void FlushDtls();
+  void AfterDtls(uint64_t now_ms);
+  void Fail(const std::string& reason);
+  bool SendProtected(bool rtcp, const uint8_t* data, size_t len);
+
+  WebRtcServer* server_;
+  std::string ufrag_;
+  ice::IceLiteAgent ice_;
+  std::unique_ptr<dtls::DtlsTransport> dtls_;
+  dtls::DtlsRole role_ = dtls::DtlsRole::kServer;
+  bool remote_set_ = false;
+  bool ice_was_connected_ = false;
+  bool failed_ = false;
+  bool closed_ = false;
+  srtp::SessionPair srtp_;
+  std::vector<MidBinding> mids_;
+  std::array<uint8_t, 2048> in_{};   // decrypted incoming packet
+  std::array<uint8_t, 2048> out_{};  // outgoing packet being encrypted
+  WebRtcCounters wcounters_;
+};
+
+}  // namespace transport
+}  // namespace webrtc_agent
+
+#endif  // WEBRTC_AGENT_ADDON_TRANSPORT_WEBRTC_TRANSPORT_H_
