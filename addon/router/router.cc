@@ -7,6 +7,7 @@
 #include "addon.h"
 #include "router/peer_links.h"
 #include "transport/webrtc_transport.h"
+#include "rtp/byte_io.h"
 #include "rtp/rtcp.h"
 
 namespace webrtc_agent {
@@ -216,6 +217,7 @@ Status Router::Subscribe(const std::string& transport_id, const std::string& tra
   }
   auto s = std::make_unique<Subscription>(subscription_id, t, track, out_ssrc, out_payload_type,
                                           track->clock_rate());
+  if (track->kind() == MediaKind::kVideo && t->KeepsSentPackets()) s->send_buffer = std::make_unique<SendBuffer>();
   t->AddSubscription(out_ssrc, s.get());
   track->subscribers.push_back(s.get());
   *chosen_ssrc = out_ssrc;
@@ -298,6 +300,11 @@ void Router::Fanout(Track* track, const uint8_t* pkt, size_t len) {
     if (s->paused) continue;
     std::memcpy(scratch_.data(), pkt, len);
     s->rewriter().Rewrite(scratch_.data(), len, now);
+    if (s->send_buffer) s->send_buffer->Store(rtp::LoadU16(scratch_.data() + 2), scratch_.data(), len);
+    if (test_loss_per_mille_ != 0 && NextRandom() % 1000 < test_loss_per_mille_) {
+      s->counters.test_dropped++;
+      continue;
+    }
     if (s->transport()->SendRtp(scratch_.data(), len)) {
       s->counters.packets++;
       s->counters.bytes += len;
@@ -310,6 +317,24 @@ void Router::Fanout(Track* track, const uint8_t* pkt, size_t len) {
 void Router::OnKeyframeRequest(transport::Transport* /*t*/, Subscription* sub) {
   sub->counters.keyframe_requests++;
   AskUpstream(sub->track());
+}
+
+void Router::OnNack(transport::Transport* t, Subscription* sub, const std::vector<uint16_t>& seqs) {
+  sub->counters.nack_packets += seqs.size();
+  if (!sub->send_buffer) {
+    sub->counters.nack_missed += seqs.size();
+    return;
+  }
+  for (uint16_t seq : seqs) {
+    const std::vector<uint8_t>* pkt = sub->send_buffer->Find(seq);
+    if (pkt == nullptr) {
+      sub->counters.nack_missed++;
+      continue;
+    }
+    // Same SSRC and sequence number (no RTX stream is negotiated towards
+    // subscribers): the receiver's jitter buffer takes it as the lost packet.
+    if (t->SendRtp(pkt->data(), pkt->size())) sub->counters.retransmitted++;
+  }
 }
 
 void Router::AskUpstream(Track* track) {

@@ -100,6 +100,11 @@ class Router : public transport::TransportListener {
   // TransportListener
   void OnRtp(transport::Transport* t, Track* track, const uint8_t* pkt, size_t len) override;
   void OnKeyframeRequest(transport::Transport* t, Subscription* sub) override;
+  void OnNack(transport::Transport* t, Subscription* sub, const std::vector<uint16_t>& seqs) override;
+
+  // Test-only: drop this share (0..1000 per mille) of packets on the way to
+  // subscribers, to exercise loss recovery. Retransmissions are not dropped.
+  void SetTestSendLoss(uint32_t per_mille) { test_loss_per_mille_ = per_mille; }
 
   const std::unordered_map<std::string, std::unique_ptr<transport::Transport>>& transports() const {
     return transports_;
@@ -133,6 +138,7 @@ class Router : public transport::TransportListener {
   std::unique_ptr<transport::WebRtcServer> webrtc_;
   std::array<uint8_t, transport::Transport::kMaxPacket> scratch_{};
   uint64_t rng_;
+  uint32_t test_loss_per_mille_ = 0;
 };
 
 }  // namespace router

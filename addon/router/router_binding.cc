@@ -335,6 +335,15 @@ Napi::Object TransportStats(Napi::Env env, transport::Transport& base) {
   return o;
 }
 
+Napi::Value TestSetSendLoss(const Napi::CallbackInfo& info) {
+  // (percent 0..100): test-only loss on the way to subscribers.
+  if (!Args(info, "n")) return info.Env().Undefined();
+  const double pct = Num(info, 0);
+  if (!(pct >= 0 && pct <= 100)) return Fail(info.Env(), Status::Invalid("percent: 0..100"));
+  RouterOf(info).SetTestSendLoss(static_cast<uint32_t>(pct * 10));
+  return info.Env().Undefined();
+}
+
 Napi::Value Stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Router& r = RouterOf(info);
@@ -369,6 +378,10 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
     o.Set("bytes", static_cast<double>(s->counters.bytes));
     o.Set("dropped", static_cast<double>(s->counters.dropped));
     o.Set("keyframeRequests", static_cast<double>(s->counters.keyframe_requests));
+    o.Set("nackPackets", static_cast<double>(s->counters.nack_packets));
+    o.Set("retransmitted", static_cast<double>(s->counters.retransmitted));
+    o.Set("nackMissed", static_cast<double>(s->counters.nack_missed));
+    o.Set("testDropped", static_cast<double>(s->counters.test_dropped));
     subs.Set(subs.Length(), o);
   }
   Napi::Array peers = Napi::Array::New(env);
@@ -414,6 +427,7 @@ void RegisterRouterBindings(Napi::Env env, Napi::Object exports) {
       {"mediaAttachPeer", AttachPeer},
       {"mediaDetachPeer", DetachPeer},
       {"mediaStats", Stats},
+      {"mediaTestSetSendLoss", TestSetSendLoss},
       {"webrtcListen", WebRtcListen},
       {"webrtcCreateTransport", WebRtcCreateTransport},
       {"webrtcSetRemote", WebRtcSetRemote},

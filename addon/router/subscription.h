@@ -4,9 +4,11 @@
 #define WEBRTC_AGENT_ADDON_ROUTER_SUBSCRIPTION_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "router/rtp_rewriter.h"
+#include "router/send_buffer.h"
 
 namespace webrtc_agent {
 namespace transport {
@@ -21,6 +23,10 @@ struct SubscriptionCounters {
   uint64_t bytes = 0;
   uint64_t dropped = 0;
   uint64_t keyframe_requests = 0;  // PLI/FIR received from the subscriber
+  uint64_t nack_packets = 0;       // sequence numbers NACKed by the subscriber
+  uint64_t retransmitted = 0;      // of those, answered from the send buffer
+  uint64_t nack_missed = 0;        // of those, no longer in the buffer
+  uint64_t test_dropped = 0;       // dropped on purpose by the loss-injection switch
 };
 
 class Subscription {
@@ -41,6 +47,9 @@ class Subscription {
 
   // Sending is paused by mediaOnOff (later) or while waiting for a source.
   bool paused = false;
+  // Packets sent, kept to answer NACKs (video on transports that negotiate
+  // NACK; null otherwise).
+  std::unique_ptr<SendBuffer> send_buffer;
   SubscriptionCounters counters;
 
  private:

@@ -62,13 +62,21 @@ router::Track* Transport::ResolveUnknownSsrc(const uint8_t* /*data*/, size_t /*l
 }
 
 void Transport::RouteRtcp(const uint8_t* data, size_t len) {
-  // SR, RR, SDES, NACK and the rest are read past for now. A compound that
+  // PLI, FIR and NACK are acted on; SR, RR, SDES and the rest are read past
+  // for now. A compound that
   // does not hold together is dropped whole.
   if (!rtp::IsValidRtcpCompound(data, len)) return CountDrop(DropReason::kBadRtcp);
   counters_.rtcp_in++;
   rtp::RtcpCompoundReader reader(data, len);
   rtp::RtcpPacket packet;
   while (reader.Next(&packet)) {
+    if (packet.type == rtp::kRtcpRtpfb && packet.count == rtp::kRtpfbNack) {
+      rtp::Nack nack;
+      if (!rtp::ParseNack(packet, &nack)) continue;
+      auto s = subs_by_ssrc_.find(nack.header.media_ssrc);
+      if (s != subs_by_ssrc_.end()) listener_->OnNack(this, s->second, nack.sequences);
+      continue;
+    }
     if (packet.type != rtp::kRtcpPsfb) continue;
     if (packet.count == rtp::kPsfbPli) {
       rtp::Pli pli;

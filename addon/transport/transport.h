@@ -57,6 +57,8 @@ class TransportListener {
   virtual void OnRtp(Transport* t, router::Track* track, const uint8_t* pkt, size_t len) = 0;
   // A PLI or FIR from the subscriber for one of our outgoing SSRCs.
   virtual void OnKeyframeRequest(Transport* t, router::Subscription* sub) = 0;
+  // A generic NACK from the subscriber: these sequence numbers were lost.
+  virtual void OnNack(Transport* t, router::Subscription* sub, const std::vector<uint16_t>& seqs) = 0;
 };
 
 class Transport {
@@ -79,6 +81,9 @@ class Transport {
   virtual bool SendRtcp(const uint8_t* data, size_t len) = 0;
   virtual void Close() = 0;
   virtual PlainTransport* AsPlain() { return nullptr; }
+  // Whether subscribers on this transport NACK lost packets (so sent video
+  // is kept to answer them). Plain RTP peers do not.
+  virtual bool KeepsSentPackets() const { return false; }
   virtual WebRtcTransport* AsWebRtc() { return nullptr; }
 
   // Routing tables, kept by the router.

@@ -61,6 +61,7 @@ class WebRtcTransport : public Transport {
   void BindMid(const MidBinding& b) { mids_.push_back(b); }
   void UnbindTrack(router::Track* t) override;
   WebRtcTransport* AsWebRtc() override { return this; }
+  bool KeepsSentPackets() const override { return true; }
 
   // From the server's demultiplexer.
   void OnStun(const uint8_t* data, size_t len, const sockaddr_in& from, uint64_t now_ms);

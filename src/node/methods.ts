@@ -107,6 +107,16 @@ export const nodeMethods: Record<string, NodeMethod> = {
     },
   }),
 
+  /** Drops this share of packets on the way to subscribers (loss recovery tests). */
+  testSetSendLoss: method({
+    schema: z.object({ percent: z.number().min(0).max(100) }).strict(),
+    testOnly: true,
+    run: (rt, a: { percent: number }) => {
+      rt.media.mediaTestSetSendLoss(a.percent);
+      return { ok: true };
+    },
+  }),
+
   /** A handler that fails: the caller gets a 500, the thread lives on. */
   testFail: method({
     schema: empty,

@@ -16,6 +16,8 @@ export function testConfig(env: Record<string, string> = {}): AgentConfig {
       LOG_LEVEL: 'silent',
       AGENT_HEARTBEAT_MS: '100',
       AGENT_CHECK_WINDOW_MS: '2000',
+      // A loaded CI machine can take seconds to start a thread; production keeps 1.5 s.
+      AGENT_READY_TIMEOUT_MS: '10000',
       ...env,
     },
   });

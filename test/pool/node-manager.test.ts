@@ -15,7 +15,7 @@ function manager(t: Test, o: Partial<NodeManagerOptions> = {}): NodeManager {
     consumeNodeByRoom: true,
     heartbeatMs: 100,
     checkWindowMs: 2000,
-    readyTimeoutMs: 1500,
+    readyTimeoutMs: 10000,
     testHooks: true,
     logLevel: 'silent',
     internalIp: '127.0.0.1',

@@ -46,6 +46,12 @@ export interface SubscriptionStats {
   bytes: number;
   dropped: number;
   keyframeRequests: number;
+  /** Sequence numbers the subscriber NACKed, answered from the send buffer, no longer there. */
+  nackPackets: number;
+  retransmitted: number;
+  nackMissed: number;
+  /** Dropped by the test-only loss switch. */
+  testDropped: number;
 }
 
 export interface PeerStats {
@@ -82,6 +88,7 @@ export interface MediaNative {
   mediaAttachPeer(peer: string, outbound: Uint8Array, inbound: Uint8Array): void;
   mediaDetachPeer(peer: string): void;
   mediaStats(): MediaStats;
+  mediaTestSetSendLoss(percent: number): void;
 }
 
 function translate(err: unknown): AgentError {
