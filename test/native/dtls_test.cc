@@ -31,6 +31,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "check.h"
 #include "dtls/certificate.h"
 #include "dtls/dtls_context.h"
 #include "dtls/dtls_transport.h"
@@ -39,30 +40,6 @@ namespace {
 
 using Bytes = std::vector<uint8_t>;
 using namespace webrtc_agent::dtls;
-
-struct Counts {
-  int passed = 0;
-  int failed = 0;
-};
-
-Counts& counts() {
-  // Function-local static in a test program; the addon itself has none.
-  static Counts c;
-  return c;
-}
-
-#define CHECK(cond)                                                    \
-  do {                                                                 \
-    if (cond) {                                                        \
-      ++counts().passed;                                               \
-    } else {                                                           \
-      ++counts().failed;                                               \
-      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__,      \
-                   __LINE__, #cond);                                   \
-    }                                                                  \
-  } while (0)
-
-#define CHECK_EQ(a, b) CHECK((a) == (b))
 
 std::unique_ptr<DtlsContext> NewContext(
     const char* profiles = kDefaultSrtpProfiles) {
@@ -1230,7 +1207,5 @@ int main() {
   TestRetransmissionsExhausted();
   TestClose();
   TestOpenSslInterop();
-  std::printf("dtls_test: %d checks passed, %d failed\n", counts().passed,
-              counts().failed);
-  return counts().failed == 0 ? 0 : 1;
+  return webrtc_agent::native_test::ReportChecks("dtls_test");
 }

@@ -11,6 +11,7 @@
 #include <limits>
 #include <vector>
 
+#include "check.h"
 #include "rtp/codec.h"
 #include "rtp/keyframe.h"
 #include "rtp/rtcp.h"
@@ -20,30 +21,6 @@ namespace {
 
 using Bytes = std::vector<uint8_t>;
 using namespace webrtc_agent::rtp;
-
-struct Counts {
-  int passed = 0;
-  int failed = 0;
-};
-
-Counts& counts() {
-  // Function-local static in a test program; the addon itself has none.
-  static Counts c;
-  return c;
-}
-
-#define CHECK(cond)                                                    \
-  do {                                                                 \
-    if (cond) {                                                        \
-      ++counts().passed;                                               \
-    } else {                                                           \
-      ++counts().failed;                                               \
-      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__,      \
-                   __LINE__, #cond);                                   \
-    }                                                                  \
-  } while (0)
-
-#define CHECK_EQ(a, b) CHECK((a) == (b))
 
 Bytes Cat(std::initializer_list<Bytes> parts) {
   Bytes out;
@@ -1109,7 +1086,5 @@ int main() {
   TestH264Keyframe();
   TestAv1Keyframe();
   TestCodecHelpers();
-  std::printf("rtp_test: %d checks passed, %d failed\n", counts().passed,
-              counts().failed);
-  return counts().failed == 0 ? 0 : 1;
+  return webrtc_agent::native_test::ReportChecks("rtp_test");
 }

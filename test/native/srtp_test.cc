@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "check.h"
 #include "srtp/replay_window.h"
 #include "srtp/srtp_crypto.h"
 #include "srtp/srtp_profile.h"
@@ -22,30 +23,6 @@ namespace {
 
 using Bytes = std::vector<uint8_t>;
 using namespace webrtc_agent::srtp;
-
-struct Counts {
-  int passed = 0;
-  int failed = 0;
-};
-
-Counts& counts() {
-  // Function-local static in a test program; the addon itself has none.
-  static Counts c;
-  return c;
-}
-
-#define CHECK(cond)                                                    \
-  do {                                                                 \
-    if (cond) {                                                        \
-      ++counts().passed;                                               \
-    } else {                                                           \
-      ++counts().failed;                                               \
-      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__,      \
-                   __LINE__, #cond);                                   \
-    }                                                                  \
-  } while (0)
-
-#define CHECK_EQ(a, b) CHECK((a) == (b))
 
 // Hex digits, whitespace ignored, so vectors can be pasted as the RFCs
 // print them.
@@ -737,7 +714,5 @@ int main() {
   TestTamperAndTruncation();
   TestStreamLimitAndWrongKeys();
   TestExporterSplit();
-  std::printf("srtp_test: %d checks passed, %d failed\n", counts().passed,
-              counts().failed);
-  return counts().failed == 0 ? 0 : 1;
+  return webrtc_agent::native_test::ReportChecks("srtp_test");
 }

@@ -4,81 +4,14 @@
 // is pure C++ with no Node dependency; MESSAGE-INTEGRITY needs OpenSSL's
 // libcrypto (Debian's libssl-dev here, Node's own copy in the addon).
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { runNativeTest } from '../helpers/native';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const ICE_DIR = path.join(ROOT, 'addon', 'ice');
-const TEST_SOURCE = path.join(__dirname, 'stun_test.cc');
-// The program counts its CHECKs. A floor well above zero means a build that
-// silently runs nothing (or a test function dropped from main) fails here;
-// raise it when checks are added.
-const MIN_CHECKS = 400;
-
-// The sanitizer runtime is linked into the test binary. LD_PRELOAD (set by
-// scripts/asan-test.sh for Node) must not leak into g++ or the binary, and
-// ASAN_OPTIONS from there turns leak detection off, which we want on here.
-function childEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.LD_PRELOAD;
-  env.ASAN_OPTIONS = 'detect_leaks=1:halt_on_error=1:abort_on_error=0';
-  env.UBSAN_OPTIONS = 'halt_on_error=1:print_stacktrace=1';
-  return env;
-}
-
-t.test('addon/ice native unit tests under ASan + UBSan', async (t) => {
-  const sources = fs
-    .readdirSync(ICE_DIR)
-    .filter((f) => f.endsWith('.cc'))
-    .map((f) => path.join(ICE_DIR, f));
-  t.ok(sources.length >= 2, `addon/ice has sources (${sources.length})`);
-
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stun-test-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const binary = path.join(dir, 'stun_test');
-
-  const compile = spawnSync(
-    'g++',
-    [
-      '-std=c++17',
-      '-O1',
-      '-g',
-      '-fno-exceptions',
-      '-fno-omit-frame-pointer',
-      '-fsanitize=address,undefined',
-      '-fno-sanitize-recover=all',
-      '-Wall',
-      '-Wextra',
-      '-Werror',
-      '-I',
-      path.join(ROOT, 'addon'),
-      TEST_SOURCE,
-      ...sources,
-      // After the sources: the linker resolves libraries left to right.
-      '-lcrypto',
-      '-o',
-      binary,
-    ],
-    { encoding: 'utf8', env: childEnv(), timeout: 90_000 },
-  );
-  if (compile.error || compile.status !== 0) {
-    t.fail(`g++ failed (${compile.error?.message ?? `exit ${compile.status}`}):\n${compile.stderr}`);
-    return;
-  }
-  t.pass('compiled with -fsanitize=address,undefined');
-
-  const run = spawnSync(binary, [], { encoding: 'utf8', env: childEnv(), timeout: 60_000 });
-  const match = /stun_test: (\d+) checks passed, (\d+) failed/.exec(run.stdout ?? '');
-  t.equal(run.signal, null, 'not killed by a signal');
-  t.equal(run.status, 0, `exit status 0${run.status === 0 ? '' : `; stderr:\n${run.stderr}`}`);
-  t.notMatch(run.stderr ?? '', /ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:/, 'no sanitizer report');
-  t.ok(match, `summary line printed (stdout: ${JSON.stringify(run.stdout?.slice(-200))})`);
-  if (match) {
-    const passed = Number(match[1]);
-    const failed = Number(match[2]);
-    t.equal(failed, 0, 'no failed checks');
-    t.ok(passed >= MIN_CHECKS, `${passed} checks passed (at least ${MIN_CHECKS})`);
-  }
+runNativeTest(t, {
+  name: 'stun_test',
+  source: path.join(__dirname, 'stun_test.cc'),
+  sources: ['ice'],
+  minSources: 2,
+  libs: ['crypto'],
+  minChecks: 400,
 });

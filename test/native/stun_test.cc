@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "check.h"
 #include "ice/ice_lite.h"
 #include "ice/stun_message.h"
 #include "rtp/byte_io.h"
@@ -24,30 +25,6 @@ using namespace webrtc_agent::ice;
 using webrtc_agent::rtp::LoadU16;
 using webrtc_agent::rtp::LoadU32;
 using webrtc_agent::rtp::StoreU16;
-
-struct Counts {
-  int passed = 0;
-  int failed = 0;
-};
-
-Counts& counts() {
-  // Function-local static in a test program; the addon itself has none.
-  static Counts c;
-  return c;
-}
-
-#define CHECK(cond)                                                    \
-  do {                                                                 \
-    if (cond) {                                                        \
-      ++counts().passed;                                               \
-    } else {                                                           \
-      ++counts().failed;                                               \
-      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__,      \
-                   __LINE__, #cond);                                   \
-    }                                                                  \
-  } while (0)
-
-#define CHECK_EQ(a, b) CHECK((a) == (b))
 
 const uint8_t* U8(const char* s) { return reinterpret_cast<const uint8_t*>(s); }
 
@@ -673,7 +650,5 @@ int main() {
   TestIceNominationAndConsent();
   TestIceNeverNominated();
   TestIcePairBoundAndExpiry();
-  std::printf("stun_test: %d checks passed, %d failed\n", counts().passed,
-              counts().failed);
-  return counts().failed == 0 ? 0 : 1;
+  return webrtc_agent::native_test::ReportChecks("stun_test");
 }
