@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { parsePayload } from '../util/validate';
 import type { NodeRuntime, RoomDump } from './NodeRuntime';
 import { mediaMethods } from './media/methods';
+import { webrtcMethods } from './webrtc/methods';
 
 export interface NodeMethod<S extends z.ZodType = z.ZodType> {
   schema: S;
@@ -133,6 +134,9 @@ export const nodeMethods: Record<string, NodeMethod> = {
   }),
 
   ...mediaMethods,
+
+  // After the media methods: its destroyTransport also closes WebRTC transports.
+  ...webrtcMethods,
 
   /** Echo, for latency benches of the node path. */
   echo: method({

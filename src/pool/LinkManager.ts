@@ -14,6 +14,14 @@
  * Every node-API call goes through call(), which lets the media methods that
  * need it (publishTrack, subscribeTrack, unpublishTrack, destroyTransport)
  * update the map around the node's own work.
+ *
+ * WebRTC publications are made inside the node thread when an offer is
+ * answered, so they are learnt from the node's own onTrackUpdate events
+ * (track-added in / track-removed), which pass through the main thread on
+ * their way to the controller; the event carries the track's format, kept
+ * with its home. A WebRTC subscribe is linked before the node sees it, and
+ * the subscriber's node is handed the format of each source track living
+ * elsewhere, so it can answer the subscriber's offer with it.
  */
 import type { Logger } from 'pino';
 import { InvalidRequestError } from '../errors';
@@ -25,6 +33,9 @@ import {
   unpublishTrackSchema,
   type Removed,
 } from '../node/media/schemas';
+import { fromMediaFormat, type MediaFormat, type TrackFormat } from '../node/webrtc/format';
+import { subscribeSchema } from '../node/webrtc/schemas';
+import type { NodeEvent } from '../node/protocol';
 import { parsePayload } from '../util/validate';
 import type { NodeManager } from './NodeManager';
 import { createRingBuffer } from './ring';
@@ -33,6 +44,8 @@ interface TrackHome {
   nodeId: string;
   kind: 'audio' | 'video';
   clockRate: number;
+  /** Known for tracks published over WebRTC. */
+  format?: TrackFormat;
   /** importer nodeId -> link id */
   links: Map<string, number>;
 }
@@ -65,6 +78,21 @@ export class LinkManager {
     this.#ringBytes = o.ringBytes;
     this.#log = o.log;
     this.#nodes.on('nodeGone', (id) => void this.#onNodeGone(id));
+    this.#nodes.on('nodeEvent', (id, ev) => this.#onNodeEvent(id, ev));
+  }
+
+  /** WebRTC tracks come and go inside node threads; their events say so. */
+  #onNodeEvent(nodeId: string, ev: NodeEvent): void {
+    if (ev.name !== 'onTrackUpdate') return;
+    const u = (ev.payload as { update?: { type?: string; trackId?: string; direction?: string; mediaType?: string; mediaFormat?: MediaFormat } }).update;
+    if (!u?.trackId) return;
+    if (u.type === 'track-added' && u.direction === 'in' && u.mediaFormat && !this.#homes.has(u.trackId)) {
+      const format = fromMediaFormat(u.mediaFormat);
+      const kind = u.mediaType === 'audio' ? 'audio' : 'video';
+      this.#homes.set(u.trackId, { nodeId, kind, clockRate: format.clockRate, format, links: new Map() });
+    } else if (u.type === 'track-removed') {
+      void this.#forgetTracks(nodeId, [u.trackId]).catch((err) => this.#log.warn({ err, trackId: u.trackId }, 'forgetting a track failed'));
+    }
   }
 
   /** Where a track was published, if anywhere on this agent. */
@@ -89,6 +117,16 @@ export class LinkManager {
         const p = parsePayload(subscribeTrackSchema, args ?? {});
         const home = this.#homes.get(p.trackId);
         if (home && home.nodeId !== nodeId) await this.#link(p.trackId, home, nodeId);
+        return this.#nodes.call(nodeId, method, args);
+      }
+      case 'subscribe': {
+        const p = parsePayload(subscribeSchema, args ?? {});
+        for (const tr of p.options.tracks) {
+          const home = this.#homes.get(tr.from);
+          if (!home || home.nodeId === nodeId) continue;
+          await this.#link(tr.from, home, nodeId);
+          if (home.format) await this.#nodes.call(nodeId, '_setTrackFormat', { trackId: tr.from, format: home.format }, true);
+        }
         return this.#nodes.call(nodeId, method, args);
       }
       case 'unpublishTrack':

@@ -1,0 +1,370 @@
+/**
+ * The WebRTC side of one node thread (OWT's webrtc node API): transports,
+ * publish and subscribe operations, offers answered into router tracks and
+ * subscriptions, and the events the controller is told. Media never passes
+ * through here: the addon's router moves it once the tracks are set up.
+ *
+ * Track ids follow OWT: `<transportId>-<mid>`, a simulcast layer
+ * `<transportId>-<mid>:<rid>`. A subscription's router id is its out-track
+ * id. Every format published here is remembered, so a subscriber on this
+ * node can be answered with it; the LinkManager hands formats of tracks
+ * published on other nodes over with setTrackFormat.
+ */
+import type { Removed } from '../media/schemas';
+import type { MediaSettings } from '../protocol';
+import { InvalidRequestError, NotFoundError } from '../../errors';
+import { formatOf, toMediaFormat, type TrackFormat } from './format';
+import { iceCredentials } from './iceCredentials';
+import type { ListenInfo, WebrtcMediaNative } from './native';
+import type { PublishRequest, SignalingMessage, SubscribeRequest } from './schemas';
+import { answerOffer, type NegotiatedMedia } from './sdp/answer';
+import { WebrtcTransport, type MidState, type Operation } from './WebrtcTransport';
+
+export type Emit = (controller: string, name: string, payload: unknown) => void;
+
+const MID_EXT = 'urn:ietf:params:rtp-hdrext:sdes:mid';
+const RID_EXT = 'urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id';
+
+function tolerate(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // Already gone (a close cascade took it first): nothing left to undo.
+  }
+}
+
+export class WebrtcNode {
+  readonly #native: WebrtcMediaNative;
+  readonly #emit: Emit;
+  readonly #settings: MediaSettings;
+  readonly #transports = new Map<string, WebrtcTransport>();
+  readonly #operations = new Map<string, WebrtcTransport>();
+  /** Formats of tracks published on this node, or handed over for tracks published elsewhere. */
+  readonly #formats = new Map<string, TrackFormat>();
+  /** Router subscription id -> the transport sending it. */
+  readonly #subscriptions = new Map<string, WebrtcTransport>();
+  #listen: ListenInfo | undefined;
+
+  constructor(native: WebrtcMediaNative, emit: Emit, settings: MediaSettings) {
+    this.#native = native;
+    this.#emit = emit;
+    this.#settings = settings;
+  }
+
+  has(transportId: string): boolean {
+    return this.#transports.has(transportId);
+  }
+
+  /** The thread's WebRTC port and certificate, opened on first use. */
+  #listenInfo(): ListenInfo {
+    if (!this.#listen) {
+      const s = this.#settings;
+      this.#listen = this.#native.webrtcListen(s.listenIp, s.announcedIp, s.portMin, s.portMax);
+      this.#native.webrtcOnEvent((transportId, type, detail) => this.onNativeEvent(transportId, type, detail));
+    }
+    return this.#listen;
+  }
+
+  createTransport(transportId: string, controller: string): void {
+    if (this.#transports.has(transportId)) throw new InvalidRequestError('transportId', `already exists: ${transportId}`);
+    this.#listenInfo();
+    const { ufrag, pwd } = iceCredentials();
+    this.#native.webrtcCreateTransport(transportId, ufrag, pwd);
+    this.#transports.set(transportId, new WebrtcTransport(transportId, controller, ufrag, pwd));
+  }
+
+  #transport(transportId: string): WebrtcTransport {
+    const t = this.#transports.get(transportId);
+    if (!t) throw new NotFoundError(`transport not found: ${transportId}`);
+    return t;
+  }
+
+  #checkNewOperation(operationId: string): void {
+    if (this.#operations.has(operationId)) throw new InvalidRequestError('operationId', `already exists: ${operationId}`);
+  }
+
+  publish(r: PublishRequest): void {
+    this.#checkNewOperation(r.operationId);
+    const t = this.#transport(r.options.transportId);
+    const op: Operation = {
+      id: r.operationId,
+      kind: 'publish',
+      transportId: t.id,
+      controller: r.options.controller,
+      ...(r.options.owner !== undefined ? { owner: r.options.owner } : {}),
+      tracks: r.options.tracks.map((x) => ({
+        mid: x.mid,
+        type: x.type,
+        preferred: [x.formatPreference?.preferred?.codec, ...(x.formatPreference?.optional ?? []).map((o) => o.codec)].filter(
+          (c): c is string => !!c,
+        ),
+      })),
+      complete: false,
+    };
+    t.addOperation(op);
+    this.#operations.set(op.id, t);
+  }
+
+  subscribe(r: SubscribeRequest): void {
+    this.#checkNewOperation(r.operationId);
+    const t = this.#transport(r.options.transportId);
+    const tracks = r.options.tracks.map((x, i) => {
+      // The agent forwards, never transcodes: the subscriber gets the source's format.
+      let format = this.#formats.get(x.from);
+      const preferred = x.formatPreference?.preferred?.codec;
+      if (!format && preferred) format = { name: preferred, clockRate: x.type === 'audio' ? 48000 : 90000, fmtp: {} };
+      if (!format) throw new NotFoundError(`options.tracks.${i}.from: no track ${x.from} with a known format (publish it over WebRTC, or name its codec in formatPreference.preferred)`);
+      return { mid: x.mid, type: x.type, preferred: [], from: x.from, format };
+    });
+    const op: Operation = {
+      id: r.operationId,
+      kind: 'subscribe',
+      transportId: t.id,
+      controller: r.options.controller,
+      ...(r.options.owner !== undefined ? { owner: r.options.owner } : {}),
+      tracks,
+      complete: false,
+    };
+    t.addOperation(op);
+    this.#operations.set(op.id, t);
+  }
+
+  /** Ends a publish or subscribe operation: its tracks go, with track-removed events. */
+  endOperation(operationId: string, kind: 'publish' | 'subscribe'): Removed {
+    const t = this.#operations.get(operationId);
+    const op = t?.operations.get(operationId);
+    if (!t || !op || op.kind !== kind) throw new NotFoundError(`${kind} operation not found: ${operationId}`);
+    const { mids } = t.removeOperation(operationId);
+    this.#operations.delete(operationId);
+    const removed: Removed = { tracks: [], subscriptions: [] };
+    for (const m of mids) this.#teardownMid(m, removed);
+    for (const m of mids) for (const x of m.tracks) this.#trackRemoved(op.controller, t.id, x.trackId, op.id);
+    this.subscriptionsGone(removed.subscriptions);
+    return removed;
+  }
+
+  #teardownMid(m: MidState, removed: Removed): void {
+    if (m.role === 'receive') {
+      for (const x of m.tracks) {
+        this.#formats.delete(x.trackId);
+        tolerate(() => {
+          const r = this.#native.mediaUnpublish(x.trackId);
+          removed.tracks.push(...r.tracks);
+          removed.subscriptions.push(...r.subscriptions);
+        });
+      }
+    } else if (m.subscriptionId) {
+      const sub = m.subscriptionId;
+      this.#subscriptions.delete(sub);
+      tolerate(() => {
+        this.#native.mediaUnsubscribe(sub);
+        removed.subscriptions.push(sub);
+      });
+    }
+  }
+
+  /** Handed over by the LinkManager: the format of a track published on another node. */
+  setTrackFormat(trackId: string, format: TrackFormat): void {
+    this.#formats.set(trackId, format);
+  }
+
+  /** Tracks dropped by the router (a stand-in unpublished by the LinkManager): their formats go. */
+  tracksGone(trackIds: string[]): void {
+    for (const id of trackIds) this.#formats.delete(id);
+  }
+
+  formatOf(trackId: string): TrackFormat | undefined {
+    return this.#formats.get(trackId);
+  }
+
+  signaling(transportId: string, message: SignalingMessage): void {
+    const t = this.#transport(transportId);
+    // An ICE-lite agent gathers nothing and needs none of the client's
+    // candidates: it answers connectivity checks from wherever they come.
+    if (message.type !== 'offer') return;
+    this.#offer(t, message.sdp);
+  }
+
+  #offer(t: WebrtcTransport, sdp: string): void {
+    const listen = this.#listenInfo();
+    const answer = answerOffer(
+      sdp,
+      { iceUfrag: t.iceUfrag, icePwd: t.icePwd, fingerprint: listen.fingerprint, candidates: [{ ip: listen.ip, port: listen.port }] },
+      t.plans(),
+    );
+    const remote = { iceUfrag: answer.remote.iceUfrag, fingerprint: answer.remote.fingerprint };
+    if (t.remote) {
+      if (t.remote.iceUfrag !== remote.iceUfrag) throw new InvalidRequestError('sdp', 'ICE restart is not supported (ice-ufrag changed)');
+      if (t.remote.fingerprint.value.toUpperCase() !== remote.fingerprint.value.toUpperCase()) {
+        throw new InvalidRequestError('sdp', 'the DTLS fingerprint changed');
+      }
+    }
+    // Set up every mid answered for the first time; undo them all if one fails.
+    const fresh: MidState[] = [];
+    try {
+      for (const nm of answer.media) {
+        const m = t.mids.get(nm.mid);
+        // A mid rejected before (say, no codec in common) gets another chance.
+        if (!m || (m.answered && !m.rejected)) continue;
+        delete m.rejected;
+        this.#setupMid(t, m, nm);
+        fresh.push(m);
+      }
+      if (!t.remote) {
+        this.#native.webrtcSetRemote(t.id, remote.iceUfrag, remote.fingerprint.algorithm, remote.fingerprint.value, answer.dtlsRole);
+        t.remote = remote;
+      }
+    } catch (err) {
+      const ignored: Removed = { tracks: [], subscriptions: [] };
+      for (const m of [...fresh, ...[...t.mids.values()].filter((x) => !x.answered && x.tracks.length)]) {
+        this.#teardownMid(m, ignored);
+        m.answered = false;
+        m.tracks = [];
+        delete m.subscriptionId;
+        delete m.rejected;
+        delete m.format;
+      }
+      throw err;
+    }
+    this.#emit(t.controller, 'onTransportProgress', { transportId: t.id, status: { type: 'answer', sdp: answer.sdp } });
+    for (const m of fresh) {
+      const op = t.operations.get(m.operationId)!;
+      for (const x of m.tracks) {
+        this.#emit(op.controller, 'onTrackUpdate', {
+          transportId: t.id,
+          update: {
+            type: 'track-added',
+            trackId: x.trackId,
+            mediaType: m.track.type,
+            mediaFormat: toMediaFormat(m.track.type, m.format!),
+            direction: m.role === 'receive' ? 'in' : 'out',
+            operationId: op.id,
+            mid: m.mid,
+            ...(x.rid ? { rid: x.rid } : {}),
+            active: true,
+          },
+        });
+      }
+    }
+    for (const op of t.takeCompleted()) {
+      const rejected = op.tracks
+        .map((x) => t.mids.get(x.mid)!)
+        .filter((m) => m.rejected)
+        .map((m) => ({ mid: m.mid, reason: m.rejected! }));
+      this.#emit(op.controller, 'onTrackUpdate', {
+        transportId: t.id,
+        update: { type: 'tracks-complete', operationId: op.id, ...(rejected.length ? { rejected } : {}) },
+      });
+    }
+  }
+
+  #setupMid(t: WebrtcTransport, m: MidState, nm: NegotiatedMedia): void {
+    if (!nm.accepted) {
+      m.answered = true;
+      m.rejected = nm.reason ?? 'rejected';
+      return;
+    }
+    if (nm.kind !== m.track.type) throw new InvalidRequestError('sdp', `mid ${m.mid} is ${nm.kind} in the offer, ${m.track.type} in its operation`);
+    const codec = nm.codec!;
+    if (m.role === 'receive') {
+      const format = formatOf(codec);
+      const midExt = nm.extensions.find((e) => e.uri === MID_EXT)?.id ?? 0;
+      const ridExt = nm.extensions.find((e) => e.uri === RID_EXT)?.id ?? 0;
+      const layers = nm.rids.length ? nm.rids : [''];
+      for (const rid of layers) {
+        const trackId = rid ? `${t.id}-${m.mid}:${rid}` : `${t.id}-${m.mid}`;
+        this.#native.mediaPublish(t.id, trackId, nm.kind, 0, codec.payloadType, codec.clockRate);
+        m.tracks.push(rid ? { trackId, rid } : { trackId });
+        const ssrc = rid ? 0 : (nm.remoteSsrcs[0] ?? 0);
+        this.#native.webrtcBindTrack(trackId, m.mid, rid, midExt, ridExt, ssrc);
+        this.#formats.set(trackId, format);
+      }
+      m.format = format;
+    } else {
+      const subscriptionId = `${t.id}-${m.mid}`;
+      this.#native.mediaSubscribe(t.id, m.track.from!, subscriptionId, m.ssrc, codec.payloadType);
+      m.subscriptionId = subscriptionId;
+      this.#subscriptions.set(subscriptionId, t);
+      m.tracks.push({ trackId: subscriptionId });
+      m.format = formatOf(codec);
+    }
+    m.answered = true;
+  }
+
+  /** Closes a transport and everything on it; track-removed for every track. */
+  destroyTransport(transportId: string): Removed {
+    const t = this.#transport(transportId);
+    return this.#close(t, true);
+  }
+
+  #close(t: WebrtcTransport, native: boolean): Removed {
+    this.#transports.delete(t.id);
+    for (const opId of t.operations.keys()) this.#operations.delete(opId);
+    let removed: Removed = { tracks: [], subscriptions: [] };
+    for (const m of t.mids.values()) if (m.role === 'receive') for (const x of m.tracks) this.#formats.delete(x.trackId);
+    if (native) {
+      removed = this.#native.mediaCloseTransport(t.id);
+    } else {
+      tolerate(() => {
+        removed = this.#native.mediaCloseTransport(t.id);
+      });
+    }
+    for (const m of t.mids.values()) if (m.subscriptionId) this.#subscriptions.delete(m.subscriptionId);
+    for (const x of t.allTracks()) {
+      const op = t.operations.get(x.operationId);
+      this.#trackRemoved(op?.controller ?? t.controller, t.id, x.trackId, x.operationId);
+    }
+    this.subscriptionsGone(removed.subscriptions);
+    return removed;
+  }
+
+  /**
+   * Subscriptions the router dropped in a close cascade (their source track
+   * went: unpublished, its transport closed, or its node gone): their
+   * out-tracks are gone, and the controller is told. The operation stays
+   * until it is unsubscribed.
+   */
+  subscriptionsGone(subscriptionIds: string[]): void {
+    for (const id of subscriptionIds) {
+      const t = this.#subscriptions.get(id);
+      if (!t) continue;
+      this.#subscriptions.delete(id);
+      for (const m of t.mids.values()) {
+        if (m.subscriptionId !== id) continue;
+        delete m.subscriptionId;
+        const op = t.operations.get(m.operationId);
+        for (const x of m.tracks) this.#trackRemoved(op?.controller ?? t.controller, t.id, x.trackId, m.operationId);
+        m.tracks = [];
+      }
+    }
+  }
+
+  #trackRemoved(controller: string, transportId: string, trackId: string, operationId: string): void {
+    this.#emit(controller, 'onTrackUpdate', { transportId, update: { type: 'track-removed', trackId, operationId } });
+  }
+
+  /** The addon's transport events (one callback per thread). */
+  onNativeEvent(transportId: string, type: string, detail: string): void {
+    const t = this.#transports.get(transportId);
+    if (!t) return;
+    switch (type) {
+      case 'connected':
+        if (!t.ready) {
+          t.ready = true;
+          this.#emit(t.controller, 'onTransportProgress', { transportId, status: { type: 'ready' } });
+        }
+        break;
+      case 'failed':
+        this.#emit(t.controller, 'onTransportProgress', { transportId, status: { type: 'failed', reason: detail || 'failed' } });
+        this.#close(t, false);
+        break;
+      case 'closed':
+        // Closed by the native side on its own: the bookkeeping follows.
+        this.#close(t, false);
+        break;
+      default:
+        // ice-connected, ice-disconnected, dtls-connected: steps towards 'connected'.
+        break;
+    }
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * The bookkeeping of one WebRTC transport (one PeerConnection): its
+ * operations, the m-line mids each one owns, and what was set up for each
+ * mid once an offer was answered. No native calls here: WebrtcNode does
+ * those; this class decides what they must be, so it is unit-tested alone.
+ */
+import { randomInt } from 'node:crypto';
+import { InvalidRequestError, NotFoundError } from '../../errors';
+import type { TrackFormat } from './format';
+import type { MidPlan } from './sdp/answer';
+
+export type OperationKind = 'publish' | 'subscribe';
+
+export interface OperationTrack {
+  mid: string;
+  type: 'audio' | 'video';
+  /** publish: codec names in order of preference (formatPreference). */
+  preferred: string[];
+  /** subscribe: the track sent on this mid, and its format. */
+  from?: string;
+  format?: TrackFormat;
+}
+
+export interface Operation {
+  id: string;
+  kind: OperationKind;
+  transportId: string;
+  controller: string;
+  owner?: string;
+  tracks: OperationTrack[];
+  /** tracks-complete was sent. */
+  complete: boolean;
+}
+
+/** What one mid of an operation became once answered. */
+export interface MidState {
+  mid: string;
+  operationId: string;
+  role: 'receive' | 'send';
+  track: OperationTrack;
+  /** send: the SSRC the agent sends with (chosen up front, stable across offers). */
+  ssrc: number;
+  /** Answered (accepted or rejected); later offers leave it as is. */
+  answered: boolean;
+  rejected?: string;
+  /** receive: one track per simulcast layer; send: the one track sent. */
+  tracks: Array<{ trackId: string; rid?: string }>;
+  /** send: the router subscription. */
+  subscriptionId?: string;
+  format?: TrackFormat;
+}
+
+export interface RemoteParameters {
+  iceUfrag: string;
+  fingerprint: { algorithm: string; value: string };
+}
+
+export function randomSsrc(): number {
+  return randomInt(1, 0xffffffff);
+}
+
+export class WebrtcTransport {
+  readonly id: string;
+  readonly controller: string;
+  readonly iceUfrag: string;
+  readonly icePwd: string;
+  readonly operations = new Map<string, Operation>();
+  readonly mids = new Map<string, MidState>();
+  remote: RemoteParameters | undefined;
+  /** 'ready' was sent. */
+  ready = false;
+
+  constructor(id: string, controller: string, iceUfrag: string, icePwd: string) {
+    this.id = id;
+    this.controller = controller;
+    this.iceUfrag = iceUfrag;
+    this.icePwd = icePwd;
+  }
+
+  /** Adds an operation owning its mids; 400 if a mid is taken or listed twice. */
+  addOperation(op: Operation): void {
+    const seen = new Set<string>();
+    op.tracks.forEach((t, i) => {
+      const owner = this.mids.get(t.mid);
+      if (owner) throw new InvalidRequestError(`options.tracks.${i}.mid`, `mid ${t.mid} already belongs to operation ${owner.operationId}`);
+      if (seen.has(t.mid)) throw new InvalidRequestError(`options.tracks.${i}.mid`, `mid ${t.mid} listed twice`);
+      seen.add(t.mid);
+    });
+    this.operations.set(op.id, op);
+    for (const track of op.tracks) {
+      this.mids.set(track.mid, {
+        mid: track.mid,
+        operationId: op.id,
+        role: op.kind === 'publish' ? 'receive' : 'send',
+        track,
+        ssrc: op.kind === 'subscribe' ? randomSsrc() : 0,
+        answered: false,
+        tracks: [],
+      });
+    }
+  }
+
+  /** Removes an operation; returns the state of its mids (for the native clean-up). */
+  removeOperation(operationId: string): { op: Operation; mids: MidState[] } {
+    const op = this.operations.get(operationId);
+    if (!op) throw new NotFoundError(`operation not found: ${operationId}`);
+    this.operations.delete(operationId);
+    const mids: MidState[] = [];
+    for (const t of op.tracks) {
+      const m = this.mids.get(t.mid);
+      if (m && m.operationId === operationId) {
+        mids.push(m);
+        this.mids.delete(t.mid);
+      }
+    }
+    return { op, mids };
+  }
+
+  /** What answerOffer does with each mid, from the operations. */
+  plans(): Record<string, MidPlan> {
+    const plans: Record<string, MidPlan> = {};
+    for (const m of this.mids.values()) {
+      if (m.role === 'receive') {
+        plans[m.mid] = m.track.preferred.length ? { role: 'receive', preferred: m.track.preferred } : { role: 'receive' };
+      } else {
+        // Its source went (close cascade): nothing to send, the m-line is rejected.
+        if (m.answered && !m.rejected && !m.subscriptionId) continue;
+        const op = this.operations.get(m.operationId)!;
+        plans[m.mid] = {
+          role: 'send',
+          send: {
+            format: { name: m.track.format!.name, fmtp: m.track.format!.fmtp },
+            ssrc: m.ssrc,
+            cname: `webrtc-agent-${op.id}`,
+            // One subscription is one MediaStream: its audio and video play in sync.
+            streamId: op.id,
+            trackId: `${this.id}-${m.mid}`,
+          },
+        };
+      }
+    }
+    return plans;
+  }
+
+  /** Operations whose every mid is answered and that were not reported complete yet. */
+  takeCompleted(): Operation[] {
+    const done: Operation[] = [];
+    for (const op of this.operations.values()) {
+      if (op.complete) continue;
+      if (op.tracks.every((t) => this.mids.get(t.mid)?.answered)) {
+        op.complete = true;
+        done.push(op);
+      }
+    }
+    return done;
+  }
+
+  /** Every track of the transport (in and out), for track-removed on close. */
+  allTracks(): Array<{ trackId: string; direction: 'in' | 'out'; operationId: string }> {
+    const out: Array<{ trackId: string; direction: 'in' | 'out'; operationId: string }> = [];
+    for (const m of this.mids.values()) {
+      for (const t of m.tracks) out.push({ trackId: t.trackId, direction: m.role === 'receive' ? 'in' : 'out', operationId: m.operationId });
+    }
+    return out;
+  }
+}

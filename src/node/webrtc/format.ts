@@ -1,0 +1,54 @@
+/**
+ * A track's format: what the publisher's answer agreed, kept so that a
+ * subscriber's offer can be answered with the same bitstream. The event
+ * form (OWT's mediaFormat) carries it whole, so the main thread's
+ * LinkManager can hand it to the node of a subscriber elsewhere.
+ */
+import { parseProfileLevelId, Profile } from 'h264-profile-level-id';
+import type { NegotiatedCodec } from './sdp/answer';
+
+export interface TrackFormat {
+  name: string;
+  clockRate: number;
+  channels?: number;
+  fmtp: Record<string, string>;
+}
+
+/** OWT's mediaFormat, plus clockRate and fmtp (what a subscriber's answer needs). */
+export interface MediaFormat {
+  codec: string;
+  sampleRate?: number;
+  channelNum?: number;
+  profile?: string;
+  clockRate: number;
+  fmtp: Record<string, string>;
+}
+
+const H264_PROFILES: Record<number, string> = {
+  [Profile.ConstrainedBaseline]: 'CB',
+  [Profile.Baseline]: 'B',
+  [Profile.Main]: 'M',
+  [Profile.ConstrainedHigh]: 'CHP',
+  [Profile.High]: 'H',
+};
+
+export function formatOf(c: NegotiatedCodec): TrackFormat {
+  return { name: c.name, clockRate: c.clockRate, ...(c.channels ? { channels: c.channels } : {}), fmtp: { ...c.fmtp } };
+}
+
+export function toMediaFormat(kind: 'audio' | 'video', f: TrackFormat): MediaFormat {
+  const out: MediaFormat = { codec: f.name.toLowerCase(), clockRate: f.clockRate, fmtp: f.fmtp };
+  if (kind === 'audio') {
+    out.sampleRate = f.clockRate;
+    if (f.channels) out.channelNum = f.channels;
+  }
+  if (f.name.toLowerCase() === 'h264') {
+    const p = f.fmtp['profile-level-id'] ? parseProfileLevelId(f.fmtp['profile-level-id']) : undefined;
+    if (p && H264_PROFILES[p.profile]) out.profile = H264_PROFILES[p.profile];
+  }
+  return out;
+}
+
+export function fromMediaFormat(m: MediaFormat): TrackFormat {
+  return { name: m.codec, clockRate: m.clockRate, ...(m.channelNum ? { channels: m.channelNum } : {}), fmtp: m.fmtp ?? {} };
+}

@@ -1,0 +1,104 @@
+/**
+ * The WebRTC node methods (OWT's webrtc node API), served in the node
+ * thread by that thread's WebrtcNode. destroyTransport is shared with the
+ * plain transports: a WebRTC transport also sends track-removed events.
+ */
+import type { NodeMethod } from '../methods';
+import type { NodeRuntime } from '../NodeRuntime';
+import { mediaMethods } from '../media/methods';
+import { destroyTransportSchema, unpublishTrackSchema, type Removed } from '../media/schemas';
+import { webrtcNativeOf } from './native';
+import {
+  createTransportSchema,
+  onTransportSignalingSchema,
+  operationSchema,
+  publishSchema,
+  setTrackFormatSchema,
+  subscribeSchema,
+} from './schemas';
+import { WebrtcNode } from './WebrtcNode';
+
+const nodes = new WeakMap<NodeRuntime, WebrtcNode>();
+
+/** The thread's WebrtcNode, made on first use (a node that never does WebRTC opens no WebRTC port). */
+export function webrtcNodeOf(rt: NodeRuntime): WebrtcNode {
+  let n = nodes.get(rt);
+  if (!n) {
+    n = new WebrtcNode(webrtcNativeOf(rt.addon), (c, name, p) => rt.emit(c, name, p), rt.settings.media);
+    nodes.set(rt, n);
+  }
+  return n;
+}
+
+function m(def: NodeMethod<any>): NodeMethod {
+  return def as NodeMethod;
+}
+
+export const webrtcMethods: Record<string, NodeMethod> = {
+  createTransport: m({
+    schema: createTransportSchema,
+    run: (rt, a) => {
+      webrtcNodeOf(rt).createTransport(a.transportId, a.controller);
+      return { ok: true };
+    },
+  }),
+  publish: m({
+    schema: publishSchema,
+    run: (rt, a) => {
+      webrtcNodeOf(rt).publish(a);
+      return { ok: true };
+    },
+  }),
+  subscribe: m({
+    schema: subscribeSchema,
+    run: (rt, a) => {
+      webrtcNodeOf(rt).subscribe(a);
+      return { ok: true };
+    },
+  }),
+  unpublish: m({
+    schema: operationSchema,
+    run: (rt, a) => ({ ok: true, removed: webrtcNodeOf(rt).endOperation(a.operationId, 'publish') }),
+  }),
+  unsubscribe: m({
+    schema: operationSchema,
+    run: (rt, a) => ({ ok: true, removed: webrtcNodeOf(rt).endOperation(a.operationId, 'subscribe') }),
+  }),
+  onTransportSignaling: m({
+    schema: onTransportSignalingSchema,
+    run: (rt, a) => {
+      webrtcNodeOf(rt).signaling(a.transportId, a.message);
+      return { ok: true };
+    },
+  }),
+  destroyTransport: m({
+    schema: destroyTransportSchema,
+    run: (rt, a) => {
+      const n = nodes.get(rt);
+      if (n?.has(a.transportId)) return { ok: true, removed: n.destroyTransport(a.transportId) };
+      return mediaMethods.destroyTransport!.run(rt, a);
+    },
+  }),
+
+  // Also the LinkManager's way to drop a stand-in track on a subscriber's
+  // node: WebRTC subscribers of it are told their track is gone.
+  unpublishTrack: m({
+    schema: unpublishTrackSchema,
+    run: (rt, a) => {
+      const reply = mediaMethods.unpublishTrack!.run(rt, a) as { ok: true; removed: Removed };
+      nodes.get(rt)?.subscriptionsGone(reply.removed.subscriptions);
+      nodes.get(rt)?.tracksGone(reply.removed.tracks);
+      return reply;
+    },
+  }),
+
+  // --- internal: the LinkManager hands a subscriber's node the format of a track published elsewhere ---
+  _setTrackFormat: m({
+    schema: setTrackFormatSchema,
+    internal: true,
+    run: (rt, a) => {
+      webrtcNodeOf(rt).setTrackFormat(a.trackId, a.format);
+      return { ok: true };
+    },
+  }),
+};

@@ -1,0 +1,37 @@
+/**
+ * The typed face of the addon's WebRTC functions (ICE-lite, DTLS-SRTP). A
+ * WebRTC transport lives in the thread's router beside the plain ones, so
+ * the media functions (mediaPublish, mediaSubscribe, mediaCloseTransport ...)
+ * work on it unchanged; these add what only WebRTC needs.
+ */
+import type { NativeAddon } from '../addon';
+import { mediaOf, type MediaNative } from '../media/native';
+
+export interface ListenInfo {
+  ip: string;
+  port: number;
+  fingerprint: { algorithm: string; value: string };
+}
+
+export type WebrtcEventType = 'ice-connected' | 'ice-disconnected' | 'dtls-connected' | 'connected' | 'failed' | 'closed';
+
+export interface WebrtcNative {
+  /** Opens (once per thread; later calls return the same) the thread's WebRTC UDP port and DTLS certificate. */
+  webrtcListen(listenIp: string, announcedIp: string, portMin: number, portMax: number): ListenInfo;
+  webrtcCreateTransport(transportId: string, iceUfrag: string, icePwd: string): void;
+  webrtcSetRemote(transportId: string, iceUfrag: string, fingerprintAlgorithm: string, fingerprintValue: string, dtlsRole: 'client' | 'server'): void;
+  /** How a published track's packets are recognised: by SSRC when non-zero, else by the MID (and RID) header extensions. */
+  webrtcBindTrack(trackId: string, mid: string, rid: string, midExtId: number, ridExtId: number, ssrc: number): void;
+  /** One callback per thread. */
+  webrtcOnEvent(callback: (transportId: string, type: string, detail: string) => void): void;
+}
+
+/** What the WebRTC node methods use of the addon. */
+export type WebrtcMediaNative = WebrtcNative &
+  Pick<MediaNative, 'mediaPublish' | 'mediaUnpublish' | 'mediaSubscribe' | 'mediaUnsubscribe' | 'mediaCloseTransport'>;
+
+/** The addon's WebRTC and media functions, native failures turned into AgentErrors. */
+export function webrtcNativeOf(addon: NativeAddon): WebrtcMediaNative {
+  // mediaOf's proxy wraps any addon function the same way.
+  return mediaOf(addon) as unknown as WebrtcMediaNative;
+}

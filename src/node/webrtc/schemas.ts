@@ -1,0 +1,79 @@
+/**
+ * Payload schemas of the WebRTC node methods (OWT's webrtc node API).
+ * Bounded like every other payload: a hostile controller cannot grow the
+ * node's maps without limit through one call.
+ */
+import { z } from 'zod';
+import { id, kind } from '../media/schemas';
+
+/** A NATS subject token: events go to <prefix>.controller.<controller>.<event>. */
+export const controller = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(128, 'must be at most 128 characters')
+  .regex(/^[A-Za-z0-9_-]+$/, 'must be a subject token (letters, digits, _ and -)');
+/** A mid becomes part of track ids (<transportId>-<mid>). */
+export const mid = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(32, 'must be at most 32 characters')
+  .regex(/^[A-Za-z0-9_-]+$/, 'may hold only letters, digits, _ and -');
+const codecRef = z.looseObject({ codec: z.string().min(1).max(32) });
+export const formatPreference = z
+  .object({ preferred: codecRef.optional(), optional: z.array(codecRef).max(16).optional() })
+  .strict();
+
+export const createTransportSchema = z.object({ transportId: id, controller }).strict();
+
+const publishTrack = z
+  .object({ mid, type: kind, formatPreference: formatPreference.optional(), scalabilityMode: z.string().max(16).optional() })
+  .strict();
+const subscribeTrack = z.object({ mid, type: kind, from: id, formatPreference: formatPreference.optional() }).strict();
+const owner = z.string().max(128).optional();
+
+export const publishSchema = z
+  .object({
+    operationId: id,
+    connectionType: z.literal('webrtc'),
+    options: z
+      .object({ transportId: id, tracks: z.array(publishTrack).min(1).max(16), controller, owner })
+      .strict(),
+  })
+  .strict();
+
+export const subscribeSchema = z
+  .object({
+    operationId: id,
+    connectionType: z.literal('webrtc'),
+    options: z
+      .object({ transportId: id, tracks: z.array(subscribeTrack).min(1).max(16), controller, owner, enableBWE: z.boolean().optional() })
+      .strict(),
+  })
+  .strict();
+
+export const operationSchema = z.object({ operationId: id }).strict();
+
+const candidate = z
+  .object({ sdpMid: z.string().max(32).nullish(), sdpMLineIndex: z.number().int().min(0).max(1024).nullish(), candidate: z.string().max(1024) })
+  .strict();
+export const signalingMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('offer'), sdp: z.string().max(256 * 1024) }).strict(),
+  z.object({ type: z.literal('candidate'), candidate }).strict(),
+  z.object({ type: z.literal('removed-candidates'), candidates: z.array(z.unknown()).max(256) }).strict(),
+]);
+export const onTransportSignalingSchema = z.object({ transportId: id, message: signalingMessage }).strict();
+
+/** What a track carries, as the answer agreed it (internal: set by the LinkManager on a subscriber's node). */
+export const trackFormat = z
+  .object({
+    name: z.string().min(1).max(32),
+    clockRate: z.number().int().min(1000).max(192000),
+    channels: z.number().int().min(1).max(8).optional(),
+    fmtp: z.record(z.string(), z.string()),
+  })
+  .strict();
+export const setTrackFormatSchema = z.object({ trackId: id, format: trackFormat }).strict();
+
+export type PublishRequest = z.infer<typeof publishSchema>;
+export type SubscribeRequest = z.infer<typeof subscribeSchema>;
+export type SignalingMessage = z.infer<typeof signalingMessage>;

@@ -1,0 +1,336 @@
+/**
+ * WebRTC end to end with real Chromium pages, a real nats-server and the
+ * agent: the test is the controller (it calls the node API over NATS and
+ * listens to <prefix>.controller.<controller>.*). Page A publishes the fake
+ * camera and microphone; page B subscribes on the publisher's node, page C
+ * on another node (linked by rings); both must decode video and receive audio.
+ * Then: simulcast layers as tracks and a renegotiated transport that both
+ * publishes and subscribes; H264 and VP9 chosen by formatPreference; a
+ * forged fingerprint ending in 'failed' and the close cascade.
+ */
+import t, { type Test } from 'tap';
+import { JSONCodec } from 'nats';
+import type { Page } from 'playwright-core';
+import { natsClient, startNats } from '../helpers/nats';
+import { request, startAgent, testConfig, waitFor } from '../helpers/agent';
+import { openBrowser } from '../helpers/chromium';
+
+const json = JSONCodec();
+const CONTROLLER = 'e2e-ctl';
+
+interface ControllerEvent {
+  name: string;
+  payload: any;
+}
+
+async function setup(t: Test) {
+  const nats = await startNats(t);
+  const agent = await startAgent(t, testConfig({ NATS_URL: nats.url, WEBRTC_LISTEN_IP: '127.0.0.1' }));
+  const nc = await natsClient(t, nats.url);
+  const events: ControllerEvent[] = [];
+  const sub = nc.subscribe(agent.subjects.controller(CONTROLLER, '*'));
+  void (async () => {
+    for await (const m of sub) events.push({ name: m.subject.split('.').at(-1)!, payload: json.decode(m.data) });
+  })();
+  await nc.flush();
+  const getNode = async (room: string, task: string) =>
+    (await request<{ nodeId: string }>(nc, agent.subjects.agent('getNode'), { room, task })).nodeId;
+  const node = (nodeId: string) => (method: string, args: unknown) => request(nc, agent.subjects.node(nodeId, method), args);
+  return { agent, nc, events, getNode, node };
+}
+
+type Call = (method: string, args: unknown) => Promise<any>;
+
+// One nats-server, agent and browser for the whole file (a Chromium launch
+// costs a CPU-second or more: this file must not starve the other tests).
+type Env = Awaited<ReturnType<typeof setup>> & { newPage: (t: Test) => Promise<Page> };
+let shared: Promise<Env> | undefined;
+function env(): Promise<Env> {
+  shared ??= (async () => {
+    const s = await setup(t);
+    const b = await openBrowser(t);
+    const newPage = async (sub: Test) => {
+      const page = await b.newPage();
+      sub.teardown(() => page.close());
+      return page;
+    };
+    return { ...s, newPage };
+  })();
+  return shared;
+}
+
+/** Waits for the transport's event matching pred, and returns its payload. */
+async function nextEvent(events: ControllerEvent[], name: string, pred: (p: any) => boolean, what: string): Promise<any> {
+  await waitFor(() => events.some((e) => e.name === name && pred(e.payload)), 10_000, what);
+  return events.find((e) => e.name === name && pred(e.payload))!.payload;
+}
+
+/** The page makes its offer; the agent answers through onTransportProgress; the page applies it. */
+async function negotiate(t: Test, page: Page, call: Call, events: ControllerEvent[], transportId: string): Promise<void> {
+  const offer = await page.evaluate(async () => {
+    const pc = (window as any).pc as RTCPeerConnection;
+    const o = await pc.createOffer();
+    await pc.setLocalDescription(o);
+    return o.sdp!;
+  });
+  t.same(await call('onTransportSignaling', { transportId, message: { type: 'offer', sdp: offer } }), { ok: true });
+  const answer = await nextEvent(events, 'onTransportProgress', (p) => p.transportId === transportId && p.status.type === 'answer', `${transportId} answer`);
+  await page.evaluate(async (sdp) => {
+    await ((window as any).pc as RTCPeerConnection).setRemoteDescription({ type: 'answer', sdp });
+  }, answer.status.sdp as string);
+  await nextEvent(events, 'onTransportProgress', (p) => p.transportId === transportId && p.status.type === 'ready', `${transportId} ready`);
+}
+
+async function publisherPage(page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    const s = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 160, height: 120, frameRate: 10 } });
+    const pc = new RTCPeerConnection();
+    pc.addTransceiver(s.getAudioTracks()[0]!, { direction: 'sendonly' });
+    pc.addTransceiver(s.getVideoTracks()[0]!, { direction: 'sendonly' });
+    (window as any).pc = pc;
+  });
+}
+
+async function subscriberPage(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const pc = new RTCPeerConnection();
+    pc.addTransceiver('audio', { direction: 'recvonly' });
+    pc.addTransceiver('video', { direction: 'recvonly' });
+    (window as any).pc = pc;
+  });
+}
+
+async function inbound(page: Page): Promise<{ framesDecoded: number; audioPackets: number; videoPackets: number }> {
+  return page.evaluate(async () => {
+    const stats = await ((window as any).pc as RTCPeerConnection).getStats();
+    const out = { framesDecoded: 0, audioPackets: 0, videoPackets: 0 };
+    stats.forEach((r: any) => {
+      if (r.type !== 'inbound-rtp') return;
+      if (r.kind === 'video') {
+        out.framesDecoded += r.framesDecoded ?? 0;
+        out.videoPackets += r.packetsReceived ?? 0;
+      } else if (r.kind === 'audio') out.audioPackets += r.packetsReceived ?? 0;
+    });
+    return out;
+  });
+}
+
+t.test('Chromium publishes; two subscribers (same node, other node) decode video and receive audio', async (t) => {
+  const { events, getNode, node, newPage } = await env();
+  const nodeA = await getNode('room-a', 'pub');
+  const nodeC = await getNode('room-c', 'sub-c');
+  t.not(nodeA, nodeC, 'two node threads');
+  const onA = node(nodeA);
+  const onC = node(nodeC);
+
+  // A publishes
+  const pageA = await newPage(t);
+  await publisherPage(pageA);
+  t.same(await onA('createTransport', { transportId: 'ta', controller: CONTROLLER }), { ok: true });
+  t.same(
+    await onA('publish', {
+      operationId: 'pub-a',
+      connectionType: 'webrtc',
+      options: { transportId: 'ta', controller: CONTROLLER, tracks: [{ mid: '0', type: 'audio' }, { mid: '1', type: 'video', formatPreference: { preferred: { codec: 'vp8' } } }] },
+    }),
+    { ok: true },
+  );
+  await negotiate(t, pageA, onA, events, 'ta');
+  const added = events.filter((e) => e.name === 'onTrackUpdate' && e.payload.transportId === 'ta' && e.payload.update.type === 'track-added');
+  t.same(added.map((e) => [e.payload.update.trackId, e.payload.update.direction, e.payload.update.mediaFormat.codec]), [
+    ['ta-0', 'in', 'opus'],
+    ['ta-1', 'in', 'vp8'],
+  ]);
+  await nextEvent(events, 'onTrackUpdate', (p) => p.update.type === 'tracks-complete' && p.update.operationId === 'pub-a', 'tracks-complete');
+
+  // B on A's node, C on another node
+  const subscribers: Array<{ page: Page; call: Call; tid: string }> = [];
+  for (const [name, call] of [['b', onA], ['c', onC]] as const) {
+    const page = await newPage(t);
+    await subscriberPage(page);
+    const tid = `t${name}`;
+    t.same(await call('createTransport', { transportId: tid, controller: CONTROLLER }), { ok: true });
+    t.same(
+      await call('subscribe', {
+        operationId: `sub-${name}`,
+        connectionType: 'webrtc',
+        options: { transportId: tid, controller: CONTROLLER, tracks: [{ mid: '0', type: 'audio', from: 'ta-0' }, { mid: '1', type: 'video', from: 'ta-1' }] },
+      }),
+      { ok: true },
+    );
+    await negotiate(t, page, call, events, tid);
+    subscribers.push({ page, call, tid });
+  }
+
+  for (const s of subscribers) {
+    await waitFor(async () => (await inbound(s.page)).framesDecoded > 0, 15_000, `${s.tid}: first decoded frame`);
+    const before = await inbound(s.page);
+    await new Promise((r) => setTimeout(r, 2000));
+    const after = await inbound(s.page);
+    t.ok(after.framesDecoded > before.framesDecoded + 5, `${s.tid}: video frames keep being decoded (${before.framesDecoded} -> ${after.framesDecoded})`);
+    t.ok(after.audioPackets > before.audioPackets + 20, `${s.tid}: audio packets keep arriving (${before.audioPackets} -> ${after.audioPackets})`);
+  }
+
+  // A goes: every subscriber, on its node and on the other, is told its tracks are gone
+  const reply = await onA('destroyTransport', { transportId: 'ta' });
+  t.same([...reply.removed.tracks].sort(), ['ta-0', 'ta-1']);
+  for (const id of ['ta-0', 'ta-1', 'tb-0', 'tb-1', 'tc-0', 'tc-1']) {
+    await nextEvent(events, 'onTrackUpdate', (p) => p.update.type === 'track-removed' && p.update.trackId === id, `${id} removed`);
+  }
+  await t.rejects(onA('unpublish', { operationId: 'pub-a' }), { code: 404 }, 'its operation went with it');
+  t.same(await onC('unsubscribe', { operationId: 'sub-c' }), { ok: true, removed: { tracks: [], subscriptions: [] } }, 'the subscription ends cleanly');
+  await t.rejects(onC('unsubscribe', { operationId: 'sub-c' }), { code: 404 });
+  t.same(await onA('destroyTransport', { transportId: 'tb' }), { ok: true, removed: { tracks: [], subscriptions: [] } });
+});
+
+t.test('simulcast layers are tracks; one transport both publishes and subscribes (renegotiation)', async (t) => {
+  const { events, getNode, node, newPage } = await env();
+  const call = node(await getNode('room-a', 'pub'));
+
+  // S publishes three simulcast layers of a 640x360 camera
+  const pageS = await newPage(t);
+  await pageS.evaluate(async () => {
+    const s = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 360, frameRate: 10 } });
+    const pc = new RTCPeerConnection();
+    pc.addTransceiver(s.getVideoTracks()[0]!, {
+      direction: 'sendonly',
+      sendEncodings: [{ rid: 'q', scaleResolutionDownBy: 4 }, { rid: 'h', scaleResolutionDownBy: 2 }, { rid: 'f' }],
+    });
+    (window as any).pc = pc;
+  });
+  await call('createTransport', { transportId: 'ts', controller: CONTROLLER });
+  await call('publish', { operationId: 'pub-s', connectionType: 'webrtc', options: { transportId: 'ts', controller: CONTROLLER, tracks: [{ mid: '0', type: 'video' }] } });
+  await negotiate(t, pageS, call, events, 'ts');
+  const layers = events.filter((e) => e.payload.transportId === 'ts' && e.payload.update?.type === 'track-added').map((e) => [e.payload.update.trackId, e.payload.update.rid]);
+  t.same(layers, [['ts-0:q', 'q'], ['ts-0:h', 'h'], ['ts-0:f', 'f']]);
+
+  // M publishes its microphone, then (same transport, a new offer) takes the lowest layer
+  const pageM = await newPage(t);
+  await pageM.evaluate(async () => {
+    const s = await navigator.mediaDevices.getUserMedia({ audio: true });
+    const pc = new RTCPeerConnection();
+    pc.addTransceiver(s.getAudioTracks()[0]!, { direction: 'sendonly' });
+    (window as any).pc = pc;
+  });
+  await call('createTransport', { transportId: 'tm', controller: CONTROLLER });
+  await call('publish', { operationId: 'pub-m', connectionType: 'webrtc', options: { transportId: 'tm', controller: CONTROLLER, tracks: [{ mid: '0', type: 'audio' }] } });
+  await negotiate(t, pageM, call, events, 'tm');
+  await pageM.evaluate(() => ((window as any).pc as RTCPeerConnection).addTransceiver('video', { direction: 'recvonly' }));
+  await call('subscribe', { operationId: 'sub-m', connectionType: 'webrtc', options: { transportId: 'tm', controller: CONTROLLER, tracks: [{ mid: '1', type: 'video', from: 'ts-0:q' }] } });
+  const answers = () => events.filter((e) => e.payload.transportId === 'tm' && e.payload.status?.type === 'answer');
+  t.equal(answers().length, 1);
+  // The second offer: the page applies the second answer
+  const offer = await pageM.evaluate(async () => {
+    const pc = (window as any).pc as RTCPeerConnection;
+    const o = await pc.createOffer();
+    await pc.setLocalDescription(o);
+    return o.sdp!;
+  });
+  await call('onTransportSignaling', { transportId: 'tm', message: { type: 'offer', sdp: offer } });
+  await waitFor(() => answers().length === 2, 10_000, 'second answer');
+  await pageM.evaluate(async (sdp) => {
+    await ((window as any).pc as RTCPeerConnection).setRemoteDescription({ type: 'answer', sdp });
+  }, answers()[1]!.payload.status.sdp as string);
+  t.same(
+    events.filter((e) => e.payload.transportId === 'tm' && e.payload.update?.type === 'track-added').map((e) => e.payload.update.trackId),
+    ['tm-0', 'tm-1'],
+    'the first mid is not set up twice',
+  );
+  await waitFor(async () => (await inbound(pageM)).framesDecoded > 0, 15_000, 'layer q decoded');
+  const before = await inbound(pageM);
+  await new Promise((r) => setTimeout(r, 2000));
+  const after = await inbound(pageM);
+  t.ok(after.framesDecoded > before.framesDecoded + 5, `layer q keeps being decoded (${before.framesDecoded} -> ${after.framesDecoded})`);
+  const size = await pageM.evaluate(async () => {
+    const stats = await ((window as any).pc as RTCPeerConnection).getStats();
+    let w = 0;
+    stats.forEach((r: any) => {
+      if (r.type === 'inbound-rtp' && r.kind === 'video') w = r.frameWidth ?? 0;
+    });
+    return w;
+  });
+  t.ok(size > 0 && size <= 160, `the lowest layer, not the full picture (width ${size})`);
+});
+
+t.test('the publisher\'s codec is what subscribers get: H264 and VP9 by formatPreference', async (t) => {
+  const { events, getNode, node, newPage } = await env();
+  const call = node(await getNode('room-a', 'pub'));
+  for (const codec of ['h264', 'vp9']) {
+    const page = await newPage(t);
+    await publisherPage(page);
+    const pub = `p-${codec}`;
+    await call('createTransport', { transportId: pub, controller: CONTROLLER });
+    await call('publish', {
+      operationId: pub,
+      connectionType: 'webrtc',
+      options: { transportId: pub, controller: CONTROLLER, tracks: [{ mid: '0', type: 'audio' }, { mid: '1', type: 'video', formatPreference: { preferred: { codec } } }] },
+    });
+    await negotiate(t, page, call, events, pub);
+    const added = await nextEvent(events, 'onTrackUpdate', (p) => p.update.trackId === `${pub}-1`, `${pub}-1 added`);
+    t.equal(added.update.mediaFormat.codec, codec);
+    const subPage = await newPage(t);
+    await subscriberPage(subPage);
+    const sub = `s-${codec}`;
+    await call('createTransport', { transportId: sub, controller: CONTROLLER });
+    await call('subscribe', {
+      operationId: sub,
+      connectionType: 'webrtc',
+      options: { transportId: sub, controller: CONTROLLER, tracks: [{ mid: '0', type: 'audio', from: `${pub}-0` }, { mid: '1', type: 'video', from: `${pub}-1` }] },
+    });
+    await negotiate(t, subPage, call, events, sub);
+    await waitFor(async () => (await inbound(subPage)).framesDecoded > 0, 15_000, `${codec}: first decoded frame`);
+    const before = await inbound(subPage);
+    await new Promise((r) => setTimeout(r, 2000));
+    const after = await inbound(subPage);
+    t.ok(after.framesDecoded > before.framesDecoded + 5, `${codec}: frames keep being decoded (${before.framesDecoded} -> ${after.framesDecoded})`);
+    const codecs = await subPage.evaluate(async () => {
+      const stats = await ((window as any).pc as RTCPeerConnection).getStats();
+      const out: string[] = [];
+      stats.forEach((r: any) => {
+        if (r.type === 'codec') out.push(r.mimeType);
+      });
+      return out;
+    });
+    t.ok(codecs.some((c) => c.toLowerCase() === `video/${codec}`), `${codec}: the subscriber decodes ${codec} (${codecs.join(', ')})`);
+  }
+});
+
+t.test('a client whose certificate does not match its fingerprint: failed, then the transport is gone', async (t) => {
+  const { events, getNode, node, newPage } = await env();
+  const call = node(await getNode('room-a', 'pub'));
+  const page = await newPage(t);
+  await page.evaluate(async () => {
+    const s = await navigator.mediaDevices.getUserMedia({ audio: true });
+    const pc = new RTCPeerConnection();
+    pc.addTransceiver(s.getAudioTracks()[0]!, { direction: 'sendonly' });
+    (window as any).pc = pc;
+  });
+  await call('createTransport', { transportId: 'tf', controller: CONTROLLER });
+  await call('publish', { operationId: 'pub-f', connectionType: 'webrtc', options: { transportId: 'tf', controller: CONTROLLER, tracks: [{ mid: '0', type: 'audio' }] } });
+  const offer = await page.evaluate(async () => {
+    const pc = (window as any).pc as RTCPeerConnection;
+    const o = await pc.createOffer();
+    await pc.setLocalDescription(o);
+    return o.sdp!;
+  });
+  // The agent is told another certificate than the one the page will present.
+  const forged = offer.replace(/a=fingerprint:sha-256 (\S\S)/g, (_m, b: string) => `a=fingerprint:sha-256 ${b === 'AA' ? 'BB' : 'AA'}`);
+  t.not(forged, offer);
+  await call('onTransportSignaling', { transportId: 'tf', message: { type: 'offer', sdp: forged } });
+  const answer = await nextEvent(events, 'onTransportProgress', (p) => p.transportId === 'tf' && p.status.type === 'answer', 'answer');
+  await page.evaluate(async (sdp) => {
+    await ((window as any).pc as RTCPeerConnection).setRemoteDescription({ type: 'answer', sdp });
+  }, answer.status.sdp as string);
+  const failed = await nextEvent(events, 'onTransportProgress', (p) => p.transportId === 'tf' && p.status.type === 'failed', 'failed');
+  t.match(failed, { transportId: 'tf', status: { reason: /fingerprint/ } });
+  await nextEvent(events, 'onTrackUpdate', (p) => p.update.type === 'track-removed' && p.update.trackId === 'tf-0', 'track-removed');
+  t.notOk(events.some((e) => e.payload.transportId === 'tf' && e.payload.status?.type === 'ready'), 'never ready');
+  await t.rejects(call('destroyTransport', { transportId: 'tf' }), { code: 404 }, 'destroyed');
+  await t.rejects(call('unpublish', { operationId: 'pub-f' }), { code: 404 });
+  await call('createTransport', { transportId: 'tg', controller: CONTROLLER });
+  await t.rejects(
+    call('subscribe', { operationId: 'sub-g', connectionType: 'webrtc', options: { transportId: 'tg', controller: CONTROLLER, tracks: [{ mid: '0', type: 'audio', from: 'tf-0' }] } }),
+    { code: 404, message: /options\.tracks\.0\.from/ },
+    'its track is gone',
+  );
+});

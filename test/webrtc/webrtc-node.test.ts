@@ -1,0 +1,371 @@
+/**
+ * The WebRTC node's bookkeeping with a fake addon: operations own mids,
+ * offers (captured from Chromium) become router tracks and subscriptions,
+ * and the controller is told in OWT's order; failures are 400/404 naming
+ * the field, and the close cascade sends track-removed for every track.
+ */
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import * as sdpTransform from 'sdp-transform';
+import type { Removed } from '../../src/node/media/schemas';
+import type { ListenInfo, WebrtcMediaNative } from '../../src/node/webrtc/native';
+import { WebrtcNode } from '../../src/node/webrtc/WebrtcNode';
+import { fromMediaFormat, toMediaFormat } from '../../src/node/webrtc/format';
+import { iceCredentials } from '../../src/node/webrtc/iceCredentials';
+import { NotFoundError } from '../../src/errors';
+
+const fixture = (name: string) => readFileSync(path.join(__dirname, '../fixtures/sdp', name), 'utf8');
+const settings = { listenIp: '127.0.0.1', announcedIp: '127.0.0.1', portMin: 40000, portMax: 40100 };
+
+interface Call {
+  fn: string;
+  args: unknown[];
+}
+
+function fakeNative(opts: { failSubscribe?: boolean } = {}) {
+  const calls: Call[] = [];
+  let onEvent: ((id: string, type: string, detail: string) => void) | undefined;
+  const tracks = new Map<string, string>(); // trackId -> transportId
+  const subs = new Map<string, string>();
+  const sources = new Map<string, string>(); // subscriptionId -> trackId
+  const native: WebrtcMediaNative = {
+    webrtcListen: (...args): ListenInfo => {
+      calls.push({ fn: 'webrtcListen', args });
+      return { ip: '127.0.0.1', port: 40000, fingerprint: { algorithm: 'sha-256', value: 'AB:CD' } };
+    },
+    webrtcCreateTransport: (...args) => void calls.push({ fn: 'webrtcCreateTransport', args }),
+    webrtcSetRemote: (...args) => void calls.push({ fn: 'webrtcSetRemote', args }),
+    webrtcBindTrack: (...args) => void calls.push({ fn: 'webrtcBindTrack', args }),
+    webrtcOnEvent: (cb) => {
+      calls.push({ fn: 'webrtcOnEvent', args: [] });
+      onEvent = cb;
+    },
+    mediaPublish: (...args) => {
+      calls.push({ fn: 'mediaPublish', args });
+      tracks.set(args[1], args[0]);
+    },
+    mediaUnpublish: (trackId): Removed => {
+      calls.push({ fn: 'mediaUnpublish', args: [trackId] });
+      if (!tracks.delete(trackId)) throw new NotFoundError(`track not found: ${trackId}`);
+      const gone = [...sources].filter(([, tr]) => tr === trackId).map(([k]) => k);
+      for (const k of gone) {
+        subs.delete(k);
+        sources.delete(k);
+      }
+      return { tracks: [trackId], subscriptions: gone };
+    },
+    mediaSubscribe: (...args) => {
+      calls.push({ fn: 'mediaSubscribe', args });
+      if (opts.failSubscribe) throw new NotFoundError(`track not found: ${args[1]}`);
+      subs.set(args[2], args[0]);
+      sources.set(args[2], args[1]);
+      return args[3];
+    },
+    mediaUnsubscribe: (id) => {
+      calls.push({ fn: 'mediaUnsubscribe', args: [id] });
+      sources.delete(id);
+      if (!subs.delete(id)) throw new NotFoundError(`subscription not found: ${id}`);
+    },
+    mediaCloseTransport: (id): Removed => {
+      calls.push({ fn: 'mediaCloseTransport', args: [id] });
+      const r: Removed = { tracks: [...tracks].filter(([, tr]) => tr === id).map(([k]) => k), subscriptions: [...subs].filter(([, tr]) => tr === id).map(([k]) => k) };
+      for (const k of r.tracks) tracks.delete(k);
+      for (const k of r.subscriptions) subs.delete(k);
+      return r;
+    },
+  };
+  return { native, calls, fire: (id: string, type: string, detail = '') => onEvent!(id, type, detail), named: (fn: string) => calls.filter((c) => c.fn === fn) };
+}
+
+function setup(opts: { failSubscribe?: boolean } = {}) {
+  const f = fakeNative(opts);
+  const events: Array<{ controller: string; name: string; payload: any }> = [];
+  const node = new WebrtcNode(f.native, (controller, name, payload) => events.push({ controller, name, payload }), settings);
+  return { ...f, node, events };
+}
+
+const publish = (operationId: string, transportId: string, extra: Record<string, unknown> = {}) => ({
+  operationId,
+  connectionType: 'webrtc' as const,
+  options: {
+    transportId,
+    controller: 'ctl',
+    tracks: [
+      { mid: '0', type: 'audio' as const },
+      { mid: '1', type: 'video' as const, formatPreference: { preferred: { codec: 'vp8' }, optional: [{ codec: 'h264' }] } },
+    ],
+    ...extra,
+  },
+});
+
+const subscribe = (operationId: string, transportId: string, audio: string, video: string) => ({
+  operationId,
+  connectionType: 'webrtc' as const,
+  options: {
+    transportId,
+    controller: 'ctl',
+    tracks: [
+      { mid: '0', type: 'audio' as const, from: audio },
+      { mid: '1', type: 'video' as const, from: video },
+    ],
+  },
+});
+
+t.test('ICE credentials: ufrag 8 and pwd 24 ice-chars', async (t) => {
+  const c = iceCredentials();
+  t.match(c.ufrag, /^[A-Za-z0-9+/]{8}$/);
+  t.match(c.pwd, /^[A-Za-z0-9+/]{24}$/);
+  t.not(iceCredentials().pwd, c.pwd);
+});
+
+t.test('publish: the offer becomes tracks bound by SSRC, then answer, track-added, tracks-complete', async (t) => {
+  const { node, events, named, calls } = setup();
+  node.createTransport('pub', 'ctl');
+  t.equal(named('webrtcListen').length, 1, 'the thread port opened on first use');
+  t.equal(named('webrtcOnEvent').length, 1);
+  const [id, ufrag, pwd] = named('webrtcCreateTransport')[0]!.args as string[];
+  t.equal(id, 'pub');
+  node.publish(publish('op1', 'pub'));
+  node.signaling('pub', { type: 'offer', sdp: fixture('chromium-publish.sdp') });
+
+  const order = calls.map((c) => c.fn).filter((f) => f !== 'webrtcListen' && f !== 'webrtcOnEvent' && f !== 'webrtcCreateTransport');
+  t.same(order, ['mediaPublish', 'webrtcBindTrack', 'mediaPublish', 'webrtcBindTrack', 'webrtcSetRemote']);
+  const [audioPub, videoPub] = named('mediaPublish').map((c) => c.args);
+  t.same(audioPub, ['pub', 'pub-0', 'audio', 0, 111, 48000]);
+  t.match(videoPub, ['pub', 'pub-1', 'video', 0, 96, 90000]);
+  const [, videoBind] = named('webrtcBindTrack').map((c) => c.args);
+  t.same(videoBind, ['pub-1', '1', '', 4, 10, 1918276310], 'video bound by the FID group main SSRC, with the MID/RID extension ids');
+  t.match(named('webrtcSetRemote')[0]!.args, ['pub', String, 'sha-256', /^[0-9A-F:]+$/, 'server']);
+
+  t.same(events.map((e) => `${e.name}:${e.payload.status?.type ?? e.payload.update?.type}`), [
+    'onTransportProgress:answer',
+    'onTrackUpdate:track-added',
+    'onTrackUpdate:track-added',
+    'onTrackUpdate:tracks-complete',
+  ]);
+  const answer = sdpTransform.parse(events[0]!.payload.status.sdp);
+  t.equal(answer.media[0]!.iceUfrag, ufrag);
+  t.equal(answer.media[0]!.icePwd, pwd);
+  t.equal(answer.media[1]!.candidates![0]!.port, 40000);
+  t.equal(answer.media[1]!.fingerprint!.hash, 'AB:CD');
+  t.same(events[1]!.payload, {
+    transportId: 'pub',
+    update: {
+      type: 'track-added',
+      trackId: 'pub-0',
+      mediaType: 'audio',
+      mediaFormat: { codec: 'opus', clockRate: 48000, sampleRate: 48000, channelNum: 2, fmtp: { minptime: '10', useinbandfec: '1' } },
+      direction: 'in',
+      operationId: 'op1',
+      mid: '0',
+      active: true,
+    },
+  });
+  t.match(events[2]!.payload.update, { trackId: 'pub-1', mediaType: 'video', mediaFormat: { codec: 'vp8' }, direction: 'in', mid: '1' });
+  t.same(events[3]!.payload, { transportId: 'pub', update: { type: 'tracks-complete', operationId: 'op1' } });
+  t.match(node.formatOf('pub-1'), { name: 'VP8', clockRate: 90000 });
+
+  // A second, identical offer (renegotiation) sets nothing up twice.
+  node.signaling('pub', { type: 'offer', sdp: fixture('chromium-publish.sdp') });
+  t.equal(named('mediaPublish').length, 2);
+  t.equal(named('webrtcSetRemote').length, 1);
+  t.equal(events.length, 5, 'only a new answer');
+  // An ICE restart is refused.
+  const restarted = fixture('chromium-publish.sdp').replace(/a=ice-ufrag:.*/g, 'a=ice-ufrag:zzzz');
+  t.throws(() => node.signaling('pub', { type: 'offer', sdp: restarted }), { code: 400, message: /^sdp: ICE restart/ });
+  const newCert = fixture('chromium-publish.sdp').replace(/a=fingerprint:sha-256 \S+/g, 'a=fingerprint:sha-256 00:11');
+  t.throws(() => node.signaling('pub', { type: 'offer', sdp: newCert }), { code: 400, message: /fingerprint changed/ });
+});
+
+t.test('codec preference: H264 preferred is what the track carries', async (t) => {
+  const { node, named, events } = setup();
+  node.createTransport('pub', 'ctl');
+  const req = publish('op1', 'pub');
+  req.options.tracks[1]!.formatPreference = { preferred: { codec: 'H264' }, optional: [] };
+  node.publish(req);
+  node.signaling('pub', { type: 'offer', sdp: fixture('chromium-publish.sdp') });
+  const video = named('mediaPublish')[1]!.args;
+  t.equal(video[1], 'pub-1');
+  t.match(events[2]!.payload.update.mediaFormat, { codec: 'h264', profile: String, fmtp: { 'packetization-mode': '1' } });
+});
+
+t.test('simulcast: one track per RID, bound by MID+RID', async (t) => {
+  const { node, named, events } = setup();
+  node.createTransport('sim', 'ctl');
+  node.publish({ operationId: 'op', connectionType: 'webrtc', options: { transportId: 'sim', controller: 'ctl', tracks: [{ mid: '0', type: 'video' }] } });
+  node.signaling('sim', { type: 'offer', sdp: fixture('chromium-simulcast.sdp') });
+  t.same(named('mediaPublish').map((c) => c.args[1]), ['sim-0:q', 'sim-0:h', 'sim-0:f']);
+  t.same(named('webrtcBindTrack').map((c) => c.args), [
+    ['sim-0:q', '0', 'q', 9, 10, 0],
+    ['sim-0:h', '0', 'h', 9, 10, 0],
+    ['sim-0:f', '0', 'f', 9, 10, 0],
+  ]);
+  t.same(events.filter((e) => e.payload.update?.type === 'track-added').map((e) => e.payload.update.rid), ['q', 'h', 'f']);
+});
+
+t.test('subscribe: the source format is sent on each mid with a stable SSRC', async (t) => {
+  const { node, named, events } = setup();
+  node.createTransport('pub', 'ctl');
+  node.publish(publish('op1', 'pub'));
+  node.signaling('pub', { type: 'offer', sdp: fixture('chromium-publish.sdp') });
+  events.length = 0;
+  node.createTransport('sub', 'ctl2');
+  node.subscribe({ ...subscribe('op2', 'sub', 'pub-0', 'pub-1'), options: { ...subscribe('op2', 'sub', 'pub-0', 'pub-1').options, controller: 'ctl2' } });
+  node.signaling('sub', { type: 'offer', sdp: fixture('chromium-subscribe.sdp') });
+  const subs = named('mediaSubscribe').map((c) => c.args);
+  t.match(subs, [
+    ['sub', 'pub-0', 'sub-0', Number, 111],
+    ['sub', 'pub-1', 'sub-1', Number, 96],
+  ]);
+  const answer = sdpTransform.parse(events[0]!.payload.status.sdp);
+  t.same(answer.media.map((m) => m.direction), ['sendonly', 'sendonly']);
+  t.equal(Number(answer.media[1]!.ssrcs![0]!.id), subs[1]![3], 'the answer announces the SSRC the router sends with');
+  t.equal(answer.media[0]!.msid![0]!.id, 'op2', 'one subscription, one stream');
+  t.same(events.map((e) => e.controller), ['ctl2', 'ctl2', 'ctl2', 'ctl2']);
+  t.match(events[1]!.payload.update, { type: 'track-added', trackId: 'sub-0', direction: 'out', mediaFormat: { codec: 'opus' }, operationId: 'op2' });
+
+  // unsubscribe: the subscriptions go, track-removed for each
+  events.length = 0;
+  const removed = node.endOperation('op2', 'subscribe');
+  t.same(removed.subscriptions, ['sub-0', 'sub-1']);
+  t.same(events.map((e) => e.payload.update), [
+    { type: 'track-removed', trackId: 'sub-0', operationId: 'op2' },
+    { type: 'track-removed', trackId: 'sub-1', operationId: 'op2' },
+  ]);
+  t.throws(() => node.endOperation('op2', 'subscribe'), { code: 404 });
+  t.throws(() => node.endOperation('op1', 'subscribe'), { code: 404 }, 'a publish is not ended by unsubscribe');
+  // a new subscription; then the source is unpublished: the subscriber is told
+  node.subscribe({ ...subscribe('op3', 'sub', 'pub-0', 'pub-1'), options: { ...subscribe('op3', 'sub', 'pub-0', 'pub-1').options, tracks: [{ mid: '2', type: 'audio', from: 'pub-0' }] } });
+  node.signaling('sub', { type: 'offer', sdp: fixture('chromium-subscribe.sdp').replace('a=group:BUNDLE 0 1', 'a=group:BUNDLE 0 1 2').replace(/a=mid:0/, 'a=mid:2') });
+  t.ok(events.some((e) => e.payload.update?.type === 'track-added' && e.payload.update.trackId === 'sub-2'));
+  events.length = 0;
+  // unpublish: the tracks go and their formats are forgotten
+  const r = node.endOperation('op1', 'publish');
+  t.same(r, { tracks: ['pub-0', 'pub-1'], subscriptions: ['sub-2'] });
+  t.same(events.map((e) => `${e.payload.transportId} ${e.payload.update.trackId}`), ['pub pub-0', 'pub pub-1', 'sub sub-2'], 'the subscriber of an unpublished track is told');
+  t.equal(node.formatOf('pub-0'), undefined);
+  const reoffer = fixture('chromium-subscribe.sdp').replace('a=group:BUNDLE 0 1', 'a=group:BUNDLE 0 1 2').replace(/a=mid:0/, 'a=mid:2');
+  node.signaling('sub', { type: 'offer', sdp: reoffer });
+  const last = sdpTransform.parse(events.at(-1)!.payload.status.sdp);
+  t.equal(last.media[0]!.port, 0, 'a re-offer rejects the m-line whose source went');
+  events.length = 3;
+  t.same(node.endOperation('op3', 'subscribe'), { tracks: [], subscriptions: [] }, 'its operation still ends cleanly');
+  t.equal(events.length, 3);
+});
+
+t.test('subscribe needs a source with a known format (or a named codec)', async (t) => {
+  const { node, named } = setup();
+  node.createTransport('sub', 'ctl');
+  t.throws(() => node.subscribe(subscribe('op', 'sub', 'plain-a', 'plain-v')), { code: 404, message: /options\.tracks\.0\.from/ });
+  node.setTrackFormat('remote-v', { name: 'VP8', clockRate: 90000, fmtp: {} });
+  node.setTrackFormat('stale', { name: 'VP8', clockRate: 90000, fmtp: {} });
+  node.tracksGone(['stale']);
+  t.equal(node.formatOf('stale'), undefined, 'a stand-in gone takes its format');
+  const req = subscribe('op', 'sub', 'plain-a', 'remote-v');
+  (req.options.tracks[0] as Record<string, unknown>).formatPreference = { preferred: { codec: 'opus' } };
+  node.subscribe(req);
+  node.signaling('sub', { type: 'offer', sdp: fixture('chromium-subscribe.sdp') });
+  t.match(named('mediaSubscribe').map((c) => c.args), [['sub', 'plain-a', 'sub-0', Number, 111], ['sub', 'remote-v', 'sub-1', Number, 96]]);
+});
+
+t.test('errors: unknown ids are 404, taken ids and mids 400, a failed offer leaves nothing behind', async (t) => {
+  const { node, named, events } = setup({ failSubscribe: true });
+  t.throws(() => node.publish(publish('op', 'nope')), { code: 404, message: /transport not found: nope/ });
+  t.throws(() => node.signaling('nope', { type: 'offer', sdp: 'v=0' }), { code: 404 });
+  t.throws(() => node.destroyTransport('nope'), { code: 404 });
+  t.throws(() => node.endOperation('nope', 'publish'), { code: 404 });
+  node.createTransport('tr', 'ctl');
+  t.throws(() => node.createTransport('tr', 'ctl'), { code: 400, message: /^transportId: already exists/ });
+  node.publish(publish('op', 'tr'));
+  t.throws(() => node.publish(publish('op', 'tr')), { code: 400, message: /^operationId: already exists/ });
+  const clash = publish('op9', 'tr');
+  t.throws(() => node.publish(clash), { code: 400, message: /^options\.tracks\.0\.mid: mid 0 already belongs to operation op/ });
+  const twice = { operationId: 'op8', connectionType: 'webrtc' as const, options: { transportId: 'tr', controller: 'c', tracks: [{ mid: '7', type: 'audio' as const }, { mid: '7', type: 'audio' as const }] } };
+  t.throws(() => node.publish(twice), { code: 400, message: /^options\.tracks\.1\.mid: mid 7 listed twice/ });
+  t.throws(() => node.signaling('tr', { type: 'offer', sdp: 'hello' }), { code: 400, message: /^sdp: not a session description/ });
+  // candidates are accepted and ignored
+  node.signaling('tr', { type: 'candidate', candidate: { sdpMid: '0', sdpMLineIndex: 0, candidate: 'candidate:1 1 udp 1 127.0.0.1 5000 typ host' } });
+  node.signaling('tr', { type: 'removed-candidates', candidates: [] });
+  t.equal(events.length, 0);
+
+  // the source vanished between subscribe and offer: the whole offer is undone
+  node.setTrackFormat('gone-a', { name: 'opus', clockRate: 48000, channels: 2, fmtp: {} });
+  node.setTrackFormat('gone-v', { name: 'VP8', clockRate: 90000, fmtp: {} });
+  node.createTransport('sub', 'ctl');
+  node.subscribe(subscribe('s', 'sub', 'gone-a', 'gone-v'));
+  t.throws(() => node.signaling('sub', { type: 'offer', sdp: fixture('chromium-subscribe.sdp') }), { code: 404 });
+  t.equal(named('webrtcSetRemote').length, 0);
+  t.equal(events.length, 0, 'no answer sent');
+});
+
+t.test('mids the offer does not carry, or cannot take, are rejected; the operation still completes', async (t) => {
+  const { node, events } = setup();
+  node.createTransport('tr', 'ctl');
+  node.setTrackFormat('h265', { name: 'H265', clockRate: 90000, fmtp: {} });
+  node.setTrackFormat('a', { name: 'opus', clockRate: 48000, channels: 2, fmtp: {} });
+  node.subscribe(subscribe('s', 'tr', 'a', 'h265'));
+  node.signaling('tr', { type: 'offer', sdp: fixture('chromium-subscribe.sdp') });
+  t.match(events.at(-1)!.payload.update, { type: 'tracks-complete', operationId: 's', rejected: [{ mid: '1', reason: /cannot receive H265/ }] });
+  t.equal(events.filter((e) => e.payload.update?.type === 'track-added').length, 1);
+  node.signaling('tr', { type: 'offer', sdp: fixture('chromium-subscribe.sdp') });
+  t.equal(events.filter((e) => e.payload.update?.type === 'track-added').length, 1, 'rejected again, nothing set up twice');
+  t.equal(events.filter((e) => e.payload.update?.type === 'tracks-complete').length, 1, 'complete once');
+});
+
+t.test('a mid the client first refused is set up by a later offer', async (t) => {
+  const { node, events, named } = setup();
+  node.createTransport('pub', 'ctl');
+  node.publish(publish('op1', 'pub'));
+  node.signaling('pub', { type: 'offer', sdp: fixture('chromium-publish.sdp').replace('m=video 9', 'm=video 0') });
+  t.same(named('mediaPublish').map((c) => c.args[1]), ['pub-0']);
+  t.match(events.at(-1)!.payload.update, { type: 'tracks-complete', rejected: [{ mid: '1', reason: 'rejected by the offerer' }] });
+  node.signaling('pub', { type: 'offer', sdp: fixture('chromium-publish.sdp') });
+  t.same(named('mediaPublish').map((c) => c.args[1]), ['pub-0', 'pub-1']);
+  t.match(events.at(-1)!.payload.update, { type: 'track-added', trackId: 'pub-1' });
+});
+
+t.test('native events: ready once, failed destroys with track-removed, destroy closes everything', async (t) => {
+  const { node, events, named, fire } = setup();
+  node.createTransport('pub', 'ctl');
+  node.publish(publish('op1', 'pub'));
+  node.signaling('pub', { type: 'offer', sdp: fixture('chromium-publish.sdp') });
+  events.length = 0;
+  fire('pub', 'ice-connected');
+  fire('pub', 'dtls-connected');
+  fire('pub', 'connected');
+  fire('pub', 'connected');
+  fire('other', 'connected');
+  t.same(events.map((e) => e.payload), [{ transportId: 'pub', status: { type: 'ready' } }]);
+  events.length = 0;
+  fire('pub', 'failed', 'ICE consent expired');
+  t.same(events.map((e) => e.payload), [
+    { transportId: 'pub', status: { type: 'failed', reason: 'ICE consent expired' } },
+    { transportId: 'pub', update: { type: 'track-removed', trackId: 'pub-0', operationId: 'op1' } },
+    { transportId: 'pub', update: { type: 'track-removed', trackId: 'pub-1', operationId: 'op1' } },
+  ]);
+  t.equal(named('mediaCloseTransport').length, 1);
+  t.notOk(node.has('pub'));
+  t.throws(() => node.endOperation('op1', 'publish'), { code: 404 }, 'its operations went with it');
+  fire('pub', 'closed');
+  t.equal(events.length, 3, 'a closed event for a transport already gone is ignored');
+
+  node.createTransport('x', 'ctl');
+  node.publish(publish('opx', 'x'));
+  node.signaling('x', { type: 'offer', sdp: fixture('chromium-publish.sdp') });
+  events.length = 0;
+  const removed = node.destroyTransport('x');
+  t.same(removed, { tracks: ['x-0', 'x-1'], subscriptions: [] });
+  t.same(events.map((e) => e.payload.update.type), ['track-removed', 'track-removed']);
+  node.createTransport('y', 'ctl');
+  fire('y', 'closed');
+  t.notOk(node.has('y'), 'closed natively: forgotten');
+});
+
+t.test('mediaFormat round trip (what the LinkManager hands to other nodes)', async (t) => {
+  const f = { name: 'H264', clockRate: 90000, fmtp: { 'profile-level-id': '42e01f', 'packetization-mode': '1' } };
+  const m = toMediaFormat('video', f);
+  t.match(m, { codec: 'h264', profile: 'CB', clockRate: 90000 });
+  t.same(fromMediaFormat(m), { ...f, name: 'h264' });
+  t.same(fromMediaFormat(toMediaFormat('audio', { name: 'opus', clockRate: 48000, channels: 2, fmtp: {} })), { name: 'opus', clockRate: 48000, channels: 2, fmtp: {} });
+});
