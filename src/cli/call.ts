@@ -28,7 +28,7 @@ export async function discoverAgents(nc: NatsConnection, timeoutMs = 1000): Prom
 }
 
 /** `<prefix>.agent.<id>.<method>` -> prefix */
-function prefixOf(info: ServiceInfo): string | undefined {
+export function prefixOf(info: ServiceInfo): string | undefined {
   const ep = info.endpoints.find((e) => e.subject.includes(`.agent.${info.id}.`));
   return ep ? ep.subject.slice(0, ep.subject.indexOf(`.agent.${info.id}.`)) : undefined;
 }

@@ -6,7 +6,7 @@
  *   webrtc-agent agents [--nats url]                          list running agents
  */
 import { parseArgs } from 'node:util';
-import { call, discoverAgents } from './call';
+import { call, discoverAgents, prefixOf } from './call';
 import { connect } from 'nats';
 
 const USAGE = `usage:
@@ -17,6 +17,9 @@ const USAGE = `usage:
       --nats <url>      NATS server (default: $NATS_URL or nats://127.0.0.1:4222)
       --timeout <ms>    reply timeout (default 5000)
   webrtc-agent agents [--nats url]                          list running agents
+  webrtc-agent demo [--port 8080] [--host 127.0.0.1] [--nats url] [--agent id]
+                                                            serve the demo page (a room where
+                                                            everyone sees everyone) on a running agent
 exit codes: 0 ok, 1 the call failed (error code printed), 2 bad usage, 3 no NATS or no agent`;
 
 function natsDefault(): string {
@@ -34,6 +37,7 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  if (cmd === 'demo') return demo(rest);
   if (cmd === 'call' || cmd === 'agents') {
     let parsed;
     try {
@@ -82,6 +86,49 @@ async function run(argv: string[]): Promise<number> {
   }
   process.stderr.write(`unknown command: ${cmd}\n${USAGE}\n`);
   return 2;
+}
+
+async function demo(args: string[]): Promise<number> {
+  let v;
+  try {
+    v = parseArgs({ args, options: { port: { type: 'string', default: '8080' }, host: { type: 'string', default: '127.0.0.1' }, nats: { type: 'string' }, agent: { type: 'string' } } }).values;
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const nats = v.nats ?? natsDefault();
+  let nc;
+  try {
+    nc = await connect({ servers: nats.split(','), timeout: 2000 });
+  } catch (err) {
+    process.stderr.write(`cannot reach NATS at ${nats}: ${(err as Error).message}\n`);
+    return 3;
+  }
+  const infos = await discoverAgents(nc);
+  const info = v.agent ? infos.find((i) => i.id === v.agent) : infos[0];
+  if (!info) {
+    process.stderr.write(`no webrtc-agent found on ${nats}: start one first (npm start)\n`);
+    await nc.close();
+    return 3;
+  }
+  const { DemoServer } = await import('../demo/DemoServer');
+  const { createLogger } = await import('../log');
+  const server = await DemoServer.start({
+    nc,
+    prefix: prefixOf(info) ?? 'webrtc-agent',
+    agentId: info.id,
+    host: v.host!,
+    port: Number(v.port),
+    log: createLogger({ level: 'warn', pretty: false }),
+  });
+  process.stdout.write(`webrtc-agent demo on agent ${info.id}: open ${server.url} in two browser tabs\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  await server.stop();
+  await nc.close();
+  return 0;
 }
 
 run(process.argv.slice(2)).then(
