@@ -81,14 +81,14 @@ async function negotiate(t: Test, page: Page, call: Call, events: ControllerEven
   await nextEvent(events, 'onTransportProgress', (p) => p.transportId === transportId && p.status.type === 'ready', `${transportId} ready`);
 }
 
-async function publisherPage(page: Page): Promise<void> {
-  await page.evaluate(async () => {
-    const s = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 160, height: 120, frameRate: 10 } });
+async function publisherPage(page: Page, video = { width: 160, height: 120, frameRate: 10 }): Promise<void> {
+  await page.evaluate(async (video) => {
+    const s = await navigator.mediaDevices.getUserMedia({ audio: true, video });
     const pc = new RTCPeerConnection();
     pc.addTransceiver(s.getAudioTracks()[0]!, { direction: 'sendonly' });
     pc.addTransceiver(s.getVideoTracks()[0]!, { direction: 'sendonly' });
     (window as any).pc = pc;
-  });
+  }, video);
 }
 
 async function subscriberPage(page: Page): Promise<void> {
@@ -333,4 +333,59 @@ t.test('a client whose certificate does not match its fingerprint: failed, then 
     { code: 404, message: /options\.tracks\.0\.from/ },
     'its track is gone',
   );
+});
+
+t.test('5 % loss on the way to subscribers: NACKs are answered and video keeps decoding; a late joiner decodes within 2 s', async (t) => {
+  const { events, getNode, node, newPage } = await env();
+  const nodeId = await getNode('room-loss', 'pub');
+  const on = node(nodeId);
+  const pub = await newPage(t);
+  // Enough packets per second that 5 % of them is a steady stream of losses.
+  await publisherPage(pub, { width: 640, height: 480, frameRate: 30 });
+  await on('createTransport', { transportId: 'lp', controller: CONTROLLER });
+  await on('publish', {
+    operationId: 'lp-pub',
+    connectionType: 'webrtc',
+    options: { transportId: 'lp', controller: CONTROLLER, tracks: [{ mid: '0', type: 'audio' }, { mid: '1', type: 'video', formatPreference: { preferred: { codec: 'vp8' } } }] },
+  });
+  await negotiate(t, pub, on, events, 'lp');
+  t.same(await on('testSetSendLoss', { percent: 5 }), { ok: true });
+  t.teardown(() => on('testSetSendLoss', { percent: 0 }));
+
+  const sub = await newPage(t);
+  await subscriberPage(sub);
+  await on('createTransport', { transportId: 'ls', controller: CONTROLLER });
+  await on('subscribe', {
+    operationId: 'ls-sub',
+    connectionType: 'webrtc',
+    options: { transportId: 'ls', controller: CONTROLLER, tracks: [{ mid: '0', type: 'audio', from: 'lp-0' }, { mid: '1', type: 'video', from: 'lp-1' }] },
+  });
+  await negotiate(t, sub, on, events, 'ls');
+  await waitFor(async () => (await inbound(sub)).framesDecoded > 0, 15_000, 'first decoded frame through loss');
+  const before = await inbound(sub);
+  await new Promise((r) => setTimeout(r, 4000));
+  const after = await inbound(sub);
+  t.ok(after.framesDecoded > before.framesDecoded + 30, `video keeps decoding through 5 % loss (${before.framesDecoded} -> ${after.framesDecoded})`);
+  const stats = await on('getStats', {});
+  const video = stats.subscriptions.find((s: { trackId: string; transportId: string }) => s.transportId === 'ls' && s.trackId === 'lp-1');
+  t.ok(video.testDropped > 0, `the switch dropped packets (${video.testDropped})`);
+  t.ok(video.nackPackets > 0, `the subscriber NACKed (${video.nackPackets})`);
+  t.ok(video.retransmitted > 0, `NACKs answered from the send buffer (${video.retransmitted})`);
+
+  // A subscriber that joins while the stream runs is sent a key frame at once.
+  await on('testSetSendLoss', { percent: 0 });
+  const late = await newPage(t);
+  await subscriberPage(late);
+  await on('createTransport', { transportId: 'll', controller: CONTROLLER });
+  await on('subscribe', {
+    operationId: 'll-sub',
+    connectionType: 'webrtc',
+    options: { transportId: 'll', controller: CONTROLLER, tracks: [{ mid: '1', type: 'video', from: 'lp-1' }] },
+  });
+  await negotiate(t, late, on, events, 'll');
+  const t0 = Date.now();
+  await waitFor(async () => (await inbound(late)).framesDecoded > 0, 10_000, 'late joiner decodes');
+  const ms = Date.now() - t0;
+  t.ok(ms < 2000, `the late joiner decoded its first frame ${ms} ms after the transport was ready`);
+  for (const id of ['ll', 'ls', 'lp']) await on('destroyTransport', { transportId: id });
 });
