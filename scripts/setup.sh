@@ -3,12 +3,17 @@
 # installs the npm dependencies, which builds the native addon and the
 # TypeScript. Idempotent: packages already present are not fetched again.
 #
+#   bash scripts/setup.sh             everything the tests need too
+#   bash scripts/setup.sh --runtime   only what running the agent needs
+#
 # Needs Node.js >= 20 with npm, and a C++ toolchain (g++, make, python3) for
 # node-gyp; the addon builds against Node's own headers and OpenSSL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the agent and its tests use: NATS; clang and libFuzzer for
+# The agent itself needs only NATS (for its embedded default).
+RUNTIME_PACKAGES=(nats-server)
+# Its tests also use: clang and libFuzzer for
 # fuzzing the native parsers (clang++ -fsanitize=fuzzer links the libFuzzer
 # runtime from libclang-rt-14-dev, which clang only recommends); GStreamer, a
 # real RTP peer for the media tests; Chromium, the real WebRTC client of the
@@ -17,7 +22,10 @@ cd "$(dirname "$0")/.."
 # (MESSAGE-INTEGRITY is HMAC-SHA1; the addon itself uses Node's OpenSSL),
 # and likewise for addon/srtp's test, fuzzer and bench (AES-CM/GCM, HMAC),
 # and libssl for addon/dtls's test and fuzzer (DTLS 1.2).
-APT_PACKAGES=(nats-server clang libfuzzer-14-dev libclang-rt-14-dev gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good chromium libssl-dev)
+TEST_PACKAGES=(clang libfuzzer-14-dev libclang-rt-14-dev gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good chromium libssl-dev)
+
+APT_PACKAGES=("${RUNTIME_PACKAGES[@]}")
+[ "${1:-}" = "--runtime" ] || APT_PACKAGES+=("${TEST_PACKAGES[@]}")
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
