@@ -84,10 +84,10 @@ export class LinkManager {
   /** WebRTC tracks come and go inside node threads; their events say so. */
   #onNodeEvent(nodeId: string, ev: NodeEvent): void {
     if (ev.name !== 'onTrackUpdate') return;
-    const u = (ev.payload as { update?: { type?: string; trackId?: string; direction?: string; mediaType?: string; mediaFormat?: MediaFormat } }).update;
+    const u = (ev.payload as { update?: { type?: string; trackId?: string; direction?: string; mediaType?: string; mediaFormat?: MediaFormat; owner?: string } }).update;
     if (!u?.trackId) return;
     if (u.type === 'track-added' && u.direction === 'in' && u.mediaFormat && !this.#homes.has(u.trackId)) {
-      const format = fromMediaFormat(u.mediaFormat);
+      const format = { ...fromMediaFormat(u.mediaFormat), ...(typeof u.owner === 'string' ? { owner: u.owner } : {}) };
       const kind = u.mediaType === 'audio' ? 'audio' : 'video';
       this.#homes.set(u.trackId, { nodeId, kind, clockRate: format.clockRate, format, links: new Map() });
     } else if (u.type === 'track-removed') {

@@ -389,3 +389,36 @@ t.test('5 % loss on the way to subscribers: NACKs are answered and video keeps d
   t.ok(ms < 2000, `the late joiner decoded its first frame ${ms} ms after the transport was ready`);
   for (const id of ['ll', 'ls', 'lp']) await on('destroyTransport', { transportId: id });
 });
+
+t.test('a participant is never sent their own audio (OWT): that mid is refused, video still flows', async (t) => {
+  const { events, getNode, node, newPage } = await env();
+  const nodeA = await getNode('room-own', 'pub');
+  const nodeB = await getNode('room-own-2', 'sub');
+  const onA = node(nodeA);
+  const onB = node(nodeB);
+  const pub = await newPage(t);
+  await publisherPage(pub);
+  await onA('createTransport', { transportId: 'op', controller: CONTROLLER });
+  await onA('publish', {
+    operationId: 'op-pub',
+    connectionType: 'webrtc',
+    options: { transportId: 'op', controller: CONTROLLER, owner: 'alice', tracks: [{ mid: '0', type: 'audio' }, { mid: '1', type: 'video' }] },
+  });
+  await negotiate(t, pub, onA, events, 'op');
+  // Alice watches herself from another node (the owner travels with the track's home).
+  const self = await newPage(t);
+  await subscriberPage(self);
+  await onB('createTransport', { transportId: 'os', controller: CONTROLLER });
+  await onB('subscribe', {
+    operationId: 'os-sub',
+    connectionType: 'webrtc',
+    options: { transportId: 'os', controller: CONTROLLER, owner: 'alice', tracks: [{ mid: '0', type: 'audio', from: 'op-0' }, { mid: '1', type: 'video', from: 'op-1' }] },
+  });
+  await negotiate(t, self, onB, events, 'os');
+  const done = await nextEvent(events, 'onTrackUpdate', (p) => p.update.type === 'tracks-complete' && p.update.operationId === 'os-sub', 'tracks-complete');
+  t.same(done.update.rejected, [{ mid: '0', reason: 'own audio' }], 'her own audio is refused');
+  await waitFor(async () => (await inbound(self)).framesDecoded > 0, 15_000, 'her own video decodes');
+  const s = await inbound(self);
+  t.equal(s.audioPackets, 0, 'no audio packet reached her');
+  for (const id of ['os', 'op']) await (id === 'os' ? onB : onA)('destroyTransport', { transportId: id });
+});

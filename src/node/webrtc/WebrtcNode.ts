@@ -114,7 +114,9 @@ export class WebrtcNode {
       const preferred = x.formatPreference?.preferred?.codec;
       if (!format && preferred) format = { name: preferred, clockRate: x.type === 'audio' ? 48000 : 90000, fmtp: {} };
       if (!format) throw new NotFoundError(`options.tracks.${i}.from: no track ${x.from} with a known format (publish it over WebRTC, or name its codec in formatPreference.preferred)`);
-      return { mid: x.mid, type: x.type, preferred: [], from: x.from, format };
+      // Like OWT: a participant is never sent their own audio (it would echo).
+      const own = x.type === 'audio' && r.options.owner !== undefined && format.owner === r.options.owner;
+      return { mid: x.mid, type: x.type, preferred: [], from: x.from, format, ...(own ? { refuse: 'own audio' } : {}) };
     });
     const op: Operation = {
       id: r.operationId,
@@ -237,6 +239,8 @@ export class WebrtcNode {
             trackId: x.trackId,
             mediaType: m.track.type,
             mediaFormat: toMediaFormat(m.track.type, m.format!),
+            // Not in OWT's event: lets the main thread keep the owner with the track.
+            ...(m.role === 'receive' && op.owner !== undefined ? { owner: op.owner } : {}),
             direction: m.role === 'receive' ? 'in' : 'out',
             operationId: op.id,
             mid: m.mid,
@@ -261,13 +265,14 @@ export class WebrtcNode {
   #setupMid(t: WebrtcTransport, m: MidState, nm: NegotiatedMedia): void {
     if (!nm.accepted) {
       m.answered = true;
-      m.rejected = nm.reason ?? 'rejected';
+      m.rejected = m.track.refuse ?? nm.reason ?? 'rejected';
       return;
     }
     if (nm.kind !== m.track.type) throw new InvalidRequestError('sdp', `mid ${m.mid} is ${nm.kind} in the offer, ${m.track.type} in its operation`);
     const codec = nm.codec!;
     if (m.role === 'receive') {
-      const format = formatOf(codec);
+      const owner = t.operations.get(m.operationId)?.owner;
+      const format = { ...formatOf(codec), ...(owner !== undefined ? { owner } : {}) };
       const midExt = nm.extensions.find((e) => e.uri === MID_EXT)?.id ?? 0;
       const ridExt = nm.extensions.find((e) => e.uri === RID_EXT)?.id ?? 0;
       const layers = nm.rids.length ? nm.rids : [''];

@@ -19,6 +19,8 @@ export interface OperationTrack {
   /** subscribe: the track sent on this mid, and its format. */
   from?: string;
   format?: TrackFormat;
+  /** subscribe: why this mid is refused whatever the offer says (e.g. own audio). */
+  refuse?: string;
 }
 
 export interface Operation {
@@ -125,6 +127,7 @@ export class WebrtcTransport {
       } else {
         // Its source went (close cascade): nothing to send, the m-line is rejected.
         if (m.answered && !m.rejected && !m.subscriptionId) continue;
+        if (m.track.refuse) continue; // no plan: the answer rejects the m-line
         const op = this.operations.get(m.operationId)!;
         plans[m.mid] = {
           role: 'send',

@@ -12,6 +12,8 @@ export interface TrackFormat {
   clockRate: number;
   channels?: number;
   fmtp: Record<string, string>;
+  /** The publishing operation's owner: nobody is sent their own audio. */
+  owner?: string;
 }
 
 /** OWT's mediaFormat, plus clockRate and fmtp (what a subscriber's answer needs). */

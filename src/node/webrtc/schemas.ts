@@ -70,6 +70,7 @@ export const trackFormat = z
     clockRate: z.number().int().min(1000).max(192000),
     channels: z.number().int().min(1).max(8).optional(),
     fmtp: z.record(z.string(), z.string()),
+    owner: z.string().max(128).optional(),
   })
   .strict();
 export const setTrackFormatSchema = z.object({ trackId: id, format: trackFormat }).strict();
