@@ -7,6 +7,7 @@
  * embedded nats-server, if this agent started one.
  */
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
@@ -96,10 +97,10 @@ export class Agent {
         readyTimeoutMs: cfg.agent.readyTimeoutMs,
         testHooks: cfg.agent.testHooks,
         logLevel: cfg.log.level,
-        internalIp: internalIp(cfg),
+        internalIp: announcedIp(cfg),
         media: {
           listenIp: cfg.webrtc.listenIp,
-          announcedIp: internalIp(cfg),
+          announcedIp: announcedIp(cfg),
           portMin: cfg.webrtc.portMin,
           portMax: cfg.webrtc.portMax,
         },
@@ -129,7 +130,7 @@ export class Agent {
             cluster: cfg.cluster.name,
             subjectPrefix: cfg.nats.subjectPrefix,
             version: VERSION,
-            ip: internalIp(cfg),
+            ip: announcedIp(cfg),
             reportIntervalMs: cfg.cluster.reportIntervalMs,
             maxLoad: cfg.cluster.maxLoadPercent / 100,
             strategy: cfg.cluster.strategy,
@@ -201,7 +202,17 @@ async function resolveNats(
   return { servers: [embedded.url], embedded };
 }
 
-function internalIp(cfg: AgentConfig): string {
+/**
+ * The address put in ICE candidates and internal addresses: the configured
+ * one, else the listen address, else (listening on every interface) the
+ * machine's first non-loopback IPv4 address: browsers ignore loopback
+ * candidates, so 127.0.0.1 would work for tests only.
+ */
+export function announcedIp(cfg: AgentConfig, interfaces = os.networkInterfaces()): string {
   if (cfg.webrtc.announcedIp) return cfg.webrtc.announcedIp;
-  return cfg.webrtc.listenIp === '0.0.0.0' ? '127.0.0.1' : cfg.webrtc.listenIp;
+  if (cfg.webrtc.listenIp !== '0.0.0.0') return cfg.webrtc.listenIp;
+  for (const addrs of Object.values(interfaces)) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
 }

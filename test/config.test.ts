@@ -253,3 +253,15 @@ t.test('docs/config.md is generated from the schema', async (tt) => {
     tt.ok(doc.includes(`\`${path}\``) && doc.includes(`\`${leaf.env}\``) && doc.includes(`\`--${leaf.arg}\``), path);
   }
 });
+
+t.test('the announced address: configured, else the listen address, else the first non-loopback IPv4', async (tt) => {
+  const { announcedIp } = await import('../src/Agent');
+  const ifaces = {
+    lo: [{ address: '127.0.0.1', family: 'IPv4', internal: true }],
+    eth0: [{ address: 'fe80::1', family: 'IPv6', internal: false }, { address: '192.0.2.10', family: 'IPv4', internal: false }],
+  } as unknown as ReturnType<typeof import('node:os').networkInterfaces>;
+  tt.equal(announcedIp(load({ env: { WEBRTC_ANNOUNCED_IP: '198.51.100.7' } }), ifaces), '198.51.100.7');
+  tt.equal(announcedIp(load({ env: { WEBRTC_LISTEN_IP: '127.0.0.1' } }), ifaces), '127.0.0.1');
+  tt.equal(announcedIp(load({}), ifaces), '192.0.2.10', 'listening on 0.0.0.0: not loopback, which browsers ignore');
+  tt.equal(announcedIp(load({}), { lo: ifaces.lo } as typeof ifaces), '127.0.0.1', 'loopback only: loopback');
+});

@@ -503,7 +503,7 @@ export const configSchema: SchemaOf<AgentConfig> = {
       arg: 'webrtc-listen-ip',
     },
     announcedIp: {
-      doc: 'IP address announced in ICE candidates; empty = derived from listenIp.',
+      doc: 'IP address announced in ICE candidates and as the internal address; empty = listenIp, or, when listening on 0.0.0.0, the first non-loopback IPv4 address of the machine (browsers ignore loopback candidates).',
       format: 'ipaddress',
       allowEmpty: true,
       default: '',

@@ -12,6 +12,8 @@ export function testConfig(env: Record<string, string> = {}): AgentConfig {
     argv: [],
     env: {
       NATS_EMBEDDED: 'never',
+      // Tests keep every packet on loopback.
+      WEBRTC_LISTEN_IP: '127.0.0.1',
       AGENT_TEST_HOOKS: 'true',
       LOG_LEVEL: 'silent',
       AGENT_HEARTBEAT_MS: '100',
