@@ -249,6 +249,26 @@ Status Router::RequestKeyframe(const std::string& track_id) {
   return Status::Ok();
 }
 
+Status Router::SetTrackPaused(const std::string& track_id, bool paused) {
+  auto it = tracks_.find(track_id);
+  if (it == tracks_.end()) return Status::NotFound("no such track: " + track_id);
+  Track* t = it->second.get();
+  const bool resumed = t->paused && !paused;
+  t->paused = paused;
+  if (resumed && t->kind() == MediaKind::kVideo) AskUpstream(t);
+  return Status::Ok();
+}
+
+Status Router::SetSubscriptionPaused(const std::string& subscription_id, bool paused) {
+  auto it = subscriptions_.find(subscription_id);
+  if (it == subscriptions_.end()) return Status::NotFound("no such subscription: " + subscription_id);
+  Subscription* s = it->second.get();
+  const bool resumed = s->paused && !paused;
+  s->paused = paused;
+  if (resumed && s->track()->kind() == MediaKind::kVideo) AskUpstream(s->track());
+  return Status::Ok();
+}
+
 Status Router::Import(const std::string& track_id, MediaKind kind, uint32_t clock_rate,
                       const std::string& peer, uint32_t link) {
   if (tracks_.count(track_id)) return Status::Invalid("trackId: already exists: " + track_id);
@@ -291,6 +311,10 @@ void Router::OnRtp(transport::Transport* /*t*/, Track* track, const uint8_t* pkt
 void Router::Fanout(Track* track, const uint8_t* pkt, size_t len) {
   track->counters.packets++;
   track->counters.bytes += len;
+  if (track->paused) {
+    track->counters.paused_drops++;
+    return;
+  }
   // Other threads first: the ring push is a copy, the local sends are
   // syscalls, and the far thread can start its own sends meanwhile.
   for (const TrackExport& e : track->exports) peers_->SendRtp(e.peer, e.link, pkt, len);

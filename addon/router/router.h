@@ -83,6 +83,11 @@ class Router : public transport::TransportListener {
                    uint32_t* chosen_ssrc);
   Status Unsubscribe(const std::string& subscription_id);
   Status RequestKeyframe(const std::string& track_id);
+  // Stops (or resumes) forwarding a track to everyone, or one subscription.
+  // Resuming video asks the publisher for a key frame: the receivers cannot
+  // decode from the middle of a group of pictures.
+  Status SetTrackPaused(const std::string& track_id, bool paused);
+  Status SetSubscriptionPaused(const std::string& subscription_id, bool paused);
 
   // A track whose packets arrive from another node thread (see PeerLinks).
   Status Import(const std::string& track_id, MediaKind kind, uint32_t clock_rate,

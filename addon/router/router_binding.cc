@@ -335,6 +335,17 @@ Napi::Object TransportStats(Napi::Env env, transport::Transport& base) {
   return o;
 }
 
+Napi::Value SetPaused(const Napi::CallbackInfo& info) {
+  // ('track' | 'subscription', id, paused)
+  if (!Args(info, "ssb")) return info.Env().Undefined();
+  const std::string kind = Str(info, 0);
+  const bool paused = info[2].As<Napi::Boolean>();
+  Status s = kind == "track" ? RouterOf(info).SetTrackPaused(Str(info, 1), paused)
+                             : RouterOf(info).SetSubscriptionPaused(Str(info, 1), paused);
+  if (!s.ok()) return Fail(info.Env(), s);
+  return info.Env().Undefined();
+}
+
 Napi::Value TestSetSendLoss(const Napi::CallbackInfo& info) {
   // (percent 0..100): test-only loss on the way to subscribers.
   if (!Args(info, "n")) return info.Env().Undefined();
@@ -361,6 +372,8 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
     o.Set("packets", static_cast<double>(t->counters.packets));
     o.Set("bytes", static_cast<double>(t->counters.bytes));
     o.Set("wrongPayloadType", static_cast<double>(t->counters.wrong_payload_type));
+    o.Set("paused", t->paused);
+    o.Set("pausedDrops", static_cast<double>(t->counters.paused_drops));
     o.Set("subscribers", static_cast<double>(t->subscribers.size()));
     o.Set("exports", static_cast<double>(t->exports.size()));
     o.Set("keyframeRequestsSent", static_cast<double>(t->keyframes.sent()));
@@ -382,6 +395,7 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
     o.Set("retransmitted", static_cast<double>(s->counters.retransmitted));
     o.Set("nackMissed", static_cast<double>(s->counters.nack_missed));
     o.Set("testDropped", static_cast<double>(s->counters.test_dropped));
+    o.Set("paused", s->paused);
     subs.Set(subs.Length(), o);
   }
   Napi::Array peers = Napi::Array::New(env);
@@ -428,6 +442,7 @@ void RegisterRouterBindings(Napi::Env env, Napi::Object exports) {
       {"mediaDetachPeer", DetachPeer},
       {"mediaStats", Stats},
       {"mediaTestSetSendLoss", TestSetSendLoss},
+      {"mediaSetPaused", SetPaused},
       {"webrtcListen", WebRtcListen},
       {"webrtcCreateTransport", WebRtcCreateTransport},
       {"webrtcSetRemote", WebRtcSetRemote},

@@ -26,6 +26,7 @@ struct TrackCounters {
   uint64_t packets = 0;
   uint64_t bytes = 0;
   uint64_t wrong_payload_type = 0;
+  uint64_t paused_drops = 0;  // received while paused
 };
 
 struct TrackExport {
@@ -49,6 +50,8 @@ class Track {
   std::string import_peer;    // non-empty for an imported track
   uint32_t import_link = 0;
 
+  // mediaOnOff 'in' 'off': nothing of this track is forwarded.
+  bool paused = false;
   std::vector<Subscription*> subscribers;
   std::vector<TrackExport> exports;
   KeyframeThrottle keyframes;

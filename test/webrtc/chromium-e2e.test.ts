@@ -422,3 +422,43 @@ t.test('a participant is never sent their own audio (OWT): that mid is refused, 
   t.equal(s.audioPackets, 0, 'no audio packet reached her');
   for (const id of ['os', 'op']) await (id === 'os' ? onB : onA)('destroyTransport', { transportId: id });
 });
+
+t.test('mediaOnOff: a subscription or a publication paused sends nothing; resumed, video decodes again', async (t) => {
+  const { events, getNode, node, newPage } = await env();
+  const on = node(await getNode('room-onoff', 'pub'));
+  const pub = await newPage(t);
+  await publisherPage(pub);
+  await on('createTransport', { transportId: 'mp', controller: CONTROLLER });
+  await on('publish', { operationId: 'mp-pub', connectionType: 'webrtc', options: { transportId: 'mp', controller: CONTROLLER, tracks: [{ mid: '0', type: 'audio' }, { mid: '1', type: 'video' }] } });
+  await negotiate(t, pub, on, events, 'mp');
+  const sub = await newPage(t);
+  await subscriberPage(sub);
+  await on('createTransport', { transportId: 'ms', controller: CONTROLLER });
+  await on('subscribe', { operationId: 'ms-sub', connectionType: 'webrtc', options: { transportId: 'ms', controller: CONTROLLER, tracks: [{ mid: '0', type: 'audio', from: 'mp-0' }, { mid: '1', type: 'video', from: 'mp-1' }] } });
+  await negotiate(t, sub, on, events, 'ms');
+  await waitFor(async () => (await inbound(sub)).framesDecoded > 0, 15_000, 'decoding');
+  const stalls = async (what: string) => {
+    await new Promise((r) => setTimeout(r, 500)); // what was in flight lands
+    const a = await inbound(sub);
+    await new Promise((r) => setTimeout(r, 1500));
+    const b = await inbound(sub);
+    t.equal(b.videoPackets, a.videoPackets, `${what}: no video packet arrives`);
+  };
+  const flows = async (what: string) => {
+    const a = await inbound(sub);
+    await waitFor(async () => (await inbound(sub)).framesDecoded > a.framesDecoded + 5, 10_000, what);
+    t.pass(`${what}: video decodes again`);
+  };
+  t.same(await on('mediaOnOff', { operationId: 'ms-sub', tracks: ['ms-1'], direction: 'out', action: 'off' }), { ok: true });
+  await stalls('subscription paused');
+  await on('mediaOnOff', { operationId: 'ms-sub', tracks: ['ms-1'], direction: 'out', action: 'on' });
+  await flows('subscription resumed');
+  await on('mediaOnOff', { operationId: 'mp-pub', tracks: ['mp-1'], direction: 'in', action: 'off' });
+  await stalls('publication paused');
+  await on('mediaOnOff', { operationId: 'mp-pub', tracks: ['mp-1'], direction: 'in', action: 'on' });
+  await flows('publication resumed');
+  await t.rejects(on('mediaOnOff', { operationId: 'mp-pub', tracks: ['mp-1'], direction: 'out', action: 'off' }), { code: 400, message: /^direction:/ });
+  await t.rejects(on('mediaOnOff', { operationId: 'mp-pub', tracks: ['ms-1'], direction: 'in', action: 'off' }), { code: 404, message: /tracks\.0/ });
+  await t.rejects(on('mediaOnOff', { operationId: 'nope', tracks: ['x'], direction: 'in', action: 'off' }), { code: 404 });
+  for (const id of ['ms', 'mp']) await on('destroyTransport', { transportId: id });
+});

@@ -35,6 +35,8 @@ export interface TrackStats {
   exports: number;
   keyframeRequestsSent: number;
   keyframeRequestsMerged: number;
+  paused: boolean;
+  pausedDrops: number;
 }
 
 export interface SubscriptionStats {
@@ -52,6 +54,7 @@ export interface SubscriptionStats {
   nackMissed: number;
   /** Dropped by the test-only loss switch. */
   testDropped: number;
+  paused: boolean;
 }
 
 export interface PeerStats {
@@ -89,6 +92,7 @@ export interface MediaNative {
   mediaDetachPeer(peer: string): void;
   mediaStats(): MediaStats;
   mediaTestSetSendLoss(percent: number): void;
+  mediaSetPaused(kind: 'track' | 'subscription', id: string, paused: boolean): void;
 }
 
 function translate(err: unknown): AgentError {

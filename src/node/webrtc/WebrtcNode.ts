@@ -16,7 +16,7 @@ import { InvalidRequestError, NotFoundError } from '../../errors';
 import { formatOf, toMediaFormat, type TrackFormat } from './format';
 import { iceCredentials } from './iceCredentials';
 import type { ListenInfo, WebrtcMediaNative } from './native';
-import type { PublishRequest, SignalingMessage, SubscribeRequest } from './schemas';
+import type { MediaOnOffRequest, PublishRequest, SignalingMessage, SubscribeRequest } from './schemas';
 import { answerOffer, type NegotiatedMedia } from './sdp/answer';
 import { WebrtcTransport, type MidState, type Operation } from './WebrtcTransport';
 
@@ -129,6 +129,30 @@ export class WebrtcNode {
     };
     t.addOperation(op);
     this.#operations.set(op.id, t);
+  }
+
+  /**
+   * Pauses or resumes tracks of an operation (OWT's mediaOnOff): 'in' for a
+   * publication's tracks (nothing of them is forwarded), 'out' for a
+   * subscription's (that subscriber is sent nothing). Resuming video asks
+   * for a key frame.
+   */
+  mediaOnOff(r: MediaOnOffRequest): void {
+    const t = this.#operations.get(r.operationId);
+    const op = t?.operations.get(r.operationId);
+    if (!t || !op) throw new NotFoundError(`operation not found: ${r.operationId}`);
+    const want = r.direction === 'in' ? 'publish' : 'subscribe';
+    if (op.kind !== want) throw new InvalidRequestError('direction', `'${r.direction}' is for ${want} operations; ${r.operationId} is a ${op.kind}`);
+    const owned = new Map<string, MidState>();
+    for (const m of t.mids.values()) if (m.operationId === op.id) for (const x of m.tracks) owned.set(x.trackId, m);
+    r.tracks.forEach((trackId, i) => {
+      if (!owned.has(trackId)) throw new NotFoundError(`tracks.${i}: ${trackId} is not a track of ${r.operationId}`);
+    });
+    for (const trackId of r.tracks) {
+      const m = owned.get(trackId)!;
+      if (m.role === 'receive') this.#native.mediaSetPaused('track', trackId, r.action === 'off');
+      else if (m.subscriptionId) this.#native.mediaSetPaused('subscription', m.subscriptionId, r.action === 'off');
+    }
   }
 
   /** Ends a publish or subscribe operation: its tracks go, with track-removed events. */

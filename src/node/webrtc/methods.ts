@@ -10,6 +10,7 @@ import { destroyTransportSchema, unpublishTrackSchema, type Removed } from '../m
 import { webrtcNativeOf } from './native';
 import {
   createTransportSchema,
+  mediaOnOffSchema,
   onTransportSignalingSchema,
   operationSchema,
   publishSchema,
@@ -59,6 +60,13 @@ export const webrtcMethods: Record<string, NodeMethod> = {
   unpublish: m({
     schema: operationSchema,
     run: (rt, a) => ({ ok: true, removed: webrtcNodeOf(rt).endOperation(a.operationId, 'publish') }),
+  }),
+  mediaOnOff: m({
+    schema: mediaOnOffSchema,
+    run: (rt, a) => {
+      webrtcNodeOf(rt).mediaOnOff(a);
+      return { ok: true };
+    },
   }),
   unsubscribe: m({
     schema: operationSchema,

@@ -53,6 +53,17 @@ export const subscribeSchema = z
 
 export const operationSchema = z.object({ operationId: id }).strict();
 
+/** OWT's mediaOnOff(operationId, trackIds, direction, action). */
+export const mediaOnOffSchema = z
+  .object({
+    operationId: id,
+    tracks: z.array(id).min(1).max(32),
+    direction: z.enum(['in', 'out']),
+    action: z.enum(['on', 'off']),
+  })
+  .strict();
+export type MediaOnOffRequest = z.infer<typeof mediaOnOffSchema>;
+
 const candidate = z
   .object({ sdpMid: z.string().max(32).nullish(), sdpMLineIndex: z.number().int().min(0).max(1024).nullish(), candidate: z.string().max(1024) })
   .strict();
