@@ -149,7 +149,7 @@ t.test('terminate() with live native timers, many cycles', async (t) => {
   t.equal(cycles, CYCLES, `${CYCLES} worker cycles run`);
   t.equal(cyclesWithTicks, CYCLES, 'every worker reported native ticks before terminate()');
   t.equal(terminated, CYCLES, 'every worker was terminated (exit code 1)');
-  t.pass(`process survived ${CYCLES} terminations in ${Date.now() - started} ms`);
+  t.comment(`process survived ${CYCLES} terminations in ${Date.now() - started} ms`);
 });
 
 t.test('main thread and two workers at once have independent instances', async (t) => {

@@ -100,12 +100,9 @@ export function runNativeTest(t: Test, opts: NativeTestOptions): Promise<unknown
       ],
       { encoding: 'utf8', env: childEnv(), timeout: opts.compileTimeoutMs ?? 90_000 },
     );
-    if (compile.error || compile.status !== 0) {
-      const hint = libFlags.length > 0 ? `; is libssl-dev installed (for ${libFlags.join(' ')})?` : '';
-      t.fail(`g++ failed (${compile.error?.message ?? `exit ${compile.status}`}${hint}):\n${compile.stderr}`);
-      return;
-    }
-    t.pass(['compiled with -fsanitize=address,undefined', ...libFlags].join(' '));
+    const hint = libFlags.length > 0 ? `; is libssl-dev installed (for ${libFlags.join(' ')})?` : '';
+    t.equal(compile.status, 0, `compiled with -fsanitize=address,undefined ${libFlags.join(' ')}${compile.status === 0 ? '' : ` (g++: ${compile.error?.message ?? `exit ${compile.status}`}${hint}):\n${compile.stderr}`}`);
+    if (compile.status !== 0) return;
 
     const run = spawnSync(binary, [], { encoding: 'utf8', env: childEnv(), timeout: opts.runTimeoutMs ?? 60_000 });
     // The summary line check.h's ReportChecks prints last.

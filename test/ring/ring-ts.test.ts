@@ -218,12 +218,13 @@ t.test('max record size', async (t) => {
   t.same(lens, [100], 'only the good record went in');
   // The largest record a ring allows fits in an empty ring wherever the
   // indices are (padding included).
+  const misfits: number[] = [];
   for (let start = 0; start < 512; start += 8) {
     const r = new Ring(createRingBuffer(512, { startIndex: start }));
     const pp = new RingProducer(r);
-    if (!pp.push(new Uint8Array(r.maxRecord))) t.fail(`max record did not fit at start ${start}`);
+    if (!pp.push(new Uint8Array(r.maxRecord))) misfits.push(start);
   }
-  t.pass('a max-size record fits an empty ring at every position');
+  t.same(misfits, [], 'a max-size record fits an empty ring at every position');
 });
 
 t.test('empty drain, sleep flag, bounded wait', async (t) => {
