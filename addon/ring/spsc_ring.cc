@@ -131,59 +131,66 @@ RingHeaderStats ReadHeaderStats(uint8_t* base) {
   return s;
 }
 
+// ---------------------------------------------------------------- view
+
+const char* RingView::Open(uint8_t* ring_base, size_t size) {
+  RingLayout::Config config;
+  const char* err = CheckConfig(ring_base, size, &config);
+  if (err != nullptr) return err;
+  base = ring_base;
+  data = ring_base + L::kHeaderBytes;
+  head_word = U32(ring_base, L::kOffHead);
+  tail_word = U32(ring_base, L::kOffTail);
+  capacity = config.capacity;
+  mask = config.capacity - 1;
+  max_record = config.max_record;
+  return nullptr;
+}
+
 // ---------------------------------------------------------------- producer
 
 const char* RingProducer::Open(uint8_t* base, size_t size) {
-  if (base_ != nullptr) return "ring producer is already open";
-  RingLayout::Config config;
-  const char* err = CheckConfig(base, size, &config);
-  if (err != nullptr) return err;
-  base_ = base;
-  data_ = base + L::kHeaderBytes;
-  head_word_ = U32(base, L::kOffHead);
-  tail_word_ = U32(base, L::kOffTail);
-  capacity_ = config.capacity;
-  mask_ = config.capacity - 1;
-  max_record_ = config.max_record;
+  if (v_.base != nullptr) return "ring producer is already open";
+  if (const char* err = v_.Open(base, size)) return err;
   // We are the head's only writer from now on: our copy is the truth.
-  head_ = shm::LoadAcquire(head_word_);
-  cached_tail_ = shm::LoadAcquire(tail_word_);
+  head_ = shm::LoadAcquire(v_.head_word);
+  cached_tail_ = shm::LoadAcquire(v_.tail_word);
   return nullptr;
 }
 
 RingProducer::PushResult RingProducer::TryPush(const uint8_t* a, size_t a_len,
                                                const uint8_t* b,
                                                size_t b_len) {
-  if (base_ == nullptr) return PushResult::kCorrupt;
+  if (v_.base == nullptr) return PushResult::kCorrupt;
   // Checked one by one first so the sum cannot overflow.
-  if (a_len > max_record_ || b_len > max_record_ ||
-      a_len + b_len > max_record_) {
+  if (a_len > v_.max_record || b_len > v_.max_record ||
+      a_len + b_len > v_.max_record) {
     return PushResult::kTooBig;
   }
   const uint32_t len = static_cast<uint32_t>(a_len + b_len);
   const uint32_t need = RingLayout::RecordBytes(len);
-  uint32_t pos = head_ & mask_;
+  uint32_t pos = head_ & v_.mask;
   // A record never straddles the end: if it would, the rest of the lap is
   // padding (one wrap marker), so every record is contiguous for zero-copy
   // reads.
-  const uint32_t pad = pos + need > capacity_ ? capacity_ - pos : 0;
+  const uint32_t pad = pos + need > v_.capacity ? v_.capacity - pos : 0;
   const uint32_t total = pad + need;
   uint32_t used = head_ - cached_tail_;
-  if (used > capacity_ || used + total > capacity_) {
+  if (used > v_.capacity || used + total > v_.capacity) {
     // Acquire pairs with the consumer's release of the tail: its reads of
     // the space we are about to reuse are done before we overwrite it.
-    cached_tail_ = shm::LoadAcquire(tail_word_);
+    cached_tail_ = shm::LoadAcquire(v_.tail_word);
     used = head_ - cached_tail_;
-    if (used > capacity_) return PushResult::kCorrupt;
-    if (used + total > capacity_) return PushResult::kFull;
+    if (used > v_.capacity) return PushResult::kCorrupt;
+    if (used + total > v_.capacity) return PushResult::kFull;
   }
   if (pad != 0) {
-    shm::StoreRelaxed(reinterpret_cast<uint32_t*>(data_ + pos),
+    shm::StoreRelaxed(reinterpret_cast<uint32_t*>(v_.data + pos),
                       RingLayout::kWrapMarker);
     head_ += pad;
     pos = 0;
   }
-  uint8_t* rec = data_ + pos;
+  uint8_t* rec = v_.data + pos;
   shm::StoreRelaxed(reinterpret_cast<uint32_t*>(rec), len);
   if (a_len != 0) std::memcpy(rec + RingLayout::kLengthBytes, a, a_len);
   if (b_len != 0) {
@@ -192,7 +199,7 @@ RingProducer::PushResult RingProducer::TryPush(const uint8_t* a, size_t a_len,
   head_ += need;
   // Publish: release orders the record bytes (and a wrap marker) before
   // the new head for a consumer that acquires it.
-  shm::StoreRelease(head_word_, head_);
+  shm::StoreRelease(v_.head_word, head_);
   ++pushed_;
   pushed_bytes_ += len;
   return PushResult::kOk;
@@ -202,21 +209,21 @@ bool RingProducer::Push(const uint8_t* a, size_t a_len, const uint8_t* b,
                         size_t b_len) {
   PushResult r = TryPush(a, a_len, b, b_len);
   if (r == PushResult::kOk) return true;
-  if (base_ != nullptr) CountDrop(r == PushResult::kTooBig);
+  if (v_.base != nullptr) CountDrop(r == PushResult::kTooBig);
   return false;
 }
 
 void RingProducer::CountDrop(bool oversize) {
   ++dropped_;
-  __atomic_fetch_add(U64(base_, L::kOffDrops), 1, __ATOMIC_RELAXED);
+  __atomic_fetch_add(U64(v_.base, L::kOffDrops), 1, __ATOMIC_RELAXED);
   if (oversize) {
-    __atomic_fetch_add(U64(base_, L::kOffOversize), 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(U64(v_.base, L::kOffOversize), 1, __ATOMIC_RELAXED);
   }
 }
 
 bool RingProducer::Flush() {
-  if (base_ == nullptr) return false;
-  int32_t* sleeping = I32(base_, L::kOffSleeping);
+  if (v_.base == nullptr) return false;
+  int32_t* sleeping = I32(v_.base, L::kOffSleeping);
   // Store(head) ; fence ; load(sleeping) here against store(sleeping) ;
   // fence ; load(head) in PrepareSleep: with seq_cst fences on both sides
   // at least one of the two loads sees the other side's store, so either
@@ -230,12 +237,12 @@ bool RingProducer::Flush() {
   // Exactly one waker per sleep: whoever swaps 1 -> 0 writes the eventfd.
   if (__atomic_exchange_n(sleeping, 0, __ATOMIC_SEQ_CST) != 1) return false;
 
-  int32_t* wakers = I32(base_, L::kOffWakers);
+  int32_t* wakers = I32(v_.base, L::kOffWakers);
   // wakers++ before reading the fd, against the consumer's fd=-1 before
   // reading wakers (DetachWaker): either we see -1, or it sees us and
   // waits until we are done with the fd before closing it.
   __atomic_fetch_add(wakers, 1, __ATOMIC_SEQ_CST);
-  const int32_t fd = __atomic_load_n(I32(base_, L::kOffWakeFd),
+  const int32_t fd = __atomic_load_n(I32(v_.base, L::kOffWakeFd),
                                      __ATOMIC_SEQ_CST);
   bool woke = false;
   if (fd >= 0) {
@@ -247,7 +254,7 @@ bool RingProducer::Flush() {
     // EAGAIN (counter at its maximum) means a wake is pending anyway.
     woke = true;
     ++wakes_;
-    __atomic_fetch_add(U32(base_, L::kOffWakes), 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(U32(v_.base, L::kOffWakes), 1, __ATOMIC_RELAXED);
   }
   __atomic_fetch_sub(wakers, 1, __ATOMIC_SEQ_CST);
   return woke;
@@ -256,33 +263,24 @@ bool RingProducer::Flush() {
 // ---------------------------------------------------------------- consumer
 
 const char* RingConsumer::Open(uint8_t* base, size_t size) {
-  if (base_ != nullptr) return "ring consumer is already open";
-  RingLayout::Config config;
-  const char* err = CheckConfig(base, size, &config);
-  if (err != nullptr) return err;
-  base_ = base;
-  data_ = base + L::kHeaderBytes;
-  head_word_ = U32(base, L::kOffHead);
-  tail_word_ = U32(base, L::kOffTail);
-  capacity_ = config.capacity;
-  mask_ = config.capacity - 1;
-  max_record_ = config.max_record;
+  if (v_.base != nullptr) return "ring consumer is already open";
+  if (const char* err = v_.Open(base, size)) return err;
   // We are the tail's only writer from now on (a previous consumer, if
   // any, has detached): our copy is the truth.
-  tail_ = shm::LoadAcquire(tail_word_);
+  tail_ = shm::LoadAcquire(v_.tail_word);
   cached_head_ = tail_;
   return nullptr;
 }
 
 bool RingConsumer::Empty() {
-  if (base_ == nullptr || error_ != nullptr) return true;
-  cached_head_ = shm::LoadAcquire(head_word_);
+  if (v_.base == nullptr || error_ != nullptr) return true;
+  cached_head_ = shm::LoadAcquire(v_.head_word);
   return cached_head_ == tail_;
 }
 
 bool RingConsumer::PrepareSleep() {
-  if (base_ == nullptr) return true;
-  int32_t* sleeping = I32(base_, L::kOffSleeping);
+  if (v_.base == nullptr) return true;
+  int32_t* sleeping = I32(v_.base, L::kOffSleeping);
   __atomic_store_n(sleeping, 1, __ATOMIC_RELAXED);
   shm::FenceSeqCst();  // see RingProducer::Flush
   if (!Empty() && error_ == nullptr) {
@@ -292,29 +290,29 @@ bool RingConsumer::PrepareSleep() {
     __atomic_exchange_n(sleeping, 0, __ATOMIC_SEQ_CST);
     return false;
   }
-  __atomic_fetch_add(U32(base_, L::kOffSleeps), 1, __ATOMIC_RELAXED);
+  __atomic_fetch_add(U32(v_.base, L::kOffSleeps), 1, __ATOMIC_RELAXED);
   return true;
 }
 
 bool RingConsumer::AttachWaker(int fd) {
-  if (base_ == nullptr || fd < 0) return false;
+  if (v_.base == nullptr || fd < 0) return false;
   int32_t expected = -1;
-  return __atomic_compare_exchange_n(I32(base_, L::kOffWakeFd), &expected,
+  return __atomic_compare_exchange_n(I32(v_.base, L::kOffWakeFd), &expected,
                                      static_cast<int32_t>(fd), false,
                                      __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
 
 bool RingConsumer::DetachWaker(int fd, uint32_t timeout_ms) {
-  if (base_ == nullptr) return true;
+  if (v_.base == nullptr) return true;
   int32_t expected = fd;
   // Only retract our own fd. If it is not there any more (JS scribbled on
   // the header), producers may still hold it from before: wait all the
   // same.
-  __atomic_compare_exchange_n(I32(base_, L::kOffWakeFd), &expected, -1,
+  __atomic_compare_exchange_n(I32(v_.base, L::kOffWakeFd), &expected, -1,
                               false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
   // Nobody is listening any more: producers skip the wake path entirely.
-  __atomic_store_n(I32(base_, L::kOffSleeping), 0, __ATOMIC_SEQ_CST);
-  int32_t* wakers = I32(base_, L::kOffWakers);
+  __atomic_store_n(I32(v_.base, L::kOffSleeping), 0, __ATOMIC_SEQ_CST);
+  int32_t* wakers = I32(v_.base, L::kOffWakers);
   if (__atomic_load_n(wakers, __ATOMIC_SEQ_CST) == 0) return true;
   // A producer is between loading the fd and finishing its write: one
   // syscall, so normally microseconds. Yield first, then sleep briefly.

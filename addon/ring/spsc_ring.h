@@ -159,6 +159,21 @@ RingHeaderStats ReadHeaderStats(uint8_t* base);
 // The writing side. Exactly one RingProducer (C++ or TS) per ring: the
 // caller's contract, not checked (SPSC needs no locks precisely because
 // each index has a single writer).
+// Where a ring's pieces are, once its header has been checked: what a
+// producer and a consumer both need, opened the same way.
+struct RingView {
+  uint8_t* base = nullptr;
+  uint8_t* data = nullptr;
+  uint32_t* head_word = nullptr;
+  uint32_t* tail_word = nullptr;
+  uint32_t capacity = 0;
+  uint32_t mask = 0;
+  uint32_t max_record = 0;
+
+  // Validates the header; nullptr on success, else why not.
+  const char* Open(uint8_t* ring_base, size_t size);
+};
+
 class RingProducer {
  public:
   enum class PushResult { kOk, kFull, kTooBig, kCorrupt };
@@ -169,7 +184,7 @@ class RingProducer {
 
   // Attaches to an initialised ring. nullptr or a static error.
   const char* Open(uint8_t* base, size_t size);
-  bool is_open() const { return base_ != nullptr; }
+  bool is_open() const { return v_.base != nullptr; }
 
   // Gather-writes `a` then `b` as ONE record (a small header + a packet,
   // without assembling them first) and publishes it (release store of the
@@ -189,22 +204,16 @@ class RingProducer {
   // Counts a drop made by the caller's policy (e.g. gave up waiting).
   void CountDrop(bool oversize);
 
-  uint32_t capacity() const { return capacity_; }
-  uint32_t max_record() const { return max_record_; }
+  uint32_t capacity() const { return v_.capacity; }
+  uint32_t max_record() const { return v_.max_record; }
   uint64_t pushed() const { return pushed_; }
   uint64_t pushed_bytes() const { return pushed_bytes_; }
   uint64_t dropped() const { return dropped_; }
   uint64_t wakes() const { return wakes_; }
-  uint8_t* base() const { return base_; }
+  uint8_t* base() const { return v_.base; }
 
  private:
-  uint8_t* base_ = nullptr;
-  uint8_t* data_ = nullptr;
-  uint32_t* head_word_ = nullptr;
-  uint32_t* tail_word_ = nullptr;
-  uint32_t capacity_ = 0;
-  uint32_t mask_ = 0;
-  uint32_t max_record_ = 0;
+  RingView v_;
   // Our own copy of the head (we are its only writer) and the last tail we
   // saw: the tail is re-read only when the cached one says "full", so the
   // consumer's cache line is not pulled over on every push.
@@ -224,10 +233,10 @@ class RingConsumer {
   RingConsumer& operator=(const RingConsumer&) = delete;
 
   const char* Open(uint8_t* base, size_t size);
-  bool is_open() const { return base_ != nullptr; }
+  bool is_open() const { return v_.base != nullptr; }
   // Forgets the ring (the shared memory is left as it is).
   void Close() {
-    base_ = nullptr;
+    v_.base = nullptr;
     error_ = nullptr;
   }
   // From inside a Drain callback: end that Drain after the current record
@@ -267,22 +276,16 @@ class RingConsumer {
 
   // nullptr, or a static description of the corruption that stopped us.
   const char* error() const { return error_; }
-  uint32_t capacity() const { return capacity_; }
-  uint32_t max_record() const { return max_record_; }
+  uint32_t capacity() const { return v_.capacity; }
+  uint32_t max_record() const { return v_.max_record; }
   uint64_t records() const { return records_; }
   uint64_t bytes() const { return bytes_; }
-  uint8_t* base() const { return base_; }
+  uint8_t* base() const { return v_.base; }
 
  private:
-  void Release() { shm::StoreRelease(tail_word_, tail_); }
+  void Release() { shm::StoreRelease(v_.tail_word, tail_); }
 
-  uint8_t* base_ = nullptr;
-  uint8_t* data_ = nullptr;
-  uint32_t* head_word_ = nullptr;
-  uint32_t* tail_word_ = nullptr;
-  uint32_t capacity_ = 0;
-  uint32_t mask_ = 0;
-  uint32_t max_record_ = 0;
+  RingView v_;
   uint32_t tail_ = 0;
   uint32_t cached_head_ = 0;
   uint64_t records_ = 0;
@@ -293,30 +296,30 @@ class RingConsumer {
 
 template <typename Fn>
 size_t RingConsumer::Drain(Fn fn, size_t max) {
-  if (base_ == nullptr || error_ != nullptr) return 0;
+  if (v_.base == nullptr || error_ != nullptr) return 0;
   interrupted_ = false;
   size_t n = 0;
   uint32_t unreleased = 0;
-  const uint32_t release_every = capacity_ / 4;
+  const uint32_t release_every = v_.capacity / 4;
   while (n < max) {
     if (tail_ == cached_head_) {
       // Acquire pairs with the producer's release store: every byte of the
       // records up to this head is visible once we see the head.
-      cached_head_ = shm::LoadAcquire(head_word_);
+      cached_head_ = shm::LoadAcquire(v_.head_word);
       if (tail_ == cached_head_) break;
     }
     const uint32_t available = cached_head_ - tail_;  // mod 2^32
-    if (available > capacity_) {
+    if (available > v_.capacity) {
       error_ = "ring corrupt: head is more than capacity ahead of tail";
       break;
     }
-    const uint32_t pos = tail_ & mask_;
+    const uint32_t pos = tail_ & v_.mask;
     // Read once: the producer will not touch it (it is unreleased), but a
     // stray JS writer could, and we must check the value we use.
     const uint32_t len = shm::LoadRelaxed(
-        reinterpret_cast<const uint32_t*>(data_ + pos));
+        reinterpret_cast<const uint32_t*>(v_.data + pos));
     if (len == RingLayout::kWrapMarker) {
-      const uint32_t skip = capacity_ - pos;
+      const uint32_t skip = v_.capacity - pos;
       if (skip > available) {
         error_ = "ring corrupt: wrap marker beyond head";
         break;
@@ -326,11 +329,11 @@ size_t RingConsumer::Drain(Fn fn, size_t max) {
       continue;
     }
     const uint32_t need = RingLayout::RecordBytes(len);
-    if (len > max_record_ || need > available || pos + need > capacity_) {
+    if (len > v_.max_record || need > available || pos + need > v_.capacity) {
       error_ = "ring corrupt: bad record length";
       break;
     }
-    fn(static_cast<const uint8_t*>(data_ + pos + RingLayout::kLengthBytes),
+    fn(static_cast<const uint8_t*>(v_.data + pos + RingLayout::kLengthBytes),
        static_cast<size_t>(len));
     tail_ += need;
     unreleased += need;
