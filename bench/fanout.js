@@ -45,8 +45,8 @@
  * Prints one JSON line per (config, N); writes bench/out/fanout.json (results
  * of (config, N) pairs not run this time are kept from the previous file, so
  * `--configs a,b,c` alone adds to an earlier d/e run), charts bench/out/fanout-rate.svg and
- * bench/out/fanout-cpu.svg, and copies them to docs/ on a full run (not
- * --quick, unless --docs). The C tools are compiled here with `cc -O2` into
+ * bench/out/fanout-cpu.svg, and copies them to docs/ with --docs (only then,
+ * so a partial run never replaces the published charts). The C tools are compiled here with `cc -O2` into
  * bench/out/bin/.
  */
 'use strict';
@@ -807,7 +807,9 @@ async function main() {
   if (!opt['no-charts']) {
     const charts = await renderCharts(all);
     note(`wrote ${charts.map((c) => path.relative(ROOT, c)).join(', ')}`);
-    if (!QUICK || opt.docs) {
+    // Only when asked: a partial run (some configs, another --out) would
+    // otherwise replace the published charts with part of the picture.
+    if (opt.docs) {
       fs.copyFileSync(charts[0], path.join(ROOT, 'docs/fanout-rate.svg'));
       fs.copyFileSync(charts[1], path.join(ROOT, 'docs/fanout-cpu.svg'));
       note('copied the charts to docs/fanout-rate.svg, docs/fanout-cpu.svg');

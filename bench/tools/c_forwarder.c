@@ -37,30 +37,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
+
 #define MAX_DST 4096
 #define MAX_BATCH 256
 #define PKT_MAX 9216
 
-static volatile sig_atomic_t stop_flag;
-static void on_signal(int sig) { (void)sig; stop_flag = 1; }
 
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
-static int parse_addr(const char *s, struct sockaddr_in *a) {
-  char ip[64];
-  const char *colon = strrchr(s, ':');
-  if (!colon || (size_t)(colon - s) >= sizeof ip) return -1;
-  memcpy(ip, s, (size_t)(colon - s));
-  ip[colon - s] = 0;
-  memset(a, 0, sizeof *a);
-  a->sin_family = AF_INET;
-  a->sin_port = htons((uint16_t)atoi(colon + 1));
-  return inet_pton(AF_INET, ip[0] ? ip : "0.0.0.0", &a->sin_addr) == 1 ? 0 : -1;
-}
 
 static void usage(void) {
   fprintf(stderr,

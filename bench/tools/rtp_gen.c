@@ -51,6 +51,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
+
 #ifndef SOL_UDP
 #define SOL_UDP 17
 #endif
@@ -64,21 +66,8 @@
 #define GSO_MAX_SEGS 64
 #define UDP_MAX_PAYLOAD 65507
 
-static volatile sig_atomic_t stop_flag;
-static void on_signal(int sig) { (void)sig; stop_flag = 1; }
 
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
-static uint64_t cpu_us(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return (uint64_t)ru.ru_utime.tv_sec * 1000000ull + (uint64_t)ru.ru_utime.tv_usec +
-         (uint64_t)ru.ru_stime.tv_sec * 1000000ull + (uint64_t)ru.ru_stime.tv_usec;
-}
 
 static void sleep_until(uint64_t t) {
   struct timespec ts = {.tv_sec = (time_t)(t / 1000000000ull), .tv_nsec = (long)(t % 1000000000ull)};
@@ -86,17 +75,6 @@ static void sleep_until(uint64_t t) {
   }
 }
 
-static int parse_addr(const char *s, struct sockaddr_in *a) {
-  char ip[64];
-  const char *colon = strrchr(s, ':');
-  if (!colon || (size_t)(colon - s) >= sizeof ip) return -1;
-  memcpy(ip, s, (size_t)(colon - s));
-  ip[colon - s] = 0;
-  memset(a, 0, sizeof *a);
-  a->sin_family = AF_INET;
-  a->sin_port = htons((uint16_t)atoi(colon + 1));
-  return inet_pton(AF_INET, ip[0] ? ip : "0.0.0.0", &a->sin_addr) == 1 ? 0 : -1;
-}
 
 static void usage(void) {
   fprintf(stderr,

@@ -66,6 +66,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
+
 #define MAGIC 0x57414221u
 #define MAX_PORTS 4096
 #define MAX_BATCH 256
@@ -94,22 +96,8 @@ static uint64_t deadline_ns;          /* --late-ms: packets slower than this are
 static int expect_set;                /* "expect ID": count only that generator stream */
 static uint32_t expect_stream;
 static uint64_t first_rx_ns, last_rx_ns;
-static volatile sig_atomic_t stop_flag;
 
-static void on_signal(int sig) { (void)sig; stop_flag = 1; }
 
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t cpu_us(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return (uint64_t)ru.ru_utime.tv_sec * 1000000ull + (uint64_t)ru.ru_utime.tv_usec +
-         (uint64_t)ru.ru_stime.tv_sec * 1000000ull + (uint64_t)ru.ru_stime.tv_usec;
-}
 
 static void record_latency(int64_t ns) {
   if (ns < 0) { neg_lat++; ns = 0; }
