@@ -21,6 +21,21 @@ export const CHROMIUM_ARGS = [
   '--allow-loopback-in-peer-connection',
 ];
 
+/**
+ * The environment Chromium starts with: ours, less what the AddressSanitizer
+ * run (scripts/asan-test.sh) sets for node processes. Chromium must not load
+ * the ASan runtime (it is not built for it and aborts), and it is not what
+ * that run checks: the addon inside the agent is.
+ */
+export function browserEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined || k === 'LD_PRELOAD' || k === 'ASAN_OPTIONS' || k === 'NODE_OPTIONS') continue;
+    out[k] = v;
+  }
+  return out;
+}
+
 export async function openBrowser(t: Test): Promise<{ browser: Browser; newPage: () => Promise<Page> }> {
   const server = http.createServer((_req, res) => {
     res.setHeader('content-type', 'text/html');
@@ -32,6 +47,7 @@ export async function openBrowser(t: Test): Promise<{ browser: Browser; newPage:
     executablePath: '/usr/bin/chromium',
     // playwright gives every launch a fresh, temporary profile of its own.
     args: CHROMIUM_ARGS,
+    env: browserEnv(),
     timeout: 30_000,
   });
   t.teardown(async () => {
