@@ -103,6 +103,7 @@ export class Agent {
           announcedIp: announcedIp(cfg),
           portMin: cfg.webrtc.portMin,
           portMax: cfg.webrtc.portMax,
+          consentTimeoutMs: cfg.webrtc.consentTimeoutMs,
         },
         maxTasksPerNode: cfg.agent.maxTasksPerNode,
         log,

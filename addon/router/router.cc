@@ -99,12 +99,19 @@ Status Router::ListenWebRtc(const std::string& ip, int port_min, int port_max, i
 }
 
 Status Router::CreateWebRtcTransport(const std::string& id, const std::string& ufrag,
-                                     const std::string& pwd) {
+                                     const std::string& pwd, int64_t consent_timeout_ms) {
   if (!webrtc_ || !webrtc_->listening()) return Status::Internal("WebRTC port not open");
   if (transports_.count(id)) return Status::Invalid("transportId: already exists: " + id);
   if (ufrag.size() < 4 || pwd.size() < 22) return Status::Invalid("ice: ufrag >= 4 and pwd >= 22 characters");
+  if (consent_timeout_ms < 1000 || consent_timeout_ms > 30000) {
+    return Status::Invalid("consentTimeoutMs: 1000..30000");
+  }
+  ice::IceLiteConfig ice;
+  ice.failed_after_ms = static_cast<uint64_t>(consent_timeout_ms);
+  // "Disconnected" is a warning between checks; it must come before failure.
+  ice.disconnected_after_ms = std::min<uint64_t>(ice.disconnected_after_ms, ice.failed_after_ms / 2);
   auto t = std::make_unique<transport::WebRtcTransport>(id, NextRandom() | 1, this, webrtc_.get(), ufrag,
-                                                        pwd, NowMs());
+                                                        pwd, NowMs(), ice);
   transports_.emplace(id, std::move(t));
   return Status::Ok();
 }

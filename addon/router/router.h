@@ -60,8 +60,9 @@ class Router : public transport::TransportListener {
   // like any transport's.
   Status ListenWebRtc(const std::string& ip, int port_min, int port_max, int* port,
                       std::string* fingerprint);
+  // consent_timeout_ms: RFC 7675 consent expiry (the transport then fails).
   Status CreateWebRtcTransport(const std::string& id, const std::string& ufrag,
-                               const std::string& pwd);
+                               const std::string& pwd, int64_t consent_timeout_ms);
   Status SetWebRtcRemote(const std::string& id, const std::string& ufrag,
                          const std::string& fp_algorithm, const std::string& fp_value,
                          bool dtls_client);

@@ -238,8 +238,10 @@ Napi::Value WebRtcListen(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value WebRtcCreateTransport(const Napi::CallbackInfo& info) {
-  if (!Args(info, "sss")) return info.Env().Undefined();
-  Status s = RouterOf(info).CreateWebRtcTransport(Str(info, 0), Str(info, 1), Str(info, 2));
+  // (transportId, iceUfrag, icePwd, consentTimeoutMs)
+  if (!Args(info, "sssn")) return info.Env().Undefined();
+  Status s = RouterOf(info).CreateWebRtcTransport(Str(info, 0), Str(info, 1), Str(info, 2),
+                                                  static_cast<int64_t>(Num(info, 3)));
   if (!s.ok()) return Fail(info.Env(), s);
   return info.Env().Undefined();
 }
@@ -418,6 +420,25 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// How many objects the thread's media plane holds, for operators and for
+// tests that check a node returns to idle once its clients are gone.
+Napi::Value Objects(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Router& r = RouterOf(info);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("transports", Napi::Number::New(env, static_cast<double>(r.transports().size())));
+  o.Set("tracks", Napi::Number::New(env, static_cast<double>(r.tracks().size())));
+  o.Set("subscriptions", Napi::Number::New(env, static_cast<double>(r.subscriptions().size())));
+  size_t send_buffers = 0;
+  for (const auto& [id, s] : r.subscriptions()) send_buffers += s->send_buffer ? 1 : 0;
+  o.Set("sendBuffers", Napi::Number::New(env, static_cast<double>(send_buffers)));
+  const transport::WebRtcServer* w = r.webrtc();
+  o.Set("webrtcRegistered", Napi::Number::New(env, static_cast<double>(w ? w->registered() : 0)));
+  o.Set("webrtcUfrags", Napi::Number::New(env, static_cast<double>(w ? w->ufrags() : 0)));
+  o.Set("webrtcTuples", Napi::Number::New(env, static_cast<double>(w ? w->tuples() : 0)));
+  return o;
+}
+
 }  // namespace
 
 void RegisterRouterBindings(Napi::Env env, Napi::Object exports) {
@@ -441,6 +462,7 @@ void RegisterRouterBindings(Napi::Env env, Napi::Object exports) {
       {"mediaAttachPeer", AttachPeer},
       {"mediaDetachPeer", DetachPeer},
       {"mediaStats", Stats},
+      {"mediaObjects", Objects},
       {"mediaTestSetSendLoss", TestSetSendLoss},
       {"mediaSetPaused", SetPaused},
       {"webrtcListen", WebRtcListen},

@@ -70,6 +70,10 @@ class WebRtcServer {
   }
 
   const WebRtcServerCounters& counters() const { return counters_; }
+  // Sizes of the demultiplexing tables: all zero once every transport is gone.
+  size_t registered() const { return transports_.size(); }
+  size_t ufrags() const { return by_ufrag_.size(); }
+  size_t tuples() const { return by_tuple_.size(); }
   const net::SocketCounters& socket_counters() const { return socket_.counters(); }
 
  private:

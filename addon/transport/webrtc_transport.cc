@@ -52,11 +52,12 @@ size_t StripExtensions(uint8_t* pkt, size_t len) {
 
 WebRtcTransport::WebRtcTransport(std::string id, uint32_t rtcp_ssrc, TransportListener* listener,
                                  WebRtcServer* server, std::string ufrag, std::string pwd,
-                                 uint64_t now_ms)
+                                 uint64_t now_ms, const ice::IceLiteConfig& ice_config)
     : Transport(std::move(id), rtcp_ssrc, listener),
       server_(server),
       ufrag_(ufrag),
-      ice_(std::move(ufrag), std::move(pwd), now_ms) {
+      ice_(std::move(ufrag), std::move(pwd), now_ms, ice_config),
+      consent_timeout_ms_(ice_config.failed_after_ms) {
   server_->Register(this);
 }
 
@@ -238,7 +239,7 @@ void WebRtcTransport::Tick(uint64_t now_ms) {
   const ice::IceState before = ice_.state();
   const ice::IceState after = ice_.Tick(now_ms);
   if (after != before) {
-    if (after == ice::IceState::kFailed) return Fail("ICE: consent expired (no valid check for 30 s)");
+    if (after == ice::IceState::kFailed) return Fail("ICE: consent expired (no valid check for " + std::to_string(consent_timeout_ms_) + " ms)");
     if (after == ice::IceState::kDisconnected) server_->Emit(id(), "ice-disconnected", "");
     if (after == ice::IceState::kConnected && before == ice::IceState::kDisconnected) {
       server_->Emit(id(), "ice-connected", "");

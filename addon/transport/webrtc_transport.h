@@ -52,7 +52,8 @@ struct WebRtcCounters {
 class WebRtcTransport : public Transport {
  public:
   WebRtcTransport(std::string id, uint32_t rtcp_ssrc, TransportListener* listener,
-                  WebRtcServer* server, std::string ufrag, std::string pwd, uint64_t now_ms);
+                  WebRtcServer* server, std::string ufrag, std::string pwd, uint64_t now_ms,
+                  const ice::IceLiteConfig& ice_config = {});
   ~WebRtcTransport() override;
 
   // From the answer: the client's ufrag and fingerprint, and our DTLS role.
@@ -94,6 +95,7 @@ class WebRtcTransport : public Transport {
   WebRtcServer* server_;
   std::string ufrag_;
   ice::IceLiteAgent ice_;
+  uint64_t consent_timeout_ms_;
   std::unique_ptr<dtls::DtlsTransport> dtls_;
   dtls::DtlsRole role_ = dtls::DtlsRole::kServer;
   bool remote_set_ = false;

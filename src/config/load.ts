@@ -100,6 +100,7 @@ export interface AgentConfig {
     /** <= portMax */
     portMin: number;
     portMax: number;
+    consentTimeoutMs: number;
   };
 }
 

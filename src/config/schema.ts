@@ -524,6 +524,15 @@ export const configSchema: SchemaOf<AgentConfig> = {
       env: 'WEBRTC_PORT_MAX',
       arg: 'webrtc-port-max',
     },
+    consentTimeoutMs: {
+      doc: 'A WebRTC transport with no valid ICE consent check for this long (ms) fails and is freed (RFC 7675: 30 s). Browsers check every 4-6 s; it is also how a vanished client (a crashed tab, a lost network) is noticed. It is disconnected (a warning) after min(7 s, half of this).',
+      format: 'bounded-int',
+      min: 2000,
+      max: 30000,
+      default: 30000,
+      env: 'WEBRTC_CONSENT_TIMEOUT_MS',
+      arg: 'webrtc-consent-timeout-ms',
+    },
   },
 };
 

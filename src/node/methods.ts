@@ -11,7 +11,8 @@ import { z } from 'zod';
 import { parsePayload } from '../util/validate';
 import type { NodeRuntime, RoomDump } from './NodeRuntime';
 import { mediaMethods } from './media/methods';
-import { webrtcMethods } from './webrtc/methods';
+import type { MediaObjects } from './media/native';
+import { existingWebrtcNode, webrtcMethods } from './webrtc/methods';
 
 export interface NodeMethod<S extends z.ZodType = z.ZodType> {
   schema: S;
@@ -37,6 +38,8 @@ export interface DumpReply {
   addon: { version: string; timers: number };
   calls: { calls: number; errors: number };
   memory: { heapUsed: number };
+  /** What the node's media plane holds: all zero when it has no clients. */
+  media: MediaObjects & { webrtc: { transports: number; operations: number; formats: number; subscriptions: number } };
 }
 
 export const nodeMethods: Record<string, NodeMethod> = {
@@ -58,6 +61,10 @@ export const nodeMethods: Record<string, NodeMethod> = {
       addon: { version: rt.addon.version(), timers: rt.addon.threadInfo().timers },
       calls: rt.callStats,
       memory: { heapUsed: process.memoryUsage().heapUsed },
+      media: {
+        ...rt.media.mediaObjects(),
+        webrtc: existingWebrtcNode(rt)?.objects() ?? { transports: 0, operations: 0, formats: 0, subscriptions: 0 },
+      },
     }),
   }),
 

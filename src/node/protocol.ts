@@ -33,6 +33,8 @@ export interface MediaSettings {
   announcedIp: string;
   portMin: number;
   portMax: number;
+  /** ICE consent expiry of WebRTC transports (RFC 7675). */
+  consentTimeoutMs: number;
 }
 
 export type NodeTask =

@@ -9,37 +9,24 @@
  * forged fingerprint ending in 'failed' and the close cascade.
  */
 import t, { type Test } from 'tap';
-import { JSONCodec } from 'nats';
 import type { Page } from 'playwright-core';
 import { natsClient, startNats } from '../helpers/nats';
 import { request, startAgent, testConfig, waitFor } from '../helpers/agent';
 import { openBrowser } from '../helpers/chromium';
+import { controllerEvents, inbound, negotiate, nextEvent, publisherPage, subscriberPage, type Call } from '../helpers/webrtc';
 
-const json = JSONCodec();
 const CONTROLLER = 'e2e-ctl';
-
-interface ControllerEvent {
-  name: string;
-  payload: any;
-}
 
 async function setup(t: Test) {
   const nats = await startNats(t);
   const agent = await startAgent(t, testConfig({ NATS_URL: nats.url, WEBRTC_LISTEN_IP: '127.0.0.1' }));
   const nc = await natsClient(t, nats.url);
-  const events: ControllerEvent[] = [];
-  const sub = nc.subscribe(agent.subjects.controller(CONTROLLER, '*'));
-  void (async () => {
-    for await (const m of sub) events.push({ name: m.subject.split('.').at(-1)!, payload: json.decode(m.data) });
-  })();
-  await nc.flush();
+  const events = await controllerEvents(nc, agent.subjects.controller(CONTROLLER, '*'));
   const getNode = async (room: string, task: string) =>
     (await request<{ nodeId: string }>(nc, agent.subjects.agent('getNode'), { room, task })).nodeId;
   const node = (nodeId: string) => (method: string, args: unknown) => request(nc, agent.subjects.node(nodeId, method), args);
   return { agent, nc, events, getNode, node };
 }
-
-type Call = (method: string, args: unknown) => Promise<any>;
 
 // One nats-server, agent and browser for the whole file (a Chromium launch
 // costs a CPU-second or more: this file must not starve the other tests).
@@ -59,63 +46,7 @@ function env(): Promise<Env> {
   return shared;
 }
 
-/** Waits for the transport's event matching pred, and returns its payload. */
-async function nextEvent(events: ControllerEvent[], name: string, pred: (p: any) => boolean, what: string): Promise<any> {
-  await waitFor(() => events.some((e) => e.name === name && pred(e.payload)), 10_000, what);
-  return events.find((e) => e.name === name && pred(e.payload))!.payload;
-}
-
-/** The page makes its offer; the agent answers through onTransportProgress; the page applies it. */
-async function negotiate(t: Test, page: Page, call: Call, events: ControllerEvent[], transportId: string): Promise<void> {
-  const offer = await page.evaluate(async () => {
-    const pc = (window as any).pc as RTCPeerConnection;
-    const o = await pc.createOffer();
-    await pc.setLocalDescription(o);
-    return o.sdp!;
-  });
-  t.same(await call('onTransportSignaling', { transportId, message: { type: 'offer', sdp: offer } }), { ok: true });
-  const answer = await nextEvent(events, 'onTransportProgress', (p) => p.transportId === transportId && p.status.type === 'answer', `${transportId} answer`);
-  await page.evaluate(async (sdp) => {
-    await ((window as any).pc as RTCPeerConnection).setRemoteDescription({ type: 'answer', sdp });
-  }, answer.status.sdp as string);
-  await nextEvent(events, 'onTransportProgress', (p) => p.transportId === transportId && p.status.type === 'ready', `${transportId} ready`);
-}
-
-async function publisherPage(page: Page, video = { width: 160, height: 120, frameRate: 10 }): Promise<void> {
-  await page.evaluate(async (video) => {
-    const s = await navigator.mediaDevices.getUserMedia({ audio: true, video });
-    const pc = new RTCPeerConnection();
-    pc.addTransceiver(s.getAudioTracks()[0]!, { direction: 'sendonly' });
-    pc.addTransceiver(s.getVideoTracks()[0]!, { direction: 'sendonly' });
-    (window as any).pc = pc;
-  }, video);
-}
-
-async function subscriberPage(page: Page): Promise<void> {
-  await page.evaluate(() => {
-    const pc = new RTCPeerConnection();
-    pc.addTransceiver('audio', { direction: 'recvonly' });
-    pc.addTransceiver('video', { direction: 'recvonly' });
-    (window as any).pc = pc;
-  });
-}
-
-async function inbound(page: Page): Promise<{ framesDecoded: number; audioPackets: number; videoPackets: number }> {
-  return page.evaluate(async () => {
-    const stats = await ((window as any).pc as RTCPeerConnection).getStats();
-    const out = { framesDecoded: 0, audioPackets: 0, videoPackets: 0 };
-    stats.forEach((r: any) => {
-      if (r.type !== 'inbound-rtp') return;
-      if (r.kind === 'video') {
-        out.framesDecoded += r.framesDecoded ?? 0;
-        out.videoPackets += r.packetsReceived ?? 0;
-      } else if (r.kind === 'audio') out.audioPackets += r.packetsReceived ?? 0;
-    });
-    return out;
-  });
-}
-
-t.test('Chromium publishes; two subscribers (same node, other node) decode video and receive audio', async (t) => {
+t.test('Chromium publishes; three subscribers (same node, other node) decode video and receive audio', async (t) => {
   const { events, getNode, node, newPage } = await env();
   const nodeA = await getNode('room-a', 'pub');
   const nodeC = await getNode('room-c', 'sub-c');
@@ -143,9 +74,9 @@ t.test('Chromium publishes; two subscribers (same node, other node) decode video
   ]);
   await nextEvent(events, 'onTrackUpdate', (p) => p.update.type === 'tracks-complete' && p.update.operationId === 'pub-a', 'tracks-complete');
 
-  // B on A's node, C on another node
+  // B on A's node, C and D on another node
   const subscribers: Array<{ page: Page; call: Call; tid: string }> = [];
-  for (const [name, call] of [['b', onA], ['c', onC]] as const) {
+  for (const [name, call] of [['b', onA], ['c', onC], ['d', onC]] as const) {
     const page = await newPage(t);
     await subscriberPage(page);
     const tid = `t${name}`;
@@ -174,13 +105,14 @@ t.test('Chromium publishes; two subscribers (same node, other node) decode video
   // A goes: every subscriber, on its node and on the other, is told its tracks are gone
   const reply = await onA('destroyTransport', { transportId: 'ta' });
   t.same([...reply.removed.tracks].sort(), ['ta-0', 'ta-1']);
-  for (const id of ['ta-0', 'ta-1', 'tb-0', 'tb-1', 'tc-0', 'tc-1']) {
+  for (const id of ['ta-0', 'ta-1', 'tb-0', 'tb-1', 'tc-0', 'tc-1', 'td-0', 'td-1']) {
     await nextEvent(events, 'onTrackUpdate', (p) => p.update.type === 'track-removed' && p.update.trackId === id, `${id} removed`);
   }
   await t.rejects(onA('unpublish', { operationId: 'pub-a' }), { code: 404 }, 'its operation went with it');
   t.same(await onC('unsubscribe', { operationId: 'sub-c' }), { ok: true, removed: { tracks: [], subscriptions: [] } }, 'the subscription ends cleanly');
   await t.rejects(onC('unsubscribe', { operationId: 'sub-c' }), { code: 404 });
   t.same(await onA('destroyTransport', { transportId: 'tb' }), { ok: true, removed: { tracks: [], subscriptions: [] } });
+  t.same(await onC('destroyTransport', { transportId: 'td' }), { ok: true, removed: { tracks: [], subscriptions: [] } });
 });
 
 t.test('simulcast layers are tracks; one transport both publishes and subscribes (renegotiation)', async (t) => {

@@ -16,7 +16,7 @@ import { iceCredentials } from '../../src/node/webrtc/iceCredentials';
 import { NotFoundError } from '../../src/errors';
 
 const fixture = (name: string) => readFileSync(path.join(__dirname, '../fixtures/sdp', name), 'utf8');
-const settings = { listenIp: '127.0.0.1', announcedIp: '127.0.0.1', portMin: 40000, portMax: 40100 };
+const settings = { listenIp: '127.0.0.1', announcedIp: '127.0.0.1', portMin: 40000, portMax: 40100, consentTimeoutMs: 30000 };
 
 interface Call {
   fn: string;

@@ -68,6 +68,17 @@ export interface PeerStats {
   outFill: number;
 }
 
+export interface MediaObjects {
+  transports: number;
+  tracks: number;
+  subscriptions: number;
+  sendBuffers: number;
+  /** The WebRTC port's tables: transports registered, ICE ufrags, bound 5-tuples. */
+  webrtcRegistered: number;
+  webrtcUfrags: number;
+  webrtcTuples: number;
+}
+
 export interface MediaStats {
   transports: TransportStats[];
   tracks: TrackStats[];
@@ -91,6 +102,8 @@ export interface MediaNative {
   mediaAttachPeer(peer: string, outbound: Uint8Array, inbound: Uint8Array): void;
   mediaDetachPeer(peer: string): void;
   mediaStats(): MediaStats;
+  /** How many objects the thread's media plane holds (all 0 when idle). */
+  mediaObjects(): MediaObjects;
   mediaTestSetSendLoss(percent: number): void;
   mediaSetPaused(kind: 'track' | 'subscription', id: string, paused: boolean): void;
 }

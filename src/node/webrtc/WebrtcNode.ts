@@ -51,6 +51,16 @@ export class WebrtcNode {
     this.#settings = settings;
   }
 
+  /** How much this node's WebRTC bookkeeping holds (all 0 when idle). */
+  objects(): { transports: number; operations: number; formats: number; subscriptions: number } {
+    return {
+      transports: this.#transports.size,
+      operations: this.#operations.size,
+      formats: this.#formats.size,
+      subscriptions: this.#subscriptions.size,
+    };
+  }
+
   has(transportId: string): boolean {
     return this.#transports.has(transportId);
   }
@@ -69,7 +79,7 @@ export class WebrtcNode {
     if (this.#transports.has(transportId)) throw new InvalidRequestError('transportId', `already exists: ${transportId}`);
     this.#listenInfo();
     const { ufrag, pwd } = iceCredentials();
-    this.#native.webrtcCreateTransport(transportId, ufrag, pwd);
+    this.#native.webrtcCreateTransport(transportId, ufrag, pwd, this.#settings.consentTimeoutMs);
     this.#transports.set(transportId, new WebrtcTransport(transportId, controller, ufrag, pwd));
   }
 

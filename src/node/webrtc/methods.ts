@@ -31,6 +31,11 @@ export function webrtcNodeOf(rt: NodeRuntime): WebrtcNode {
   return n;
 }
 
+/** The thread's WebrtcNode if it was ever used (dump must not open a WebRTC port). */
+export function existingWebrtcNode(rt: NodeRuntime): WebrtcNode | undefined {
+  return nodes.get(rt);
+}
+
 function m(def: NodeMethod<any>): NodeMethod {
   return def as NodeMethod;
 }

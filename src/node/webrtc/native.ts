@@ -18,7 +18,7 @@ export type WebrtcEventType = 'ice-connected' | 'ice-disconnected' | 'dtls-conne
 export interface WebrtcNative {
   /** Opens (once per thread; later calls return the same) the thread's WebRTC UDP port and DTLS certificate. */
   webrtcListen(listenIp: string, announcedIp: string, portMin: number, portMax: number): ListenInfo;
-  webrtcCreateTransport(transportId: string, iceUfrag: string, icePwd: string): void;
+  webrtcCreateTransport(transportId: string, iceUfrag: string, icePwd: string, consentTimeoutMs: number): void;
   webrtcSetRemote(transportId: string, iceUfrag: string, fingerprintAlgorithm: string, fingerprintValue: string, dtlsRole: 'client' | 'server'): void;
   /** How a published track's packets are recognised: by SSRC when non-zero, else by the MID (and RID) header extensions. */
   webrtcBindTrack(trackId: string, mid: string, rid: string, midExtId: number, ridExtId: number, ssrc: number): void;

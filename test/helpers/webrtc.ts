@@ -1,0 +1,85 @@
+/**
+ * What the Chromium tests share: the controller's view of events, the
+ * offer/answer dance between a page and the agent, and the pages' roles
+ * (publisher of the fake camera and microphone, subscriber) and stats.
+ */
+import type { Test } from 'tap';
+import { JSONCodec, type NatsConnection } from 'nats';
+import type { Page } from 'playwright-core';
+import { waitFor } from './agent';
+
+const json = JSONCodec();
+
+export interface ControllerEvent {
+  name: string;
+  payload: any;
+}
+
+/** Collects every event published on `subject` (a controller's `<prefix>.controller.<id>.*`). */
+export async function controllerEvents(nc: NatsConnection, subject: string): Promise<ControllerEvent[]> {
+  const events: ControllerEvent[] = [];
+  const sub = nc.subscribe(subject);
+  void (async () => {
+    for await (const m of sub) events.push({ name: m.subject.split('.').at(-1)!, payload: json.decode(m.data) });
+  })();
+  await nc.flush();
+  return events;
+}
+
+export type Call = (method: string, args: unknown) => Promise<any>;
+
+/** Waits for the transport's event matching pred, and returns its payload. */
+export async function nextEvent(events: ControllerEvent[], name: string, pred: (p: any) => boolean, what: string): Promise<any> {
+  await waitFor(() => events.some((e) => e.name === name && pred(e.payload)), 10_000, what);
+  return events.find((e) => e.name === name && pred(e.payload))!.payload;
+}
+
+/** The page makes its offer; the agent answers through onTransportProgress; the page applies it. */
+export async function negotiate(t: Test, page: Page, call: Call, events: ControllerEvent[], transportId: string): Promise<void> {
+  const offer = await page.evaluate(async () => {
+    const pc = (window as any).pc as RTCPeerConnection;
+    const o = await pc.createOffer();
+    await pc.setLocalDescription(o);
+    return o.sdp!;
+  });
+  t.same(await call('onTransportSignaling', { transportId, message: { type: 'offer', sdp: offer } }), { ok: true });
+  const answer = await nextEvent(events, 'onTransportProgress', (p) => p.transportId === transportId && p.status.type === 'answer', `${transportId} answer`);
+  await page.evaluate(async (sdp) => {
+    await ((window as any).pc as RTCPeerConnection).setRemoteDescription({ type: 'answer', sdp });
+  }, answer.status.sdp as string);
+  await nextEvent(events, 'onTransportProgress', (p) => p.transportId === transportId && p.status.type === 'ready', `${transportId} ready`);
+}
+
+export async function publisherPage(page: Page, video = { width: 160, height: 120, frameRate: 10 }): Promise<void> {
+  await page.evaluate(async (video) => {
+    const s = await navigator.mediaDevices.getUserMedia({ audio: true, video });
+    const pc = new RTCPeerConnection();
+    pc.addTransceiver(s.getAudioTracks()[0]!, { direction: 'sendonly' });
+    pc.addTransceiver(s.getVideoTracks()[0]!, { direction: 'sendonly' });
+    (window as any).pc = pc;
+  }, video);
+}
+
+export async function subscriberPage(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const pc = new RTCPeerConnection();
+    pc.addTransceiver('audio', { direction: 'recvonly' });
+    pc.addTransceiver('video', { direction: 'recvonly' });
+    (window as any).pc = pc;
+  });
+}
+
+export async function inbound(page: Page): Promise<{ framesDecoded: number; audioPackets: number; videoPackets: number }> {
+  return page.evaluate(async () => {
+    const stats = await ((window as any).pc as RTCPeerConnection).getStats();
+    const out = { framesDecoded: 0, audioPackets: 0, videoPackets: 0 };
+    stats.forEach((r: any) => {
+      if (r.type !== 'inbound-rtp') return;
+      if (r.kind === 'video') {
+        out.framesDecoded += r.framesDecoded ?? 0;
+        out.videoPackets += r.packetsReceived ?? 0;
+      } else if (r.kind === 'audio') out.audioPackets += r.packetsReceived ?? 0;
+    });
+    return out;
+  });
+}
