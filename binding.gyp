@@ -29,7 +29,8 @@
         "addon/ring/ring_binding.cc",
         "addon/rtp/rtp_packet.cc",
         "addon/rtp/rtcp.cc",
-        "addon/rtp/keyframe.cc"
+        "addon/rtp/keyframe.cc",
+        "addon/rtp/picture_size.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "addon"],
       "defines": [

@@ -87,7 +87,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
     for (Codec c : {Codec::kVp8, Codec::kVp9, Codec::kH264, Codec::kAv1,
                     Codec::kOpus}) {
-      (void)IsKeyframe(c, v.payload(), v.payloadSize());
+      PictureSize picture;
+      (void)InspectKeyframe(c, v.payload(), v.payloadSize(), &picture);
+      FUZZ_CHECK(picture.width <= 16384 && picture.height <= 16384);
     }
 
     // Writers on an exact-size heap copy (so ASan sees any overrun).
@@ -138,9 +140,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(copy.empty() || std::memcmp(copy.data(), data, size) == 0);
   }
 
-  // Key frame detection also takes arbitrary bytes as a payload.
+  // Key frame detection also takes arbitrary bytes as a payload, and the
+  // picture size parsers arbitrary bytes as an SPS or a sequence header.
   for (Codec c : {Codec::kVp8, Codec::kVp9, Codec::kH264, Codec::kAv1}) {
     (void)IsKeyframe(c, data, size);
   }
+  PictureSize sps;
+  if (ParseH264SpsSize(data, size, &sps)) FUZZ_CHECK(sps.known() && sps.width <= 16384 && sps.height <= 16384);
+  PictureSize seq;
+  if (ParseAv1SequenceHeaderSize(data, size, &seq)) FUZZ_CHECK(seq.known() && seq.width <= 16384 && seq.height <= 16384);
   return 0;
 }

@@ -8,12 +8,21 @@
 #include "router/peer_links.h"
 #include "transport/webrtc_transport.h"
 #include "rtp/byte_io.h"
+#include "rtp/keyframe.h"
+#include "rtp/rtp_packet.h"
 #include "rtp/rtcp.h"
 
 namespace webrtc_agent {
 namespace router {
 
 namespace {
+
+// How long a new video subscriber waits for a key frame before it is sent
+// whatever comes. Key-frame requests go out meanwhile (merged to one per
+// second), so a live publisher answers well within this; the bound is for
+// one that never does (a plain-RTP source that ignores PLI, or a stream the
+// detector does not understand), which must not stay black for good.
+constexpr uint64_t kKeyframeWaitMs = 3000;
 
 std::string LinkKey(const std::string& peer, uint32_t link) {
   return peer + "#" + std::to_string(link);
@@ -213,6 +222,7 @@ Status Router::Subscribe(const std::string& transport_id, const std::string& tra
       s->set_track(track);
       track->subscribers.push_back(s);
       s->rewriter().Rebase();
+      AwaitKeyframe(s);
     }
     *chosen_ssrc = s->out_ssrc();
     if (track->kind() == MediaKind::kVideo) AskUpstream(track);
@@ -225,6 +235,7 @@ Status Router::Subscribe(const std::string& transport_id, const std::string& tra
   auto s = std::make_unique<Subscription>(subscription_id, t, track, out_ssrc, out_payload_type,
                                           track->clock_rate());
   if (track->kind() == MediaKind::kVideo && t->KeepsSentPackets()) s->send_buffer = std::make_unique<SendBuffer>();
+  AwaitKeyframe(s.get());
   t->AddSubscription(out_ssrc, s.get());
   track->subscribers.push_back(s.get());
   *chosen_ssrc = out_ssrc;
@@ -272,8 +283,46 @@ Status Router::SetSubscriptionPaused(const std::string& subscription_id, bool pa
   Subscription* s = it->second.get();
   const bool resumed = s->paused && !paused;
   s->paused = paused;
-  if (resumed && s->track()->kind() == MediaKind::kVideo) AskUpstream(s->track());
+  if (resumed && s->track()->kind() == MediaKind::kVideo) {
+    AwaitKeyframe(s);
+    AskUpstream(s->track());
+  }
   return Status::Ok();
+}
+
+Status Router::SetTrackCodec(const std::string& track_id, const std::string& codec) {
+  auto it = tracks_.find(track_id);
+  if (it == tracks_.end()) return Status::NotFound("no such track: " + track_id);
+  it->second->codec = rtp::CodecFromName(codec.data(), codec.size());
+  return Status::Ok();
+}
+
+void Router::AwaitKeyframe(Subscription* s) {
+  Track* t = s->track();
+  if (t->kind() != MediaKind::kVideo || !rtp::IsVideoCodec(t->codec)) return;
+  s->waiting_keyframe = true;
+  s->waiting_since_ms = NowMs();
+}
+
+bool Router::InspectVideo(Track* track, const uint8_t* pkt, size_t len) {
+  if (track->kind() != MediaKind::kVideo || !rtp::IsVideoCodec(track->codec)) return false;
+  rtp::RtpPacketView v(pkt, len);
+  if (!v.Parse()) return false;
+  rtp::PictureSize picture;
+  if (!rtp::InspectKeyframe(track->codec, v.payload(), v.payloadSize(), &picture)) return false;
+  track->counters.keyframes++;
+  if (picture.known() && picture != track->picture) {
+    track->picture = picture;
+    // The controller is told (OWT's onMediaUpdate) by the node thread,
+    // through the WebRTC port's event queue (delivered once this datagram is
+    // done). Tracks of other transports keep the size for getStats only.
+    transport::WebRtcTransport* w = track->source ? track->source->AsWebRtc() : nullptr;
+    if (w != nullptr && webrtc_) {
+      webrtc_->Emit(w->id(), "media-update",
+                    track->id() + " " + std::to_string(picture.width) + " " + std::to_string(picture.height));
+    }
+  }
+  return true;
 }
 
 Status Router::Import(const std::string& track_id, MediaKind kind, uint32_t clock_rate,
@@ -325,10 +374,24 @@ void Router::Fanout(Track* track, const uint8_t* pkt, size_t len) {
   // Other threads first: the ring push is a copy, the local sends are
   // syscalls, and the far thread can start its own sends meanwhile.
   for (const TrackExport& e : track->exports) peers_->SendRtp(e.peer, e.link, pkt, len);
+  const bool key = InspectVideo(track, pkt, len);
   if (track->subscribers.empty()) return;
   const uint64_t now = NowMs();
+  bool waiting = false;
   for (Subscription* s : track->subscribers) {
     if (s->paused) continue;
+    if (s->waiting_keyframe) {
+      if (key) {
+        s->waiting_keyframe = false;
+      } else if (now - s->waiting_since_ms >= kKeyframeWaitMs) {
+        s->waiting_keyframe = false;
+        s->counters.keyframe_wait_timeouts++;
+      } else {
+        s->counters.keyframe_wait_drops++;
+        waiting = true;
+        continue;
+      }
+    }
     std::memcpy(scratch_.data(), pkt, len);
     s->rewriter().Rewrite(scratch_.data(), len, now);
     if (s->send_buffer) s->send_buffer->Store(rtp::LoadU16(scratch_.data() + 2), scratch_.data(), len);
@@ -342,6 +405,12 @@ void Router::Fanout(Track* track, const uint8_t* pkt, size_t len) {
     } else {
       s->counters.dropped++;
     }
+  }
+  // Keep asking, once a second, while anyone waits: the first request (or
+  // the key frame it brought) may have been lost.
+  if (waiting && now - track->wait_ask_ms >= 1000) {
+    track->wait_ask_ms = now;
+    AskUpstream(track);
   }
 }
 

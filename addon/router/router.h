@@ -84,6 +84,11 @@ class Router : public transport::TransportListener {
                    uint32_t* chosen_ssrc);
   Status Unsubscribe(const std::string& subscription_id);
   Status RequestKeyframe(const std::string& track_id);
+  // The track's payload format (an SDP encoding name: "VP8", "H264" ...),
+  // for key-frame recognition: subscribers then start at a key frame, and
+  // the publisher's picture size is followed (a WebRTC publisher's
+  // transport then emits "media-update" when it changes).
+  Status SetTrackCodec(const std::string& track_id, const std::string& codec);
   // Stops (or resumes) forwarding a track to everyone, or one subscription.
   // Resuming video asks the publisher for a key frame: the receivers cannot
   // decode from the middle of a group of pictures.
@@ -124,6 +129,10 @@ class Router : public transport::TransportListener {
 
  private:
   void Fanout(Track* track, const uint8_t* pkt, size_t len);
+  // Key frame? (and a new picture size, reported). False for unknown codecs.
+  bool InspectVideo(Track* track, const uint8_t* pkt, size_t len);
+  // Starts a video subscriber's wait for a key frame (when one can be recognised).
+  void AwaitKeyframe(Subscription* s);
   void AskUpstream(Track* track);
   void DropSubscription(Subscription* s);
   void DropTrack(Track* t, Removed* removed);

@@ -133,6 +133,14 @@ Napi::Value RequestKeyframe(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value SetTrackCodec(const Napi::CallbackInfo& info) {
+  // (trackId, codec: an SDP encoding name)
+  if (!Args(info, "ss")) return info.Env().Undefined();
+  Status s = RouterOf(info).SetTrackCodec(Str(info, 0), Str(info, 1));
+  if (!s.ok()) return Fail(info.Env(), s);
+  return info.Env().Undefined();
+}
+
 Napi::Value Import(const Napi::CallbackInfo& info) {
   // (trackId, kind, clockRate, peer, link)
   if (!Args(info, "ssnsn")) return info.Env().Undefined();
@@ -380,6 +388,16 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
     o.Set("exports", static_cast<double>(t->exports.size()));
     o.Set("keyframeRequestsSent", static_cast<double>(t->keyframes.sent()));
     o.Set("keyframeRequestsMerged", static_cast<double>(t->keyframes.merged()));
+    o.Set("codec", t->codec == rtp::Codec::kUnknown ? env.Null() : Napi::Value(Napi::String::New(env, rtp::CodecName(t->codec))));
+    o.Set("keyframes", static_cast<double>(t->counters.keyframes));
+    if (t->picture.known()) {
+      Napi::Object res = Napi::Object::New(env);
+      res.Set("width", static_cast<double>(t->picture.width));
+      res.Set("height", static_cast<double>(t->picture.height));
+      o.Set("resolution", res);
+    } else {
+      o.Set("resolution", env.Null());
+    }
     tracks.Set(tracks.Length(), o);
   }
   Napi::Array subs = Napi::Array::New(env);
@@ -397,6 +415,9 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
     o.Set("retransmitted", static_cast<double>(s->counters.retransmitted));
     o.Set("nackMissed", static_cast<double>(s->counters.nack_missed));
     o.Set("testDropped", static_cast<double>(s->counters.test_dropped));
+    o.Set("waitingKeyframe", s->waiting_keyframe);
+    o.Set("keyframeWaitDrops", static_cast<double>(s->counters.keyframe_wait_drops));
+    o.Set("keyframeWaitTimeouts", static_cast<double>(s->counters.keyframe_wait_timeouts));
     o.Set("paused", s->paused);
     subs.Set(subs.Length(), o);
   }
@@ -456,6 +477,7 @@ void RegisterRouterBindings(Napi::Env env, Napi::Object exports) {
       {"mediaSubscribe", Subscribe},
       {"mediaUnsubscribe", Unsubscribe},
       {"mediaRequestKeyframe", RequestKeyframe},
+      {"mediaSetTrackCodec", SetTrackCodec},
       {"mediaImport", Import},
       {"mediaExport", Export},
       {"mediaUnexport", Unexport},

@@ -27,6 +27,8 @@ struct SubscriptionCounters {
   uint64_t retransmitted = 0;      // of those, answered from the send buffer
   uint64_t nack_missed = 0;        // of those, no longer in the buffer
   uint64_t test_dropped = 0;       // dropped on purpose by the loss-injection switch
+  uint64_t keyframe_wait_drops = 0;  // held back until the subscriber's first key frame
+  uint64_t keyframe_wait_timeouts = 0;  // waits given up (no key frame came)
 };
 
 class Subscription {
@@ -47,6 +49,11 @@ class Subscription {
 
   // Sending is paused by mediaOnOff (later) or while waiting for a source.
   bool paused = false;
+  // A video subscriber starts (and restarts, after a switch or a pause) at a
+  // key frame: anything before it cannot be decoded and only makes the
+  // receiver ask for one. Since when it has been waiting (loop ms).
+  bool waiting_keyframe = false;
+  uint64_t waiting_since_ms = 0;
   // Packets sent, kept to answer NACKs (video on transports that negotiate
   // NACK; null otherwise).
   std::unique_ptr<SendBuffer> send_buffer;

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "router/keyframe_throttle.h"
+#include "rtp/codec.h"
+#include "rtp/picture_size.h"
 
 namespace webrtc_agent {
 namespace transport {
@@ -27,6 +29,7 @@ struct TrackCounters {
   uint64_t bytes = 0;
   uint64_t wrong_payload_type = 0;
   uint64_t paused_drops = 0;  // received while paused
+  uint64_t keyframes = 0;     // first packets of key frames seen (codec known)
 };
 
 struct TrackExport {
@@ -49,6 +52,15 @@ class Track {
   int payload_type = -1;      // -1: any
   std::string import_peer;    // non-empty for an imported track
   uint32_t import_link = 0;
+
+  // The payload format, when the control plane told it (SetTrackCodec):
+  // what key frames and picture sizes are recognised by. Unknown: every
+  // packet is forwarded as it comes.
+  rtp::Codec codec = rtp::Codec::kUnknown;
+  // The picture size of the last key frame that carried one.
+  rtp::PictureSize picture;
+  // When a key frame was last asked for on behalf of waiting subscribers.
+  uint64_t wait_ask_ms = 0;
 
   // mediaOnOff 'in' 'off': nothing of this track is forwarded.
   bool paused = false;

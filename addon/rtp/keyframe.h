@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "rtp/codec.h"
+#include "rtp/picture_size.h"
 
 namespace webrtc_agent::rtp {
 
@@ -26,6 +27,11 @@ namespace webrtc_agent::rtp {
 // anything malformed: the whole payload descriptor / aggregation structure is
 // bounds-checked before it is believed.
 bool IsKeyframe(Codec codec, const uint8_t* payload, size_t size);
+
+// IsKeyframe, and the picture size when this packet carries it (see
+// picture_size.h: VP8 and VP9 key frames' first packet, an H264 SPS, an AV1
+// sequence header); `size` is left alone otherwise. `size` may be null.
+bool InspectKeyframe(Codec codec, const uint8_t* payload, size_t size, PictureSize* picture);
 
 }  // namespace webrtc_agent::rtp
 

@@ -280,3 +280,72 @@ t.test('comedia: the remote is learnt from the first datagram, then fixed', asyn
   await waitFor(async () => (await subStats()).drops.wrongSource === 1, 3000, 'intruder dropped');
   t.equal((await subStats()).remote.port, sink.port, 'a second sender does not take over');
 });
+
+t.test('a track whose codec is known: subscribers start at a key frame, and its picture size is read from it', async (t) => {
+  const { node, getNode } = await setup(t);
+  const n = node(await getNode('room-key', 'pub'));
+  const pub = await n('createPlainTransport', { transportId: 'kp' });
+  await n('publishTrack', { transportId: 'kp', trackId: 'vp8cam', kind: 'video', codec: 'VP8' });
+  await t.rejects(n('publishTrack', { transportId: 'kp', trackId: 'x', kind: 'video', codec: 'theora' }), { code: 400, message: /codec/ });
+  const sink = await UdpPeer.open(t);
+  await n('createPlainTransport', { transportId: 'ks' });
+  await n('connectPlainTransport', { transportId: 'ks', ip: '127.0.0.1', port: sink.port });
+  await n('subscribeTrack', { transportId: 'ks', trackId: 'vp8cam', subscriptionId: 'kss' });
+  const sender = await UdpPeer.open(t);
+  // VP8 payloads (RFC 7741): a descriptor with S=1, then the frame tag;
+  // a key frame has the inverse key bit clear, the start code and its size.
+  const delta = Buffer.from([0x10, 0x31, 0x02, 0x00, 0xaa, 0xbb]);
+  const key = (w: number, h: number) => Buffer.from([0x10, 0x50, 0x1f, 0x00, 0x9d, 0x01, 0x2a, w & 0xff, w >> 8, h & 0xff, h >> 8, 0x00]);
+  const cont = Buffer.from([0x00, 0xcc, 0xdd]); // a later packet of the same frame (S=0)
+  let seq = 100;
+  const send = async (payload: Buffer) => sender.send(buildRtp({ ssrc: 31, seq: seq++, ts: seq * 3000, pt: 96, payload }), pub.port);
+  for (let i = 0; i < 5; i++) await send(delta);
+  await waitFor(async () => (await n('getStats', {})).subscriptions.find((s: { id: string }) => s.id === 'kss')?.keyframeWaitDrops === 5, 3000, 'deltas held back');
+  t.equal(sink.rtp().length, 0, 'nothing before the first key frame');
+  await send(key(320, 240));
+  await send(cont);
+  await send(delta);
+  await waitFor(() => sink.rtp().length === 3, 3000, 'key frame and what follows');
+  t.same(sink.rtp().map((p) => p.payload.subarray(0, 2).toString('hex')), ['1050', '00cc', '1031'], 'the stream starts at the key frame');
+  let stats = await n('getStats', {});
+  t.match(stats.tracks.find((x: { id: string }) => x.id === 'vp8cam'), { codec: 'VP8', keyframes: 1, resolution: { width: 320, height: 240 } });
+  t.match(stats.subscriptions.find((s: { id: string }) => s.id === 'kss'), { waitingKeyframe: false, keyframeWaitDrops: 5, keyframeWaitTimeouts: 0 });
+  // The publisher changes resolution at its next key frame.
+  await send(key(640, 480));
+  await waitFor(async () => (await n('getStats', {})).tracks.find((x: { id: string }) => x.id === 'vp8cam')?.resolution?.width === 640, 3000, 'new size');
+  stats = await n('getStats', {});
+  t.match(stats.tracks.find((x: { id: string }) => x.id === 'vp8cam'), { keyframes: 2, resolution: { width: 640, height: 480 } });
+
+  // A track with no codec named forwards from the first packet, as before.
+  await n('publishTrack', { transportId: 'kp', trackId: 'plain', kind: 'video', ssrc: 32 });
+  const sink2 = await UdpPeer.open(t);
+  await n('createPlainTransport', { transportId: 'ks2' });
+  await n('connectPlainTransport', { transportId: 'ks2', ip: '127.0.0.1', port: sink2.port });
+  await n('subscribeTrack', { transportId: 'ks2', trackId: 'plain', subscriptionId: 'kss2' });
+  await sender.send(buildRtp({ ssrc: 32, seq: 1, ts: 1, pt: 96, payload: delta }), pub.port);
+  await waitFor(() => sink2.rtp().length === 1, 3000, 'a delta frame forwarded at once');
+  t.match((await n('getStats', {})).tracks.find((x: { id: string }) => x.id === 'plain'), { codec: null, keyframes: 0, resolution: null });
+});
+
+t.test('a subscriber waiting for a key frame that never comes is sent the stream after 3 s', async (t) => {
+  const { node, getNode } = await setup(t);
+  const n = node(await getNode('room-nokey', 'pub'));
+  const pub = await n('createPlainTransport', { transportId: 'np', comedia: true });
+  await n('publishTrack', { transportId: 'np', trackId: 'stubborn', kind: 'video', codec: 'vp8', ssrc: 41 });
+  const sink = await UdpPeer.open(t);
+  await n('createPlainTransport', { transportId: 'ns' });
+  await n('connectPlainTransport', { transportId: 'ns', ip: '127.0.0.1', port: sink.port });
+  await n('subscribeTrack', { transportId: 'ns', trackId: 'stubborn', subscriptionId: 'nss' });
+  const sender = await UdpPeer.open(t);
+  const plis = () => sender.received.filter((b) => isPli(b)).length;
+  const start = Date.now();
+  let seq = 1;
+  while (sink.rtp().length === 0 && Date.now() - start < 8000) {
+    await sender.send(buildRtp({ ssrc: 41, seq: seq++, ts: seq * 3000, pt: 96, payload: Buffer.from([0x10, 0x31, 0x02, 0x00]) }), pub.port);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const waited = Date.now() - start;
+  t.ok(sink.rtp().length > 0 && waited >= 2500, `forwarded after ${waited} ms of waiting`);
+  t.ok(plis() >= 2, `the publisher was asked again while the subscriber waited (${plis()} PLIs)`);
+  t.match((await n('getStats', {})).subscriptions.find((s: { id: string }) => s.id === 'nss'), { waitingKeyframe: false, keyframeWaitTimeouts: 1 });
+});

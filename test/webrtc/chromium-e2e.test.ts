@@ -102,6 +102,13 @@ t.test('Chromium publishes; three subscribers (same node, other node) decode vid
     t.ok(after.audioPackets > before.audioPackets + 20, `${s.tid}: audio packets keep arriving (${before.audioPackets} -> ${after.audioPackets})`);
   }
 
+  // The picture size, read from the publisher's key frames (OWT's onMediaUpdate).
+  const update = await nextEvent(events, 'onMediaUpdate', (p) => p.trackId === 'ta-1', 'ta-1 media update');
+  t.match(update, { trackId: 'ta-1', direction: 'in', mediaUpdate: { video: { parameters: { resolution: { width: 160, height: 120 } } } } });
+  const video = (await onA('getStats', {})).tracks.find((x: { id: string }) => x.id === 'ta-1');
+  t.match(video, { codec: 'VP8', resolution: { width: 160, height: 120 } });
+  t.ok(video.keyframes > 0, `key frames seen (${video.keyframes})`);
+
   // A goes: every subscriber, on its node and on the other, is told its tracks are gone
   const reply = await onA('destroyTransport', { transportId: 'ta' });
   t.same([...reply.removed.tracks].sort(), ['ta-0', 'ta-1']);
@@ -182,6 +189,8 @@ t.test('simulcast layers are tracks; one transport both publishes and subscribes
     return w;
   });
   t.ok(size > 0 && size <= 160, `the lowest layer, not the full picture (width ${size})`);
+  const q = await nextEvent(events, 'onMediaUpdate', (p) => p.trackId === 'ts-0:q', 'layer q media update');
+  t.same(q.mediaUpdate.video.parameters.resolution, { width: 160, height: 90 }, 'each layer reports its own size');
 });
 
 t.test('the publisher\'s codec is what subscribers get: H264 and VP9 by formatPreference', async (t) => {
@@ -224,6 +233,9 @@ t.test('the publisher\'s codec is what subscribers get: H264 and VP9 by formatPr
       return out;
     });
     t.ok(codecs.some((c) => c.toLowerCase() === `video/${codec}`), `${codec}: the subscriber decodes ${codec} (${codecs.join(', ')})`);
+    // The size comes from the H264 SPS, or from VP9's scalability structure.
+    const update = await nextEvent(events, 'onMediaUpdate', (p) => p.trackId === `${pub}-1`, `${pub}-1 media update`);
+    t.same(update.mediaUpdate.video.parameters.resolution, { width: 160, height: 120 }, `${codec}: picture size read from the stream`);
   }
 });
 

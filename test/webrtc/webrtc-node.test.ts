@@ -45,6 +45,7 @@ function fakeNative(opts: { failSubscribe?: boolean } = {}) {
       calls.push({ fn: 'mediaPublish', args });
       tracks.set(args[1], args[0]);
     },
+    mediaSetTrackCodec: (...args) => void calls.push({ fn: 'mediaSetTrackCodec', args }),
     mediaUnpublish: (trackId): Removed => {
       calls.push({ fn: 'mediaUnpublish', args: [trackId] });
       if (!tracks.delete(trackId)) throw new NotFoundError(`track not found: ${trackId}`);
@@ -130,7 +131,8 @@ t.test('publish: the offer becomes tracks bound by SSRC, then answer, track-adde
   node.signaling('pub', { type: 'offer', sdp: fixture('chromium-publish.sdp') });
 
   const order = calls.map((c) => c.fn).filter((f) => f !== 'webrtcListen' && f !== 'webrtcOnEvent' && f !== 'webrtcCreateTransport');
-  t.same(order, ['mediaPublish', 'webrtcBindTrack', 'mediaPublish', 'webrtcBindTrack', 'webrtcSetRemote']);
+  t.same(order, ['mediaPublish', 'mediaSetTrackCodec', 'webrtcBindTrack', 'mediaPublish', 'mediaSetTrackCodec', 'webrtcBindTrack', 'webrtcSetRemote']);
+  t.same(named('mediaSetTrackCodec').map((c) => c.args), [['pub-0', 'opus'], ['pub-1', 'VP8']], 'the router learns each track\'s codec');
   const [audioPub, videoPub] = named('mediaPublish').map((c) => c.args);
   t.same(audioPub, ['pub', 'pub-0', 'audio', 0, 111, 48000]);
   t.match(videoPub, ['pub', 'pub-1', 'video', 0, 96, 90000]);

@@ -48,6 +48,7 @@ export const mediaMethods: Record<string, NodeMethod> = {
     schema: publishTrackSchema,
     run: (rt, a) => {
       rt.media.mediaPublish(a.transportId, a.trackId, a.kind, a.ssrc ?? 0, a.payloadType ?? -1, a.clockRate ?? defaultClockRate(a.kind));
+      if (a.codec) rt.media.mediaSetTrackCodec(a.trackId, a.codec);
       return { trackId: a.trackId };
     },
   }),

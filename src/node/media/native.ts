@@ -96,6 +96,8 @@ export interface MediaNative {
   mediaSubscribe(transportId: string, trackId: string, subscriptionId: string, ssrc: number, pt: number): number;
   mediaUnsubscribe(subscriptionId: string): void;
   mediaRequestKeyframe(trackId: string): void;
+  /** The track's payload format (an SDP encoding name), for key-frame recognition. */
+  mediaSetTrackCodec(trackId: string, codec: string): void;
   mediaImport(trackId: string, kind: string, clockRate: number, peer: string, link: number): void;
   mediaExport(trackId: string, peer: string, link: number): void;
   mediaUnexport(trackId: string, peer: string, link: number): void;

@@ -29,6 +29,11 @@ export const publishTrackSchema = z
     ssrc: ssrc.optional(),
     payloadType: payloadType.optional(),
     clockRate: z.number().int().min(1000).max(192000).optional(),
+    /** The payload format (SDP encoding name): key frames and picture sizes are then recognised. */
+    codec: z
+      .string()
+      .regex(/^(opus|vp8|vp9|h264|av1)$/i, 'one of opus, VP8, VP9, H264, AV1')
+      .optional(),
   })
   .strict();
 export const unpublishTrackSchema = z.object({ trackId: id }).strict();

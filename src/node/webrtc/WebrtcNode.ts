@@ -202,6 +202,9 @@ export class WebrtcNode {
   /** Handed over by the LinkManager: the format of a track published on another node. */
   setTrackFormat(trackId: string, format: TrackFormat): void {
     this.#formats.set(trackId, format);
+    // The local stand-in (imported from the publisher's node) exists by
+    // now: its subscribers then start at a key frame too.
+    tolerate(() => this.#native.mediaSetTrackCodec(trackId, format.name));
   }
 
   /** Tracks dropped by the router (a stand-in unpublished by the LinkManager): their formats go. */
@@ -313,6 +316,7 @@ export class WebrtcNode {
       for (const rid of layers) {
         const trackId = rid ? `${t.id}-${m.mid}:${rid}` : `${t.id}-${m.mid}`;
         this.#native.mediaPublish(t.id, trackId, nm.kind, 0, codec.payloadType, codec.clockRate);
+        this.#native.mediaSetTrackCodec(trackId, codec.name);
         m.tracks.push(rid ? { trackId, rid } : { trackId });
         const ssrc = rid ? 0 : (nm.remoteSsrcs[0] ?? 0);
         this.#native.webrtcBindTrack(trackId, m.mid, rid, midExt, ridExt, ssrc);
@@ -378,6 +382,19 @@ export class WebrtcNode {
     }
   }
 
+  /** A published track's picture size changed (native detail: "<trackId> <width> <height>"): OWT's onMediaUpdate. */
+  #mediaUpdate(t: WebrtcTransport, detail: string): void {
+    const [trackId, w, h] = detail.split(' ');
+    const width = Number(w);
+    const height = Number(h);
+    if (!trackId || !(width > 0) || !(height > 0)) return;
+    let controller = t.controller;
+    for (const m of t.mids.values()) {
+      if (m.tracks.some((x) => x.trackId === trackId)) controller = t.operations.get(m.operationId)?.controller ?? controller;
+    }
+    this.#emit(controller, 'onMediaUpdate', { trackId, direction: 'in', mediaUpdate: { video: { parameters: { resolution: { width, height } } } } });
+  }
+
   #trackRemoved(controller: string, transportId: string, trackId: string, operationId: string): void {
     this.#emit(controller, 'onTrackUpdate', { transportId, update: { type: 'track-removed', trackId, operationId } });
   }
@@ -400,6 +417,9 @@ export class WebrtcNode {
       case 'closed':
         // Closed by the native side on its own: the bookkeeping follows.
         this.#close(t, false);
+        break;
+      case 'media-update':
+        this.#mediaUpdate(t, detail);
         break;
       default:
         // ice-connected, ice-disconnected, dtls-connected: steps towards 'connected'.
