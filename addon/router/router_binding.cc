@@ -335,6 +335,9 @@ Napi::Object TransportStats(Napi::Env env, transport::Transport& base) {
     }
     const auto& wc = w->webrtc_counters();
     o.Set("stunIn", static_cast<double>(wc.stun_in));
+    o.Set("stunOk", static_cast<double>(wc.stun_ok));
+    o.Set("stunRejected", static_cast<double>(wc.stun_rejected));
+    o.Set("stunDropped", static_cast<double>(wc.stun_dropped));
     o.Set("dtlsIn", static_cast<double>(wc.dtls_in));
     drops.Set("unvalidatedSource", static_cast<double>(wc.unvalidated));
     drops.Set("beforeKeys", static_cast<double>(wc.before_keys));
@@ -438,6 +441,19 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   out.Set("tracks", tracks);
   out.Set("subscriptions", subs);
   out.Set("peers", peers);
+  // The thread's WebRTC port: what reached no transport at all.
+  if (const transport::WebRtcServer* w = r.webrtc()) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("port", static_cast<double>(w->port()));
+    o.Set("datagramsIn", static_cast<double>(w->socket_counters().rx_packets));
+    o.Set("datagramsOut", static_cast<double>(w->socket_counters().tx_packets));
+    o.Set("unknownUfrag", static_cast<double>(w->counters().unknown_ufrag));
+    o.Set("unknownTuple", static_cast<double>(w->counters().unknown_tuple));
+    o.Set("notWebrtc", static_cast<double>(w->counters().not_webrtc));
+    out.Set("webrtcPort", o);
+  } else {
+    out.Set("webrtcPort", env.Null());
+  }
   return out;
 }
 

@@ -119,6 +119,13 @@ void WebRtcTransport::OnStun(const uint8_t* data, size_t len, const sockaddr_in&
   size_t reply_len = sizeof(reply);
   const ice::Decision d = ice_.OnBindingRequest(data, len, ToIce(from), now_ms, reply, &reply_len);
   if (d.respond && reply_len > 0) server_->Send(reply, reply_len, from);
+  switch (d.result) {
+    case ice::CheckResult::kSuccess: wcounters_.stun_ok++; break;
+    case ice::CheckResult::kBadRequest:
+    case ice::CheckResult::kUnauthorized:
+    case ice::CheckResult::kRoleConflict: wcounters_.stun_rejected++; break;
+    default: wcounters_.stun_dropped++; break;
+  }
   if (d.result == ice::CheckResult::kSuccess) server_->BindTuple(from, this);
   if (d.selected_changed) {
     if (!ice_was_connected_) {

@@ -42,6 +42,9 @@ struct MidBinding {
 
 struct WebRtcCounters {
   uint64_t stun_in = 0;
+  uint64_t stun_ok = 0;         // checks answered 200
+  uint64_t stun_rejected = 0;   // answered 400 (malformed), 401 (bad credentials) or 487 (role)
+  uint64_t stun_dropped = 0;    // not answered: bad FINGERPRINT, not a Binding request ...
   uint64_t dtls_in = 0;
   uint64_t unvalidated = 0;     // media or DTLS from an address no check validated
   uint64_t before_keys = 0;     // SRTP before DTLS gave keys

@@ -84,6 +84,8 @@ export interface MediaStats {
   tracks: TrackStats[];
   subscriptions: SubscriptionStats[];
   peers: PeerStats[];
+  /** The thread's WebRTC port (null until it opens): datagrams that reached no transport. */
+  webrtcPort: { port: number; datagramsIn: number; datagramsOut: number; unknownUfrag: number; unknownTuple: number; notWebrtc: number } | null;
 }
 
 export interface MediaNative {

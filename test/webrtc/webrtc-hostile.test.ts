@@ -1,0 +1,164 @@
+/**
+ * Hostile datagrams on a node's WebRTC port, over real UDP against a real
+ * agent: garbage, STUN for nobody, checks with a wrong password or a broken
+ * FINGERPRINT, media and DTLS from addresses no check validated, SRTP before
+ * any keys. Each is dropped (or answered with the right STUN error) and
+ * counted where an operator looks (getStats), and the transport still
+ * answers a good check afterwards. The STUN requests are built here from
+ * RFC 5389/8445, independently of the agent's own code.
+ */
+import t from 'tap';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { natsClient, startNats } from '../helpers/nats';
+import { request, startAgent, testConfig, waitFor } from '../helpers/agent';
+import { buildRtp, UdpPeer } from '../helpers/rtp';
+import { controllerEvents, nextEvent, type Call } from '../helpers/webrtc';
+
+const CONTROLLER = 'hostile-ctl';
+const COOKIE = 0x2112a442;
+
+interface StunOptions {
+  username: string;
+  password: string;
+  useCandidate?: boolean;
+  /** Flip one bit of the FINGERPRINT. */
+  badFingerprint?: boolean;
+}
+
+function attr(type: number, value: Buffer): Buffer {
+  const pad = (4 - (value.length % 4)) % 4;
+  const h = Buffer.alloc(4);
+  h.writeUInt16BE(type, 0);
+  h.writeUInt16BE(value.length, 2);
+  return Buffer.concat([h, value, Buffer.alloc(pad)]);
+}
+
+/** A Binding request as a controlling full ICE agent sends it (RFC 8445 §7.1.1). */
+function bindingRequest(o: StunOptions): { packet: Buffer; txid: Buffer } {
+  const txid = crypto.randomBytes(12);
+  const priority = Buffer.alloc(4);
+  priority.writeUInt32BE(0x6e7f1eff, 0);
+  let body = Buffer.concat([
+    attr(0x0006, Buffer.from(o.username)),
+    attr(0x0024, priority),
+    attr(0x802a, crypto.randomBytes(8)), // ICE-CONTROLLING
+    ...(o.useCandidate ? [attr(0x0025, Buffer.alloc(0))] : []),
+  ]);
+  const header = (len: number) => {
+    const h = Buffer.alloc(20);
+    h.writeUInt16BE(0x0001, 0);
+    h.writeUInt16BE(len, 2);
+    h.writeUInt32BE(COOKIE, 4);
+    txid.copy(h, 8);
+    return h;
+  };
+  // MESSAGE-INTEGRITY: HMAC-SHA1 over the message up to it, its length
+  // field counting the attribute itself (RFC 5389 §15.4).
+  const mi = crypto.createHmac('sha1', o.password).update(Buffer.concat([header(body.length + 24), body])).digest();
+  body = Buffer.concat([body, attr(0x0008, mi)]);
+  // FINGERPRINT: CRC-32 of the message up to it, XOR 0x5354554e (§15.5).
+  const crc = (zlib.crc32(Buffer.concat([header(body.length + 8), body])) ^ 0x5354554e) >>> 0;
+  const fp = Buffer.alloc(4);
+  fp.writeUInt32BE(o.badFingerprint ? crc ^ 1 : crc, 0);
+  body = Buffer.concat([body, attr(0x8028, fp)]);
+  return { packet: Buffer.concat([header(body.length), body]), txid };
+}
+
+/** The STUN response to `txid` among what `peer` received: its class and error code. */
+function responseTo(peer: UdpPeer, txid: Buffer): { success: boolean; error?: number } | undefined {
+  for (const m of peer.received) {
+    if (m.length < 20 || m.readUInt32BE(4) !== COOKIE || !m.subarray(8, 20).equals(txid)) continue;
+    const type = m.readUInt16BE(0);
+    if (type === 0x0101) return { success: true };
+    if (type !== 0x0111) continue;
+    for (let p = 20; p + 4 <= m.length; ) {
+      const at = m.readUInt16BE(p);
+      const len = m.readUInt16BE(p + 2);
+      if (at === 0x0009 && len >= 4) return { success: false, error: (m[p + 6]! & 0x07) * 100 + m[p + 7]! };
+      p += 4 + len + ((4 - (len % 4)) % 4);
+    }
+    return { success: false };
+  }
+  return undefined;
+}
+
+t.test('hostile datagrams on the WebRTC port are dropped, answered as STUN says, and counted', async (t) => {
+  const nats = await startNats(t);
+  const nc = await natsClient(t, nats.url);
+  const agent = await startAgent(t, testConfig({ NATS_URL: nats.url }));
+  const events = await controllerEvents(nc, agent.subjects.controller(CONTROLLER, '*'));
+  const nodeId = (await request<{ nodeId: string }>(nc, agent.subjects.agent('getNode'), { room: 'room-h', task: 'h' })).nodeId;
+  const on: Call = (method, args) => request(nc, agent.subjects.node(nodeId, method), args);
+
+  // A transport answered for a recorded Chromium offer: its credentials and
+  // port are in the answer.
+  const offer = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'sdp', 'chromium-publish.sdp'), 'utf8');
+  await on('createTransport', { transportId: 'h', controller: CONTROLLER });
+  await on('publish', { operationId: 'h-pub', connectionType: 'webrtc', options: { transportId: 'h', controller: CONTROLLER, tracks: [{ mid: '0', type: 'audio' }, { mid: '1', type: 'video' }] } });
+  await on('onTransportSignaling', { transportId: 'h', message: { type: 'offer', sdp: offer } });
+  const answer = (await nextEvent(events, 'onTransportProgress', (p) => p.transportId === 'h' && p.status.type === 'answer', 'answer')).status.sdp as string;
+  const ufrag = /a=ice-ufrag:(\S+)/.exec(answer)![1]!;
+  const pwd = /a=ice-pwd:(\S+)/.exec(answer)![1]!;
+  const port = Number(/a=candidate:\S+ 1 udp \d+ 127\.0\.0\.1 (\d+) typ host/.exec(answer)![1]);
+  const clientUfrag = /a=ice-ufrag:(\S+)/.exec(offer)![1]!;
+  const username = `${ufrag}:${clientUfrag}`;
+
+  const stats = async () => {
+    const s = await on('getStats', {});
+    return { port: s.webrtcPort, transport: s.transports.find((x: { id: string }) => x.id === 'h') };
+  };
+  const before = await stats();
+  t.equal(before.port.port, port, 'the port in the answer is the node\'s WebRTC port');
+
+  const attacker = await UdpPeer.open(t);
+  // Neither STUN, DTLS nor RTP (RFC 7983's first byte).
+  await attacker.send(Buffer.from([0x55, 1, 2, 3, 4, 5, 6, 7]), port);
+  // STUN for a ufrag nobody has.
+  await attacker.send(bindingRequest({ username: `nobody:${clientUfrag}`, password: pwd }).packet, port);
+  // Media and DTLS from an address no check validated.
+  await attacker.send(buildRtp({ ssrc: 1, seq: 1, ts: 1, pt: 111, payload: Buffer.alloc(100) }), port);
+  await attacker.send(Buffer.concat([Buffer.from([22, 0xfe, 0xfd]), crypto.randomBytes(60)]), port);
+  // The right ufrag with the wrong password: 401, and no validation.
+  const wrong = bindingRequest({ username, password: 'not-the-password-at-all', useCandidate: true });
+  await attacker.send(wrong.packet, port);
+  // A broken FINGERPRINT: not STUN at all (RFC 5389 §8), not answered.
+  const broken = bindingRequest({ username, password: pwd, useCandidate: true, badFingerprint: true });
+  await attacker.send(broken.packet, port);
+  await waitFor(() => responseTo(attacker, wrong.txid) !== undefined, 3000, '401 for the wrong password');
+  t.same(responseTo(attacker, wrong.txid), { success: false, error: 401 });
+  await waitFor(async () => (await stats()).transport.stunDropped >= 1, 3000, 'broken fingerprint counted');
+  t.equal(responseTo(attacker, broken.txid), undefined, 'no answer to a broken FINGERPRINT');
+  // Still unvalidated: its RTP goes nowhere.
+  await attacker.send(buildRtp({ ssrc: 1, seq: 2, ts: 2, pt: 111, payload: Buffer.alloc(100) }), port);
+
+  await waitFor(async () => (await stats()).port.unknownTuple >= before.port.unknownTuple + 3, 3000, 'drops counted');
+  const mid = await stats();
+  t.match(mid.port, { notWebrtc: before.port.notWebrtc + 1, unknownUfrag: before.port.unknownUfrag + 1, unknownTuple: before.port.unknownTuple + 3 });
+  t.match(mid.transport, { iceState: 'new', stunOk: 0, stunRejected: 1, stunDropped: 1, remote: null });
+
+  // A good check: 200, the address is validated and selected.
+  const good = bindingRequest({ username, password: pwd, useCandidate: true });
+  await attacker.send(good.packet, port);
+  await waitFor(() => responseTo(attacker, good.txid) !== undefined, 3000, 'answer to a good check');
+  t.same(responseTo(attacker, good.txid), { success: true });
+  // SRTP before any DTLS keys, and DTLS garbage from the validated address.
+  await attacker.send(buildRtp({ ssrc: 1, seq: 3, ts: 3, pt: 111, payload: Buffer.alloc(100) }), port);
+  for (let i = 0; i < 5; i++) await attacker.send(Buffer.concat([Buffer.from([22, 0xfe, 0xfd]), crypto.randomBytes(80)]), port);
+  await waitFor(async () => (await stats()).transport.dtlsIn >= 5, 3000, 'DTLS records reached the transport');
+  const after = await stats();
+  t.match(after.transport, { iceState: 'connected', stunOk: 1, remote: { ip: '127.0.0.1', port: attacker.port }, drops: { beforeKeys: 1 } });
+  t.not(after.transport.dtlsState, 'connected', 'garbage never completes a handshake');
+  t.equal(after.transport.rtpIn, 0, 'no RTP was taken from anyone');
+
+  // The node is none the worse: the transport answers the next check, and
+  // the node answers requests.
+  const again = bindingRequest({ username, password: pwd });
+  await attacker.send(again.packet, port);
+  await waitFor(() => responseTo(attacker, again.txid) !== undefined, 3000, 'still answering');
+  t.same(responseTo(attacker, again.txid), { success: true });
+  const closed = await on('destroyTransport', { transportId: 'h' });
+  t.same([...closed.removed.tracks].sort(), ['h-0', 'h-1']);
+});
