@@ -41,6 +41,15 @@ t.test('publish offer: opus and VP8 received, extensions and feedback filtered',
   t.equal(parsed.media[1]!.candidates![0]!.port, 40000);
 });
 
+t.test('ICE credentials made of digits stay strings (the SDP parser would make numbers of them)', async (t) => {
+  const offer = fixture('chromium-publish.sdp')
+    .replace(/a=ice-ufrag:\S+/g, 'a=ice-ufrag:4294')
+    .replace(/a=ice-pwd:\S+/g, 'a=ice-pwd:1234567890123456789012');
+  const a = answerOffer(offer, local, receiveAll);
+  t.equal(a.remote.iceUfrag, '4294');
+  t.equal(a.remote.icePwd, '1234567890123456789012');
+});
+
 t.test('codec preference picks H264 (packetization-mode 1) over the offer order', async (t) => {
   const a = answerOffer(fixture('chromium-publish.sdp'), local, { '0': { role: 'receive' }, '1': { role: 'receive', preferred: ['H264', 'VP8'] } });
   t.match(a.media[1]!.codec, { name: 'H264', fmtp: { 'packetization-mode': '1' } });

@@ -62,7 +62,7 @@ function bindingRequest(o: StunOptions): { packet: Buffer; txid: Buffer } {
   // FINGERPRINT: CRC-32 of the message up to it, XOR 0x5354554e (§15.5).
   const crc = (zlib.crc32(Buffer.concat([header(body.length + 8), body])) ^ 0x5354554e) >>> 0;
   const fp = Buffer.alloc(4);
-  fp.writeUInt32BE(o.badFingerprint ? crc ^ 1 : crc, 0);
+  fp.writeUInt32BE(o.badFingerprint ? (crc ^ 1) >>> 0 : crc, 0);
   body = Buffer.concat([body, attr(0x8028, fp)]);
   return { packet: Buffer.concat([header(body.length), body]), txid };
 }

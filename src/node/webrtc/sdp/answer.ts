@@ -101,8 +101,12 @@ export function answerOffer(offerSdp: string, local: LocalParameters, plans: Rec
   const bundled = new Set(String(bundle.mids).split(' ').filter(Boolean));
 
   const first = offer.media[0]!;
-  const iceUfrag = first.iceUfrag ?? offer.iceUfrag;
-  const icePwd = first.icePwd ?? offer.icePwd;
+  // sdp-transform turns values that look like integers into numbers: a
+  // ufrag of digits ("4294", as some stacks make them) is still a string.
+  const rawUfrag = first.iceUfrag ?? offer.iceUfrag;
+  const rawPwd = first.icePwd ?? offer.icePwd;
+  const iceUfrag = rawUfrag === undefined ? undefined : String(rawUfrag);
+  const icePwd = rawPwd === undefined ? undefined : String(rawPwd);
   if (!iceUfrag || !icePwd) fail('ice-ufrag and ice-pwd are required');
   const fp = first.fingerprint ?? offer.fingerprint;
   if (!fp) fail('a DTLS fingerprint is required');
