@@ -19,6 +19,8 @@
         "addon/ice/stun_message.cc",
         "addon/transport/webrtc_server.cc",
         "addon/transport/webrtc_transport.cc",
+        "addon/transport/internal_server.cc",
+        "addon/transport/internal_transport.cc",
         "addon/router/rtp_rewriter.cc",
         "addon/router/router.cc",
         "addon/router/peer_links.cc",

@@ -17,6 +17,7 @@ import { createLogger } from './log';
 import type { NodeHooks } from './node/protocol';
 import { LinkManager } from './pool/LinkManager';
 import { NodeManager } from './pool/NodeManager';
+import { RemoteLinks } from './pool/RemoteLinks';
 import { AgentService } from './rpc/AgentService';
 import { EventPublisher } from './rpc/EventPublisher';
 import { isListening, NatsServerProcess } from './rpc/NatsServerProcess';
@@ -41,6 +42,8 @@ export class Agent {
   readonly #embedded: NatsServerProcess | undefined;
   /** The cluster membership; undefined when cluster.enabled is false. */
   readonly cluster: Cluster | undefined;
+  /** Media between agents (linkup/cutoff, the internal addresses served). */
+  readonly remote: RemoteLinks;
   #stopping: Promise<void> | undefined;
 
   private constructor(p: {
@@ -54,6 +57,7 @@ export class Agent {
     events: EventPublisher;
     embedded: NatsServerProcess | undefined;
     cluster: Cluster | undefined;
+    remote: RemoteLinks;
   }) {
     this.id = p.id;
     this.natsUrl = p.natsUrl;
@@ -65,6 +69,7 @@ export class Agent {
     this.#events = p.events;
     this.#embedded = p.embedded;
     this.cluster = p.cluster;
+    this.remote = p.remote;
   }
 
   get serviceName(): string {
@@ -82,6 +87,7 @@ export class Agent {
     let nc: NatsConnection | undefined;
     let nodes: NodeManager | undefined;
     let service: AgentService | undefined;
+    let remoteLinks: RemoteLinks | undefined;
     try {
       nc = await connect({ servers, name: id, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
       const subjects = new Subjects(cfg.nats.subjectPrefix, id);
@@ -112,11 +118,23 @@ export class Agent {
       nodes.on('abnormal', (q) => events.abnormal(q));
       nodes.on('nodeEvent', (nodeId, ev) => events.toController(nodeId, ev));
       const links = new LinkManager({ nodes, ringBytes: cfg.agent.linkRingBytes, log });
+      const remote = new RemoteLinks({
+        nc,
+        subjects,
+        nodes,
+        links,
+        agentId: id,
+        rpcTimeoutMs: cfg.agent.internalRpcTimeoutMs,
+        keepaliveMs: cfg.agent.internalKeepaliveMs,
+        log,
+      });
+      remoteLinks = remote;
       await nodes.start();
+      remote.start();
       service = await AgentService.start({
         nc,
         nodes,
-        links,
+        links: remote,
         subjects,
         agentId: id,
         cluster: cfg.cluster.name,
@@ -148,8 +166,9 @@ export class Agent {
             log,
           })
         : undefined;
-      return new Agent({ id, natsUrl: servers.join(','), nc, nodes, subjects, log, service, events, embedded, cluster });
+      return new Agent({ id, natsUrl: servers.join(','), nc, nodes, subjects, log, service, events, embedded, cluster, remote });
     } catch (err) {
+      await remoteLinks?.stop().catch(() => undefined);
       await service?.stop().catch(() => undefined);
       await nodes?.close().catch(() => undefined);
       await nc?.close().catch(() => undefined);
@@ -166,6 +185,7 @@ export class Agent {
 
   async #stop(reason: string): Promise<void> {
     await this.cluster?.stop().catch((err: Error) => this.log.warn({ err: err.message }, 'leaving the cluster failed'));
+    await this.remote.stop();
     await this.#service.stop();
     if (!this.nc.isClosed()) {
       this.#events.quit(reason);

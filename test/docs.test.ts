@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { AGENT_METHODS } from '../src/rpc/subjects';
 import { nodeMethods } from '../src/node/methods';
+import { REMOTE_NODE_METHODS } from '../src/pool/RemoteLinks';
 
 const api = readFileSync(path.resolve(__dirname, '../docs/api.md'), 'utf8');
 const headings = new Set([...api.matchAll(/^### (\w+)$/gm)].map((m) => m[1]));
@@ -21,6 +22,7 @@ t.test('every node method has a section (test hooks are listed together)', async
     if (m.testOnly) t.match(api, new RegExp(`\`${name}\``), `${name} named under Test hooks`);
     else t.ok(headings.has(name), `### ${name}`);
   }
+  for (const name of REMOTE_NODE_METHODS) t.ok(headings.has(name), `### ${name}`);
 });
 
 t.test('every event has a section', async (t) => {
@@ -28,6 +30,6 @@ t.test('every event has a section', async (t) => {
 });
 
 t.test('no section documents a method that does not exist', async (t) => {
-  const known = new Set<string>([...AGENT_METHODS, ...Object.keys(nodeMethods), 'abnormal', 'quit']);
+  const known = new Set<string>([...AGENT_METHODS, ...Object.keys(nodeMethods), ...REMOTE_NODE_METHODS, 'abnormal', 'quit']);
   for (const h of headings) t.ok(known.has(h!), `### ${h} exists in the code`);
 });

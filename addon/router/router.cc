@@ -6,6 +6,7 @@
 
 #include "addon.h"
 #include "router/peer_links.h"
+#include "transport/internal_transport.h"
 #include "transport/webrtc_transport.h"
 #include "rtp/byte_io.h"
 #include "rtp/keyframe.h"
@@ -43,8 +44,9 @@ Router::~Router() {
   subscriptions_.clear();
   tracks_.clear();
   peers_.reset();
-  transports_.clear();  // WebRTC transports unregister from webrtc_ here
+  transports_.clear();  // WebRTC and internal transports unregister here
   webrtc_.reset();
+  internal_.reset();
 }
 
 uint32_t Router::NextRandom() {
@@ -104,6 +106,31 @@ Status Router::ListenWebRtc(const std::string& ip, int port_min, int port_max, i
   }
   *port = webrtc_->port();
   *fingerprint = webrtc_->dtls_context()->certificate().sdp_fingerprint();
+  return Status::Ok();
+}
+
+Status Router::ListenInternal(const std::string& ip, int port_min, int port_max, int* port) {
+  if (!internal_) internal_ = std::make_unique<transport::InternalServer>(addon_->env(), loop_, &recv_buffer_);
+  std::string err = internal_->Listen(ip, port_min, port_max, NextRandom());
+  if (!err.empty()) {
+    internal_.reset();
+    return Status::Internal("cannot open the internal port: " + err);
+  }
+  *port = internal_->port();
+  return Status::Ok();
+}
+
+Status Router::InternalPeer(const std::string& ip, int port, std::string* transport_id) {
+  if (!internal_ || !internal_->listening()) return Status::Internal("internal port not open");
+  sockaddr_in addr{};
+  if (port < 1 || port > 65535 || uv_ip4_addr(ip.c_str(), port, &addr) != 0) {
+    return Status::Invalid("ip: not an IPv4 address/port: " + ip);
+  }
+  const std::string id = "internal:" + ip + ":" + std::to_string(port);
+  *transport_id = id;
+  if (transports_.count(id)) return Status::Ok();
+  transports_.emplace(id, std::make_unique<transport::InternalTransport>(id, NextRandom() | 1, this,
+                                                                         internal_.get(), addr));
   return Status::Ok();
 }
 
@@ -423,18 +450,38 @@ void Router::OnNack(transport::Transport* t, Subscription* sub, const std::vecto
   sub->counters.nack_packets += seqs.size();
   if (!sub->send_buffer) {
     sub->counters.nack_missed += seqs.size();
+    NackUpstream(sub->track(), sub, seqs);
     return;
   }
+  std::vector<uint16_t> missed;
   for (uint16_t seq : seqs) {
     const std::vector<uint8_t>* pkt = sub->send_buffer->Find(seq);
     if (pkt == nullptr) {
       sub->counters.nack_missed++;
+      missed.push_back(seq);
       continue;
     }
     // Same SSRC and sequence number (no RTX stream is negotiated towards
     // subscribers): the receiver's jitter buffer takes it as the lost packet.
     if (t->SendRtp(pkt->data(), pkt->size())) sub->counters.retransmitted++;
   }
+  if (!missed.empty()) NackUpstream(sub->track(), sub, missed);
+}
+
+void Router::NackUpstream(Track* track, Subscription* sub, const std::vector<uint16_t>& missed) {
+  // Only a stand-in for a track on another agent asks further up: what this
+  // thread never received was lost on the internal link, and the owner's
+  // export keeps a send buffer to answer exactly that. A local publisher is
+  // not asked (plain RTP senders do not answer NACKs; WebRTC ones get RTX,
+  // which subscribers are not offered).
+  transport::Transport* src = track->source;
+  if (src == nullptr || src->AsInternal() == nullptr || track->ssrc == 0) return;
+  std::vector<uint16_t> up;
+  up.reserve(missed.size());
+  for (uint16_t seq : missed) up.push_back(sub->rewriter().SourceSeq(seq));
+  uint8_t nack[1200];
+  const size_t n = rtp::BuildNack(nack, sizeof(nack), src->rtcp_ssrc(), track->ssrc, up.data(), up.size());
+  if (n > 0) src->SendRtcp(nack, n);
 }
 
 void Router::AskUpstream(Track* track) {

@@ -23,6 +23,7 @@
 #include "router/status.h"
 #include "router/subscription.h"
 #include "router/track.h"
+#include "transport/internal_server.h"
 #include "transport/plain_transport.h"
 #include "transport/webrtc_server.h"
 
@@ -71,6 +72,14 @@ class Router : public transport::TransportListener {
   Status BindTrack(const std::string& track_id, const std::string& mid, const std::string& rid,
                    int mid_ext, int rid_ext, uint32_t ssrc);
   transport::WebRtcServer* webrtc() const { return webrtc_.get(); }
+
+  // The thread's internal port (media between agents), opened once, and the
+  // transport towards one remote node's internal address (made on first
+  // use, id "internal:<ip>:<port>"). Stand-ins for remote tracks are
+  // published on it, exports to that node are subscriptions on it.
+  Status ListenInternal(const std::string& ip, int port_min, int port_max, int* port);
+  Status InternalPeer(const std::string& ip, int port, std::string* transport_id);
+  transport::InternalServer* internal() const { return internal_.get(); }
 
   // ssrc 0: the first SSRC seen on the transport; payload_type -1: any.
   Status Publish(const std::string& transport_id, const std::string& track_id,
@@ -134,6 +143,7 @@ class Router : public transport::TransportListener {
   // Starts a video subscriber's wait for a key frame (when one can be recognised).
   void AwaitKeyframe(Subscription* s);
   void AskUpstream(Track* track);
+  void NackUpstream(Track* track, Subscription* sub, const std::vector<uint16_t>& missed);
   void DropSubscription(Subscription* s);
   void DropTrack(Track* t, Removed* removed);
   uint32_t NextRandom();
@@ -151,6 +161,8 @@ class Router : public transport::TransportListener {
   // The thread's WebRTC port. ~Router resets it last, after every WebRTC
   // transport has unregistered from it.
   std::unique_ptr<transport::WebRtcServer> webrtc_;
+  // The thread's internal port; reset after every internal transport went.
+  std::unique_ptr<transport::InternalServer> internal_;
   std::array<uint8_t, transport::Transport::kMaxPacket> scratch_{};
   uint64_t rng_;
   uint32_t test_loss_per_mille_ = 0;

@@ -5,6 +5,7 @@
 #include "addon.h"
 #include "router/peer_links.h"
 #include "router/router.h"
+#include "transport/internal_transport.h"
 #include "transport/plain_transport.h"
 #include "transport/webrtc_transport.h"
 
@@ -245,6 +246,25 @@ Napi::Value WebRtcListen(const Napi::CallbackInfo& info) {
   return out;
 }
 
+Napi::Value InternalListen(const Napi::CallbackInfo& info) {
+  // (listenIp, portMin, portMax) -> port
+  if (!Args(info, "snn")) return info.Env().Undefined();
+  int port = 0;
+  Status s = RouterOf(info).ListenInternal(Str(info, 0), static_cast<int>(Num(info, 1)),
+                                           static_cast<int>(Num(info, 2)), &port);
+  if (!s.ok()) return Fail(info.Env(), s);
+  return Napi::Number::New(info.Env(), port);
+}
+
+Napi::Value InternalPeer(const Napi::CallbackInfo& info) {
+  // (ip, port) -> transportId of the transport towards that internal address
+  if (!Args(info, "sn")) return info.Env().Undefined();
+  std::string id;
+  Status s = RouterOf(info).InternalPeer(Str(info, 0), static_cast<int>(Num(info, 1)), &id);
+  if (!s.ok()) return Fail(info.Env(), s);
+  return Napi::String::New(info.Env(), id);
+}
+
 Napi::Value WebRtcCreateTransport(const Napi::CallbackInfo& info) {
   // (transportId, iceUfrag, icePwd, consentTimeoutMs)
   if (!Args(info, "sssn")) return info.Env().Undefined();
@@ -316,6 +336,15 @@ Napi::Object TransportStats(Napi::Env env, transport::Transport& base) {
   }
   if (transport::PlainTransport* t = base.AsPlain()) {
     drops.Set("truncatedByKernel", static_cast<double>(t->socket_counters().rx_truncated));
+  }
+  if (transport::InternalTransport* t = base.AsInternal()) {
+    o.Set("type", "internal");
+    char ip[INET_ADDRSTRLEN] = {0};
+    inet_ntop(AF_INET, &t->remote().sin_addr, ip, sizeof(ip));
+    Napi::Object r = Napi::Object::New(env);
+    r.Set("ip", ip);
+    r.Set("port", ntohs(t->remote().sin_port));
+    o.Set("remote", r);
   }
   if (transport::WebRtcTransport* w = base.AsWebRtc()) {
     o.Set("type", "webrtc");
@@ -454,6 +483,22 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   } else {
     out.Set("webrtcPort", env.Null());
   }
+  // The thread's internal port (media between agents).
+  if (transport::InternalServer* is = r.internal()) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("port", is->port());
+    o.Set("datagramsIn", static_cast<double>(is->socket_counters().rx_packets));
+    o.Set("datagramsOut", static_cast<double>(is->socket_counters().tx_packets));
+    Napi::Object drops = Napi::Object::New(env);
+    drops.Set("unknownPeer", static_cast<double>(is->counters().unknown_peer));
+    drops.Set("notRtp", static_cast<double>(is->counters().not_rtp));
+    drops.Set("oversized", static_cast<double>(is->counters().oversized));
+    drops.Set("truncatedByKernel", static_cast<double>(is->socket_counters().rx_truncated));
+    o.Set("drops", drops);
+    out.Set("internal", o);
+  } else {
+    out.Set("internal", env.Null());
+  }
   return out;
 }
 
@@ -503,6 +548,8 @@ void RegisterRouterBindings(Napi::Env env, Napi::Object exports) {
       {"mediaObjects", Objects},
       {"mediaTestSetSendLoss", TestSetSendLoss},
       {"mediaSetPaused", SetPaused},
+      {"mediaInternalListen", InternalListen},
+      {"mediaInternalPeer", InternalPeer},
       {"webrtcListen", WebRtcListen},
       {"webrtcCreateTransport", WebRtcCreateTransport},
       {"webrtcSetRemote", WebRtcSetRemote},

@@ -33,6 +33,9 @@ class RtpRewriter {
   uint16_t last_seq() const { return last_seq_; }
   uint32_t last_timestamp() const { return last_ts_; }
   uint32_t source_ssrc() const { return src_ssrc_; }
+  // The source's sequence number behind one we sent (current source only):
+  // how a NACK the subscriber sent is passed further up.
+  uint16_t SourceSeq(uint16_t out_seq) const { return static_cast<uint16_t>(out_seq - seq_delta_); }
 
  private:
   const uint32_t out_ssrc_;

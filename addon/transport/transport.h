@@ -24,6 +24,7 @@ namespace transport {
 class PlainTransport;
 class Transport;
 class WebRtcTransport;
+class InternalTransport;
 
 // Why a datagram was not used. Every drop is counted by reason.
 enum class DropReason : uint8_t {
@@ -85,6 +86,7 @@ class Transport {
   // is kept to answer them). Plain RTP peers do not.
   virtual bool KeepsSentPackets() const { return false; }
   virtual WebRtcTransport* AsWebRtc() { return nullptr; }
+  virtual InternalTransport* AsInternal() { return nullptr; }
 
   // Routing tables, kept by the router.
   void BindTrack(uint32_t ssrc, router::Track* t) { tracks_by_ssrc_[ssrc] = t; }

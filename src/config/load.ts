@@ -55,6 +55,8 @@ export interface AgentConfig {
     maxTasksPerNode: number;
     /** A power of two, 64 KiB .. 256 MiB. */
     linkRingBytes: number;
+    internalRpcTimeoutMs: number;
+    internalKeepaliveMs: number;
     /** Enables test-only node methods; never in production. */
     testHooks: boolean;
     shutdownTimeoutMs: number;

@@ -319,6 +319,29 @@ export const configSchema: SchemaOf<AgentConfig> = {
       env: 'AGENT_LINK_RING_BYTES',
       arg: 'agent-link-ring-bytes',
     },
+    internalRpcTimeoutMs: {
+      doc:
+        'Bound (ms) on each request one agent makes to another to set up, end or check media between ' +
+        'them (linkup, cutoff, keep-alive). A request that runs out fails the call; it never hangs.',
+      format: 'bounded-int',
+      min: 100,
+      max: 60000,
+      default: 3000,
+      env: 'AGENT_INTERNAL_RPC_TIMEOUT_MS',
+      arg: 'agent-internal-rpc-timeout-ms',
+    },
+    internalKeepaliveMs: {
+      doc:
+        'How often (ms) an agent checks, over NATS, that each agent it exchanges media with still ' +
+        'serves the internal address; one with no responders (or two checks unanswered) is gone and ' +
+        'its links end.',
+      format: 'bounded-int',
+      min: 100,
+      max: 600000,
+      default: 2000,
+      env: 'AGENT_INTERNAL_KEEPALIVE_MS',
+      arg: 'agent-internal-keepalive-ms',
+    },
     testHooks: {
       doc: 'Enable test-only node methods. Never enable in production.',
       format: 'bool',

@@ -65,6 +65,16 @@ export class NodeRuntime {
     this.#beatTimer = setInterval(() => Atomics.add(heartbeat, HEARTBEAT_SLOT, 1), heartbeatMs);
   }
 
+  /**
+   * Where other agents reach this node's internal transport; the port is
+   * opened on first use (every node has one once the main thread has asked).
+   */
+  internalAddress(): { ip: string; port: number } {
+    const m = this.settings.media;
+    const port = this.media.mediaInternalListen(m.listenIp, m.portMin, m.portMax);
+    return { ip: this.settings.internalIp, port };
+  }
+
   readyInfo(): ReadyInfo {
     return { nodeId: this.settings.nodeId, threadId, addonVersion: this.addon.version() };
   }

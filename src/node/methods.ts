@@ -46,7 +46,7 @@ export const nodeMethods: Record<string, NodeMethod> = {
   /** Where other agents reach this node's internal transport. */
   getInternalAddress: method({
     schema: empty,
-    run: (rt) => ({ ip: rt.settings.internalIp }),
+    run: (rt) => rt.internalAddress(),
   }),
 
   /** The node's own view of itself: rooms, tasks, uptime, addon state. */

@@ -72,6 +72,7 @@ export class LinkManager {
   /** Link set-ups in flight, so concurrent subscribers share one. */
   readonly #pending = new Map<string, Promise<void>>();
   #nextLink = 1;
+  readonly #forgetHooks: Array<(nodeId: string, trackId: string) => void> = [];
 
   constructor(o: LinkManagerOptions) {
     this.#nodes = o.nodes;
@@ -98,6 +99,31 @@ export class LinkManager {
   /** Where a track was published, if anywhere on this agent. */
   homeOf(trackId: string): string | undefined {
     return this.#homes.get(trackId)?.nodeId;
+  }
+
+  /** What is known of a track homed on this agent (its node, kind, clock rate, format). */
+  describe(trackId: string): { nodeId: string; kind: 'audio' | 'video'; clockRate: number; format?: TrackFormat } | undefined {
+    const h = this.#homes.get(trackId);
+    return h && { nodeId: h.nodeId, kind: h.kind, clockRate: h.clockRate, ...(h.format ? { format: h.format } : {}) };
+  }
+
+  /**
+   * Records a track that appeared on a node by other means than a publish:
+   * the stand-in for a track of another agent (RemoteLinks). Other nodes of
+   * this agent then reach it through rings like any local track.
+   */
+  adopt(trackId: string, nodeId: string, kind: 'audio' | 'video', clockRate: number, format?: TrackFormat): void {
+    this.#homes.set(trackId, { nodeId, kind, clockRate, ...(format ? { format } : {}), links: new Map() });
+  }
+
+  /** Tracks gone from their home node by other means than an unpublish call: the cascade as for one. */
+  forget(nodeId: string, trackIds: string[]): Promise<void> {
+    return this.#forgetTracks(nodeId, trackIds);
+  }
+
+  /** Called for every track homed here that goes (after its stand-ins on other nodes went). */
+  onForget(fn: (nodeId: string, trackId: string) => void): void {
+    this.#forgetHooks.push(fn);
   }
 
   pairs(): Array<{ a: string; b: string }> {
@@ -192,6 +218,7 @@ export class LinkManager {
       for (const importer of home.links.keys()) {
         await this.#nodes.call(importer, 'unpublishTrack', { trackId }).catch(() => undefined);
       }
+      for (const fn of this.#forgetHooks) fn(nodeId, trackId);
     }
   }
 

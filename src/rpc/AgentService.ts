@@ -13,7 +13,6 @@ import { ServiceImpl } from 'nats/lib/nats-base-client/service';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { NotFoundError } from '../errors';
-import type { LinkManager } from '../pool/LinkManager';
 import type { NodeManager } from '../pool/NodeManager';
 import { parseJson, parsePayload } from '../util/validate';
 import { getNodeSchema, listNodesSchema, queryNodeSchema, recycleNodeSchema } from './schemas';
@@ -23,8 +22,8 @@ import { SERVICE_NAME, type AgentMethod, type Subjects } from './subjects';
 export interface AgentServiceOptions {
   nc: NatsConnection;
   nodes: NodeManager;
-  /** Node calls go through it so tracks can be linked across nodes. */
-  links: LinkManager;
+  /** Node calls go through it so tracks can be linked across nodes and agents. */
+  links: { call(nodeId: string, method: string, args: unknown): Promise<unknown> };
   subjects: Subjects;
   agentId: string;
   cluster: string;

@@ -6,6 +6,7 @@
  *   <prefix>.node.<nodeId>.<method>     node API, served inside the node thread
  *   <prefix>.event.<agentId>.<event>    events the agent publishes
  *   <prefix>.controller.<controller>.<event>   events for one controller
+ *   <prefix>.internal.<ip-with-dashes>-<port>.<method>   media between agents
  */
 export const SERVICE_NAME = 'webrtc-agent';
 export const AGENT_METHODS = ['getNode', 'recycleNode', 'queryNode', 'listNodes'] as const;
@@ -44,6 +45,19 @@ export class Subjects {
   /** Events a node raises for one controller (OWT's rpc to the controller). */
   controller(controller: string, event: string): string {
     return `${this.prefix}.controller.${controller}.${event}`;
+  }
+
+  /**
+   * Media between agents: the methods a node's internal address answers
+   * (served by the agent holding that node). Subject tokens cannot hold dots,
+   * so 10.0.0.5:40002 becomes `10-0-0-5-40002`.
+   */
+  internal(ip: string, port: number, method: string): string {
+    return `${this.prefix}.internal.${ip.replace(/\./g, '-')}-${port}.${method}`;
+  }
+
+  internalAll(ip: string, port: number): string {
+    return this.internal(ip, port, '*');
   }
 
   /** All events of all agents, for a controller to watch. */

@@ -47,6 +47,18 @@ export function buildPli(senderSsrc: number, mediaSsrc: number): Buffer {
   return b;
 }
 
+/** RTCP generic NACK (RFC 4585) for one lost sequence number. */
+export function buildNack(senderSsrc: number, mediaSsrc: number, seq: number): Buffer {
+  const b = Buffer.alloc(16);
+  b[0] = 0x81;
+  b[1] = 205;
+  b.writeUInt16BE(3, 2);
+  b.writeUInt32BE(senderSsrc >>> 0, 4);
+  b.writeUInt32BE(mediaSsrc >>> 0, 8);
+  b.writeUInt16BE(seq & 0xffff, 12);
+  return b;
+}
+
 /** RTCP FIR (RFC 5104) for one SSRC. */
 export function buildFir(senderSsrc: number, mediaSsrc: number, seqNr: number): Buffer {
   const b = Buffer.alloc(20);

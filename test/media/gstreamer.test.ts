@@ -106,3 +106,44 @@ t.test('GStreamer VP8 in, GStreamer decodes it out, same node and across nodes',
   const stats = await call(A, 'getStats', {});
   t.equal(stats.tracks.find((x: { id: string }) => x.id === 'vp8').ssrc, 1234, 'bound to the encoder SSRC');
 });
+
+t.test('GStreamer VP8 into agent A, decoded out of agent B (internal transport), and out of another node of B (ring from the stand-in)', async (t) => {
+  const nats = await startNats(t);
+  const env = { NATS_URL: nats.url, WEBRTC_LISTEN_IP: '127.0.0.1', CLUSTER_ENABLED: 'false' };
+  const a = await startAgent(t, testConfig(env));
+  const b = await startAgent(t, testConfig(env));
+  const nc = await natsClient(t, nats.url);
+  const node = async (agent: typeof a, room: string) => {
+    const { nodeId } = await request(nc, agent.subjects.agent('getNode'), { room, task: 't' });
+    return (m: string, args: unknown = {}) => request(nc, agent.subjects.node(nodeId, m), args);
+  };
+  const na = await node(a, 'a');
+  const nb = await node(b, 'b1');
+  const nb2 = await node(b, 'b2');
+
+  const pub = await na('createPlainTransport', { transportId: 'gst-pub' });
+  await na('publishTrack', { transportId: 'gst-pub', trackId: 'vp8', kind: 'video', payloadType: 96 });
+  const addrA = await na('getInternalAddress');
+  const decoders = [];
+  const p1 = await freeUdpPort();
+  await nb('createPlainTransport', { transportId: 'gst-sub' });
+  await nb('connectPlainTransport', { transportId: 'gst-sub', ip: '127.0.0.1', port: p1 });
+  await nb('linkup', { subscriptionId: 'dec', transportId: 'gst-sub', video: { id: 'vp8', ip: addrA.ip, port: addrA.port } });
+  decoders.push(startDecoder(p1));
+  // Another node of B subscribes by track id alone: the stand-in is a track of B.
+  const p2 = await freeUdpPort();
+  await nb2('createPlainTransport', { transportId: 'gst-sub2' });
+  await nb2('connectPlainTransport', { transportId: 'gst-sub2', ip: '127.0.0.1', port: p2 });
+  await nb2('subscribeTrack', { transportId: 'gst-sub2', trackId: 'vp8', subscriptionId: 'dec2' });
+  decoders.push(startDecoder(p2));
+
+  await new Promise((r) => setTimeout(r, 1500)); // decoders up
+  t.equal(await encode(pub.port), 0, 'the encoder ran to the end');
+  await new Promise((r) => setTimeout(r, 1000));
+  const [cross, ring] = await Promise.all(decoders.map((d) => d.stop()));
+  t.comment(`decoded frames: other agent ${cross}/${FRAMES}, other agent's other node ${ring}/${FRAMES}`);
+  t.ok(cross! >= FRAMES * 0.8, `subscriber on agent B decoded ${cross} of ${FRAMES} frames`);
+  t.ok(ring! >= FRAMES * 0.8, `subscriber on B's second node decoded ${ring} of ${FRAMES} frames`);
+  const sb = await nb('getStats');
+  t.match(sb.tracks.find((x: { id: string }) => x.id === 'vp8'), { exports: 1, subscribers: 1 }, 'the stand-in feeds one local subscriber and one ring');
+});

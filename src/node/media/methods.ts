@@ -12,6 +12,9 @@ import {
   defaultClockRate,
   destroyTransportSchema,
   detachPeerSchema,
+  dropIfUnusedSchema,
+  exportRemoteSchema,
+  importRemoteSchema,
   exportTrackSchema,
   importTrackSchema,
   publishTrackSchema,
@@ -109,6 +112,41 @@ export const mediaMethods: Record<string, NodeMethod> = {
     run: (rt, a) => {
       rt.media.mediaExport(a.trackId, a.peer, a.link);
       return { ok: true };
+    },
+  }),
+
+  // --- internal: media between agents (the main thread's RemoteLinks) ---
+  /** A stand-in for a track on another agent, fed by the internal port from ip:port with this SSRC. */
+  _importRemote: m({
+    schema: importRemoteSchema,
+    internal: true,
+    run: (rt, a) => {
+      rt.internalAddress();
+      const transportId = rt.media.mediaInternalPeer(a.ip, a.port);
+      rt.media.mediaPublish(transportId, a.trackId, a.kind, a.ssrc, -1, a.clockRate);
+      return { transportId };
+    },
+  }),
+  /** Sends a track to another agent's node at ip:port under the SSRC that node chose. */
+  _exportRemote: m({
+    schema: exportRemoteSchema,
+    internal: true,
+    run: (rt, a) => {
+      rt.internalAddress();
+      const transportId = rt.media.mediaInternalPeer(a.ip, a.port);
+      rt.media.mediaSubscribe(transportId, a.trackId, a.exportId, a.ssrc, -1);
+      return { transportId };
+    },
+  }),
+  /** Ends a stand-in nobody reads any more (no subscriber, no ring export); says whether it did. */
+  _dropIfUnused: m({
+    schema: dropIfUnusedSchema,
+    internal: true,
+    run: (rt, a) => {
+      const t = rt.media.mediaStats().tracks.find((x) => x.id === a.trackId);
+      if (!t || t.subscribers > 0 || t.exports > 0) return { dropped: false };
+      rt.media.mediaUnpublish(a.trackId);
+      return { dropped: true };
     },
   }),
   _unexportTrack: m({

@@ -79,6 +79,15 @@ export interface MediaObjects {
   webrtcTuples: number;
 }
 
+/** The node's internal port (media between agents); null until it is opened. */
+export interface InternalPortStats {
+  port: number;
+  datagramsIn: number;
+  datagramsOut: number;
+  /** unknownPeer (a sender no linkup announced), notRtp, oversized, truncatedByKernel */
+  drops: Record<string, number>;
+}
+
 export interface MediaStats {
   transports: TransportStats[];
   tracks: TrackStats[];
@@ -86,6 +95,7 @@ export interface MediaStats {
   peers: PeerStats[];
   /** The thread's WebRTC port (null until it opens): datagrams that reached no transport. */
   webrtcPort: { port: number; datagramsIn: number; datagramsOut: number; unknownUfrag: number; unknownTuple: number; notWebrtc: number } | null;
+  internal: InternalPortStats | null;
 }
 
 export interface MediaNative {
@@ -108,6 +118,10 @@ export interface MediaNative {
   mediaStats(): MediaStats;
   /** How many objects the thread's media plane holds (all 0 when idle). */
   mediaObjects(): MediaObjects;
+  /** Opens the node's internal port (once); returns it. */
+  mediaInternalListen(listenIp: string, portMin: number, portMax: number): number;
+  /** The transport towards another agent's node at ip:port (made on first use). */
+  mediaInternalPeer(ip: string, port: number): string;
   mediaTestSetSendLoss(percent: number): void;
   mediaSetPaused(kind: 'track' | 'subscription', id: string, paused: boolean): void;
 }

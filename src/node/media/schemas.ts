@@ -58,6 +58,13 @@ export const importTrackSchema = z
   .strict();
 export const exportTrackSchema = z.object({ trackId: id, peer: id, link: z.number().int().min(1) }).strict();
 
+// Internal: the stand-in for a track on another agent, and an export to one.
+export const importRemoteSchema = z
+  .object({ trackId: id, kind, clockRate: z.number().int().min(1000).max(192000), ip: ipv4, port, ssrc })
+  .strict();
+export const exportRemoteSchema = z.object({ trackId: id, ip: ipv4, port, ssrc, exportId: id }).strict();
+export const dropIfUnusedSchema = z.object({ trackId: id }).strict();
+
 export type PublishTrackRequest = z.infer<typeof publishTrackSchema>;
 export type SubscribeTrackRequest = z.infer<typeof subscribeTrackSchema>;
 

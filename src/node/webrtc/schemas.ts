@@ -28,7 +28,13 @@ export const createTransportSchema = z.object({ transportId: id, controller }).s
 const publishTrack = z
   .object({ mid, type: kind, formatPreference: formatPreference.optional(), scalabilityMode: z.string().max(16).optional() })
   .strict();
-const subscribeTrack = z.object({ mid, type: kind, from: id, formatPreference: formatPreference.optional() }).strict();
+/** Where a source on another agent lives: the internal address of its node (getInternalAddress there). */
+const source = z
+  .object({ ip: z.ipv4({ message: 'must be an IPv4 address' }), port: z.number().int().min(1).max(65535) })
+  .strict();
+const subscribeTrack = z
+  .object({ mid, type: kind, from: id, source: source.optional(), formatPreference: formatPreference.optional() })
+  .strict();
 const owner = z.string().max(128).optional();
 
 export const publishSchema = z

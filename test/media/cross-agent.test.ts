@@ -1,0 +1,204 @@
+/**
+ * Media between two agents on one real nats-server: a plain-RTP publisher on
+ * agent A, subscribers on agent B reached through linkup over the internal
+ * transport (real UDP on loopback). Rewritten SSRCs, PLI and NACK flowing
+ * back to A, cutoff, unpublish on A ending B's subscription, an agent lost,
+ * hostile datagrams on the internal port, and bad payloads.
+ */
+import t, { type Test } from 'tap';
+import type { Agent } from '../../src/Agent';
+import { natsClient, startNats } from '../helpers/nats';
+import { CallError, request, startAgent, testConfig, waitFor } from '../helpers/agent';
+import { buildNack, buildPli, buildRtp, isPli, UdpPeer } from '../helpers/rtp';
+import { startAgentProcess } from '../cluster/helpers';
+
+const ENV = { CLUSTER_ENABLED: 'false', AGENT_PRERUN_NODES: '1', AGENT_INTERNAL_KEEPALIVE_MS: '300', AGENT_INTERNAL_RPC_TIMEOUT_MS: '1000' };
+
+async function setup(t: Test, extra: Record<string, string> = {}) {
+  const nats = await startNats(t);
+  const a: Agent = await startAgent(t, testConfig({ NATS_URL: nats.url, ...ENV, ...extra }));
+  const b: Agent = await startAgent(t, testConfig({ NATS_URL: nats.url, ...ENV, ...extra }));
+  const nc = await natsClient(t, nats.url);
+  const nodeOf = async (agent: Agent, room: string) => {
+    const { nodeId } = await request<{ nodeId: string }>(nc, agent.subjects.agent('getNode'), { room, task: `${room}-task` });
+    return (method: string, args: unknown = {}) => request(nc, agent.subjects.node(nodeId, method), args);
+  };
+  const na = await nodeOf(a, 'ra');
+  const nb = await nodeOf(b, 'rb');
+  // The publisher on A, its transport connected back to it so PLIs reach it.
+  const publisher = await UdpPeer.open(t);
+  const pub = await na('createPlainTransport', { transportId: 'pub' });
+  await na('connectPlainTransport', { transportId: 'pub', ip: '127.0.0.1', port: publisher.port });
+  await na('publishTrack', { transportId: 'pub', trackId: 'cam', kind: 'video', ssrc: 5555, payloadType: 96 });
+  const addrA = await na('getInternalAddress');
+  // The subscriber on B.
+  const sink = await UdpPeer.open(t);
+  const sub = await nb('createPlainTransport', { transportId: 'out' });
+  await nb('connectPlainTransport', { transportId: 'out', ip: '127.0.0.1', port: sink.port });
+  let seq = 100;
+  const send = async (count: number) => {
+    for (let i = 0; i < count; i++) {
+      await publisher.send(buildRtp({ ssrc: 5555, seq: seq, ts: seq * 3000, pt: 96, payload: Buffer.from(`p${seq}`) }), pub.port);
+      seq++;
+    }
+  };
+  return { a, b, nc, na, nb, publisher, sink, sub, addrA, send };
+}
+
+const statsOf = async (n: (m: string, a?: unknown) => Promise<any>) => n('getStats');
+
+t.test('getInternalAddress: the node internal ip and port', async (t) => {
+  const { addrA } = await setup(t);
+  t.match(addrA, { ip: '127.0.0.1', port: Number });
+  t.ok(addrA.port >= 40000 && addrA.port <= 49999, 'from the media port range');
+});
+
+t.test('linkup across agents: rewritten SSRC, PLI and NACK back to A, cutoff stops the flow', async (t) => {
+  const { na, nb, publisher, sink, sub, addrA, send } = await setup(t);
+  const r = await nb('linkup', { subscriptionId: 'sub-1', transportId: 'out', video: { id: 'cam', ip: addrA.ip, port: addrA.port, ssrc: 4242 } });
+  t.match(r, { ok: true, video: { subscriptionId: 'sub-1-video', ssrc: 4242 } });
+
+  // The new subscriber's key-frame request crosses to the publisher on A.
+  await waitFor(() => publisher.rtcp().filter(isPli).length >= 1, 5000, 'PLI from the new subscription on B at the publisher');
+  t.equal(publisher.rtcp().filter(isPli)[0]!.readUInt32BE(8), 5555, 'the PLI names the publisher SSRC');
+
+  await send(30);
+  await waitFor(() => sink.rtp().length >= 30, 5000, '30 packets at the sink on B');
+  const pkts = sink.rtp();
+  t.ok(pkts.every((p) => p.ssrc === 4242), 'every packet carries the SSRC B gave its subscriber');
+  t.same(pkts.map((p) => p.payload.toString()), Array.from({ length: 30 }, (_, k) => `p${100 + k}`), 'in order, intact');
+
+  const sa = await statsOf(na);
+  const exp = sa.subscriptions.find((s: any) => s.transportId.startsWith('internal:'));
+  t.match(exp, { trackId: 'cam', packets: 30 }, 'A exports the track over an internal transport');
+  t.match(sa.transports.find((x: any) => x.type === 'internal'), { remote: { ip: '127.0.0.1' } });
+  const sb = await statsOf(nb);
+  t.match(sb.tracks.find((x: any) => x.id === 'cam'), { packets: 30, subscribers: 1, transportId: String }, 'the stand-in on B');
+  t.equal(sb.tracks.find((x: any) => x.id === 'cam').ssrc, exp.ssrc, 'B demultiplexes by the SSRC it chose');
+
+  // A subscriber's PLI, after the one-a-second merge window: one more PLI upstream.
+  await new Promise((res) => setTimeout(res, 1100));
+  const before = publisher.rtcp().filter(isPli).length;
+  await sink.send(buildPli(1, 4242), sub.port);
+  await waitFor(() => publisher.rtcp().filter(isPli).length === before + 1, 5000, 'the subscriber PLI reaches the publisher');
+
+  // A NACK from B's subscriber: B keeps no packets for a plain subscriber, so it
+  // asks A, whose export answers from its send buffer; the packet comes again.
+  const lost = pkts[10]!;
+  await sink.send(buildNack(1, 4242, lost.seq), sub.port);
+  await waitFor(() => sink.rtp().filter((p) => p.seq === lost.seq).length === 2, 5000, 'the NACKed packet again at the sink');
+  t.same(sink.rtp().filter((p) => p.seq === lost.seq)[1]!.payload, lost.payload, 'the same packet');
+  const sa2 = await statsOf(na);
+  t.match(sa2.subscriptions.find((s: any) => s.id === exp.id), { nackPackets: 1, retransmitted: 1 }, 'answered by the export on A');
+
+  t.same(await nb('cutoff', { subscriptionId: 'sub-1' }), { ok: true });
+  const got = sink.rtp().length;
+  await waitFor(async () => !(await statsOf(na)).subscriptions.some((s: any) => s.id === exp.id), 5000, 'the export on A ends');
+  await send(20);
+  await new Promise((res) => setTimeout(res, 300));
+  t.equal(sink.rtp().length, got, 'nothing after cutoff');
+  const sb2 = await statsOf(nb);
+  t.notOk(sb2.tracks.some((x: any) => x.id === 'cam'), 'the stand-in on B is gone');
+  t.equal(sb2.subscriptions.length, 0);
+  await t.rejects(nb('cutoff', { subscriptionId: 'sub-1' }), { code: 404 }, 'a second cutoff: 404');
+});
+
+t.test('two subscribers on B share one stand-in; unpublish on A ends them', async (t) => {
+  const { na, nb, sink, addrA, send } = await setup(t);
+  const sink2 = await UdpPeer.open(t);
+  await nb('createPlainTransport', { transportId: 'out2' });
+  await nb('connectPlainTransport', { transportId: 'out2', ip: '127.0.0.1', port: sink2.port });
+  await nb('linkup', { subscriptionId: 's1', transportId: 'out', video: { id: 'cam', ip: addrA.ip, port: addrA.port } });
+  await nb('linkup', { subscriptionId: 's2', transportId: 'out2', video: { id: 'cam', ip: addrA.ip, port: addrA.port } });
+  const sa = await statsOf(na);
+  t.equal(sa.subscriptions.filter((s: any) => s.transportId.startsWith('internal:')).length, 1, 'one export for both');
+  await send(10);
+  await waitFor(() => sink.rtp().length >= 10 && sink2.rtp().length >= 10, 5000, 'both sinks fed');
+
+  await na('unpublishTrack', { trackId: 'cam' });
+  await waitFor(async () => (await statsOf(nb)).subscriptions.length === 0, 5000, 'B subscriptions end');
+  t.notOk((await statsOf(nb)).tracks.some((x: any) => x.id === 'cam'), 'the stand-in went with them');
+  await t.resolves(nb('cutoff', { subscriptionId: 's1' }), 'cutoff after the source went still answers');
+});
+
+t.test('an agent that stops says so: the stand-ins fed from it end at once', async (t) => {
+  // Keep-alive far beyond the wait below: only the announcement can end the link in time.
+  const { a, nb, sink, addrA, send } = await setup(t, { AGENT_INTERNAL_KEEPALIVE_MS: '60000' });
+  await nb('linkup', { subscriptionId: 's1', transportId: 'out', video: { id: 'cam', ip: addrA.ip, port: addrA.port } });
+  await send(5);
+  await waitFor(() => sink.rtp().length >= 5, 5000, 'flowing');
+  await a.stop('test');
+  await waitFor(async () => (await statsOf(nb)).subscriptions.length === 0, 3000, 'B ends the link on A\'s sourceGone');
+});
+
+t.test('an agent killed (kill -9): the stand-ins fed from it end', async (t) => {
+  const nats = await startNats(t);
+  const nc = await natsClient(t, nats.url);
+  // A is a separate process, so it can die the hard way.
+  const a = await startAgentProcess(t, 'agent-a', { NATS_URL: nats.url, WEBRTC_LISTEN_IP: '127.0.0.1', ...ENV });
+  const b: Agent = await startAgent(t, testConfig({ NATS_URL: nats.url, ...ENV }));
+  const call = async (agentId: string, room: string) => {
+    const { nodeId } = await request<{ nodeId: string }>(nc, `webrtc-agent.agent.${agentId}.getNode`, { room, task: 'x' });
+    return (method: string, args: unknown = {}) => request(nc, `webrtc-agent.node.${nodeId}.${method}`, args);
+  };
+  const na = await call('agent-a', 'ra');
+  const nb = await call(b.id, 'rb');
+  const publisher = await UdpPeer.open(t);
+  const pub = await na('createPlainTransport', { transportId: 'pub' });
+  await na('publishTrack', { transportId: 'pub', trackId: 'cam', kind: 'video', ssrc: 5555 });
+  const addrA = await na('getInternalAddress');
+  const sink = await UdpPeer.open(t);
+  await nb('createPlainTransport', { transportId: 'out' });
+  await nb('connectPlainTransport', { transportId: 'out', ip: '127.0.0.1', port: sink.port });
+  await nb('linkup', { subscriptionId: 's1', transportId: 'out', video: { id: 'cam', ip: addrA.ip, port: addrA.port } });
+  for (let i = 0; i < 5; i++) await publisher.send(buildRtp({ ssrc: 5555, seq: i, ts: i, pt: 96 }), pub.port);
+  await waitFor(() => sink.rtp().length >= 5, 5000, 'flowing from the A process to B');
+  a.child.kill('SIGKILL');
+  await waitFor(async () => (await statsOf(nb)).subscriptions.length === 0, 5000, 'B notices (no responders) and ends the link');
+  t.notOk((await statsOf(nb)).tracks.some((x: any) => x.id === 'cam'), 'the stand-in is gone');
+  await t.resolves(nb('cutoff', { subscriptionId: 's1' }), 'cutoff after the loss still answers');
+});
+
+t.test('hostile datagrams on the internal port are dropped and counted', async (t) => {
+  const { na, nb, sink, addrA, send } = await setup(t);
+  await nb('linkup', { subscriptionId: 's1', transportId: 'out', video: { id: 'cam', ip: addrA.ip, port: addrA.port } });
+  const evil = await UdpPeer.open(t);
+  const addrB = await nb('getInternalAddress');
+  for (const to of [addrA.port, addrB.port]) {
+    await evil.send(buildRtp({ ssrc: 5555, seq: 1, ts: 1, pt: 96 }), to); // media from nobody we were told about
+    await evil.send(Buffer.from('garbage'), to);
+    await evil.send(Buffer.alloc(3000, 0x80), to);
+    await evil.send(Buffer.alloc(0), to);
+  }
+  // The empty datagram never reaches the transport: the socket layer skips it.
+  await waitFor(async () => (await statsOf(nb)).internal.drops.unknownPeer === 3, 3000, 'B counts 3 from an unknown peer');
+  t.equal((await statsOf(na)).internal.drops.unknownPeer, 3, 'A too');
+  await send(5);
+  await waitFor(() => sink.rtp().length >= 5, 5000, 'media still flows');
+});
+
+t.test('bad linkup and cutoff payloads: 400 naming the field, 404, 503; never a hang', async (t) => {
+  const { nb, addrA } = await setup(t);
+  const cases: Array<[unknown, RegExp]> = [
+    [{ transportId: 'out', video: { id: 'cam', ip: addrA.ip, port: addrA.port } }, /^subscriptionId: /],
+    [{ subscriptionId: 's', video: { id: 'cam', ip: addrA.ip, port: addrA.port } }, /^transportId: /],
+    [{ subscriptionId: 's', transportId: 'out' }, /^audio: one of audio or video is required/],
+    [{ subscriptionId: 's', transportId: 'out', video: { id: 'cam', ip: '300.1.1.1', port: addrA.port } }, /^video\.ip: /],
+    [{ subscriptionId: 's', transportId: 'out', video: { id: 'cam', ip: addrA.ip, port: 0 } }, /^video\.port: /],
+    [{ subscriptionId: 's', transportId: 'out', video: { id: 'c a m', ip: addrA.ip, port: addrA.port } }, /^video\.id: /],
+    [{ subscriptionId: 's', transportId: 'out', data: {} }, /^data: unknown field/],
+  ];
+  for (const [payload, re] of cases) {
+    const err = (await nb('linkup', payload).catch((e) => e)) as CallError;
+    t.equal(err.code, 400, JSON.stringify(payload));
+    t.match(err.message, re);
+  }
+  await t.rejects(nb('linkup', { subscriptionId: 's', transportId: 'out', video: { id: 'nope', ip: addrA.ip, port: addrA.port } }), { code: 404, message: /^video\.id: / }, 'unknown track at the source: 404');
+  await t.rejects(nb('linkup', { subscriptionId: 's', transportId: 'out', audio: { id: 'cam', ip: addrA.ip, port: addrA.port } }), { code: 400, message: /^audio\.id: cam is a video track/ });
+  const t0 = Date.now();
+  await t.rejects(nb('linkup', { subscriptionId: 's', transportId: 'out', video: { id: 'cam', ip: '127.0.0.1', port: 9 } }), { code: 503, message: /no agent serves the internal address 127\.0\.0\.1:9/ });
+  t.ok(Date.now() - t0 < 2000, 'answered at once');
+  await t.rejects(nb('cutoff', { subscriptionId: 'never' }), { code: 404, message: /^subscriptionId: / });
+  await t.rejects(nb('cutoff', {}), { code: 400, message: /^subscriptionId: / });
+  t.equal((await statsOf(nb)).tracks.length, 0, 'no failed linkup left a stand-in behind');
+});
