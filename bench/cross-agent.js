@@ -1,0 +1,221 @@
+#!/usr/bin/env node
+/**
+ * Cross-agent bench: one-way latency and CPU per packet of one RTP stream
+ * through the agent, at a fixed moderate rate, in three layouts:
+ *
+ *   node   publisher and subscriber on one node thread (the baseline)
+ *   ring   publisher on node A, subscriber on node B of the same agent
+ *          (the shared-memory ring between node threads)
+ *   agent  publisher on agent A, subscriber on agent B, another process,
+ *          through linkup over the internal transport (loopback UDP)
+ *
+ *   node bench/cross-agent.js [--rate 2000] [--seconds 5] [--runs 5] [--size 1200]
+ *                             [--layouts node,ring,agent] [--json]
+ *
+ * rtp_gen (bench/tools) sends --rate packets/s for --seconds into the
+ * publisher's plain transport; rtp_sink receives the subscriber's stream and
+ * measures one-way latency (the send time is in the payload; same machine,
+ * same clock) over every packet. CPU: utime + stime of the agent processes
+ * involved (one for node and ring, both for agent) over the run, less their
+ * idle cost (measured over 2 s just before the run: timers, heartbeats,
+ * NATS), divided by the packets the sink received. /proc counts in 10 ms
+ * ticks: at the default 10000 packets a run that is +-1 us per packet. The layouts take turns run by run (node,
+ * ring, agent, node, ...) so a disturbance on this shared machine hits all
+ * alike; the table gives the median over runs of each run's p50 and p99,
+ * and of its CPU per packet.
+ *
+ * Every run publishes a fresh track and unpublishes it after, so nothing of
+ * one run (a ring export, a stand-in) keeps costing CPU in the next.
+ * Prints one JSON line per run and a summary; --json prints only JSON.
+ */
+'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { parseArgs } = require('node:util');
+const proc = require('./lib/proc');
+const { Child, buildCTools } = require('./lib/child');
+
+const ROOT = path.resolve(__dirname, '..');
+const BIN = path.join(ROOT, 'bench/out/bin');
+
+const { values: opt } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '2000' },
+    seconds: { type: 'string', default: '5' },
+    runs: { type: 'string', default: '5' },
+    size: { type: 'string', default: '1200' },
+    layouts: { type: 'string', default: 'node,ring,agent' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (opt.help) {
+  process.stdout.write(fs.readFileSync(__filename, 'utf8').split('*/')[0]);
+  process.exit(0);
+}
+const P = {
+  rate: Number(opt.rate),
+  seconds: Number(opt.seconds),
+  runs: Number(opt.runs),
+  size: Number(opt.size),
+  layouts: opt.layouts.split(',').map((s) => s.trim()),
+};
+for (const l of P.layouts) if (!['node', 'ring', 'agent'].includes(l)) throw new Error(`unknown layout ${l}`);
+const SSRC = 0x5eed0001;
+const IDLE_MS = 2000;
+const PT = 96;
+const note = (m) => { if (!opt.json) process.stderr.write(`cross-agent: ${m}\n`); };
+const emit = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
+const median = (xs) => {
+  const v = xs.filter((x) => x != null).sort((a, b) => a - b);
+  if (!v.length) return null;
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+};
+const round = (x, d = 0) => (x == null ? null : +x.toFixed(d));
+
+let nc;
+let json;
+let ServiceError;
+
+async function request(subject, payload, timeout = 5000) {
+  const msg = await nc.request(subject, json.encode(payload), { timeout });
+  const err = ServiceError.toServiceError(msg);
+  if (err) throw new Error(`${subject}: ${err.code} ${err.message}`);
+  return msg.data.length ? json.decode(msg.data) : null;
+}
+
+async function startAgent(natsUrl, name, logDir) {
+  const logFile = path.join(logDir, `${name}.log`);
+  const ch = new Child(process.execPath, [path.join(ROOT, 'dist/main.js')], {
+    name,
+    stderrFile: logFile,
+    env: {
+      PATH: process.env.PATH,
+      NATS_URL: natsUrl,
+      LOG_LEVEL: 'warn',
+      AGENT_ID: name,
+      AGENT_PRERUN_NODES: '2',
+      AGENT_MAX_NODES: '2',
+      CLUSTER_ENABLED: 'false',
+      WEBRTC_LISTEN_IP: '127.0.0.1',
+      // Off the kernel's ephemeral range, where the sink's port is.
+      WEBRTC_PORT_MIN: name === 'bench-a' ? '21000' : '23000',
+      WEBRTC_PORT_MAX: name === 'bench-a' ? '22999' : '24999',
+    },
+  });
+  for (const end = Date.now() + 20000; Date.now() < end;) {
+    const line = await ch.nextLine(end - Date.now());
+    if (line.startsWith('webrtc-agent ready:')) return ch;
+  }
+  throw new Error(`${name} not ready; see ${logFile}`);
+}
+
+async function main() {
+  buildCTools(BIN, ['rtp_gen', 'rtp_sink']);
+  ({ JSONCodec: json, ServiceError } = require('nats'));
+  json = json();
+  const { connect } = require('nats');
+  const { NatsServerProcess } = require(path.join(ROOT, 'dist/rpc/NatsServerProcess.js'));
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wa-xagent-'));
+  const outDir = path.join(ROOT, 'bench/out');
+  fs.mkdirSync(outDir, { recursive: true });
+  const nats = await NatsServerProcess.start({ port: 0, dataDir });
+  nc = await connect({ servers: nats.url });
+  const agents = {};
+  try {
+    agents.a = await startAgent(nats.url, 'bench-a', outDir);
+    agents.b = await startAgent(nats.url, 'bench-b', outDir);
+    const getNode = async (agent, room) => (await request(`webrtc-agent.agent.${agent}.getNode`, { room, task: 't' })).nodeId;
+    const nodeA1 = await getNode('bench-a', 'r1');
+    const nodeA2 = await getNode('bench-a', 'r2');
+    const nodeB1 = await getNode('bench-b', 'r1');
+    if (nodeA1 === nodeA2) throw new Error('one node for two rooms');
+    const node = (n, m, a = {}) => request(`webrtc-agent.node.${n}.${m}`, a);
+    const pub = await node(nodeA1, 'createPlainTransport', { transportId: 'pub' });
+    const addrA = await node(nodeA1, 'getInternalAddress');
+    const subNode = { node: nodeA1, ring: nodeA2, agent: nodeB1 };
+    for (const [l, n] of Object.entries(subNode)) if (P.layouts.includes(l)) await node(n, 'createPlainTransport', { transportId: `out-${l}` });
+
+    const results = Object.fromEntries(P.layouts.map((l) => [l, []]));
+    let run = 0;
+    for (let r = 0; r < P.runs; r++) {
+      for (const layout of P.layouts) {
+        run++;
+        const trackId = `t${run}`;
+        const sink = new Child(path.join(BIN, 'rtp_sink'), ['--count', '1', '--bind', '127.0.0.1', '--idle-ms', '1000', '--first-timeout-ms', '8000', '--duration', String(P.seconds + 20)]);
+        const ready = await sink.nextJson(5000);
+        const n = subNode[layout];
+        await node(n, 'connectPlainTransport', { transportId: `out-${layout}`, ip: '127.0.0.1', port: ready.ports[0] });
+        await node(nodeA1, 'publishTrack', { transportId: 'pub', trackId, kind: 'video', ssrc: SSRC, payloadType: PT });
+        if (layout === 'agent') {
+          await node(n, 'linkup', { subscriptionId: `s${run}`, transportId: `out-${layout}`, video: { id: trackId, ip: addrA.ip, port: addrA.port } });
+        } else {
+          await node(n, 'subscribeTrack', { transportId: `out-${layout}`, trackId, subscriptionId: `s${run}` });
+        }
+        const pids = layout === 'agent' ? [agents.a.pid, agents.b.pid] : [agents.a.pid];
+        // The processes' own idle cost (timers, heartbeats, NATS) over IDLE_MS,
+        // taken out of the run's CPU so that only the packets' share remains.
+        const idle0 = pids.reduce((s, p) => s + proc.cpuUs(p), 0);
+        await new Promise((res) => setTimeout(res, IDLE_MS));
+        const idleUsPerMs = (pids.reduce((s, p) => s + proc.cpuUs(p), 0) - idle0) / IDLE_MS;
+        const cpu0 = pids.reduce((s, p) => s + proc.cpuUs(p), 0);
+        const mach0 = proc.machineCpu();
+        const t0 = Date.now();
+        const gen = new Child(path.join(BIN, 'rtp_gen'), ['--dst', `127.0.0.1:${pub.port}`, '--rate', String(P.rate), '--duration', String(P.seconds), '--size', String(P.size), '--ssrc', String(SSRC), '--pt', String(PT), '--stream', String(run)]);
+        const g = await gen.nextJson(P.seconds * 1000 + 10000);
+        const s = await sink.nextJson(15000);
+        const wallUs = (Date.now() - t0) * 1000;
+        const rawCpuUs = pids.reduce((sum, p) => sum + proc.cpuUs(p), 0) - cpu0;
+        const cpuUs = Math.max(0, rawCpuUs - idleUsPerMs * (wallUs / 1000));
+        const mach1 = proc.machineCpu();
+        if (layout === 'agent') await node(n, 'cutoff', { subscriptionId: `s${run}` });
+        else await node(n, 'unsubscribeTrack', { subscriptionId: `s${run}` });
+        await node(nodeA1, 'unpublishTrack', { trackId });
+        await sink.stop();
+        const row = {
+          bench: 'cross-agent', layout, run: r + 1, rate: P.rate, sent: g.sent, received: s.received,
+          lat_p50_us: s.lat_us.p50, lat_p99_us: s.lat_us.p99, lat_max_us: s.lat_us.max,
+          cpu_us_per_pkt: s.received ? round(cpuUs / s.received, 2) : null,
+          // Everything busy on the machine but the agents, in % of one core: the noise.
+          idle_cpu_pct: round(idleUsPerMs / 10, 1),
+          others_pct: round(((mach1.busyUs - mach0.busyUs - rawCpuUs) / wallUs) * 100, 1),
+        };
+        results[layout].push(row);
+        emit(row);
+      }
+    }
+    const summary = P.layouts.map((l) => {
+      const rs = results[l];
+      return {
+        layout: l,
+        runs: rs.length,
+        delivered: round(rs.reduce((a, x) => a + x.received, 0) / Math.max(1, rs.reduce((a, x) => a + x.sent, 0)), 4),
+        lat_p50_us: median(rs.map((x) => x.lat_p50_us)),
+        lat_p99_us: median(rs.map((x) => x.lat_p99_us)),
+        cpu_us_per_pkt: median(rs.map((x) => x.cpu_us_per_pkt)),
+      };
+    });
+    const base = summary.find((x) => x.layout === 'node');
+    for (const x of summary) {
+      x.p50_vs_node = base ? round(x.lat_p50_us / base.lat_p50_us, 2) : null;
+      x.cpu_vs_node = base ? round(x.cpu_us_per_pkt / base.cpu_us_per_pkt, 2) : null;
+    }
+    emit({ bench: 'cross-agent', summary, rate: P.rate, seconds: P.seconds, size: P.size, machine: { cpus: os.cpus().length, kernel: os.release(), node: process.version } });
+    if (!opt.json) {
+      note('| layout | p50 us | p99 us | CPU us/pkt | p50 vs node | CPU vs node | delivered |');
+      for (const x of summary) note(`| ${x.layout} | ${x.lat_p50_us} | ${x.lat_p99_us} | ${x.cpu_us_per_pkt} | ${x.p50_vs_node} | ${x.cpu_vs_node} | ${x.delivered} |`);
+    }
+  } finally {
+    for (const c of Object.values(agents)) await c.stop(8000);
+    await nc.close().catch(() => {});
+    await nats.stop().catch(() => {});
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`cross-agent: ${err.stack ?? err}\n`);
+  process.exit(1);
+});
