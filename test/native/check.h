@@ -1,5 +1,5 @@
 // The check machinery shared by the native unit tests (rtp_test.cc,
-// stun_test.cc, srtp_test.cc, dtls_test.cc): plain programs with no test
+// stun_test.cc, srtp_test.cc, dtls_test.cc, rewriter_test.cc): plain programs with no test
 // framework, built with ASan+UBSan by the tap wrappers in this folder
 // (through test/helpers/native.ts).
 //
