@@ -126,6 +126,7 @@ export class Agent {
         agentId: id,
         rpcTimeoutMs: cfg.agent.internalRpcTimeoutMs,
         keepaliveMs: cfg.agent.internalKeepaliveMs,
+        srtp: cfg.agent.internalSrtp,
         log,
       });
       remoteLinks = remote;

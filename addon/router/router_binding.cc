@@ -1,6 +1,9 @@
 #include "router/router_binding.h"
 
 #include <arpa/inet.h>
+#include <openssl/crypto.h>
+
+#include <array>
 
 #include "addon.h"
 #include "router/peer_links.h"
@@ -265,6 +268,37 @@ Napi::Value InternalPeer(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), id);
 }
 
+transport::InternalTransport* InternalOf(const Napi::CallbackInfo& info, const std::string& id) {
+  auto& ts = RouterOf(info).transports();
+  auto it = ts.find(id);
+  return it == ts.end() ? nullptr : it->second->AsInternal();
+}
+
+Napi::Value InternalEnableSrtp(const Napi::CallbackInfo& info) {
+  // (transportId) -> this side's sending key (master key || salt) as a Buffer
+  if (!Args(info, "s")) return info.Env().Undefined();
+  transport::InternalTransport* t = InternalOf(info, Str(info, 0));
+  if (t == nullptr) return Fail(info.Env(), Status::NotFound("no such internal transport: " + Str(info, 0)));
+  std::array<uint8_t, transport::InternalTransport::kKeyLen> key{};
+  if (!t->EnableSrtp(&key)) return Fail(info.Env(), Status::Internal("cannot set up SRTP"));
+  Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::Copy(info.Env(), key.data(), key.size());
+  OPENSSL_cleanse(key.data(), key.size());
+  return out;
+}
+
+Napi::Value InternalSetRemoteKey(const Napi::CallbackInfo& info) {
+  // (transportId, key Buffer)
+  if (!Args(info, "so") || !info[1].IsBuffer()) {
+    if (!info.Env().IsExceptionPending()) Fail(info.Env(), Status::Internal("bad argument 1 to a media function"));
+    return info.Env().Undefined();
+  }
+  transport::InternalTransport* t = InternalOf(info, Str(info, 0));
+  if (t == nullptr) return Fail(info.Env(), Status::NotFound("no such internal transport: " + Str(info, 0)));
+  Napi::Buffer<uint8_t> key = info[1].As<Napi::Buffer<uint8_t>>();
+  if (!t->SetRemoteKey(key.Data(), key.Length())) return Fail(info.Env(), Status::Invalid("srtp: unusable key"));
+  return info.Env().Undefined();
+}
+
 Napi::Value WebRtcCreateTransport(const Napi::CallbackInfo& info) {
   // (transportId, iceUfrag, icePwd, consentTimeoutMs)
   if (!Args(info, "sssn")) return info.Env().Undefined();
@@ -345,6 +379,11 @@ Napi::Object TransportStats(Napi::Env env, transport::Transport& base) {
     r.Set("ip", ip);
     r.Set("port", ntohs(t->remote().sin_port));
     o.Set("remote", r);
+    o.Set("srtp", t->secure());
+    const auto& sc = t->srtp_counters();
+    drops.Set("beforeKeys", static_cast<double>(sc.before_keys));
+    drops.Set("srtpFailed", static_cast<double>(sc.srtp_failed));
+    drops.Set("protectFailed", static_cast<double>(sc.protect_failed));
   }
   if (transport::WebRtcTransport* w = base.AsWebRtc()) {
     o.Set("type", "webrtc");
@@ -550,6 +589,8 @@ void RegisterRouterBindings(Napi::Env env, Napi::Object exports) {
       {"mediaSetPaused", SetPaused},
       {"mediaInternalListen", InternalListen},
       {"mediaInternalPeer", InternalPeer},
+      {"mediaInternalEnableSrtp", InternalEnableSrtp},
+      {"mediaInternalSetRemoteKey", InternalSetRemoteKey},
       {"webrtcListen", WebRtcListen},
       {"webrtcCreateTransport", WebRtcCreateTransport},
       {"webrtcSetRemote", WebRtcSetRemote},

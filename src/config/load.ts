@@ -57,6 +57,7 @@ export interface AgentConfig {
     linkRingBytes: number;
     internalRpcTimeoutMs: number;
     internalKeepaliveMs: number;
+    internalSrtp: boolean;
     /** Enables test-only node methods; never in production. */
     testHooks: boolean;
     shutdownTimeoutMs: number;

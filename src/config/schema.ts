@@ -330,6 +330,16 @@ export const configSchema: SchemaOf<AgentConfig> = {
       env: 'AGENT_INTERNAL_RPC_TIMEOUT_MS',
       arg: 'agent-internal-rpc-timeout-ms',
     },
+    internalSrtp: {
+      doc:
+        'Encrypt media between agents (SRTP AEAD_AES_128_GCM on the internal transport; each side draws ' +
+        'the key for what it sends and hands it over NATS, so NATS should run over TLS). Every agent ' +
+        'of a cluster must use the same setting: a linkup between agents that differ is refused (400).',
+      format: 'bool',
+      default: false,
+      env: 'AGENT_INTERNAL_SRTP',
+      arg: 'agent-internal-srtp',
+    },
     internalKeepaliveMs: {
       doc:
         'How often (ms) an agent checks, over NATS, that each agent it exchanges media with still ' +

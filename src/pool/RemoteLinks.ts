@@ -44,6 +44,7 @@ import {
   linkupSchema,
   pingSchema,
   sourceGoneSchema,
+  SRTP_PROFILE,
   unexportTrackSchema,
   type ExportTrackReply,
 } from './linkSchemas';
@@ -93,6 +94,8 @@ export interface RemoteLinksOptions {
   agentId: string;
   rpcTimeoutMs: number;
   keepaliveMs: number;
+  /** SRTP on the internal transport (agent.internalSrtp); the same on every agent. */
+  srtp: boolean;
   log: Logger;
 }
 
@@ -241,15 +244,23 @@ export class RemoteLinks {
   async #exportTrack(nodeId: string, p: z.infer<typeof exportTrackSchema>): Promise<ExportTrackReply> {
     const d = this.#o.links.describe(p.trackId);
     if (!d || d.nodeId !== nodeId) throw new NotFoundError(`trackId: no track ${p.trackId} on the node at this address`);
+    if (this.#o.srtp !== (p.srtp !== undefined)) {
+      throw new InvalidRequestError('srtp', this.#o.srtp ? 'this agent sends media to other agents only with SRTP (agent.internalSrtp)' : 'this agent does not use SRTP between agents (agent.internalSrtp)');
+    }
     const exportId = `x:${p.ip}:${p.port}:${p.ssrc}`;
     const known = this.#exports.get(exportId);
     if (known && known.trackId !== p.trackId) throw new InvalidRequestError('ssrc', `already used by this address for ${known.trackId}`);
+    let key: string | undefined;
+    if (known && p.srtp) {
+      key = ((await this.#o.nodes.call(nodeId, '_internalKey', { ip: p.ip, port: p.port }, true)) as { key: string }).key;
+    }
     if (!known) {
-      await this.#o.nodes.call(nodeId, '_exportRemote', { trackId: p.trackId, ip: p.ip, port: p.port, ssrc: p.ssrc, exportId }, true);
+      const r = (await this.#o.nodes.call(nodeId, '_exportRemote', { trackId: p.trackId, ip: p.ip, port: p.port, ssrc: p.ssrc, exportId, ...(p.srtp ? { remoteKey: p.srtp.key } : {}) }, true)) as { key?: string };
+      key = r.key;
       this.#exports.set(exportId, { exportId, nodeId, trackId: p.trackId, ip: p.ip, port: p.port, ssrc: p.ssrc });
       this.#o.log.debug({ trackId: p.trackId, to: `${p.ip}:${p.port}`, agent: p.agentId }, 'track exported to another agent');
     }
-    return { exportId, kind: d.kind, clockRate: d.clockRate, ...(d.format ? { format: d.format } : {}) };
+    return { exportId, kind: d.kind, clockRate: d.clockRate, ...(d.format ? { format: d.format } : {}), ...(key ? { srtp: { profile: SRTP_PROFILE, key } } : {}) };
   }
 
   async #unexportTrack(nodeId: string, p: z.infer<typeof unexportTrackSchema>): Promise<{ ok: true }> {
@@ -337,11 +348,15 @@ export class RemoteLinks {
     let ssrc: number;
     const used = new Set([...this.#imports.values()].map((i) => i.ssrc));
     do ssrc = randomInt(1, 0xffffffff); while (used.has(ssrc));
+    // With SRTP: our sending key towards that node goes with the request, its key comes back.
+    const srtp = this.#o.srtp
+      ? { profile: SRTP_PROFILE, key: ((await this.#o.nodes.call(nodeId, '_internalKey', { ip: src.ip, port: src.port }, true)) as { key: string }).key }
+      : undefined;
     let reply: ExportTrackReply;
     try {
       reply = parsePayload(
         exportTrackReply,
-        await this.#request(src, 'exportTrack', { trackId: src.id, ip: me.ip, port: me.port, ssrc, agentId: this.#o.agentId }),
+        await this.#request(src, 'exportTrack', { trackId: src.id, ip: me.ip, port: me.port, ssrc, agentId: this.#o.agentId, ...(srtp ? { srtp } : {}) }),
       );
     } catch (err) {
       // Name the field the caller gave: the address or the track is theirs.
@@ -349,7 +364,8 @@ export class RemoteLinks {
       throw err;
     }
     try {
-      await this.#o.nodes.call(nodeId, '_importRemote', { trackId: src.id, kind: reply.kind, clockRate: reply.clockRate, ip: src.ip, port: src.port, ssrc }, true);
+      if (this.#o.srtp && !reply.srtp) throw new UnavailableError(`the agent serving ${src.ip}:${src.port} sent no SRTP key`);
+      await this.#o.nodes.call(nodeId, '_importRemote', { trackId: src.id, kind: reply.kind, clockRate: reply.clockRate, ip: src.ip, port: src.port, ssrc, ...(reply.srtp ? { remoteKey: reply.srtp.key } : {}) }, true);
       if (reply.format) await this.#o.nodes.call(nodeId, '_setTrackFormat', { trackId: src.id, format: reply.format }, true);
     } catch (err) {
       await this.#o.nodes.call(nodeId, 'unpublishTrack', { trackId: src.id }).catch(() => undefined);

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { trackFormat } from '../node/webrtc/schemas';
-import { id, kind } from '../node/media/schemas';
+import { id, kind, srtpKey } from '../node/media/schemas';
 
 const ipv4 = z.ipv4({ message: 'must be an IPv4 address' });
 const port = z.number().int().min(1).max(65535);
@@ -34,10 +34,16 @@ export const cutoffSchema = z.object({ subscriptionId: id }).strict();
 
 // --- agent to agent, on <prefix>.internal.<ip-with-dashes>-<port>.<method> ---
 
+/** A sender's SRTP key for what it sends on the internal transport. */
+export const SRTP_PROFILE = 'SRTP_AEAD_AES_128_GCM';
+const srtp = z.object({ profile: z.literal(SRTP_PROFILE), key: srtpKey }).strict();
+
 /** "Send track trackId to my internal address ip:port under this SSRC." */
-export const exportTrackSchema = z.object({ trackId: id, ip: ipv4, port, ssrc, agentId: z.string().min(1).max(256) }).strict();
+export const exportTrackSchema = z
+  .object({ trackId: id, ip: ipv4, port, ssrc, agentId: z.string().min(1).max(256), srtp: srtp.optional() })
+  .strict();
 export const exportTrackReply = z
-  .object({ exportId: id, kind, clockRate: z.number().int().min(1000).max(192000), format: trackFormat.optional() })
+  .object({ exportId: id, kind, clockRate: z.number().int().min(1000).max(192000), format: trackFormat.optional(), srtp: srtp.optional() })
   .strict();
 export type ExportTrackReply = z.infer<typeof exportTrackReply>;
 export const unexportTrackSchema = z.object({ exportId: id }).strict();

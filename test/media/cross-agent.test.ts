@@ -103,6 +103,46 @@ t.test('linkup across agents: rewritten SSRC, PLI and NACK back to A, cutoff sto
   await t.rejects(nb('cutoff', { subscriptionId: 'sub-1' }), { code: 404 }, 'a second cutoff: 404');
 });
 
+t.test('SRTP on the internal transport: keys over the RPC, media encrypted on the wire, PLI back', async (t) => {
+  const { na, nb, publisher, sink, sub, addrA, send } = await setup(t, { AGENT_INTERNAL_SRTP: 'true' });
+  await nb('linkup', { subscriptionId: 's1', transportId: 'out', video: { id: 'cam', ip: addrA.ip, port: addrA.port, ssrc: 4343 } });
+  await waitFor(() => publisher.rtcp().filter(isPli).length >= 1, 5000, 'the encrypted PLI from B decrypted on A and passed on');
+  await send(20);
+  await waitFor(() => sink.rtp().length >= 20, 5000, '20 packets at the sink on B');
+  t.same(sink.rtp().map((p) => p.payload.toString()), Array.from({ length: 20 }, (_, k) => `p${100 + k}`), 'decrypted intact, in order');
+  t.ok(sink.rtp().every((p) => p.ssrc === 4343));
+  const sa = await statsOf(na);
+  const ta = sa.transports.find((x: any) => x.type === 'internal');
+  const exp = sa.subscriptions.find((x: any) => x.transportId === ta.id);
+  t.equal(ta.srtp, true, 'A encrypts towards B');
+  t.equal(exp.packets, 20);
+  // Each RTP packet grows by the 16-byte GCM tag on the wire.
+  t.ok(ta.bytesOut >= exp.bytes + 16 * exp.packets, `bytes on the wire ${ta.bytesOut} >= ${exp.bytes} clear + ${16 * exp.packets} of tags`);
+  const tb = (await statsOf(nb)).transports.find((x: any) => x.type === 'internal');
+  t.match(tb, { srtp: true, drops: { srtpFailed: 0, unknownSsrc: 0 } }, 'B decrypts all of it');
+  t.equal(tb.rtpIn, 20);
+});
+
+t.test('SRTP on one agent and not the other: linkup refused with 400 naming srtp', async (t) => {
+  const nats = await startNats(t);
+  const nc = await natsClient(t, nats.url);
+  const a: Agent = await startAgent(t, testConfig({ NATS_URL: nats.url, ...ENV, AGENT_INTERNAL_SRTP: 'true' }));
+  const b: Agent = await startAgent(t, testConfig({ NATS_URL: nats.url, ...ENV }));
+  const nodeOf = async (agent: Agent) => {
+    const { nodeId } = await request<{ nodeId: string }>(nc, agent.subjects.agent('getNode'), { room: 'r', task: 't' });
+    return (method: string, args: unknown = {}) => request(nc, agent.subjects.node(nodeId, method), args);
+  };
+  const na = await nodeOf(a);
+  const nb = await nodeOf(b);
+  await na('createPlainTransport', { transportId: 'pub' });
+  await na('publishTrack', { transportId: 'pub', trackId: 'cam', kind: 'video' });
+  const addrA = await na('getInternalAddress');
+  await nb('createPlainTransport', { transportId: 'out' });
+  await t.rejects(nb('linkup', { subscriptionId: 's', transportId: 'out', video: { id: 'cam', ip: addrA.ip, port: addrA.port } }), { code: 400, message: /^srtp: this agent sends media to other agents only with SRTP/ });
+  t.equal((await nb('getStats')).tracks.length, 0, 'nothing left behind on B');
+  t.notOk((await na('getStats')).subscriptions.length, 'nothing exported from A');
+});
+
 t.test('two subscribers on B share one stand-in; unpublish on A ends them', async (t) => {
   const { na, nb, sink, addrA, send } = await setup(t);
   const sink2 = await UdpPeer.open(t);

@@ -15,6 +15,7 @@ import {
   dropIfUnusedSchema,
   exportRemoteSchema,
   importRemoteSchema,
+  internalKeySchema,
   exportTrackSchema,
   importTrackSchema,
   publishTrackSchema,
@@ -123,6 +124,10 @@ export const mediaMethods: Record<string, NodeMethod> = {
     run: (rt, a) => {
       rt.internalAddress();
       const transportId = rt.media.mediaInternalPeer(a.ip, a.port);
+      if (a.remoteKey) {
+        rt.media.mediaInternalEnableSrtp(transportId);
+        rt.media.mediaInternalSetRemoteKey(transportId, Buffer.from(a.remoteKey, 'base64'));
+      }
       rt.media.mediaPublish(transportId, a.trackId, a.kind, a.ssrc, -1, a.clockRate);
       return { transportId };
     },
@@ -134,8 +139,23 @@ export const mediaMethods: Record<string, NodeMethod> = {
     run: (rt, a) => {
       rt.internalAddress();
       const transportId = rt.media.mediaInternalPeer(a.ip, a.port);
+      let key: string | undefined;
+      if (a.remoteKey) {
+        key = rt.media.mediaInternalEnableSrtp(transportId).toString('base64');
+        rt.media.mediaInternalSetRemoteKey(transportId, Buffer.from(a.remoteKey, 'base64'));
+      }
       rt.media.mediaSubscribe(transportId, a.trackId, a.exportId, a.ssrc, -1);
-      return { transportId };
+      return { transportId, ...(key ? { key } : {}) };
+    },
+  }),
+  /** This node's SRTP sending key towards ip:port (drawn on first use), to hand to that node's agent. */
+  _internalKey: m({
+    schema: internalKeySchema,
+    internal: true,
+    run: (rt, a) => {
+      rt.internalAddress();
+      const transportId = rt.media.mediaInternalPeer(a.ip, a.port);
+      return { key: rt.media.mediaInternalEnableSrtp(transportId).toString('base64') };
     },
   }),
   /** Ends a stand-in nobody reads any more (no subscriber, no ring export); says whether it did. */

@@ -122,6 +122,10 @@ export interface MediaNative {
   mediaInternalListen(listenIp: string, portMin: number, portMax: number): number;
   /** The transport towards another agent's node at ip:port (made on first use). */
   mediaInternalPeer(ip: string, port: number): string;
+  /** Turns SRTP on for that transport (once); returns this side's sending key. */
+  mediaInternalEnableSrtp(transportId: string): Buffer;
+  /** The peer's sending key. */
+  mediaInternalSetRemoteKey(transportId: string, key: Buffer): void;
   mediaTestSetSendLoss(percent: number): void;
   mediaSetPaused(kind: 'track' | 'subscription', id: string, paused: boolean): void;
 }

@@ -59,10 +59,13 @@ export const importTrackSchema = z
 export const exportTrackSchema = z.object({ trackId: id, peer: id, link: z.number().int().min(1) }).strict();
 
 // Internal: the stand-in for a track on another agent, and an export to one.
+/** A peer's SRTP sending key (master key || salt), base64, as it came over the RPC. */
+export const srtpKey = z.base64().max(64);
 export const importRemoteSchema = z
-  .object({ trackId: id, kind, clockRate: z.number().int().min(1000).max(192000), ip: ipv4, port, ssrc })
+  .object({ trackId: id, kind, clockRate: z.number().int().min(1000).max(192000), ip: ipv4, port, ssrc, remoteKey: srtpKey.optional() })
   .strict();
-export const exportRemoteSchema = z.object({ trackId: id, ip: ipv4, port, ssrc, exportId: id }).strict();
+export const exportRemoteSchema = z.object({ trackId: id, ip: ipv4, port, ssrc, exportId: id, remoteKey: srtpKey.optional() }).strict();
+export const internalKeySchema = z.object({ ip: ipv4, port }).strict();
 export const dropIfUnusedSchema = z.object({ trackId: id }).strict();
 
 export type PublishTrackRequest = z.infer<typeof publishTrackSchema>;
