@@ -8,9 +8,10 @@
  *          (the shared-memory ring between node threads)
  *   agent  publisher on agent A, subscriber on agent B, another process,
  *          through linkup over the internal transport (loopback UDP)
+ *   srtp   the same between two agents with agent.internalSrtp on
  *
  *   node bench/cross-agent.js [--rate 2000] [--seconds 5] [--runs 5] [--size 1200]
- *                             [--layouts node,ring,agent] [--json]
+ *                             [--layouts node,ring,agent,srtp] [--json]
  *
  * rtp_gen (bench/tools) sends --rate packets/s for --seconds into the
  * publisher's plain transport; rtp_sink receives the subscriber's stream and
@@ -45,7 +46,7 @@ const { values: opt } = parseArgs({
     seconds: { type: 'string', default: '5' },
     runs: { type: 'string', default: '5' },
     size: { type: 'string', default: '1200' },
-    layouts: { type: 'string', default: 'node,ring,agent' },
+    layouts: { type: 'string', default: 'node,ring,agent,srtp' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -61,7 +62,7 @@ const P = {
   size: Number(opt.size),
   layouts: opt.layouts.split(',').map((s) => s.trim()),
 };
-for (const l of P.layouts) if (!['node', 'ring', 'agent'].includes(l)) throw new Error(`unknown layout ${l}`);
+for (const l of P.layouts) if (!['node', 'ring', 'agent', 'srtp'].includes(l)) throw new Error(`unknown layout ${l}`);
 const SSRC = 0x5eed0001;
 const IDLE_MS = 2000;
 const PT = 96;
@@ -86,7 +87,9 @@ async function request(subject, payload, timeout = 5000) {
   return msg.data.length ? json.decode(msg.data) : null;
 }
 
-async function startAgent(natsUrl, name, logDir) {
+const PORTS = { 'bench-a': 21000, 'bench-b': 23000, 'bench-c': 25000, 'bench-d': 27000 };
+
+async function startAgent(natsUrl, name, logDir, extraEnv = {}) {
   const logFile = path.join(logDir, `${name}.log`);
   const ch = new Child(process.execPath, [path.join(ROOT, 'dist/main.js')], {
     name,
@@ -101,8 +104,9 @@ async function startAgent(natsUrl, name, logDir) {
       CLUSTER_ENABLED: 'false',
       WEBRTC_LISTEN_IP: '127.0.0.1',
       // Off the kernel's ephemeral range, where the sink's port is.
-      WEBRTC_PORT_MIN: name === 'bench-a' ? '21000' : '23000',
-      WEBRTC_PORT_MAX: name === 'bench-a' ? '22999' : '24999',
+      WEBRTC_PORT_MIN: String(PORTS[name]),
+      WEBRTC_PORT_MAX: String(PORTS[name] + 1999),
+      ...extraEnv,
     },
   });
   for (const end = Date.now() + 20000; Date.now() < end;) {
@@ -127,16 +131,32 @@ async function main() {
   try {
     agents.a = await startAgent(nats.url, 'bench-a', outDir);
     agents.b = await startAgent(nats.url, 'bench-b', outDir);
+    if (P.layouts.includes('srtp')) {
+      agents.c = await startAgent(nats.url, 'bench-c', outDir, { AGENT_INTERNAL_SRTP: 'true' });
+      agents.d = await startAgent(nats.url, 'bench-d', outDir, { AGENT_INTERNAL_SRTP: 'true' });
+    }
     const getNode = async (agent, room) => (await request(`webrtc-agent.agent.${agent}.getNode`, { room, task: 't' })).nodeId;
+    const node = (n, m, a = {}) => request(`webrtc-agent.node.${n}.${m}`, a);
     const nodeA1 = await getNode('bench-a', 'r1');
     const nodeA2 = await getNode('bench-a', 'r2');
     const nodeB1 = await getNode('bench-b', 'r1');
     if (nodeA1 === nodeA2) throw new Error('one node for two rooms');
-    const node = (n, m, a = {}) => request(`webrtc-agent.node.${n}.${m}`, a);
-    const pub = await node(nodeA1, 'createPlainTransport', { transportId: 'pub' });
-    const addrA = await node(nodeA1, 'getInternalAddress');
-    const subNode = { node: nodeA1, ring: nodeA2, agent: nodeB1 };
-    for (const [l, n] of Object.entries(subNode)) if (P.layouts.includes(l)) await node(n, 'createPlainTransport', { transportId: `out-${l}` });
+    // Per layout: where the publisher is, where the subscriber is, which processes count.
+    const pubOn = async (nodeId) => ({
+      node: nodeId,
+      port: (await node(nodeId, 'createPlainTransport', { transportId: 'pub' })).port,
+      addr: await node(nodeId, 'getInternalAddress'),
+    });
+    const pubA = await pubOn(nodeA1);
+    const L = {
+      node: { pub: pubA, sub: nodeA1, pids: [agents.a.pid], linkup: false },
+      ring: { pub: pubA, sub: nodeA2, pids: [agents.a.pid], linkup: false },
+      agent: { pub: pubA, sub: nodeB1, pids: [agents.a.pid, agents.b.pid], linkup: true },
+    };
+    if (agents.c) {
+      L.srtp = { pub: await pubOn(await getNode('bench-c', 'r1')), sub: await getNode('bench-d', 'r1'), pids: [agents.c.pid, agents.d.pid], linkup: true };
+    }
+    for (const l of P.layouts) await node(L[l].sub, 'createPlainTransport', { transportId: `out-${l}` });
 
     const results = Object.fromEntries(P.layouts.map((l) => [l, []]));
     let run = 0;
@@ -146,15 +166,14 @@ async function main() {
         const trackId = `t${run}`;
         const sink = new Child(path.join(BIN, 'rtp_sink'), ['--count', '1', '--bind', '127.0.0.1', '--idle-ms', '1000', '--first-timeout-ms', '8000', '--duration', String(P.seconds + 20)]);
         const ready = await sink.nextJson(5000);
-        const n = subNode[layout];
+        const { pub, sub: n, pids, linkup } = L[layout];
         await node(n, 'connectPlainTransport', { transportId: `out-${layout}`, ip: '127.0.0.1', port: ready.ports[0] });
-        await node(nodeA1, 'publishTrack', { transportId: 'pub', trackId, kind: 'video', ssrc: SSRC, payloadType: PT });
-        if (layout === 'agent') {
-          await node(n, 'linkup', { subscriptionId: `s${run}`, transportId: `out-${layout}`, video: { id: trackId, ip: addrA.ip, port: addrA.port } });
+        await node(pub.node, 'publishTrack', { transportId: 'pub', trackId, kind: 'video', ssrc: SSRC, payloadType: PT });
+        if (linkup) {
+          await node(n, 'linkup', { subscriptionId: `s${run}`, transportId: `out-${layout}`, video: { id: trackId, ip: pub.addr.ip, port: pub.addr.port } });
         } else {
           await node(n, 'subscribeTrack', { transportId: `out-${layout}`, trackId, subscriptionId: `s${run}` });
         }
-        const pids = layout === 'agent' ? [agents.a.pid, agents.b.pid] : [agents.a.pid];
         // The processes' own idle cost (timers, heartbeats, NATS) over IDLE_MS,
         // taken out of the run's CPU so that only the packets' share remains.
         const idle0 = pids.reduce((s, p) => s + proc.cpuUs(p), 0);
@@ -170,9 +189,9 @@ async function main() {
         const rawCpuUs = pids.reduce((sum, p) => sum + proc.cpuUs(p), 0) - cpu0;
         const cpuUs = Math.max(0, rawCpuUs - idleUsPerMs * (wallUs / 1000));
         const mach1 = proc.machineCpu();
-        if (layout === 'agent') await node(n, 'cutoff', { subscriptionId: `s${run}` });
+        if (linkup) await node(n, 'cutoff', { subscriptionId: `s${run}` });
         else await node(n, 'unsubscribeTrack', { subscriptionId: `s${run}` });
-        await node(nodeA1, 'unpublishTrack', { trackId });
+        await node(pub.node, 'unpublishTrack', { trackId });
         await sink.stop();
         const row = {
           bench: 'cross-agent', layout, run: r + 1, rate: P.rate, sent: g.sent, received: s.received,
