@@ -52,7 +52,7 @@ t.test('agent API over NATS', async (t) => {
     t.same((await req(nc, s.agent('queryNode'), { room: 'room1' })).value, { nodeId });
     const dump = await req(nc, s.node(nodeId, 'dump'), {});
     t.same(dump.value.rooms, [{ room: 'room1', tasks: ['pub1', 'sub1'] }], 'dump from inside the node');
-    t.same((await req(nc, s.node(nodeId, 'getInternalAddress'), {})).value, { ip: '127.0.0.1' });
+    t.match((await req(nc, s.node(nodeId, 'getInternalAddress'), {})).value, { ip: '127.0.0.1', port: Number }, 'the internal address: ip and the node internal port');
     t.same((await req(nc, s.agent('recycleNode'), { nodeId, room: 'room1', task: 'pub1' })).value, { ok: true });
     t.same((await req(nc, s.agent('recycleNode'), { nodeId, room: 'room1', task: 'sub1' })).value, { ok: true });
     const q = await req(nc, s.agent('queryNode'), { room: 'room1' });
