@@ -217,6 +217,34 @@ t.test('hostile datagrams on the internal port are dropped and counted', async (
   await waitFor(() => sink.rtp().length >= 5, 5000, 'media still flows');
 });
 
+t.test('linkup of a track this agent holds takes the agent own path (a ring between its nodes)', async (t) => {
+  const { a, nc, addrA, send } = await setup(t);
+  const { nodeId } = await request<{ nodeId: string }>(nc, a.subjects.agent('getNode'), { room: 'ra2', task: 'x' });
+  const na2 = (method: string, args: unknown = {}) => request(nc, a.subjects.node(nodeId, method), args);
+  const sink = await UdpPeer.open(t);
+  await na2('createPlainTransport', { transportId: 'o2' });
+  await na2('connectPlainTransport', { transportId: 'o2', ip: '127.0.0.1', port: sink.port });
+  await na2('linkup', { subscriptionId: 'l2', transportId: 'o2', video: { id: 'cam', ip: addrA.ip, port: addrA.port } });
+  await send(10);
+  await waitFor(() => sink.rtp().length >= 10, 5000, '10 packets through the ring');
+  const st = await na2('getStats');
+  t.match(st.tracks.find((x: any) => x.id === 'cam'), { importedFrom: String }, 'the stand-in on the second node is fed by a ring');
+  t.notOk(st.transports.some((x: any) => x.type === 'internal'), 'no internal transport within one agent');
+  t.same(await na2('cutoff', { subscriptionId: 'l2' }), { ok: true });
+});
+
+t.test('an agent that does not answer: 504 within agent.internalRpcTimeoutMs', async (t) => {
+  const { nc, nb } = await setup(t);
+  // Somebody serves the subject but never replies.
+  const mute = nc.subscribe('webrtc-agent.internal.127-0-0-1-9.>');
+  t.teardown(() => mute.unsubscribe());
+  await nc.flush();
+  const t0 = Date.now();
+  await t.rejects(nb('linkup', { subscriptionId: 's', transportId: 'out', video: { id: 'cam', ip: '127.0.0.1', port: 9 } }), { code: 504, message: /did not answer within 1000 ms/ });
+  t.ok(Date.now() - t0 < 3000, 'bounded');
+  t.equal((await statsOf(nb)).tracks.length, 0);
+});
+
 t.test('bad linkup and cutoff payloads: 400 naming the field, 404, 503; never a hang', async (t) => {
   const { nb, addrA } = await setup(t);
   const cases: Array<[unknown, RegExp]> = [
