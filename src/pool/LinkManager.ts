@@ -116,11 +116,6 @@ export class LinkManager {
     this.#homes.set(trackId, { nodeId, kind, clockRate, ...(format ? { format } : {}), links: new Map() });
   }
 
-  /** Tracks gone from their home node by other means than an unpublish call: the cascade as for one. */
-  forget(nodeId: string, trackIds: string[]): Promise<void> {
-    return this.#forgetTracks(nodeId, trackIds);
-  }
-
   /** Called for every track homed here that goes (after its stand-ins on other nodes went). */
   onForget(fn: (nodeId: string, trackId: string) => void): void {
     this.#forgetHooks.push(fn);

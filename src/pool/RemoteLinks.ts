@@ -328,8 +328,10 @@ export class RemoteLinks {
   async #release(trackId: string): Promise<void> {
     const imp = this.#imports.get(trackId);
     if (!imp) return;
-    const r = (await this.#o.nodes.call(imp.nodeId, '_dropIfUnused', { trackId }, true).catch(() => ({ dropped: false }))) as { dropped: boolean };
-    if (r.dropped) await this.#o.links.forget(imp.nodeId, [trackId]);
+    const r = (await this.#o.nodes.call(imp.nodeId, '_isUnused', { trackId }, true).catch(() => ({ unused: false }))) as { unused: boolean };
+    // Through the ordinary unpublish: the node forgets the track's format, the
+    // LinkManager its home, and the forget hook tells the source.
+    if (r.unused) await this.#o.links.call(imp.nodeId, 'unpublishTrack', { trackId }).catch(() => undefined);
   }
 
   /** `field` names the caller's field for the source, in errors. */

@@ -12,7 +12,7 @@ import {
   defaultClockRate,
   destroyTransportSchema,
   detachPeerSchema,
-  dropIfUnusedSchema,
+  isUnusedSchema,
   exportRemoteSchema,
   importRemoteSchema,
   internalKeySchema,
@@ -158,15 +158,13 @@ export const mediaMethods: Record<string, NodeMethod> = {
       return { key: rt.media.mediaInternalEnableSrtp(transportId).toString('base64') };
     },
   }),
-  /** Ends a stand-in nobody reads any more (no subscriber, no ring export); says whether it did. */
-  _dropIfUnused: m({
-    schema: dropIfUnusedSchema,
+  /** Whether a track has no reader left here (no subscriber, no ring export). */
+  _isUnused: m({
+    schema: isUnusedSchema,
     internal: true,
     run: (rt, a) => {
       const t = rt.media.mediaStats().tracks.find((x) => x.id === a.trackId);
-      if (!t || t.subscribers > 0 || t.exports > 0) return { dropped: false };
-      rt.media.mediaUnpublish(a.trackId);
-      return { dropped: true };
+      return { unused: t !== undefined && t.subscribers === 0 && t.exports === 0 };
     },
   }),
   _unexportTrack: m({

@@ -66,7 +66,7 @@ export const importRemoteSchema = z
   .strict();
 export const exportRemoteSchema = z.object({ trackId: id, ip: ipv4, port, ssrc, exportId: id, remoteKey: srtpKey.optional() }).strict();
 export const internalKeySchema = z.object({ ip: ipv4, port }).strict();
-export const dropIfUnusedSchema = z.object({ trackId: id }).strict();
+export const isUnusedSchema = z.object({ trackId: id }).strict();
 
 export type PublishTrackRequest = z.infer<typeof publishTrackSchema>;
 export type SubscribeTrackRequest = z.infer<typeof subscribeTrackSchema>;
