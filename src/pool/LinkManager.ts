@@ -46,6 +46,8 @@ interface TrackHome {
   clockRate: number;
   /** Known for tracks published over WebRTC. */
   format?: TrackFormat;
+  /** The payload format of a plain track published with one (key frames are then recognised). */
+  codec?: string;
   /** importer nodeId -> link id */
   links: Map<string, number>;
 }
@@ -102,9 +104,11 @@ export class LinkManager {
   }
 
   /** What is known of a track homed on this agent (its node, kind, clock rate, format). */
-  describe(trackId: string): { nodeId: string; kind: 'audio' | 'video'; clockRate: number; format?: TrackFormat } | undefined {
+  describe(trackId: string): { nodeId: string; kind: 'audio' | 'video'; clockRate: number; format?: TrackFormat; codec?: string } | undefined {
     const h = this.#homes.get(trackId);
-    return h && { nodeId: h.nodeId, kind: h.kind, clockRate: h.clockRate, ...(h.format ? { format: h.format } : {}) };
+    if (!h) return undefined;
+    const codec = h.codec ?? h.format?.name;
+    return { nodeId: h.nodeId, kind: h.kind, clockRate: h.clockRate, ...(h.format ? { format: h.format } : {}), ...(codec ? { codec } : {}) };
   }
 
   /**
@@ -112,8 +116,8 @@ export class LinkManager {
    * the stand-in for a track of another agent (RemoteLinks). Other nodes of
    * this agent then reach it through rings like any local track.
    */
-  adopt(trackId: string, nodeId: string, kind: 'audio' | 'video', clockRate: number, format?: TrackFormat): void {
-    this.#homes.set(trackId, { nodeId, kind, clockRate, ...(format ? { format } : {}), links: new Map() });
+  adopt(trackId: string, nodeId: string, kind: 'audio' | 'video', clockRate: number, format?: TrackFormat, codec?: string): void {
+    this.#homes.set(trackId, { nodeId, kind, clockRate, ...(format ? { format } : {}), ...(codec ? { codec } : {}), links: new Map() });
   }
 
   /** Called for every track homed here that goes (after its stand-ins on other nodes went). */
@@ -131,7 +135,7 @@ export class LinkManager {
         const p = parsePayload(publishTrackSchema, args ?? {});
         if (this.#homes.has(p.trackId)) throw new InvalidRequestError('trackId', `already exists: ${p.trackId}`);
         const reply = await this.#nodes.call(nodeId, method, args);
-        this.#homes.set(p.trackId, { nodeId, kind: p.kind, clockRate: p.clockRate ?? defaultClockRate(p.kind), links: new Map() });
+        this.#homes.set(p.trackId, { nodeId, kind: p.kind, clockRate: p.clockRate ?? defaultClockRate(p.kind), ...(p.codec ? { codec: p.codec } : {}), links: new Map() });
         return reply;
       }
       case 'subscribeTrack': {

@@ -50,6 +50,7 @@ import {
 } from './linkSchemas';
 import type { NodeManager } from './NodeManager';
 import { subscribeSchema } from '../node/webrtc/schemas';
+import { codec } from '../node/media/schemas';
 
 /** Node methods this class serves for every node (docs/api.md documents them). */
 export const REMOTE_NODE_METHODS = ['linkup', 'cutoff'] as const;
@@ -260,7 +261,7 @@ export class RemoteLinks {
       this.#exports.set(exportId, { exportId, nodeId, trackId: p.trackId, ip: p.ip, port: p.port, ssrc: p.ssrc });
       this.#o.log.debug({ trackId: p.trackId, to: `${p.ip}:${p.port}`, agent: p.agentId }, 'track exported to another agent');
     }
-    return { exportId, kind: d.kind, clockRate: d.clockRate, ...(d.format ? { format: d.format } : {}), ...(key ? { srtp: { profile: SRTP_PROFILE, key } } : {}) };
+    return { exportId, kind: d.kind, clockRate: d.clockRate, ...(d.format ? { format: d.format } : {}), ...(d.codec && codec.safeParse(d.codec).success ? { codec: d.codec } : {}), ...(key ? { srtp: { profile: SRTP_PROFILE, key } } : {}) };
   }
 
   async #unexportTrack(nodeId: string, p: z.infer<typeof unexportTrackSchema>): Promise<{ ok: true }> {
@@ -367,7 +368,7 @@ export class RemoteLinks {
     }
     try {
       if (this.#o.srtp && !reply.srtp) throw new UnavailableError(`the agent serving ${src.ip}:${src.port} sent no SRTP key`);
-      await this.#o.nodes.call(nodeId, '_importRemote', { trackId: src.id, kind: reply.kind, clockRate: reply.clockRate, ip: src.ip, port: src.port, ssrc, ...(reply.srtp ? { remoteKey: reply.srtp.key } : {}) }, true);
+      await this.#o.nodes.call(nodeId, '_importRemote', { trackId: src.id, kind: reply.kind, clockRate: reply.clockRate, ip: src.ip, port: src.port, ssrc, ...(reply.codec ? { codec: reply.codec } : {}), ...(reply.srtp ? { remoteKey: reply.srtp.key } : {}) }, true);
       if (reply.format) await this.#o.nodes.call(nodeId, '_setTrackFormat', { trackId: src.id, format: reply.format }, true);
     } catch (err) {
       await this.#o.nodes.call(nodeId, 'unpublishTrack', { trackId: src.id }).catch(() => undefined);
@@ -375,7 +376,7 @@ export class RemoteLinks {
       throw err;
     }
     this.#imports.set(src.id, { nodeId, trackId: src.id, ip: src.ip, port: src.port, ssrc, exportId: reply.exportId, gone: false });
-    this.#o.links.adopt(src.id, nodeId, reply.kind, reply.clockRate, reply.format);
+    this.#o.links.adopt(src.id, nodeId, reply.kind, reply.clockRate, reply.format, reply.codec);
     this.#o.log.debug({ trackId: src.id, from: `${src.ip}:${src.port}`, nodeId, ssrc }, 'track imported from another agent');
   }
 

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { trackFormat } from '../node/webrtc/schemas';
-import { id, kind, srtpKey } from '../node/media/schemas';
+import { codec, id, kind, srtpKey } from '../node/media/schemas';
 
 const ipv4 = z.ipv4({ message: 'must be an IPv4 address' });
 const port = z.number().int().min(1).max(65535);
@@ -43,7 +43,7 @@ export const exportTrackSchema = z
   .object({ trackId: id, ip: ipv4, port, ssrc, agentId: z.string().min(1).max(256), srtp: srtp.optional() })
   .strict();
 export const exportTrackReply = z
-  .object({ exportId: id, kind, clockRate: z.number().int().min(1000).max(192000), format: trackFormat.optional(), srtp: srtp.optional() })
+  .object({ exportId: id, kind, clockRate: z.number().int().min(1000).max(192000), format: trackFormat.optional(), codec: codec.optional(), srtp: srtp.optional() })
   .strict();
 export type ExportTrackReply = z.infer<typeof exportTrackReply>;
 export const unexportTrackSchema = z.object({ exportId: id }).strict();

@@ -122,7 +122,7 @@ t.test('GStreamer VP8 into agent A, decoded out of agent B (internal transport),
   const nb2 = await node(b, 'b2');
 
   const pub = await na('createPlainTransport', { transportId: 'gst-pub' });
-  await na('publishTrack', { transportId: 'gst-pub', trackId: 'vp8', kind: 'video', payloadType: 96 });
+  await na('publishTrack', { transportId: 'gst-pub', trackId: 'vp8', kind: 'video', payloadType: 96, codec: 'vp8' });
   const addrA = await na('getInternalAddress');
   const decoders = [];
   const p1 = await freeUdpPort();
@@ -145,5 +145,5 @@ t.test('GStreamer VP8 into agent A, decoded out of agent B (internal transport),
   t.ok(cross! >= FRAMES * 0.8, `subscriber on agent B decoded ${cross} of ${FRAMES} frames`);
   t.ok(ring! >= FRAMES * 0.8, `subscriber on B's second node decoded ${ring} of ${FRAMES} frames`);
   const sb = await nb('getStats');
-  t.match(sb.tracks.find((x: { id: string }) => x.id === 'vp8'), { exports: 1, subscribers: 1 }, 'the stand-in feeds one local subscriber and one ring');
+  t.match(sb.tracks.find((x: { id: string }) => x.id === 'vp8'), { exports: 1, subscribers: 1, codec: 'VP8' }, 'the stand-in feeds one local subscriber and one ring, and knows its codec');
 });

@@ -129,6 +129,8 @@ export const mediaMethods: Record<string, NodeMethod> = {
         rt.media.mediaInternalSetRemoteKey(transportId, Buffer.from(a.remoteKey, 'base64'));
       }
       rt.media.mediaPublish(transportId, a.trackId, a.kind, a.ssrc, -1, a.clockRate);
+      // Its subscribers then start at a key frame, as on the source's agent.
+      if (a.codec) rt.media.mediaSetTrackCodec(a.trackId, a.codec);
       return { transportId };
     },
   }),

@@ -15,6 +15,9 @@ const payloadType = z.number().int().min(0).max(127);
 const ipv4 = z.ipv4({ message: 'must be an IPv4 address' });
 const port = z.number().int().min(1).max(65535);
 export const kind = z.enum(['audio', 'video']);
+export const codec = z
+  .string()
+  .regex(/^(opus|vp8|vp9|h264|av1)$/i, 'one of opus, VP8, VP9, H264, AV1');
 
 export const createPlainTransportSchema = z
   .object({ transportId: id, comedia: z.boolean().default(false) })
@@ -30,10 +33,7 @@ export const publishTrackSchema = z
     payloadType: payloadType.optional(),
     clockRate: z.number().int().min(1000).max(192000).optional(),
     /** The payload format (SDP encoding name): key frames and picture sizes are then recognised. */
-    codec: z
-      .string()
-      .regex(/^(opus|vp8|vp9|h264|av1)$/i, 'one of opus, VP8, VP9, H264, AV1')
-      .optional(),
+    codec: codec.optional(),
   })
   .strict();
 export const unpublishTrackSchema = z.object({ trackId: id }).strict();
@@ -62,7 +62,7 @@ export const exportTrackSchema = z.object({ trackId: id, peer: id, link: z.numbe
 /** A peer's SRTP sending key (master key || salt), base64, as it came over the RPC. */
 export const srtpKey = z.base64().max(64);
 export const importRemoteSchema = z
-  .object({ trackId: id, kind, clockRate: z.number().int().min(1000).max(192000), ip: ipv4, port, ssrc, remoteKey: srtpKey.optional() })
+  .object({ trackId: id, kind, clockRate: z.number().int().min(1000).max(192000), ip: ipv4, port, ssrc, codec: codec.optional(), remoteKey: srtpKey.optional() })
   .strict();
 export const exportRemoteSchema = z.object({ trackId: id, ip: ipv4, port, ssrc, exportId: id, remoteKey: srtpKey.optional() }).strict();
 export const internalKeySchema = z.object({ ip: ipv4, port }).strict();
