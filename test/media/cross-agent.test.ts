@@ -246,7 +246,7 @@ t.test('an agent that does not answer: 504 within agent.internalRpcTimeoutMs', a
 });
 
 t.test('bad linkup and cutoff payloads: 400 naming the field, 404, 503; never a hang', async (t) => {
-  const { nb, addrA } = await setup(t);
+  const { na, nb, addrA } = await setup(t);
   const cases: Array<[unknown, RegExp]> = [
     [{ transportId: 'out', video: { id: 'cam', ip: addrA.ip, port: addrA.port } }, /^subscriptionId: /],
     [{ subscriptionId: 's', video: { id: 'cam', ip: addrA.ip, port: addrA.port } }, /^transportId: /],
@@ -266,6 +266,9 @@ t.test('bad linkup and cutoff payloads: 400 naming the field, 404, 503; never a 
   const t0 = Date.now();
   await t.rejects(nb('linkup', { subscriptionId: 's', transportId: 'out', video: { id: 'cam', ip: '127.0.0.1', port: 9 } }), { code: 503, message: /no agent serves the internal address 127\.0\.0\.1:9/ });
   t.ok(Date.now() - t0 < 2000, 'answered at once');
+  // The track is brought in, then the subscribe fails: all of it is undone, on both agents.
+  await t.rejects(nb('linkup', { subscriptionId: 's', transportId: 'nope', video: { id: 'cam', ip: addrA.ip, port: addrA.port } }), { code: 404, message: /no such transport: nope/ });
+  await waitFor(async () => (await na('getStats')).subscriptions.length === 0, 3000, 'the export on A undone');
   await t.rejects(nb('cutoff', { subscriptionId: 'never' }), { code: 404, message: /^subscriptionId: / });
   await t.rejects(nb('cutoff', {}), { code: 400, message: /^subscriptionId: / });
   t.equal((await statsOf(nb)).tracks.length, 0, 'no failed linkup left a stand-in behind');
