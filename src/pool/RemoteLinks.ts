@@ -470,7 +470,7 @@ export class RemoteLinks {
     }
   }
 
-  /** For tests and dumps: what is linked. */
+  /** How many links this agent holds (tests check that ends leave nothing behind). */
   summary(): { exports: number; imports: number; linkups: number } {
     return { exports: this.#exports.size, imports: this.#imports.size, linkups: this.#linkups.size };
   }

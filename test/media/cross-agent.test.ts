@@ -54,7 +54,7 @@ t.test('getInternalAddress: the node internal ip and port', async (t) => {
 });
 
 t.test('linkup across agents: rewritten SSRC, PLI and NACK back to A, cutoff stops the flow', async (t) => {
-  const { na, nb, publisher, sink, sub, addrA, send } = await setup(t);
+  const { a, b, na, nb, publisher, sink, sub, addrA, send } = await setup(t);
   const r = await nb('linkup', { subscriptionId: 'sub-1', transportId: 'out', video: { id: 'cam', ip: addrA.ip, port: addrA.port, ssrc: 4242 } });
   t.match(r, { ok: true, video: { subscriptionId: 'sub-1-video', ssrc: 4242 } });
 
@@ -101,6 +101,8 @@ t.test('linkup across agents: rewritten SSRC, PLI and NACK back to A, cutoff sto
   t.notOk(sb2.tracks.some((x: any) => x.id === 'cam'), 'the stand-in on B is gone');
   t.equal(sb2.subscriptions.length, 0);
   await t.rejects(nb('cutoff', { subscriptionId: 'sub-1' }), { code: 404 }, 'a second cutoff: 404');
+  await waitFor(() => a.remote.summary().exports === 0, 3000, 'A keeps no export record');
+  t.same(b.remote.summary(), { exports: 0, imports: 0, linkups: 0 }, 'B keeps no link record');
 });
 
 t.test('SRTP on the internal transport: keys over the RPC, media encrypted on the wire, PLI back', async (t) => {
