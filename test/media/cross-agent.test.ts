@@ -247,6 +247,25 @@ t.test('an agent that does not answer: 504 within agent.internalRpcTimeoutMs', a
   t.equal((await statsOf(nb)).tracks.length, 0);
 });
 
+t.test("B's node thread dies: A stops sending to it", async (t) => {
+  const { na, nb, addrA } = await setup(t);
+  await nb('linkup', { subscriptionId: 's1', transportId: 'out', video: { id: 'cam', ip: addrA.ip, port: addrA.port } });
+  t.equal((await statsOf(na)).subscriptions.length, 1, 'exporting');
+  await nb('testExit', { code: 3 });
+  await waitFor(async () => (await statsOf(na)).subscriptions.length === 0, 5000, 'the export on A ends');
+});
+
+t.test('a WebRTC subscribe naming a source on another agent: errors name options.tracks.N', async (t) => {
+  const { nb, addrA } = await setup(t);
+  await nb('createTransport', { transportId: 'w', controller: 'c' });
+  const sub = (tracks: unknown[]) => nb('subscribe', { operationId: 'o', connectionType: 'webrtc', options: { transportId: 'w', controller: 'c', tracks } });
+  await t.rejects(sub([{ mid: '0', type: 'video', from: 'nope', source: addrA }]), { code: 404, message: /^options\.tracks\.0\.from: no track nope/ });
+  await t.rejects(sub([{ mid: '0', type: 'audio', from: 'cam', source: addrA }]), { code: 400, message: /^options\.tracks\.0\.type: cam is a video track/ });
+  await t.rejects(sub([{ mid: '0', type: 'video', from: 'cam', source: { ip: addrA.ip, port: 9 } }]), { code: 503, message: /no agent serves the internal address/ });
+  await t.rejects(sub([{ mid: '0', type: 'video', from: 'cam', source: { ip: 'x', port: 1 } }]), { code: 400, message: /^options\.tracks\.0\.source\.ip: / });
+  t.equal((await statsOf(nb)).tracks.length, 0, 'nothing brought in stays');
+});
+
 t.test('bad linkup and cutoff payloads: 400 naming the field, 404, 503; never a hang', async (t) => {
   const { na, nb, addrA } = await setup(t);
   const cases: Array<[unknown, RegExp]> = [
