@@ -4,6 +4,8 @@
  * subscribers, and what each delivered packet costs in CPU.
  *
  *   node bench/fanout.js [--quick] [--configs d,e,a,b,c] [--n 1,10,50,100,200]
+ *                        [--srtp] (= --configs d,ds,a,as,bs --by-n)
+ *                        [--by-n] [--no-srtp-bench]
  *                        [--runs 3] [--step-ms 2000] [--max-minutes 90] [--docs]
  *                        [--out bench/out] [--deadline-ms 50] [--help]
  *
@@ -19,6 +21,23 @@
  *      transport hop (X on node A subscribes, R on node B republishes).
  *   (a)-(c) need the node media API; when it does not answer (404/503) they
  *   are skipped with a message and the rest runs.
+ * With SRTP on both sides (bench/tools/webrtc_peer.cc is the publisher and
+ * the N subscribers; AEAD_AES_128_GCM):
+ *   ds c_forwarder_srtp: d, but it unprotects each packet once and protects
+ *      it per destination with that destination's own key (keys given on
+ *      the command line, no DTLS): the minimal cost of an SRTP SFU.
+ *   as the agent, one node, WebRTC transports on both sides, laid out
+ *      through the OWT node API (createTransport, publish/subscribe,
+ *      onTransportSignaling); webrtc_peer does ICE, DTLS and SRTP for every
+ *      peer against the answers.
+ *   bs as, the subscribers split over two node threads (the ring), as b.
+ * --by-n measures N by N (every configuration at N = 1, then at 10 ...)
+ * rather than configuration by configuration, so that the two sides of a
+ * ratio are measured minutes apart under the same load of the machine.
+ * Run them with their plain counterparts in the same invocation: the summary
+ * lines ("bench":"fanout-srtp") give ds/d and as/a (bs/b) CPU per packet and
+ * the SRTP share, (CPU/pkt with SRTP - plain) / with SRTP, of the same go,
+ * and the protect cost alone (bench/srtp.js, 1200 B, GCM).
  *
  * For each configuration and N, a bounded search over the INPUT packet rate r
  * (rtp_gen -> forwarder -> N ports of one rtp_sink) finds the highest output
@@ -45,11 +64,17 @@
  * Prints one JSON line per (config, N); writes bench/out/fanout.json (results
  * of (config, N) pairs not run this time are kept from the previous file, so
  * `--configs a,b,c` alone adds to an earlier d/e run), charts bench/out/fanout-rate.svg and
- * bench/out/fanout-cpu.svg, and copies them to docs/ with --docs (only then,
- * so a partial run never replaces the published charts). The C tools are compiled here with `cc -O2` into
- * bench/out/bin/.
+ * bench/out/fanout-cpu.svg (the plain configurations) and fanout-srtp-rate.svg,
+ * fanout-srtp-cpu.svg (d, ds, a, as, b, bs), and copies them to docs/ with
+ * --docs (only then, and the plain pair only when this run measured all of
+ * d, e, a, b, c: a partial run never replaces the published charts). The C
+ * tools are compiled here with `cc -O2` into bench/out/bin/; webrtc_peer and
+ * c_forwarder_srtp with g++ against the addon's sources and Debian's OpenSSL
+ * (bench/lib/webrtc-peer.js).
  */
 'use strict';
+const { execFileSync } = require('node:child_process');
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -57,15 +82,24 @@ const { parseArgs } = require('node:util');
 const proc = require('./lib/proc');
 const { writeChart } = require('./lib/chart');
 const { Child, buildCTools } = require('./lib/child');
+const peerTool = require('./lib/webrtc-peer');
 
 const ROOT = path.resolve(__dirname, '..');
 const BIN = path.join(ROOT, 'bench/out/bin');
 const TOOLS = ['rtp_gen', 'rtp_sink', 'c_forwarder'];
+const CONFIGS = ['d', 'ds', 'e', 'a', 'as', 'b', 'bs', 'c']; // also the output order
+const SRTP_CONFIGS = new Set(['ds', 'as', 'bs']);
+const AGENT_CONFIGS = new Set(['a', 'b', 'c', 'as', 'bs']);
+const CONTROLLER = 'fanout-bench';
+const KEYFRAME_HOLD_MS = 3200; // addon/router: kKeyframeWaitMs (3 s) and a margin
 
 const { values: opt } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
-    configs: { type: 'string', default: 'd,e,a,b,c' },
+    srtp: { type: 'boolean', default: false },
+    'by-n': { type: 'boolean' },
+    'no-srtp-bench': { type: 'boolean', default: false },
+    configs: { type: 'string' },
     n: { type: 'string' },
     runs: { type: 'string' },
     'step-ms': { type: 'string' },
@@ -96,7 +130,7 @@ if (opt.help) {
 const QUICK = opt.quick;
 const OUT = path.resolve(ROOT, opt.out);
 const P = {
-  configs: opt.configs.split(',').map((s) => s.trim()).filter(Boolean),
+  configs: (opt.configs ?? (opt.srtp ? 'd,ds,a,as,bs' : 'd,e,a,b,c')).split(',').map((s) => s.trim()).filter(Boolean),
   ns: (opt.n ?? (QUICK ? '1,50,200' : '1,10,50,100,200')).split(',').map(Number),
   runs: Number(opt.runs ?? (QUICK ? 1 : 3)),
   stepMs: Number(opt['step-ms'] ?? (QUICK ? 1000 : 2000)),
@@ -118,7 +152,7 @@ const P = {
   genSsrc: 0x5eed0001,
   payloadType: 96,
 };
-for (const c of P.configs) if (!'abcde'.includes(c) || c.length !== 1) usageExit(`unknown config ${c}`);
+for (const c of P.configs) if (!CONFIGS.includes(c)) usageExit(`unknown config ${c}`);
 if (P.ns.some((n) => !Number.isInteger(n) || n < 1 || n > 1000)) usageExit('--n: integers 1..1000');
 
 const LABELS = {
@@ -127,6 +161,9 @@ const LABELS = {
   a: 'a: agent, 1 node',
   b: 'b: agent, 2 nodes, ring',
   c: 'c: agent, 2 nodes, UDP hop',
+  ds: 'ds: C forwarder, SRTP',
+  as: 'as: agent, 1 node, SRTP',
+  bs: 'bs: agent, 2 nodes, ring, SRTP',
 };
 
 function usageExit(msg) {
@@ -143,6 +180,10 @@ const round = (x, d = 0) => (x == null || !Number.isFinite(x) ? null : +x.toFixe
 
 function buildTools() {
   buildCTools(BIN, TOOLS);
+  if (P.configs.some((c) => SRTP_CONFIGS.has(c))) {
+    peerTool.buildSrtpForwarder(BIN);
+    peerTool.buildWebrtcPeer(BIN);
+  }
 }
 
 // ---------------------------------------------------------------- forwarders
@@ -160,6 +201,35 @@ async function startCForwarder(sinkPorts) {
       return ch.lines.length ? JSON.parse(ch.lines.pop()) : null;
     },
   };
+}
+
+/** ds: c_forwarder_srtp, keyed from `master` (srtp_c.h), the publisher keyed likewise. */
+async function startSrtpForwarder(sinkPorts, master) {
+  const ch = new Child(path.join(BIN, 'c_forwarder_srtp'), [
+    '--dst-list', sinkPorts.join(','), '--rcvbuf', String(P.rcvbuf), '--duration', String(Math.ceil(P.searchS * P.runs + 120)),
+    '--srtp-master', master,
+  ]);
+  const ready = await ch.nextJson(5000);
+  const pub = startPublisher(['--srtp-master', master, '--dst', `127.0.0.1:${ready.port}`]);
+  await pub.nextJson(5000);
+  return {
+    pid: ch.pid, ip: '127.0.0.1', port: ready.port, info: { rcvbuf: ready.rcvbuf, rewrite_ssrc: true, srtp: 'AEAD_AES_128_GCM, keys on the command line' }, child: ch, pub,
+    async close() {
+      pub.send('quit');
+      await Promise.race([pub.exited, sleep(2000)]);
+      await pub.stop();
+      await ch.stop();
+      return ch.lines.length ? JSON.parse(ch.lines.pop()) : null;
+    },
+  };
+}
+
+/** The long-lived SRTP publisher (webrtc_peer --role pub): one `send` per step. */
+function startPublisher(extra) {
+  return new Child(path.join(BIN, 'webrtc_peer'), [
+    '--role', 'pub', '--size', String(P.size), '--ssrc', String(P.genSsrc), '--pt', String(P.payloadType),
+    '--tick-us', String(P.tickUs), '--duration', String(Math.ceil(P.searchS * P.runs + 300)), ...extra,
+  ], { name: 'webrtc_peer pub' });
 }
 
 async function startDgramRelay(sinkPorts) {
@@ -345,6 +415,143 @@ async function startAgentConfig(config, sinkPorts) {
   }
 }
 
+/**
+ * as / bs: a fresh agent; the publisher and the N subscribers are
+ * webrtc_peer peers (the publisher its own process, the subscribers the
+ * sink's peers), each with a WebRTC transport laid out through the OWT node
+ * API: createTransport, publish / subscribe, onTransportSignaling {offer},
+ * the answer from onTransportProgress on the controller's subject; then ICE
+ * + DTLS for all of them at once (webrtc_peer's `connect`).
+ */
+async function startAgentWebrtc(config, sink, n, sinkFingerprint) {
+  const shared = await agentShared();
+  const logFile = path.join(OUT, `agent-${config}-${n}.log`);
+  fs.writeFileSync(logFile, '');
+  const agent = await startAgentProcess(shared.nats.url, logFile);
+  const answers = new Map(); // transportId -> {resolve, reject, timer}
+  const states = new Map(); // transportId -> last status type (ready / failed)
+  const events = shared.nc.subscribe(`webrtc-agent.controller.${CONTROLLER}.onTransportProgress`);
+  void (async () => {
+    for await (const m of events) {
+      const ev = shared.json.decode(m.data);
+      const type = ev.status?.type;
+      if (type === 'answer') answers.get(ev.transportId)?.resolve(ev.status.sdp);
+      else if (type) states.set(ev.transportId, type === 'failed' ? `failed: ${ev.status.reason}` : type);
+    }
+  })();
+  await shared.nc.flush();
+  const waitAnswer = (tid) => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${tid}: no answer within 10 s`)), 10_000);
+    answers.set(tid, { resolve: (sdp) => { clearTimeout(timer); answers.delete(tid); resolve(sdp); }, reject });
+  });
+  const created = []; // [nodeId, transportId]
+  const node = (nodeId, method, payload) => request(`webrtc-agent.node.${nodeId}.${method}`, payload);
+  let pub = null;
+  let nodeA;
+  let nodeB;
+  const close = async () => {
+    let teardownErrors = 0;
+    const stats = {};
+    for (const x of new Set([nodeA, nodeB])) {
+      if (x) stats[x] = await node(x, 'getStats', {}).catch((e) => ({ error: e.message }));
+    }
+    for (const [x, id] of created.reverse()) await node(x, 'destroyTransport', { transportId: id }).catch(() => teardownErrors++);
+    events.unsubscribe();
+    if (pub) {
+      pub.send('quit');
+      await Promise.race([pub.exited, sleep(2000)]);
+      await pub.stop();
+    }
+    await agent.child.stop(8000);
+    return { teardown_errors: teardownErrors, stats };
+  };
+  /** createTransport + publish/subscribe + offer -> the `peer` command's arguments. */
+  const negotiate = async (nodeId, tid, op, fingerprint, direction) => {
+    const ice = peerTool.iceCredentials();
+    await node(nodeId, 'createTransport', { transportId: tid, controller: CONTROLLER });
+    created.push([nodeId, tid]);
+    const track = direction === 'sendonly' ? { mid: '0', type: 'video' } : { mid: '0', type: 'video', from: 'pub-0' };
+    await node(nodeId, direction === 'sendonly' ? 'publish' : 'subscribe', {
+      operationId: op, connectionType: 'webrtc', options: { transportId: tid, controller: CONTROLLER, tracks: [track] },
+    });
+    const answered = waitAnswer(tid);
+    const sdp = peerTool.offerSdp({ ice, fingerprint, direction, ssrc: P.genSsrc, payloadType: P.payloadType });
+    await node(nodeId, 'onTransportSignaling', { transportId: tid, message: { type: 'offer', sdp } });
+    return peerTool.peerArgs(await answered, ice);
+  };
+  const connect = async (ch, count, what) => {
+    const ms = 15_000 + 50 * count;
+    ch.send(`connect ${ms}`);
+    const r = await ch.nextJson(ms + 10_000);
+    if (r.connected !== r.peers) throw new Error(`${what}: ${r.connected}/${r.peers} peers connected in ${r.ms} ms: ${JSON.stringify(r.failed).slice(0, 400)}`);
+    return r;
+  };
+  try {
+    const agentCall = (m, p) => request(`webrtc-agent.agent.${agent.id}.${m}`, p);
+    nodeA = (await agentCall('getNode', { room: 'fanout-A', task: 'pub' })).nodeId;
+    nodeB = nodeA;
+    if (config === 'bs') {
+      nodeB = (await agentCall('getNode', { room: 'fanout-B', task: 'sub' })).nodeId;
+      if (nodeB === nodeA) throw new Error(`getNode gave the same node ${nodeA} for two rooms`);
+    }
+    pub = startPublisher([]);
+    const pready = await pub.nextJson(5000);
+    let pubArgs;
+    try {
+      pubArgs = await negotiate(nodeA, 'pub', 'pub-op', pready.fingerprint, 'sendonly');
+    } catch (e) {
+      if (e.code === 404 || e.code === 503) throw new ApiUnavailable(`node WebRTC API not available (${e.message})`);
+      throw e;
+    }
+    pub.send(`peer 0 ${pubArgs}`);
+    if (!(await pub.nextJson(5000)).peer) throw new Error(`publisher refused: peer 0 ${pubArgs}`);
+    const pubConnect = await connect(pub, 1, 'publisher');
+    const [ip, port] = pubArgs.split(' ')[0].split(':');
+    // as: all on A. bs: the first floor(N/2) on A, the rest on B (N = 1: on B).
+    const onA = config === 'as' ? n : Math.floor(n / 2);
+    const t0 = nowMs();
+    // Bounded concurrency: the node thread answers one request at a time anyway.
+    const argsOf = new Array(n);
+    let next = 0;
+    await Promise.all(Array.from({ length: Math.min(16, n) }, async () => {
+      while (next < n) {
+        const i = next++;
+        argsOf[i] = await negotiate(i < onA ? nodeA : nodeB, `sub-${i}`, `sub-op-${i}`, sinkFingerprint, 'recvonly');
+      }
+    }));
+    for (let i = 0; i < n; i++) {
+      sink.send(`peer ${i} ${argsOf[i]}`);
+      if (!(await sink.nextJson(5000)).peer) throw new Error(`sink refused: peer ${i} ${argsOf[i]}`);
+    }
+    const negotiateMs = nowMs() - t0;
+    const lastSubscribe = nowMs();
+    const subConnect = await connect(sink, n, 'subscribers');
+    // The agent's side of it: every transport said ready.
+    await (async () => {
+      const end = nowMs() + 5000;
+      const all = ['pub', ...Array.from({ length: n }, (_, i) => `sub-${i}`)];
+      while (nowMs() < end && !all.every((id) => states.get(id) === 'ready')) await sleep(50);
+      const notReady = all.filter((id) => states.get(id) !== 'ready');
+      if (notReady.length) throw new Error(`transports not ready on the agent: ${notReady.slice(0, 5).map((id) => `${id} (${states.get(id) ?? 'no event'})`).join(', ')}`);
+    })();
+    // The router holds a new video subscriber back until a key frame, 3 s at
+    // most; the bench's payload is never a VP8 key frame, so wait the hold
+    // out before the first step rather than have that step fail.
+    await sleep(Math.max(0, lastSubscribe + KEYFRAME_HOLD_MS - nowMs()));
+    return {
+      pid: agent.child.pid, ip, port: Number(port), child: agent.child, pub,
+      info: {
+        agentId: agent.id, nodeA, nodeB, subscribersOnA: onA, subscribersOnB: n - onA, log: path.relative(ROOT, logFile),
+        negotiate_ms: negotiateMs, pub_connect: pubConnect, sub_connect: { ms: subConnect.ms, stun_retries: subConnect.stun_retries, dtls_retransmissions: subConnect.dtls_retransmissions },
+      },
+      close,
+    };
+  } catch (e) {
+    await close().catch(() => {});
+    throw e;
+  }
+}
+
 // ---------------------------------------------------------------- measurement
 
 let streamId = (Date.now() & 0xffff) << 12;
@@ -362,13 +569,21 @@ async function measureStep(ctx, rate) {
   const stream = ++streamId;
   sink.send(`expect ${stream}`);
   await sink.nextJson(5000); // {"expect": stream}: packets of earlier steps no longer count
-  const gen = new Child(path.join(BIN, 'rtp_gen'), [
-    '--dst', `${fwd.ip}:${fwd.port}`, '--rate', String(rate), '--duration', String(P.stepMs / 1000),
-    '--size', String(P.size), '--ssrc', String(P.genSsrc), '--pt', String(P.payloadType),
-    '--stream', String(stream), '--tick-us', String(P.tickUs),
-  ]);
-  const g = await gen.nextJson(P.stepMs + 10000);
-  await gen.exited;
+  let g;
+  if (fwd.pub) {
+    // SRTP: the publisher lives across steps (its stream must continue).
+    fwd.pub.send(`send ${rate} ${P.stepMs / 1000} ${stream}`);
+    g = await fwd.pub.nextJson(P.stepMs + 10000);
+    if (g.error) throw new Error(`publisher: ${g.error}`);
+  } else {
+    const gen = new Child(path.join(BIN, 'rtp_gen'), [
+      '--dst', `${fwd.ip}:${fwd.port}`, '--rate', String(rate), '--duration', String(P.stepMs / 1000),
+      '--size', String(P.size), '--ssrc', String(P.genSsrc), '--pt', String(P.payloadType),
+      '--stream', String(stream), '--tick-us', String(P.tickUs),
+    ]);
+    g = await gen.nextJson(P.stepMs + 10000);
+    await gen.exited;
+  }
   sink.send('report 200 3000');
   const s = await sink.nextJson(10000);
   const cpuUs = proc.cpuUs(fwd.pid) - cpu0;
@@ -541,10 +756,13 @@ async function search(ctx, startRate, deadline) {
 
 async function measureConfig(config, n, deadline) {
   const t0 = nowMs();
-  const sink = new Child(path.join(BIN, 'rtp_sink'), [
-    '--count', String(n), '--control', '--rcvbuf', String(P.sinkRcvbuf), '--late-ms', String(P.deadlineMs),
-    '--duration', String(Math.ceil(P.searchS * P.runs + 300)),
-  ]);
+  const srtp = SRTP_CONFIGS.has(config);
+  // ds: one random master for the forwarder, the publisher and the sink (srtp_c.h).
+  const master = config === 'ds' ? crypto.randomBytes(28).toString('hex') : null;
+  const sinkArgs = ['--rcvbuf', String(P.sinkRcvbuf), '--late-ms', String(P.deadlineMs), '--duration', String(Math.ceil(P.searchS * P.runs + 300))];
+  const sink = srtp
+    ? new Child(path.join(BIN, 'webrtc_peer'), ['--role', 'sink', '--peers', String(n), ...sinkArgs, ...(master ? ['--srtp-master', master] : [])], { name: 'webrtc_peer sink' })
+    : new Child(path.join(BIN, 'rtp_sink'), ['--count', String(n), '--control', ...sinkArgs]);
   let fwd = null;
   const record = { bench: 'fanout', config, label: LABELS[config], n };
   if (!(await waitQuiet(60_000))) note(`the machine is busy with other work (> ${P.noisyPct} % of a core): figures will be noisy`);
@@ -552,7 +770,9 @@ async function measureConfig(config, n, deadline) {
     const ready = await sink.nextJson(5000);
     const sinkPorts = ready.ports;
     if (config === 'd') fwd = await startCForwarder(sinkPorts);
+    else if (config === 'ds') fwd = await startSrtpForwarder(sinkPorts, master);
     else if (config === 'e') fwd = await startDgramRelay(sinkPorts);
+    else if (config === 'as' || config === 'bs') fwd = await startAgentWebrtc(config, sink, n, ready.fingerprint);
     else fwd = await startAgentConfig(config, sinkPorts);
     const rssStart = proc.rssKiB(fwd.pid);
     const ctx = { fwd, sink, n, sinkPorts, config };
@@ -623,14 +843,55 @@ async function measureConfig(config, n, deadline) {
 
 // ---------------------------------------------------------------- output
 
+/**
+ * SRTP against plain RTP, per N, from the results of THIS invocation only
+ * (the same go): CPU per output packet with SRTP / without, the SRTP share
+ * of the SRTP figure, and the rate ratio; target 1.5x.
+ */
+function srtpSummary(results) {
+  const rows = [];
+  const get = (config, n) => results.find((r) => r.config === config && r.n === n && r.cpu_us_per_pkt != null);
+  for (const [plain, withSrtp] of [['d', 'ds'], ['a', 'as'], ['b', 'bs']]) {
+    for (const n of P.ns) {
+      const p = get(plain, n);
+      const s = get(withSrtp, n);
+      if (!p || !s) continue;
+      const ratio = s.cpu_us_per_pkt / p.cpu_us_per_pkt;
+      rows.push({
+        bench: 'fanout-srtp', pair: `${withSrtp}/${plain}`, n,
+        cpu_us_per_pkt_plain: p.cpu_us_per_pkt, cpu_us_per_pkt_srtp: s.cpu_us_per_pkt,
+        cpu_ratio: round(ratio, 3), srtp_share: round((s.cpu_us_per_pkt - p.cpu_us_per_pkt) / s.cpu_us_per_pkt, 3),
+        output_pps_plain: p.output_pps, output_pps_srtp: s.output_pps, rate_ratio: round(s.output_pps / p.output_pps, 3),
+        target_cpu_ratio: 1.5, met: ratio <= 1.5,
+      });
+    }
+  }
+  return rows;
+}
+
+/** The protect cost alone: bench/srtp.js at 1200 B, AEAD_AES_128_GCM (median of its runs). */
+function srtpProtectAlone() {
+  try {
+    const out = execFileSync(process.execPath, [path.join(__dirname, 'srtp.js'), '--packets', '200000', '--runs', '5', '--size', String(P.size)], { encoding: 'utf8', timeout: 300_000 });
+    const lines = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    const get = (op) => lines.find((l) => l.profile === 'SRTP_AEAD_AES_128_GCM' && l.op === op)?.ns_per_packet ?? null;
+    return { bench: 'srtp-alone', size: P.size, profile: 'SRTP_AEAD_AES_128_GCM', memcpy_ns: get('memcpy'), protect_ns: get('protect'), unprotect_ns: get('unprotect'), target_protect_ns: 600 };
+  } catch (e) {
+    return { bench: 'srtp-alone', error: String(e.message ?? e).slice(0, 300) };
+  }
+}
+
 async function renderCharts(results) {
   const rows = results.filter((r) => r.output_pps != null).map((r) => ({
     config: r.label, n: r.n, output_pps: r.output_pps, cpu_us_per_pkt: r.cpu_us_per_pkt,
   }));
+  const plainLabels = ['d', 'e', 'a', 'b', 'c'].map((c) => LABELS[c]);
   const common = {
-    rows, x: 'n', color: 'config', colorTitle: 'configuration', colorDomain: Object.values(LABELS),
+    rows: rows.filter((r) => plainLabels.includes(r.config)), x: 'n', color: 'config', colorTitle: 'configuration', colorDomain: plainLabels,
     xTitle: 'subscribers (N)', logX: true,
   };
+  const srtpLabels = ['d', 'ds', 'a', 'as', 'b', 'bs'].map((c) => LABELS[c]);
+  const srtpCommon = { ...common, rows: rows.filter((r) => srtpLabels.includes(r.config)), colorDomain: srtpLabels };
   const rate = await writeChart(path.join(OUT, 'fanout-rate.svg'), {
     ...common, y: 'output_pps', yTitle: 'output packets/s at >= 99.5 % delivered',
     title: `Fanout: highest output rate (${P.size} B RTP, loopback, 2 cores)`,
@@ -639,7 +900,15 @@ async function renderCharts(results) {
     ...common, y: 'cpu_us_per_pkt', yTitle: 'forwarder CPU us per delivered packet',
     title: 'Fanout: CPU per output packet at that rate',
   });
-  return [rate, cpu];
+  const srtpRate = await writeChart(path.join(OUT, 'fanout-srtp-rate.svg'), {
+    ...srtpCommon, y: 'output_pps', yTitle: 'output packets/s at >= 99.5 % delivered',
+    title: `Fanout with SRTP (AES-128-GCM) on both sides vs plain RTP (${P.size} B)`,
+  });
+  const srtpCpu = await writeChart(path.join(OUT, 'fanout-srtp-cpu.svg'), {
+    ...srtpCommon, y: 'cpu_us_per_pkt', yTitle: 'forwarder CPU us per delivered packet',
+    title: 'Fanout with SRTP vs plain RTP: CPU per output packet',
+  });
+  return [rate, cpu, srtpRate, srtpCpu];
 }
 
 async function main() {
@@ -651,9 +920,11 @@ async function main() {
   const results = [];
   const skipped = [];
   try {
-    for (const config of P.configs) {
-      for (const n of P.ns) {
-        if (agentEnv.unavailable && 'abc'.includes(config)) {
+    const byN = opt['by-n'] ?? opt.srtp;
+    const pairs = byN ? P.ns.flatMap((n) => P.configs.map((config) => [config, n])) : P.configs.flatMap((config) => P.ns.map((n) => [config, n]));
+    {
+      for (const [config, n] of pairs) {
+        if (agentEnv.unavailable && AGENT_CONFIGS.has(config)) {
           emit({ bench: 'fanout', config, n, skipped: agentEnv.unavailable });
           skipped.push({ config, n, reason: agentEnv.unavailable });
           continue;
@@ -687,6 +958,10 @@ async function main() {
   } finally {
     await closeAgentShared();
   }
+  const srtpRows = srtpSummary(results);
+  for (const r of srtpRows) emit(r);
+  const srtpAlone = results.some((r) => SRTP_CONFIGS.has(r.config)) && !opt['no-srtp-bench'] ? srtpProtectAlone() : null;
+  if (srtpAlone) emit(srtpAlone);
   // Keep results of configurations not run this time.
   const file = path.join(OUT, 'fanout.json');
   let kept = [];
@@ -699,13 +974,15 @@ async function main() {
       /* unreadable: start over */
     }
   }
-  const all = [...results, ...kept].sort((x, y) => (x.config === y.config ? x.n - y.n : 'deabc'.indexOf(x.config) - 'deabc'.indexOf(y.config)));
+  const all = [...results, ...kept].sort((x, y) => (x.config === y.config ? x.n - y.n : CONFIGS.indexOf(x.config) - CONFIGS.indexOf(y.config)));
   const out = {
     bench: 'fanout',
     date: started.toISOString(),
     machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, kernel: os.release(), node: process.version },
     params: { ...P, quick: QUICK },
     skipped,
+    srtp_summary: srtpRows,
+    srtp_alone: srtpAlone,
     results: all.map((r) => ({ ...r, measured_at: r.measured_at ?? started.toISOString() })),
   };
   fs.writeFileSync(file, `${JSON.stringify(out, null, 1)}\n`);
@@ -716,9 +993,17 @@ async function main() {
     // Only when asked: a partial run (some configs, another --out) would
     // otherwise replace the published charts with part of the picture.
     if (opt.docs) {
-      fs.copyFileSync(charts[0], path.join(ROOT, 'docs/fanout-rate.svg'));
-      fs.copyFileSync(charts[1], path.join(ROOT, 'docs/fanout-cpu.svg'));
-      note('copied the charts to docs/fanout-rate.svg, docs/fanout-cpu.svg');
+      const ran = new Set(results.filter((r) => r.output_pps != null).map((r) => r.config));
+      if (['d', 'e', 'a', 'b', 'c'].every((c) => ran.has(c))) {
+        fs.copyFileSync(charts[0], path.join(ROOT, 'docs/fanout-rate.svg'));
+        fs.copyFileSync(charts[1], path.join(ROOT, 'docs/fanout-cpu.svg'));
+        note('copied the charts to docs/fanout-rate.svg, docs/fanout-cpu.svg');
+      }
+      if ([...SRTP_CONFIGS].some((c) => ran.has(c))) {
+        fs.copyFileSync(charts[2], path.join(ROOT, 'docs/fanout-srtp-rate.svg'));
+        fs.copyFileSync(charts[3], path.join(ROOT, 'docs/fanout-srtp-cpu.svg'));
+        note('copied the charts to docs/fanout-srtp-rate.svg, docs/fanout-srtp-cpu.svg');
+      }
     }
   }
 }

@@ -8,13 +8,16 @@ const { createInterface } = require('node:readline');
 const fs = require('node:fs');
 const path = require('node:path');
 
-/** Builds bench/tools/<name>.c into binDir/<name> when the binary is older than its source. */
+// Included by the C tools (not linked): a change to one rebuilds them all.
+const HEADERS = ['common.h', 'sink_stats.h'].map((h) => path.join(__dirname, '..', 'tools', h));
+
+/** Builds bench/tools/<name>.c into binDir/<name> when the binary is older than its source or a shared header. */
 function buildCTools(binDir, names) {
   fs.mkdirSync(binDir, { recursive: true });
   for (const t of names) {
     const src = path.join(__dirname, '..', 'tools', `${t}.c`);
     const bin = path.join(binDir, t);
-    if (fs.existsSync(bin) && fs.statSync(bin).mtimeMs >= fs.statSync(src).mtimeMs) continue;
+    if (fs.existsSync(bin) && [src, ...HEADERS].every((f) => fs.statSync(bin).mtimeMs >= fs.statSync(f).mtimeMs)) continue;
     execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-o', bin, src], { stdio: 'inherit' });
   }
 }

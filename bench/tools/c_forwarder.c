@@ -3,7 +3,7 @@
  *
  *   c_forwarder [--listen 127.0.0.1:0] (--dst-list P1,P2,... | --dst-base PORT --count N)
  *               [--dst-ip 127.0.0.1] [--rewrite-ssrc 1] [--rcvbuf BYTES] [--batch 64]
- *               [--duration S]
+ *               [--duration S] [--srtp-master HEX]
  *
  * One thread, no event loop: a blocking recvmmsg (up to --batch packets,
  * MSG_WAITFORONE) on one UDP socket, then for every packet one sendto() per
@@ -14,6 +14,13 @@
  * index) into bytes 8..11 of the packet before each sendto, as an SFU gives
  * every subscription its own SSRC; --rewrite-ssrc 0 forwards the bytes
  * untouched. Either way the payload (rtp_gen's marker) is not touched.
+ *
+ * Built with -DWITH_SRTP (as c_forwarder_srtp, linked with srtp_c.cc and
+ * addon/srtp) and given --srtp-master, it is the minimal SRTP SFU: each
+ * packet is unprotected once (AEAD_AES_128_GCM, the key of stream 0, see
+ * srtp_c.h), then for every destination copied, given that destination's
+ * SSRC and protected with that destination's own key (stream d + 1) before
+ * its sendto. Packets that fail to unprotect are dropped and counted.
  *
  * Prints {"ready":true,"port":P} on stdout once bound (P is the port it
  * listens on; --listen ...:0 picks one). On SIGINT/SIGTERM, after --duration
@@ -38,6 +45,9 @@
 #include <unistd.h>
 
 #include "common.h"
+#ifdef WITH_SRTP
+#include "srtp_c.h"
+#endif
 
 #define MAX_DST 4096
 #define MAX_BATCH 256
@@ -49,7 +59,11 @@
 static void usage(void) {
   fprintf(stderr,
           "usage: c_forwarder [--listen IP:PORT] (--dst-list P1,P2,... | --dst-base PORT --count N)\n"
-          "                   [--dst-ip IP] [--rewrite-ssrc 0|1] [--rcvbuf BYTES] [--batch N] [--duration S]\n");
+          "                   [--dst-ip IP] [--rewrite-ssrc 0|1] [--rcvbuf BYTES] [--batch N] [--duration S]\n"
+#ifdef WITH_SRTP
+          "                   [--srtp-master HEX]\n"
+#endif
+          );
   exit(2);
 }
 
@@ -57,12 +71,14 @@ int main(int argc, char **argv) {
   const char *listen_addr = "127.0.0.1:0", *dst_list = NULL, *dst_ip = "127.0.0.1";
   int dst_base = 0, count = 0, rewrite = 1, rcvbuf = 4 << 20, batch = 64;
   double duration = 600;
+  const char *srtp_master = NULL;
   static const struct option opts[] = {
       {"listen", required_argument, 0, 'L'},   {"dst-list", required_argument, 0, 'l'},
       {"dst-base", required_argument, 0, 'b'}, {"count", required_argument, 0, 'n'},
       {"dst-ip", required_argument, 0, 'i'},   {"rewrite-ssrc", required_argument, 0, 'w'},
       {"rcvbuf", required_argument, 0, 'r'},   {"batch", required_argument, 0, 'm'},
       {"duration", required_argument, 0, 't'}, {"help", no_argument, 0, 'h'},
+      {"srtp-master", required_argument, 0, 'k'},
       {0, 0, 0, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -76,6 +92,7 @@ int main(int argc, char **argv) {
       case 'r': rcvbuf = atoi(optarg); break;
       case 'm': batch = atoi(optarg); break;
       case 't': duration = atof(optarg); break;
+      case 'k': srtp_master = optarg; break;
       default: usage();
     }
   }
@@ -104,6 +121,31 @@ int main(int argc, char **argv) {
   } else {
     usage();
   }
+
+#ifdef WITH_SRTP
+  /* One receiving session for the input stream, one sending session per
+   * destination, each with its own key. */
+  static bench_srtp *srtp_out[MAX_DST];
+  bench_srtp *srtp_in = NULL;
+  static uint8_t scratch[PKT_MAX + BENCH_SRTP_TAG_LEN];
+  uint64_t srtp_unprotect_failed = 0, srtp_protect_failed = 0;
+  if (srtp_master) {
+    uint8_t base[BENCH_SRTP_MASTER_LEN], m[BENCH_SRTP_MASTER_LEN];
+    if (bench_srtp_parse_master(srtp_master, base) != 0) {
+      fprintf(stderr, "c_forwarder: --srtp-master: %d hex digits expected\n", 2 * BENCH_SRTP_MASTER_LEN);
+      return 2;
+    }
+    bench_srtp_stream_master(base, 0, m);
+    srtp_in = bench_srtp_new(m, 0);
+    for (int d = 0; d < ndst && srtp_in; d++) {
+      bench_srtp_stream_master(base, (uint32_t)d + 1, m);
+      if (!(srtp_out[d] = bench_srtp_new(m, 1))) srtp_in = NULL;
+    }
+    if (!srtp_in) { fprintf(stderr, "c_forwarder: SRTP session setup failed\n"); return 1; }
+  }
+#else
+  if (srtp_master) { fprintf(stderr, "c_forwarder: built without SRTP (see c_forwarder_srtp)\n"); return 2; }
+#endif
 
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   struct sigaction sa;
@@ -161,6 +203,32 @@ int main(int argc, char **argv) {
       uint8_t *p = bufs[i];
       size_t len = msgs[i].msg_len;
       int can_rewrite = rewrite && len >= 12;
+#ifdef WITH_SRTP
+      if (srtp_in) {
+        if (bench_srtp_unprotect(srtp_in, p, &len) != 0) {
+          srtp_unprotect_failed++;
+          continue;
+        }
+        for (int d = 0; d < ndst; d++) {
+          /* Protect works in place: each destination gets its own copy. */
+          memcpy(scratch, p, len);
+          uint32_t ssrc = htonl(0x5f000000u + (uint32_t)d);
+          memcpy(scratch + 8, &ssrc, 4);
+          size_t olen = len;
+          if (bench_srtp_protect(srtp_out[d], scratch, &olen, sizeof scratch) != 0) {
+            srtp_protect_failed++;
+            continue;
+          }
+          if (sendto(out, scratch, olen, 0, (struct sockaddr *)&dst[d], sizeof dst[d]) < 0) {
+            send_errors++;
+            last_errno = errno;
+          } else {
+            sent++;
+          }
+        }
+        continue;
+      }
+#endif
       for (int d = 0; d < ndst; d++) {
         if (can_rewrite) {
           uint32_t ssrc = htonl(0x5f000000u + (uint32_t)d);
@@ -180,6 +248,14 @@ int main(int argc, char **argv) {
   getrusage(RUSAGE_SELF, &ru);
   uint64_t ut = (uint64_t)ru.ru_utime.tv_sec * 1000000ull + (uint64_t)ru.ru_utime.tv_usec;
   uint64_t st = (uint64_t)ru.ru_stime.tv_sec * 1000000ull + (uint64_t)ru.ru_stime.tv_usec;
+#ifdef WITH_SRTP
+  if (srtp_in) {
+    printf("{\"srtp_unprotect_failed\":%llu,\"srtp_protect_failed\":%llu}\n",
+           (unsigned long long)srtp_unprotect_failed, (unsigned long long)srtp_protect_failed);
+    bench_srtp_free(srtp_in);
+    for (int d = 0; d < ndst; d++) bench_srtp_free(srtp_out[d]);
+  }
+#endif
   printf("{\"tool\":\"c_forwarder\",\"dests\":%d,\"rewrite_ssrc\":%s,\"received\":%llu,\"sent\":%llu,"
          "\"send_errors\":%llu,\"last_errno\":%d,\"recv_calls\":%llu,\"elapsed_s\":%.3f,"
          "\"utime_us\":%llu,\"stime_us\":%llu,\"cpu_us\":%llu,\"cpu_us_per_sent\":%.4f}\n",

@@ -67,162 +67,7 @@
 #include <unistd.h>
 
 #include "common.h"
-
-#define MAGIC 0x57414221u
-#define MAX_PORTS 4096
-#define MAX_BATCH 256
-#define PKT_MAX 9216
-#define FINE_BUCKETS 65536   /* 1 us each: 0 .. 65.535 ms */
-#define COARSE_BUCKETS 65536 /* 1 ms each: 65.536 ms .. ~65 s */
-
-struct port_state {
-  int fd;
-  uint16_t port;
-  uint64_t received;
-  uint64_t bytes;
-  int have_stream;
-  uint32_t stream, first, max;
-  uint64_t in_stream;     /* packets of the current stream */
-  uint64_t lost_done;     /* seq loss of streams already finished (this report) */
-  uint64_t reordered;     /* arrived with a sequence below the highest seen */
-};
-
-static struct port_state ports[MAX_PORTS];
-static int nports;
-static uint64_t hist_fine[FINE_BUCKETS];
-static uint64_t hist_coarse[COARSE_BUCKETS];
-static uint64_t lat_n, lat_max_ns, lat_sum_us, bad_pkts, neg_lat, over_deadline, stale_pkts;
-static uint64_t deadline_ns;          /* --late-ms: packets slower than this are "over_deadline" */
-static int expect_set;                /* "expect ID": count only that generator stream */
-static uint32_t expect_stream;
-static uint64_t first_rx_ns, last_rx_ns;
-
-
-
-static void record_latency(int64_t ns) {
-  if (ns < 0) { neg_lat++; ns = 0; }
-  uint64_t us = (uint64_t)ns / 1000u;
-  if (us < FINE_BUCKETS) hist_fine[us]++;
-  else {
-    uint64_t ms = us / 1000u;
-    hist_coarse[ms < COARSE_BUCKETS ? ms : COARSE_BUCKETS - 1]++;
-  }
-  if ((uint64_t)ns > lat_max_ns) lat_max_ns = (uint64_t)ns;
-  lat_sum_us += us;
-  lat_n++;
-}
-
-/* Value (us) below which a fraction q of the samples lie. */
-static double percentile_us(double q) {
-  if (!lat_n) return -1;
-  uint64_t rank = (uint64_t)(q * (double)(lat_n - 1)) + 1, acc = 0;
-  for (int i = 0; i < FINE_BUCKETS; i++) {
-    acc += hist_fine[i];
-    if (acc >= rank) return (double)i;
-  }
-  for (int i = 0; i < COARSE_BUCKETS; i++) {
-    acc += hist_coarse[i];
-    if (acc >= rank) return (double)i * 1000.0;
-  }
-  return (double)lat_max_ns / 1000.0;
-}
-
-static void on_packet(struct port_state *ps, const uint8_t *p, size_t len, uint64_t rx_ns) {
-  if (len < 12 || (p[0] >> 6) != 2) goto bad;
-  size_t off = 12u + 4u * (p[0] & 0x0f);
-  if (p[0] & 0x10) { /* header extension */
-    if (len < off + 4) goto bad;
-    off += 4u + 4u * (((size_t)p[off + 2] << 8) | p[off + 3]);
-  }
-  if (len < off + 24) goto bad;
-  uint32_t magic, stream, seq;
-  uint64_t tns;
-  memcpy(&magic, p + off, 4);
-  memcpy(&stream, p + off + 4, 4);
-  memcpy(&seq, p + off + 8, 4);
-  memcpy(&tns, p + off + 16, 8);
-  if (ntohl(magic) != MAGIC) goto bad;
-  stream = ntohl(stream);
-  seq = ntohl(seq);
-  if (expect_set && stream != expect_stream) { stale_pkts++; return; }
-  ps->received++;
-  ps->bytes += len;
-  int64_t lat = (int64_t)(rx_ns - be64toh(tns));
-  record_latency(lat);
-  if (deadline_ns && lat > (int64_t)deadline_ns) over_deadline++;
-  if (!ps->have_stream || stream != ps->stream) {
-    if (ps->have_stream) {
-      uint64_t span = (uint64_t)(ps->max - ps->first) + 1;
-      if (span > ps->in_stream) ps->lost_done += span - ps->in_stream;
-    }
-    ps->have_stream = 1;
-    ps->stream = stream;
-    ps->first = ps->max = seq;
-    ps->in_stream = 1;
-    return;
-  }
-  ps->in_stream++;
-  if ((int32_t)(seq - ps->max) > 0) ps->max = seq;
-  else ps->reordered++;
-  if ((int32_t)(seq - ps->first) < 0) ps->first = seq;
-  return;
-bad:
-  /* Not rtp_gen's (RTCP, a probe ...): counted apart, not as received. */
-  bad_pkts++;
-}
-
-static void print_summary(const char *why, uint64_t t_start, uint64_t cpu_start) {
-  uint64_t total = 0, bytes = 0, seq_lost = 0, reordered = 0, minr = UINT64_MAX, maxr = 0;
-  int with_loss = 0;
-  for (int i = 0; i < nports; i++) {
-    struct port_state *ps = &ports[i];
-    uint64_t lost = ps->lost_done;
-    if (ps->have_stream) {
-      uint64_t span = (uint64_t)(ps->max - ps->first) + 1;
-      if (span > ps->in_stream) lost += span - ps->in_stream;
-    }
-    seq_lost += lost;
-    if (lost) with_loss++;
-    reordered += ps->reordered;
-    total += ps->received;
-    bytes += ps->bytes;
-    if (ps->received < minr) minr = ps->received;
-    if (ps->received > maxr) maxr = ps->received;
-  }
-  if (!nports) minr = 0;
-  uint64_t t = now_ns();
-  double el = (double)(t - t_start) / 1e9;
-  double active = last_rx_ns > first_rx_ns ? (double)(last_rx_ns - first_rx_ns) / 1e9 : 0;
-  uint64_t cpu = cpu_us() - cpu_start;
-  printf("{\"tool\":\"rtp_sink\",\"why\":\"%s\",\"ports\":%d,\"received\":%llu,\"bytes\":%llu,"
-         "\"seq_lost\":%llu,\"ports_with_loss\":%d,\"reordered\":%llu,\"bad\":%llu,\"stale\":%llu,"
-         "\"deadline_ms\":%.3f,\"over_deadline\":%llu,"
-         "\"min_port_received\":%llu,\"max_port_received\":%llu,"
-         "\"lat_us\":{\"n\":%llu,\"p50\":%.0f,\"p90\":%.0f,\"p99\":%.0f,\"p999\":%.0f,\"max\":%.1f,\"mean\":%.1f,\"negative\":%llu},"
-         "\"elapsed_s\":%.4f,\"active_s\":%.4f,\"rx_pps\":%.1f,\"cpu_us\":%llu,\"cpu_pct\":%.1f,\"per_port\":[",
-         why, nports, (unsigned long long)total, (unsigned long long)bytes, (unsigned long long)seq_lost,
-         with_loss, (unsigned long long)reordered, (unsigned long long)bad_pkts, (unsigned long long)stale_pkts,
-         (double)deadline_ns / 1e6, (unsigned long long)over_deadline, (unsigned long long)minr,
-         (unsigned long long)maxr, (unsigned long long)lat_n, percentile_us(0.50), percentile_us(0.90),
-         percentile_us(0.99), percentile_us(0.999), (double)lat_max_ns / 1000.0,
-         lat_n ? (double)lat_sum_us / (double)lat_n : 0.0, (unsigned long long)neg_lat, el, active,
-         active > 0 ? (double)total / active : 0.0, (unsigned long long)cpu, el > 0 ? (double)cpu / 1e4 / el : 0.0);
-  for (int i = 0; i < nports; i++) printf("%s%llu", i ? "," : "", (unsigned long long)ports[i].received);
-  printf("]}\n");
-  fflush(stdout);
-}
-
-static void reset_counters(void) {
-  for (int i = 0; i < nports; i++) {
-    struct port_state *ps = &ports[i];
-    ps->received = ps->bytes = ps->in_stream = ps->lost_done = ps->reordered = 0;
-    ps->have_stream = 0;
-  }
-  memset(hist_fine, 0, sizeof hist_fine);
-  memset(hist_coarse, 0, sizeof hist_coarse);
-  lat_n = lat_max_ns = lat_sum_us = bad_pkts = neg_lat = over_deadline = stale_pkts = 0;
-  first_rx_ns = last_rx_ns = 0;
-}
+#include "sink_stats.h"
 
 static void usage(void) {
   fprintf(stderr,
@@ -354,7 +199,7 @@ int main(int argc, char **argv) {
       uint64_t last = last_rx_ns > report_since ? last_rx_ns : report_since;
       if (now - last >= report_idle_ns || now >= report_deadline) {
         print_summary(now >= report_deadline && now - last < report_idle_ns ? "report-deadline" : "report",
-                      rep_t0, rep_cpu0);
+                      rep_t0, rep_cpu0, "");
         reset_counters();
         rep_t0 = now_ns();
         rep_cpu0 = cpu_us();
@@ -414,6 +259,6 @@ int main(int argc, char **argv) {
     if (stop_flag == 2) break;
   }
   if (stop_flag == 1) why = "signal";
-  print_summary(why, rep_t0, rep_cpu0);
+  print_summary(why, rep_t0, rep_cpu0, "");
   return 0;
 }
