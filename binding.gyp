@@ -32,7 +32,9 @@
         "addon/rtp/rtp_packet.cc",
         "addon/rtp/rtcp.cc",
         "addon/rtp/keyframe.cc",
-        "addon/rtp/picture_size.cc"
+        "addon/rtp/picture_size.cc",
+        "addon/rtp/receive_stats.cc",
+        "addon/rtp/nack_generator.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "addon"],
       "defines": [

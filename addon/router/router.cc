@@ -29,6 +29,19 @@ std::string LinkKey(const std::string& peer, uint32_t link) {
   return peer + "#" + std::to_string(link);
 }
 
+// The RTP payload of a packet the transport has already parsed (so its
+// header fields are known to fit): what an SR's octet count counts.
+size_t PayloadSize(const uint8_t* pkt, size_t len) {
+  size_t at = 12 + 4 * static_cast<size_t>(pkt[0] & 0x0f);
+  if ((pkt[0] & 0x10) != 0 && at + 4 <= len) at += 4 + 4 * static_cast<size_t>(rtp::LoadU16(pkt + at + 2));
+  size_t padding = (pkt[0] & 0x20) != 0 && len > 0 ? pkt[len - 1] : 0;
+  return at + padding <= len ? len - at - padding : 0;
+}
+
+// Most sequence numbers one NACK message carries; a longer list goes out
+// as several compounds, each well under a path MTU.
+constexpr size_t kNackChunk = 128;
+
 }  // namespace
 
 Router::Router(AgentAddon* addon)
@@ -40,6 +53,7 @@ Router::Router(AgentAddon* addon)
 }
 
 Router::~Router() {
+  rtcp_timer_.Stop();
   // Subscriptions and tracks point at transports: drop them first.
   subscriptions_.clear();
   tracks_.clear();
@@ -179,6 +193,7 @@ Status Router::BindTrack(const std::string& track_id, const std::string& mid, co
     t->UnbindTrack(track);
     track->ssrc = ssrc;
     t->BindTrack(ssrc, track);
+    if (track->rtx_ssrc != 0) t->BindTrack(track->rtx_ssrc, track);
     return Status::Ok();
   }
   transport::MidBinding b;
@@ -193,7 +208,8 @@ Status Router::BindTrack(const std::string& track_id, const std::string& mid, co
 }
 
 Status Router::Publish(const std::string& transport_id, const std::string& track_id,
-                       MediaKind kind, uint32_t ssrc, int payload_type, uint32_t clock_rate) {
+                       MediaKind kind, uint32_t ssrc, int payload_type, uint32_t clock_rate,
+                       bool nack) {
   auto it = transports_.find(transport_id);
   if (it == transports_.end()) return Status::NotFound("no such transport: " + transport_id);
   if (tracks_.count(track_id)) return Status::Invalid("trackId: already exists: " + track_id);
@@ -203,9 +219,27 @@ Status Router::Publish(const std::string& transport_id, const std::string& track
   track->source = t;
   track->ssrc = ssrc;
   track->payload_type = payload_type;
+  track->receive = std::make_unique<rtp::ReceiveStats>(clock_rate);
+  if (nack && kind == MediaKind::kVideo) track->nack = std::make_unique<rtp::NackGenerator>();
   if (ssrc != 0) t->BindTrack(ssrc, track.get());
   else t->AddPendingTrack(track.get());
   tracks_.emplace(track_id, std::move(track));
+  EnsureRtcpTimer();
+  return Status::Ok();
+}
+
+Status Router::SetTrackRtx(const std::string& track_id, uint32_t rtx_ssrc, int rtx_payload_type) {
+  auto it = tracks_.find(track_id);
+  if (it == tracks_.end()) return Status::NotFound("no such track: " + track_id);
+  Track* track = it->second.get();
+  if (track->source == nullptr) return Status::Invalid("trackId: not published on a local transport: " + track_id);
+  if (rtx_ssrc == 0 || rtx_payload_type < 0 || rtx_payload_type > 127 || track->payload_type < 0) {
+    return Status::Invalid("rtx: needs an SSRC, a payload type 0..127 and a track with a fixed payload type");
+  }
+  if (rtx_ssrc == track->ssrc || track->source->HasSsrc(rtx_ssrc)) return Status::Invalid("rtx: SSRC already in use");
+  track->rtx_ssrc = rtx_ssrc;
+  track->rtx_payload_type = rtx_payload_type;
+  track->source->BindTrack(rtx_ssrc, track);
   return Status::Ok();
 }
 
@@ -263,6 +297,7 @@ Status Router::Subscribe(const std::string& transport_id, const std::string& tra
                                           track->clock_rate());
   if (track->kind() == MediaKind::kVideo && t->KeepsSentPackets()) s->send_buffer = std::make_unique<SendBuffer>();
   AwaitKeyframe(s.get());
+  EnsureRtcpTimer();
   t->AddSubscription(out_ssrc, s.get());
   track->subscribers.push_back(s.get());
   *chosen_ssrc = out_ssrc;
@@ -384,11 +419,57 @@ Status Router::Unexport(const std::string& track_id, const std::string& peer, ui
 }
 
 void Router::OnRtp(transport::Transport* /*t*/, Track* track, const uint8_t* pkt, size_t len) {
-  if (track->payload_type >= 0 && (pkt[1] & 0x7f) != track->payload_type) {
+  if (track->rtx_ssrc != 0 && rtp::LoadU32(pkt + 8) == track->rtx_ssrc) {
+    if ((pkt[1] & 0x7f) != track->rtx_payload_type) {
+      track->counters.wrong_payload_type++;
+      return;
+    }
+    len = UnwrapRtx(track, pkt, len);
+    if (len == 0) return;
+    pkt = rtx_scratch_.data();
+  } else if (track->payload_type >= 0 && (pkt[1] & 0x7f) != track->payload_type) {
     track->counters.wrong_payload_type++;
     return;
   }
+  if (track->receive) {
+    const uint16_t seq = rtp::LoadU16(pkt + 2);
+    // uv_hrtime, not the loop's millisecond clock: at 90 kHz a millisecond
+    // is 90 ticks, coarser than the jitter being measured.
+    track->receive->OnPacket(seq, rtp::LoadU32(pkt + 4), uv_hrtime() / 1000);
+    if (track->nack) {
+      nack_seqs_.clear();
+      const bool keyframe = track->nack->OnPacket(seq, NowMs(), &nack_seqs_);
+      if (!nack_seqs_.empty()) SendNack(track, nack_seqs_);
+      if (keyframe) AskUpstream(track);
+    }
+  }
+  // A retransmission (same SSRC, or unwrapped RTX) is forwarded like any
+  // packet: it fills the subscribers' gaps too, and each rewriter keeps it
+  // in its place in the numbering.
   Fanout(track, pkt, len);
+}
+
+size_t Router::UnwrapRtx(Track* track, const uint8_t* pkt, size_t len) {
+  rtp::RtpPacketView view(pkt, len);
+  if (!view.Parse()) return 0;
+  // RFC 4588 §4: the payload starts with the original sequence number. An
+  // RTX packet with nothing after it is padding the sender uses to probe
+  // the bandwidth: it carries no media.
+  if (view.payloadSize() < 2) {
+    track->counters.rtx_padding++;
+    return 0;
+  }
+  const size_t header = view.headerSize();
+  const size_t payload = view.payloadSize() - 2;
+  uint8_t* out = rtx_scratch_.data();
+  std::memcpy(out, pkt, header);
+  std::memcpy(out + header, view.payload() + 2, payload);
+  out[0] &= static_cast<uint8_t>(~0x20);  // the RTX packet's padding is not the original's
+  out[1] = static_cast<uint8_t>((out[1] & 0x80) | (track->payload_type & 0x7f));
+  rtp::StoreU16(out + 2, rtp::LoadU16(view.payload()));
+  rtp::StoreU32(out + 8, track->ssrc);
+  track->counters.rtx_packets++;
+  return header + payload;
 }
 
 void Router::Fanout(Track* track, const uint8_t* pkt, size_t len) {
@@ -429,6 +510,7 @@ void Router::Fanout(Track* track, const uint8_t* pkt, size_t len) {
     if (s->transport()->SendRtp(scratch_.data(), len)) {
       s->counters.packets++;
       s->counters.bytes += len;
+      s->counters.payload_bytes += PayloadSize(scratch_.data(), len);
     } else {
       s->counters.dropped++;
     }
@@ -492,9 +574,150 @@ void Router::AskUpstream(Track* track) {
   }
   transport::Transport* src = track->source;
   if (src == nullptr || track->ssrc == 0) return;
-  uint8_t pli[16];
-  const size_t n = rtp::BuildPli(pli, sizeof(pli), src->rtcp_ssrc(), track->ssrc);
-  if (n > 0) src->SendRtcp(pli, n);
+  // A compound starts with a report (RFC 3550 §6.1); an empty RR is the
+  // smallest one, and a receiver-only endpoint has nothing else to say.
+  uint8_t buf[24];
+  size_t n = rtp::BuildRr(buf, sizeof(buf), src->rtcp_ssrc(), nullptr, 0);
+  n += rtp::BuildPli(buf + n, sizeof(buf) - n, src->rtcp_ssrc(), track->ssrc);
+  src->SendRtcp(buf, n);
+}
+
+void Router::SendNack(Track* track, const std::vector<uint16_t>& seqs) {
+  transport::Transport* src = track->source;
+  if (src == nullptr || track->ssrc == 0) return;
+  for (size_t i = 0; i < seqs.size(); i += kNackChunk) {
+    const size_t count = std::min(kNackChunk, seqs.size() - i);
+    size_t n = rtp::BuildRr(rtcp_buf_.data(), rtcp_buf_.size(), src->rtcp_ssrc(), nullptr, 0);
+    const size_t m = rtp::BuildNack(rtcp_buf_.data() + n, rtcp_buf_.size() - n, src->rtcp_ssrc(), track->ssrc,
+                                    seqs.data() + i, count);
+    if (m == 0) return;
+    if (src->SendRtcp(rtcp_buf_.data(), n + m)) track->counters.nacks_sent++;
+  }
+}
+
+void Router::OnSenderReport(transport::Transport* /*t*/, Track* track, const rtp::SenderInfo& info) {
+  // An SR on the RTX SSRC says nothing about the media stream's timing.
+  if (track->receive && info.ssrc == track->ssrc) {
+    track->receive->OnSenderReport(info.ntp_timestamp, info.rtp_timestamp, NowMs());
+  }
+}
+
+void Router::OnReportBlock(transport::Transport* t, Subscription* sub, const rtp::ReportBlock& block) {
+  RemoteReport& r = sub->remote;
+  r.reports++;
+  r.fraction_lost = block.fraction_lost;
+  r.packets_lost = block.cumulative_lost;
+  r.jitter = block.jitter;
+  const int64_t rtt = rtp::RoundTripMs(rtp::NtpFromUnixMicros(WallMicros()), block.last_sr,
+                                       block.delay_since_last_sr);
+  if (rtt >= 0) {
+    r.rtt_ms = rtt;
+    t->set_rtt_ms(rtt);
+  }
+}
+
+uint64_t Router::WallMicros() {
+  // The NTP times in our SRs and the RTT arithmetic on the RRs that echo
+  // them must come from the same clock: the wall clock, as RFC 3550 wants.
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+
+void Router::EnsureRtcpTimer() {
+  if (rtcp_timer_.running()) return;
+  // Started with the first track or subscription, never on an idle thread.
+  // A failure to start only costs the reports; media still flows.
+  rtcp_timer_.Start(addon_->env(), loop_, kRtcpTickMs, &Router::OnRtcpTimer, this);
+  last_report_ms_ = NowMs();
+}
+
+void Router::OnRtcpTimer(void* self) { static_cast<Router*>(self)->RtcpTick(); }
+
+void Router::RtcpTick() {
+  const uint64_t now = NowMs();
+  for (auto& [id, track] : tracks_) {
+    if (!track->nack || track->source == nullptr) continue;
+    nack_seqs_.clear();
+    track->nack->OnTick(now, track->source->rtt_ms(), &nack_seqs_);
+    if (!nack_seqs_.empty()) SendNack(track.get(), nack_seqs_);
+  }
+  if (now - last_report_ms_ < kReportIntervalMs) return;
+  last_report_ms_ = now;
+  SendReports(now);
+}
+
+void Router::SendReports(uint64_t now_ms) {
+  // Receiver Reports: per publishing transport, a block per track that has
+  // received anything.
+  std::unordered_map<transport::Transport*, std::vector<rtp::ReportBlock>> blocks;
+  for (auto& [id, track] : tracks_) {
+    Track* t = track.get();
+    const uint64_t elapsed = now_ms - t->counters.bitrate_ms;
+    if (elapsed > 0) {
+      t->counters.bitrate_bps = (t->counters.bytes - t->counters.bitrate_bytes) * 8000 / elapsed;
+      t->counters.bitrate_bytes = t->counters.bytes;
+      t->counters.bitrate_ms = now_ms;
+    }
+    rtp::ReportBlock b;
+    if (t->receive && t->source && t->ssrc != 0 && t->receive->FillReportBlock(t->ssrc, now_ms, &b)) {
+      blocks[t->source].push_back(b);
+      t->counters.rrs_sent++;
+    }
+  }
+  for (auto& [src, list] : blocks) {
+    if (!src->CanSend()) continue;
+    // 31 blocks make a 752-byte RR: one RR per compound keeps every
+    // compound within a path MTU.
+    for (size_t i = 0; i < list.size(); i += rtp::kMaxRtcpCount) {
+      const size_t count = std::min(rtp::kMaxRtcpCount, list.size() - i);
+      const size_t n = rtp::BuildRr(rtcp_buf_.data(), rtcp_buf_.size(), src->rtcp_ssrc(), list.data() + i, count);
+      if (n > 0) src->SendRtcp(rtcp_buf_.data(), n);
+    }
+  }
+  // Sender Reports: one per subscription that has sent something.
+  const uint64_t wall_us = WallMicros();
+  for (auto& [id, sub] : subscriptions_) {
+    Subscription* s = sub.get();
+    const uint64_t elapsed = now_ms - s->counters.bitrate_ms;
+    if (elapsed > 0) {
+      s->counters.bitrate_bps = (s->counters.bytes - s->counters.bitrate_bytes) * 8000 / elapsed;
+      s->counters.bitrate_bytes = s->counters.bytes;
+      s->counters.bitrate_ms = now_ms;
+    }
+    if (s->counters.packets > 0 && s->rewriter().started() && s->transport()->CanSend()) {
+      SendSenderReport(s, now_ms, wall_us);
+    }
+  }
+}
+
+void Router::SendSenderReport(Subscription* s, uint64_t now_ms, uint64_t wall_us) {
+  RtpRewriter& rw = s->rewriter();
+  const Track* track = s->track();
+  const uint64_t clock = track->clock_rate() != 0 ? track->clock_rate() : rw.clock_rate();
+  // The RTP time that goes with "now", in the subscriber's timestamp space.
+  // Best: from the publisher's own SR (its capture clock, so audio and video
+  // of one publisher stay in sync at the receiver), moved on by the time
+  // since it arrived and shifted by this subscription's timestamp offset.
+  // Otherwise: the newest packet sent, moved on by the time since.
+  uint32_t rtp_ts;
+  const rtp::ReceiveStats* rs = track->receive.get();
+  if (rs != nullptr && rs->has_sender_report() && rw.source_ssrc() == track->ssrc) {
+    const uint64_t since = now_ms - rs->sr_arrival_ms();
+    rtp_ts = rs->sr_rtp_timestamp() + static_cast<uint32_t>(since * clock / 1000) + rw.ts_delta();
+  } else {
+    const uint64_t since = now_ms > rw.last_ms() ? now_ms - rw.last_ms() : 0;
+    rtp_ts = rw.last_timestamp() + static_cast<uint32_t>(since * clock / 1000);
+  }
+  rtp::SenderInfo info;
+  info.ssrc = s->out_ssrc();
+  info.ntp_timestamp = rtp::NtpFromUnixMicros(wall_us);
+  info.rtp_timestamp = rtp_ts;
+  // Both counts wrap at 2^32 (RFC 3550 §6.4.1).
+  info.packet_count = static_cast<uint32_t>(s->counters.packets);
+  info.octet_count = static_cast<uint32_t>(s->counters.payload_bytes);
+  const size_t n = rtp::BuildSr(rtcp_buf_.data(), rtcp_buf_.size(), info, nullptr, 0);
+  if (n > 0 && s->transport()->SendRtcp(rtcp_buf_.data(), n)) s->counters.srs_sent++;
 }
 
 void Router::OnLinkedRtp(const std::string& peer, uint32_t link, const uint8_t* pkt, size_t len) {

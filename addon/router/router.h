@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "loop/timer.h"
 #include "net/udp_socket.h"
 #include "router/status.h"
 #include "router/subscription.h"
@@ -82,8 +83,14 @@ class Router : public transport::TransportListener {
   transport::InternalServer* internal() const { return internal_.get(); }
 
   // ssrc 0: the first SSRC seen on the transport; payload_type -1: any.
+  // nack: lost packets of this (video) track are asked for again (RFC 4585
+  // generic NACK), for publishers that negotiated it.
   Status Publish(const std::string& transport_id, const std::string& track_id,
-                 MediaKind kind, uint32_t ssrc, int payload_type, uint32_t clock_rate);
+                 MediaKind kind, uint32_t ssrc, int payload_type, uint32_t clock_rate,
+                 bool nack = false);
+  // The publisher sends retransmissions as RTX (RFC 4588) on rtx_ssrc with
+  // rtx_payload_type; they are unwrapped into the track.
+  Status SetTrackRtx(const std::string& track_id, uint32_t rtx_ssrc, int rtx_payload_type);
   Status Unpublish(const std::string& track_id, Removed* removed);
   // out_ssrc 0: pick one. An existing subscription id on the same transport
   // switches that subscription to the new track, keeping its SSRC and a
@@ -121,6 +128,14 @@ class Router : public transport::TransportListener {
   void OnRtp(transport::Transport* t, Track* track, const uint8_t* pkt, size_t len) override;
   void OnKeyframeRequest(transport::Transport* t, Subscription* sub) override;
   void OnNack(transport::Transport* t, Subscription* sub, const std::vector<uint16_t>& seqs) override;
+  void OnSenderReport(transport::Transport* t, Track* track, const rtp::SenderInfo& info) override;
+  void OnReportBlock(transport::Transport* t, Subscription* sub, const rtp::ReportBlock& block) override;
+
+  // The RTCP timer: NACK retries every tick, reports every report interval
+  // (RFC 3550 §6.2 allows a fixed interval for a small set of peers; 1 s is
+  // what browsers use for media this size).
+  static constexpr uint64_t kRtcpTickMs = 20;
+  static constexpr uint64_t kReportIntervalMs = 1000;
 
   // Test-only: drop this share (0..1000 per mille) of packets on the way to
   // subscribers, to exercise loss recovery. Retransmissions are not dropped.
@@ -137,6 +152,16 @@ class Router : public transport::TransportListener {
   uint64_t NowMs() const { return uv_now(loop_); }
 
  private:
+  void EnsureRtcpTimer();
+  static void OnRtcpTimer(void* self);
+  void RtcpTick();
+  void SendReports(uint64_t now_ms);
+  void SendSenderReport(Subscription* s, uint64_t now_ms, uint64_t wall_us);
+  void SendNack(Track* track, const std::vector<uint16_t>& seqs);
+  // RTX -> the original packet in rtx_scratch_; its length, or 0 if it is
+  // unusable (padding only, malformed).
+  size_t UnwrapRtx(Track* track, const uint8_t* pkt, size_t len);
+  static uint64_t WallMicros();
   void Fanout(Track* track, const uint8_t* pkt, size_t len);
   // Key frame? (and a new picture size, reported). False for unknown codecs.
   bool InspectVideo(Track* track, const uint8_t* pkt, size_t len);
@@ -164,6 +189,11 @@ class Router : public transport::TransportListener {
   // The thread's internal port; reset after every internal transport went.
   std::unique_ptr<transport::InternalServer> internal_;
   std::array<uint8_t, transport::Transport::kMaxPacket> scratch_{};
+  std::array<uint8_t, transport::Transport::kMaxPacket> rtx_scratch_{};
+  std::array<uint8_t, transport::Transport::kMaxPacket> rtcp_buf_{};
+  std::vector<uint16_t> nack_seqs_;  // reused: the packet path allocates nothing
+  loop::LoopTimer rtcp_timer_;
+  uint64_t last_report_ms_ = 0;
   uint64_t rng_;
   uint32_t test_loss_per_mille_ = 0;
 };

@@ -94,12 +94,22 @@ Napi::Value CloseTransport(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Publish(const Napi::CallbackInfo& info) {
-  // (transportId, trackId, kind, ssrc (0: first seen), payloadType (-1: any), clockRate)
-  if (!Args(info, "sssnnn")) return info.Env().Undefined();
+  // (transportId, trackId, kind, ssrc (0: first seen), payloadType (-1: any), clockRate, nack)
+  if (!Args(info, "sssnnnb")) return info.Env().Undefined();
   Status s = RouterOf(info).Publish(Str(info, 0), Str(info, 1), KindOf(Str(info, 2)),
                                     static_cast<uint32_t>(Num(info, 3)),
                                     static_cast<int>(Num(info, 4)),
-                                    static_cast<uint32_t>(Num(info, 5)));
+                                    static_cast<uint32_t>(Num(info, 5)),
+                                    info[6].As<Napi::Boolean>());
+  if (!s.ok()) return Fail(info.Env(), s);
+  return info.Env().Undefined();
+}
+
+Napi::Value SetTrackRtx(const Napi::CallbackInfo& info) {
+  // (trackId, rtxSsrc, rtxPayloadType)
+  if (!Args(info, "snn")) return info.Env().Undefined();
+  Status s = RouterOf(info).SetTrackRtx(Str(info, 0), static_cast<uint32_t>(Num(info, 1)),
+                                        static_cast<int>(Num(info, 2)));
   if (!s.ok()) return Fail(info.Env(), s);
   return info.Env().Undefined();
 }
@@ -363,6 +373,7 @@ Napi::Object TransportStats(Napi::Env env, transport::Transport& base) {
   o.Set("rtcpOut", static_cast<double>(c.rtcp_out));
   o.Set("bytesIn", static_cast<double>(c.bytes_in));
   o.Set("bytesOut", static_cast<double>(c.bytes_out));
+  o.Set("rtt", base.rtt_ms() >= 0 ? Napi::Value(Napi::Number::New(env, static_cast<double>(base.rtt_ms()))) : env.Null());
   Napi::Object drops = Napi::Object::New(env);
   for (size_t i = 0; i < c.drops.size(); i++) {
     drops.Set(transport::DropReasonName(static_cast<transport::DropReason>(i)),
@@ -469,6 +480,28 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
     } else {
       o.Set("resolution", env.Null());
     }
+    o.Set("bitrate", static_cast<double>(t->counters.bitrate_bps));
+    if (const rtp::ReceiveStats* rs = t->receive.get()) {
+      o.Set("packetsExpected", static_cast<double>(rs->expected()));
+      o.Set("packetsLost", rs->cumulative_lost());
+      o.Set("fractionLost", rs->last_fraction_lost() / 256.0);
+      o.Set("jitter", static_cast<double>(rs->jitter()));
+      o.Set("jitterMs", rs->jitter_ms());
+      o.Set("duplicates", static_cast<double>(rs->duplicates()));
+      o.Set("reordered", static_cast<double>(rs->reordered()));
+      o.Set("srReceived", static_cast<double>(rs->sender_reports()));
+      o.Set("rrSent", static_cast<double>(t->counters.rrs_sent));
+    }
+    o.Set("nack", t->nack != nullptr);
+    const rtp::NackCounters nc = t->nack ? t->nack->counters() : rtp::NackCounters{};
+    o.Set("nacksSent", static_cast<double>(t->counters.nacks_sent));
+    o.Set("nackedPackets", static_cast<double>(nc.requests));
+    o.Set("nackMissing", static_cast<double>(nc.missing));
+    o.Set("retransmissionsReceived", static_cast<double>(nc.recovered));
+    o.Set("nackExpired", static_cast<double>(nc.expired));
+    o.Set("nackKeyframes", static_cast<double>(nc.overflows));
+    o.Set("rtxPackets", static_cast<double>(t->counters.rtx_packets));
+    o.Set("rtxPadding", static_cast<double>(t->counters.rtx_padding));
     tracks.Set(tracks.Length(), o);
   }
   Napi::Array subs = Napi::Array::New(env);
@@ -489,6 +522,16 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
     o.Set("waitingKeyframe", s->waiting_keyframe);
     o.Set("keyframeWaitDrops", static_cast<double>(s->counters.keyframe_wait_drops));
     o.Set("keyframeWaitTimeouts", static_cast<double>(s->counters.keyframe_wait_timeouts));
+    o.Set("bitrate", static_cast<double>(s->counters.bitrate_bps));
+    o.Set("srSent", static_cast<double>(s->counters.srs_sent));
+    o.Set("rrReceived", static_cast<double>(s->remote.reports));
+    o.Set("rtt", s->remote.rtt_ms >= 0 ? Napi::Value(Napi::Number::New(env, static_cast<double>(s->remote.rtt_ms)))
+                                        : env.Null());
+    o.Set("fractionLost", s->remote.fraction_lost / 256.0);
+    o.Set("packetsLost", s->remote.packets_lost);
+    o.Set("jitter", static_cast<double>(s->remote.jitter));
+    const uint32_t clock = s->rewriter().clock_rate();
+    o.Set("jitterMs", clock ? 1000.0 * s->remote.jitter / clock : 0.0);
     o.Set("paused", s->paused);
     subs.Set(subs.Length(), o);
   }
@@ -574,6 +617,7 @@ void RegisterRouterBindings(Napi::Env env, Napi::Object exports) {
       {"mediaCloseTransport", CloseTransport},
       {"mediaPublish", Publish},
       {"mediaUnpublish", Unpublish},
+      {"mediaSetTrackRtx", SetTrackRtx},
       {"mediaSubscribe", Subscribe},
       {"mediaUnsubscribe", Unsubscribe},
       {"mediaRequestKeyframe", RequestKeyframe},

@@ -36,6 +36,12 @@ class RtpRewriter {
   // The source's sequence number behind one we sent (current source only):
   // how a NACK the subscriber sent is passed further up.
   uint16_t SourceSeq(uint16_t out_seq) const { return static_cast<uint16_t>(out_seq - seq_delta_); }
+  bool started() const { return started_; }
+  // When the newest packet was sent (the loop clock given to Rewrite).
+  uint64_t last_ms() const { return last_ms_; }
+  // out timestamp = source timestamp + ts_delta (mod 2^32).
+  uint32_t ts_delta() const { return ts_delta_; }
+  uint32_t clock_rate() const { return clock_rate_; }
 
  private:
   const uint32_t out_ssrc_;

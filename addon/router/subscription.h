@@ -29,6 +29,21 @@ struct SubscriptionCounters {
   uint64_t test_dropped = 0;       // dropped on purpose by the loss-injection switch
   uint64_t keyframe_wait_drops = 0;  // held back until the subscriber's first key frame
   uint64_t keyframe_wait_timeouts = 0;  // waits given up (no key frame came)
+  uint64_t payload_bytes = 0;      // RTP payload sent (the SR's octet count)
+  uint64_t srs_sent = 0;
+  uint64_t bitrate_bps = 0;        // over the last report interval
+  uint64_t bitrate_bytes = 0;
+  uint64_t bitrate_ms = 0;
+};
+
+// What the subscriber last reported about our stream (its RR report block
+// for out_ssrc, RFC 3550 §6.4.1).
+struct RemoteReport {
+  uint64_t reports = 0;       // report blocks received
+  uint8_t fraction_lost = 0;  // of 256, over the subscriber's last interval
+  int32_t packets_lost = 0;
+  uint32_t jitter = 0;        // RTP timestamp units
+  int64_t rtt_ms = -1;        // -1: not measured yet (no LSR in the block)
 };
 
 class Subscription {
@@ -58,6 +73,7 @@ class Subscription {
   // NACK; null otherwise).
   std::unique_ptr<SendBuffer> send_buffer;
   SubscriptionCounters counters;
+  RemoteReport remote;
 
  private:
   std::string id_;

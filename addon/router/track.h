@@ -7,12 +7,15 @@
 #define WEBRTC_AGENT_ADDON_ROUTER_TRACK_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "router/keyframe_throttle.h"
 #include "rtp/codec.h"
 #include "rtp/picture_size.h"
+#include "rtp/nack_generator.h"
+#include "rtp/receive_stats.h"
 
 namespace webrtc_agent {
 namespace transport {
@@ -30,6 +33,14 @@ struct TrackCounters {
   uint64_t wrong_payload_type = 0;
   uint64_t paused_drops = 0;  // received while paused
   uint64_t keyframes = 0;     // first packets of key frames seen (codec known)
+  uint64_t rtx_packets = 0;   // RTX packets unwrapped into the track
+  uint64_t rtx_padding = 0;   // RTX packets with no payload (bandwidth probes)
+  uint64_t nacks_sent = 0;    // NACK messages sent to the publisher
+  uint64_t rrs_sent = 0;      // report blocks about this track sent
+  // Bits per second over the last report interval (the RTCP timer's second).
+  uint64_t bitrate_bps = 0;
+  uint64_t bitrate_bytes = 0;  // bytes at the last sample
+  uint64_t bitrate_ms = 0;     // when it was taken
 };
 
 struct TrackExport {
@@ -68,6 +79,16 @@ class Track {
   std::vector<TrackExport> exports;
   KeyframeThrottle keyframes;
   TrackCounters counters;
+  // RTX (RFC 4588) on its own SSRC, when the publisher announced one; the
+  // packets are unwrapped into this track's SSRC and numbering.
+  uint32_t rtx_ssrc = 0;
+  int rtx_payload_type = -1;
+  // Receive statistics for the Receiver Reports sent to the publisher: for
+  // tracks of a local transport only (an imported track's publisher is
+  // reported on by the thread that receives it).
+  std::unique_ptr<rtp::ReceiveStats> receive;
+  // Loss repair towards the publisher: video with NACK negotiated only.
+  std::unique_ptr<rtp::NackGenerator> nack;
 
  private:
   std::string id_;

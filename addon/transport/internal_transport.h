@@ -66,6 +66,8 @@ class InternalTransport : public Transport {
 
   bool SendRtp(const uint8_t* data, size_t len) override;
   bool SendRtcp(const uint8_t* data, size_t len) override;
+  // The remote is fixed at creation.
+  bool CanSend() const override { return true; }
 
   // A datagram from our remote that the server already classified.
   void OnDatagram(const uint8_t* data, size_t len, bool rtcp);

@@ -41,6 +41,7 @@ class PlainTransport : public Transport {
 
   bool SendRtp(const uint8_t* data, size_t len) override;
   bool SendRtcp(const uint8_t* data, size_t len) override;
+  bool CanSend() const override { return has_remote_; }
 
  private:
   void OnDatagram(const uint8_t* data, size_t len, const sockaddr_in& from);

@@ -53,6 +53,15 @@ void Transport::RouteRtp(const uint8_t* data, size_t len) {
   listener_->OnRtp(this, track, data, len);
 }
 
+void Transport::ReportBlocks(const rtp::ReportBlock* blocks, size_t count) {
+  // Blocks about SSRCs we do not send (the peer's other sources, or a
+  // subscription already gone) are ignored.
+  for (size_t i = 0; i < count; ++i) {
+    auto s = subs_by_ssrc_.find(blocks[i].ssrc);
+    if (s != subs_by_ssrc_.end()) listener_->OnReportBlock(this, s->second, blocks[i]);
+  }
+}
+
 router::Track* Transport::ResolveUnknownSsrc(const uint8_t* /*data*/, size_t /*len*/) {
   // A track published without an SSRC takes the first one it sees.
   if (pending_.empty()) return nullptr;
@@ -62,14 +71,26 @@ router::Track* Transport::ResolveUnknownSsrc(const uint8_t* /*data*/, size_t /*l
 }
 
 void Transport::RouteRtcp(const uint8_t* data, size_t len) {
-  // PLI, FIR and NACK are acted on; SR, RR, SDES and the rest are read past
-  // for now. A compound that
-  // does not hold together is dropped whole.
+  // PLI, FIR, NACK, SR and RR are acted on; SDES, BYE and the rest are
+  // read past. A compound that does not hold together is dropped whole.
   if (!rtp::IsValidRtcpCompound(data, len)) return CountDrop(DropReason::kBadRtcp);
   counters_.rtcp_in++;
   rtp::RtcpCompoundReader reader(data, len);
   rtp::RtcpPacket packet;
   while (reader.Next(&packet)) {
+    if (packet.type == rtp::kRtcpSr) {
+      rtp::SenderReport sr;
+      if (!rtp::ParseSenderReport(packet, &sr)) continue;
+      auto t = tracks_by_ssrc_.find(sr.sender.ssrc);
+      if (t != tracks_by_ssrc_.end()) listener_->OnSenderReport(this, t->second, sr.sender);
+      ReportBlocks(sr.reports, sr.report_count);
+      continue;
+    }
+    if (packet.type == rtp::kRtcpRr) {
+      rtp::ReceiverReport rr;
+      if (rtp::ParseReceiverReport(packet, &rr)) ReportBlocks(rr.reports, rr.report_count);
+      continue;
+    }
     if (packet.type == rtp::kRtcpRtpfb && packet.count == rtp::kRtpfbNack) {
       rtp::Nack nack;
       if (!rtp::ParseNack(packet, &nack)) continue;

@@ -14,6 +14,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "rtp/rtcp.h"
+
 namespace webrtc_agent {
 namespace router {
 class Track;
@@ -60,6 +62,10 @@ class TransportListener {
   virtual void OnKeyframeRequest(Transport* t, router::Subscription* sub) = 0;
   // A generic NACK from the subscriber: these sequence numbers were lost.
   virtual void OnNack(Transport* t, router::Subscription* sub, const std::vector<uint16_t>& seqs) = 0;
+  // A Sender Report from the publisher of `track`.
+  virtual void OnSenderReport(Transport* t, router::Track* track, const rtp::SenderInfo& info) = 0;
+  // A report block (in an RR or SR) from the subscriber about our stream.
+  virtual void OnReportBlock(Transport* t, router::Subscription* sub, const rtp::ReportBlock& block) = 0;
 };
 
 class Transport {
@@ -80,6 +86,9 @@ class Transport {
   // Sends a finished packet to the remote. False (and counted) if dropped.
   virtual bool SendRtp(const uint8_t* data, size_t len) = 0;
   virtual bool SendRtcp(const uint8_t* data, size_t len) = 0;
+  // Whether there is a remote to send to now. Periodic reports are skipped
+  // without one, rather than counted as drops every second.
+  virtual bool CanSend() const = 0;
   virtual void Close() = 0;
   virtual PlainTransport* AsPlain() { return nullptr; }
   // Whether subscribers on this transport NACK lost packets (so sent video
@@ -97,6 +106,11 @@ class Transport {
   bool HasSsrc(uint32_t ssrc) const { return tracks_by_ssrc_.count(ssrc) != 0; }
 
   const TransportCounters& counters() const { return counters_; }
+  // The newest round trip measured on this path (from a subscriber's
+  // report block), in ms; -1 until there is one. The NACK generator spaces
+  // its retries by it.
+  int64_t rtt_ms() const { return rtt_ms_; }
+  void set_rtt_ms(int64_t ms) { rtt_ms_ = ms; }
   void CountDrop(DropReason r) { counters_.drops[static_cast<size_t>(r)]++; }
 
  protected:
@@ -107,18 +121,22 @@ class Transport {
   // kept). Plain transports give it to the first track published without an
   // SSRC; WebRTC transports look at the MID/RID header extensions.
   virtual router::Track* ResolveUnknownSsrc(const uint8_t* data, size_t len);
-  // A clear RTCP compound: act on PLI and FIR for the SSRCs we send.
+  // A clear RTCP compound: act on PLI, FIR, NACK and report blocks for the
+  // SSRCs we send, and on Sender Reports of the tracks we receive.
   void RouteRtcp(const uint8_t* data, size_t len);
 
   TransportCounters counters_;
 
  private:
+  void ReportBlocks(const rtp::ReportBlock* blocks, size_t count);
+
   std::string id_;
   uint32_t rtcp_ssrc_;
   TransportListener* listener_;
   std::unordered_map<uint32_t, router::Track*> tracks_by_ssrc_;
   std::vector<router::Track*> pending_;  // waiting for their first SSRC
   std::unordered_map<uint32_t, router::Subscription*> subs_by_ssrc_;
+  int64_t rtt_ms_ = -1;
 };
 
 }  // namespace transport

@@ -75,6 +75,7 @@ class WebRtcTransport : public Transport {
 
   bool SendRtp(const uint8_t* data, size_t len) override;
   bool SendRtcp(const uint8_t* data, size_t len) override;
+  bool CanSend() const override { return !closed_ && !failed_ && srtp_.protect != nullptr; }
   void Close() override;
 
   const std::string& ufrag() const { return ufrag_; }

@@ -72,8 +72,143 @@ export function buildFir(senderSsrc: number, mediaSsrc: number, seqNr: number): 
   return b;
 }
 
+/** One packet of an RTCP compound: its header fields and its body (after the 4-byte header). */
+export interface RtcpPart {
+  type: number;
+  count: number;
+  body: Buffer;
+}
+
+/** Splits an RTCP compound; throws on a length that runs past the end (the agent must never send one). */
+export function rtcpParts(b: Buffer): RtcpPart[] {
+  const out: RtcpPart[] = [];
+  let at = 0;
+  while (at < b.length) {
+    if (b.length - at < 4 || b[at]! >> 6 !== 2) throw new Error(`bad RTCP header at ${at}`);
+    const size = (b.readUInt16BE(at + 2) + 1) * 4;
+    if (at + size > b.length) throw new Error(`RTCP length past the end at ${at}`);
+    out.push({ type: b[at + 1]!, count: b[at]! & 0x1f, body: b.subarray(at + 4, at + size) });
+    at += size;
+  }
+  return out;
+}
+
+/** A PLI in the compound, or undefined. */
+export function findPli(b: Buffer): { senderSsrc: number; mediaSsrc: number } | undefined {
+  const p = rtcpParts(b).find((x) => x.type === 206 && x.count === 1);
+  return p && { senderSsrc: p.body.readUInt32BE(0), mediaSsrc: p.body.readUInt32BE(4) };
+}
+
 export function isPli(b: Buffer): boolean {
-  return b.length >= 12 && b[1] === 206 && (b[0]! & 0x1f) === 1;
+  return findPli(b) !== undefined;
+}
+
+export interface ReportBlockFields {
+  ssrc: number;
+  fractionLost: number;
+  cumulativeLost: number;
+  highestSeq: number;
+  jitter: number;
+  lsr: number;
+  dlsr: number;
+}
+
+function reportBlocks(body: Buffer, at: number, count: number): ReportBlockFields[] {
+  const out: ReportBlockFields[] = [];
+  for (let i = 0; i < count; i++) {
+    const o = at + 24 * i;
+    out.push({
+      ssrc: body.readUInt32BE(o),
+      fractionLost: body[o + 4]!,
+      cumulativeLost: body.readIntBE(o + 5, 3),
+      highestSeq: body.readUInt32BE(o + 8),
+      jitter: body.readUInt32BE(o + 12),
+      lsr: body.readUInt32BE(o + 16),
+      dlsr: body.readUInt32BE(o + 20),
+    });
+  }
+  return out;
+}
+
+/** Every RR in the compound: its sender SSRC and report blocks. */
+export function findRrs(b: Buffer): Array<{ senderSsrc: number; blocks: ReportBlockFields[] }> {
+  return rtcpParts(b)
+    .filter((p) => p.type === 201)
+    .map((p) => ({ senderSsrc: p.body.readUInt32BE(0), blocks: reportBlocks(p.body, 4, p.count) }));
+}
+
+export interface SenderReportFields {
+  ssrc: number;
+  ntp: bigint;
+  rtpTimestamp: number;
+  packetCount: number;
+  octetCount: number;
+}
+
+export function findSrs(b: Buffer): SenderReportFields[] {
+  return rtcpParts(b)
+    .filter((p) => p.type === 200)
+    .map((p) => ({
+      ssrc: p.body.readUInt32BE(0),
+      ntp: p.body.readBigUInt64BE(4),
+      rtpTimestamp: p.body.readUInt32BE(12),
+      packetCount: p.body.readUInt32BE(16),
+      octetCount: p.body.readUInt32BE(20),
+    }));
+}
+
+/** Every generic NACK in the compound, expanded to sequence numbers. */
+export function findNacks(b: Buffer): Array<{ senderSsrc: number; mediaSsrc: number; seqs: number[] }> {
+  return rtcpParts(b)
+    .filter((p) => p.type === 205 && p.count === 1)
+    .map((p) => {
+      const seqs: number[] = [];
+      for (let o = 8; o + 4 <= p.body.length; o += 4) {
+        const pid = p.body.readUInt16BE(o);
+        const blp = p.body.readUInt16BE(o + 2);
+        seqs.push(pid);
+        for (let k = 0; k < 16; k++) if (blp & (1 << k)) seqs.push((pid + k + 1) & 0xffff);
+      }
+      return { senderSsrc: p.body.readUInt32BE(0), mediaSsrc: p.body.readUInt32BE(4), seqs };
+    });
+}
+
+/** An NTP timestamp (RFC 3550 §4) for a Unix time in ms. */
+export function ntpFromMs(ms: number): bigint {
+  const seconds = BigInt(Math.floor(ms / 1000)) + 2208988800n;
+  const fraction = (BigInt(Math.round((ms % 1000) * 1000)) << 32n) / 1000000n;
+  return (seconds << 32n) | fraction;
+}
+
+/** An RTCP SR with no report blocks: what a plain RTP sender sends. */
+export function buildSr(f: SenderReportFields): Buffer {
+  const b = Buffer.alloc(28);
+  b[0] = 0x80;
+  b[1] = 200;
+  b.writeUInt16BE(6, 2);
+  b.writeUInt32BE(f.ssrc >>> 0, 4);
+  b.writeBigUInt64BE(f.ntp, 8);
+  b.writeUInt32BE(f.rtpTimestamp >>> 0, 16);
+  b.writeUInt32BE(f.packetCount >>> 0, 20);
+  b.writeUInt32BE(f.octetCount >>> 0, 24);
+  return b;
+}
+
+/** An RTCP RR with one report block: what a plain RTP receiver sends about a stream. */
+export function buildRr(senderSsrc: number, block: ReportBlockFields): Buffer {
+  const b = Buffer.alloc(32);
+  b[0] = 0x81;
+  b[1] = 201;
+  b.writeUInt16BE(7, 2);
+  b.writeUInt32BE(senderSsrc >>> 0, 4);
+  b.writeUInt32BE(block.ssrc >>> 0, 8);
+  b[12] = block.fractionLost;
+  b.writeIntBE(block.cumulativeLost, 13, 3);
+  b.writeUInt32BE(block.highestSeq >>> 0, 16);
+  b.writeUInt32BE(block.jitter >>> 0, 20);
+  b.writeUInt32BE(block.lsr >>> 0, 24);
+  b.writeUInt32BE(block.dlsr >>> 0, 28);
+  return b;
 }
 
 /** A UDP socket on 127.0.0.1 that records what it receives. */

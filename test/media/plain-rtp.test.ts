@@ -9,7 +9,7 @@ import type { NatsConnection } from 'nats';
 import type { Agent } from '../../src/Agent';
 import { natsClient, startNats } from '../helpers/nats';
 import { request, startAgent, testConfig, waitFor } from '../helpers/agent';
-import { buildFir, buildPli, buildRtp, isPli, UdpPeer } from '../helpers/rtp';
+import { buildFir, buildPli, buildRr, buildRtp, buildSr, findNacks, findPli, findRrs, findSrs, isPli, ntpFromMs, UdpPeer } from '../helpers/rtp';
 
 async function setup(t: Test, env: Record<string, string> = {}) {
   const nats = await startNats(t);
@@ -111,7 +111,7 @@ t.test('key-frame requests: on subscribe, and subscribers PLI/FIR merged to one 
   }
   await waitFor(() => publisher.rtcp().filter(isPli).length >= 1, 3000, 'PLI on subscribe');
   t.equal(publisher.rtcp().filter(isPli).length, 1, 'two joins within a second: one PLI');
-  t.equal(publisher.rtcp()[0]!.readUInt32BE(8), 5555, 'PLI names the publisher SSRC');
+  t.equal(findPli(publisher.rtcp().find(isPli)!)!.mediaSsrc, 5555, 'PLI names the publisher SSRC');
   await new Promise((r) => setTimeout(r, 1100));
   for (let i = 0; i < 5; i++) {
     await sinks[0]!.send(buildPli(1, subs[0]!.ssrc), subs[0]!.port);

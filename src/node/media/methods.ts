@@ -51,7 +51,7 @@ export const mediaMethods: Record<string, NodeMethod> = {
   publishTrack: m({
     schema: publishTrackSchema,
     run: (rt, a) => {
-      rt.media.mediaPublish(a.transportId, a.trackId, a.kind, a.ssrc ?? 0, a.payloadType ?? -1, a.clockRate ?? defaultClockRate(a.kind));
+      rt.media.mediaPublish(a.transportId, a.trackId, a.kind, a.ssrc ?? 0, a.payloadType ?? -1, a.clockRate ?? defaultClockRate(a.kind), a.nack);
       if (a.codec) rt.media.mediaSetTrackCodec(a.trackId, a.codec);
       return { trackId: a.trackId };
     },
@@ -128,7 +128,7 @@ export const mediaMethods: Record<string, NodeMethod> = {
         rt.media.mediaInternalEnableSrtp(transportId);
         rt.media.mediaInternalSetRemoteKey(transportId, Buffer.from(a.remoteKey, 'base64'));
       }
-      rt.media.mediaPublish(transportId, a.trackId, a.kind, a.ssrc, -1, a.clockRate);
+      rt.media.mediaPublish(transportId, a.trackId, a.kind, a.ssrc, -1, a.clockRate, false);
       // Its subscribers then start at a key frame, as on the source's agent.
       if (a.codec) rt.media.mediaSetTrackCodec(a.trackId, a.codec);
       return { transportId };

@@ -17,6 +17,8 @@ export interface TransportStats {
   rtcpOut: number;
   bytesIn: number;
   bytesOut: number;
+  /** Newest round trip measured from a subscriber's report on this transport (ms), or null. */
+  rtt: number | null;
   datagramsIn: number;
   datagramsOut: number;
   drops: Record<string, number>;
@@ -37,6 +39,30 @@ export interface TrackStats {
   keyframeRequestsMerged: number;
   paused: boolean;
   pausedDrops: number;
+  /** Bits per second over the last report interval (1 s). */
+  bitrate: number;
+  /** Receive statistics (RFC 3550): tracks of a local transport only. */
+  packetsExpected?: number;
+  packetsLost?: number;
+  /** Of the last RR interval, 0..1. */
+  fractionLost?: number;
+  /** Interarrival jitter in RTP timestamp units, and in ms. */
+  jitter?: number;
+  jitterMs?: number;
+  duplicates?: number;
+  reordered?: number;
+  srReceived?: number;
+  rrSent?: number;
+  /** NACK generation towards the publisher. */
+  nack: boolean;
+  nacksSent: number;
+  nackedPackets: number;
+  nackMissing: number;
+  retransmissionsReceived: number;
+  nackExpired: number;
+  nackKeyframes: number;
+  rtxPackets: number;
+  rtxPadding: number;
 }
 
 export interface SubscriptionStats {
@@ -55,6 +81,15 @@ export interface SubscriptionStats {
   /** Dropped by the test-only loss switch. */
   testDropped: number;
   paused: boolean;
+  bitrate: number;
+  srSent: number;
+  /** From the subscriber's report blocks on our SSRC. */
+  rrReceived: number;
+  rtt: number | null;
+  fractionLost: number;
+  packetsLost: number;
+  jitter: number;
+  jitterMs: number;
 }
 
 export interface PeerStats {
@@ -103,7 +138,8 @@ export interface MediaNative {
   mediaCreatePlainTransport(id: string, comedia: boolean): number;
   mediaConnect(id: string, ip: string, port: number): void;
   mediaCloseTransport(id: string): Removed;
-  mediaPublish(transportId: string, trackId: string, kind: string, ssrc: number, pt: number, clockRate: number): void;
+  mediaPublish(transportId: string, trackId: string, kind: string, ssrc: number, pt: number, clockRate: number, nack: boolean): void;
+  mediaSetTrackRtx(trackId: string, rtxSsrc: number, rtxPayloadType: number): void;
   mediaUnpublish(trackId: string): Removed;
   mediaSubscribe(transportId: string, trackId: string, subscriptionId: string, ssrc: number, pt: number): number;
   mediaUnsubscribe(subscriptionId: string): void;

@@ -34,6 +34,8 @@ export const publishTrackSchema = z
     clockRate: z.number().int().min(1000).max(192000).optional(),
     /** The payload format (SDP encoding name): key frames and picture sizes are then recognised. */
     codec: codec.optional(),
+    /** Ask the sender again for lost packets (generic NACK); video only, the sender must retransmit on the same SSRC. */
+    nack: z.boolean().default(false),
   })
   .strict();
 export const unpublishTrackSchema = z.object({ trackId: id }).strict();

@@ -313,13 +313,19 @@ export class WebrtcNode {
       const midExt = nm.extensions.find((e) => e.uri === MID_EXT)?.id ?? 0;
       const ridExt = nm.extensions.find((e) => e.uri === RID_EXT)?.id ?? 0;
       const layers = nm.rids.length ? nm.rids : [''];
+      // Generic NACK (a=rtcp-fb:<pt> nack) negotiated: the agent asks the
+      // publisher again for lost video packets.
+      const nack = nm.kind === 'video' && codec.feedback.some((f) => f.type === 'nack' && !f.subtype);
       for (const rid of layers) {
         const trackId = rid ? `${t.id}-${m.mid}:${rid}` : `${t.id}-${m.mid}`;
-        this.#native.mediaPublish(t.id, trackId, nm.kind, 0, codec.payloadType, codec.clockRate);
+        this.#native.mediaPublish(t.id, trackId, nm.kind, 0, codec.payloadType, codec.clockRate, nack);
         this.#native.mediaSetTrackCodec(trackId, codec.name);
         m.tracks.push(rid ? { trackId, rid } : { trackId });
         const ssrc = rid ? 0 : (nm.remoteSsrcs[0] ?? 0);
         this.#native.webrtcBindTrack(trackId, m.mid, rid, midExt, ridExt, ssrc);
+        if (ssrc && nm.remoteRtxSsrc && nm.rtxPayloadType !== undefined) {
+          this.#native.mediaSetTrackRtx(trackId, nm.remoteRtxSsrc, nm.rtxPayloadType);
+        }
         this.#formats.set(trackId, format);
       }
       m.format = format;

@@ -28,7 +28,10 @@ export interface WebrtcNative {
 
 /** What the WebRTC node methods use of the addon. */
 export type WebrtcMediaNative = WebrtcNative &
-  Pick<MediaNative, 'mediaPublish' | 'mediaSetTrackCodec' | 'mediaUnpublish' | 'mediaSubscribe' | 'mediaUnsubscribe' | 'mediaCloseTransport' | 'mediaSetPaused'>;
+  Pick<
+    MediaNative,
+    'mediaPublish' | 'mediaSetTrackCodec' | 'mediaSetTrackRtx' | 'mediaUnpublish' | 'mediaSubscribe' | 'mediaUnsubscribe' | 'mediaCloseTransport' | 'mediaSetPaused'
+  >;
 
 /** The addon's WebRTC and media functions, native failures turned into AgentErrors. */
 export function webrtcNativeOf(addon: NativeAddon): WebrtcMediaNative {

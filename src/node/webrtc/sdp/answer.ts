@@ -168,9 +168,13 @@ export function answerOffer(offerSdp: string, local: LocalParameters, plans: Rec
     }
     result.accepted = true;
     result.codec = codec;
-    // RTX from the client is accepted; towards a client the agent repeats the
-    // original packet for a NACK, so it offers no RTX stream of its own.
-    result.rtxPayloadType = plan.role === 'receive' ? findRtx(m, codec.payloadType) : undefined;
+    // RTX from the client is accepted when the offer ties its SSRC to the
+    // media SSRC (a=ssrc-group:FID): the agent unwraps it into the track.
+    // Without that (simulcast by RID) RTX is left out of the answer, so the
+    // client retransmits on the media SSRC itself. Towards a client the
+    // agent repeats the original packet for a NACK and offers no RTX.
+    const fidGroup = m.ssrcGroups?.find((g) => g.semantics === 'FID');
+    result.rtxPayloadType = plan.role === 'receive' && fidGroup && !m.rids?.length ? findRtx(m, codec.payloadType) : undefined;
     result.extensions = (m.ext ?? [])
       .filter((e) => SUPPORTED_EXTENSIONS.includes(e.uri) && (!e.direction || e.direction === 'sendrecv'))
       .filter((e) => plan.role === 'receive' || !e.uri.includes('rtp-stream-id'))
