@@ -435,7 +435,11 @@ void Router::OnRtp(transport::Transport* /*t*/, Track* track, const uint8_t* pkt
     const uint16_t seq = rtp::LoadU16(pkt + 2);
     // uv_hrtime, not the loop's millisecond clock: at 90 kHz a millisecond
     // is 90 ticks, coarser than the jitter being measured.
-    track->receive->OnPacket(seq, rtp::LoadU32(pkt + 4), uv_hrtime() / 1000);
+    const rtp::ReceiveStats::Arrival arrival =
+        track->receive->OnPacket(seq, rtp::LoadU32(pkt + 4), uv_hrtime() / 1000);
+    // A packet we already have (a probe copy, or a retransmission racing
+    // the late original) is of no use to anyone downstream.
+    if (arrival == rtp::ReceiveStats::Arrival::kDuplicate) return;
     if (track->nack) {
       nack_seqs_.clear();
       const bool keyframe = track->nack->OnPacket(seq, NowMs(), &nack_seqs_);

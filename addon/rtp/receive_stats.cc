@@ -86,7 +86,13 @@ ReceiveStats::Arrival ReceiveStats::OnPacket(uint16_t seq, uint32_t rtp_timestam
       }
     }
   }
-  if (kind == Arrival::kDuplicate) duplicates_++;
+  if (kind == Arrival::kDuplicate) {
+    // Not "received": senders repeat packets on purpose (Chromium probes
+    // the bandwidth with RTX copies of packets that arrived), and RFC
+    // 3550's count would report each as negative loss.
+    duplicates_++;
+    return kind;
+  }
   received_++;
 
   // Jitter from packets that move the sequence forward only: a late or

@@ -5,12 +5,13 @@
 // numbers; it never sees a socket or a clock of its own, so every figure
 // can be checked against a hand-computed schedule.
 //
-// Counting follows RFC 3550 on purpose, so the figures mean what a peer
-// expects them to: `received` counts every packet, late and duplicate ones
-// included, so cumulative loss can go negative after duplicates; "expected"
-// is the span from the first to the highest extended sequence number.
-// Duplicates and reordered packets are counted on the side (a 1024-packet
-// window of what was seen tells them apart).
+// Counting follows RFC 3550, so the figures mean what a peer expects them
+// to, with one exception: `received` counts late packets (so a packet older
+// than the first one can make cumulative loss negative, as in A.3) but not
+// duplicates, which a 1024-packet window of what was seen tells apart: a
+// sender that repeats packets on purpose (bandwidth probing with RTX copies)
+// would otherwise be told it lost a negative number. "Expected" is the span
+// from the first to the highest extended sequence number.
 #ifndef WEBRTC_AGENT_ADDON_RTP_RECEIVE_STATS_H_
 #define WEBRTC_AGENT_ADDON_RTP_RECEIVE_STATS_H_
 

@@ -46,6 +46,20 @@ function env(): Promise<Env> {
   return shared;
 }
 
+/** The page's RTCP-derived stats: what our SRs (remote-outbound-rtp) and RRs (remote-inbound-rtp) gave it. */
+async function remoteStats(page: Page): Promise<Array<{ type: string; kind: string; roundTripTime?: number; packetsLost?: number; remoteTimestamp?: number }>> {
+  return page.evaluate(async () => {
+    const stats = await ((window as any).pc as RTCPeerConnection).getStats();
+    const out: any[] = [];
+    stats.forEach((r: any) => {
+      if (r.type === 'remote-outbound-rtp' || r.type === 'remote-inbound-rtp') {
+        out.push({ type: r.type, kind: r.kind, roundTripTime: r.roundTripTime, packetsLost: r.packetsLost, remoteTimestamp: r.remoteTimestamp });
+      }
+    });
+    return out;
+  });
+}
+
 t.test('Chromium publishes; three subscribers (same node, other node) decode video and receive audio', async (t) => {
   const { events, getNode, node, newPage } = await env();
   const nodeA = await getNode('room-a', 'pub');
@@ -108,6 +122,36 @@ t.test('Chromium publishes; three subscribers (same node, other node) decode vid
   const video = (await onA('getStats', {})).tracks.find((x: { id: string }) => x.id === 'ta-1');
   t.match(video, { codec: 'VP8', resolution: { width: 160, height: 120 } });
   t.ok(video.keyframes > 0, `key frames seen (${video.keyframes})`);
+
+  // RTCP. Our SRs reach every subscriber (remote-outbound-rtp, audio and
+  // video), and their RRs echo them: the agent has an RTT per subscription.
+  for (const s of subscribers) {
+    await waitFor(async () => (await remoteStats(s.page)).filter((r) => r.type === 'remote-outbound-rtp').length === 2, 10_000, `${s.tid}: remote-outbound-rtp from our SRs`);
+    const subId = `${s.tid}-1`;
+    const sub = async () => ((await s.call('getStats', {})).subscriptions as any[]).find((x) => x.id === subId);
+    await waitFor(async () => (await sub())?.rtt !== null, 10_000, `${subId}: RTT from the browser's RRs`);
+    const st = await sub();
+    t.ok(st.rtt >= 0 && st.rtt < 1000, `${subId}: rtt ${st.rtt} ms`);
+    t.ok(st.srSent >= 1 && st.rrReceived >= 1, `${subId}: ${st.srSent} SRs sent, ${st.rrReceived} report blocks received`);
+    t.type(st.packetsLost, 'number');
+    t.type(st.jitterMs, 'number');
+  }
+  // The published track: receive statistics and the publisher's SRs; NACK
+  // is on (Chromium offers a=rtcp-fb nack for video).
+  const published = ((await onA('getStats', {})).tracks as any[]).find((x) => x.id === 'ta-1');
+  t.match(published, { nack: true, packetsLost: Number, jitter: Number, jitterMs: Number, packetsExpected: Number });
+  t.ok(published.packetsExpected > 20, `ta-1: ${published.packetsExpected} packets expected`);
+  await waitFor(async () => ((await onA('getStats', {})).tracks as any[]).find((x) => x.id === 'ta-1').srReceived > 0, 10_000, 'ta-1: SR from the publisher');
+  // And our RRs reach the publisher with LSR/DLSR it can use: its
+  // remote-inbound-rtp has a round-trip time.
+  await waitFor(
+    async () => (await remoteStats(pageA)).some((r) => r.type === 'remote-inbound-rtp' && r.kind === 'video' && typeof r.roundTripTime === 'number'),
+    10_000,
+    'publisher: remote-inbound-rtp roundTripTime from our RRs',
+  );
+  const ri = (await remoteStats(pageA)).find((r) => r.type === 'remote-inbound-rtp' && r.kind === 'video')!;
+  t.ok(ri.roundTripTime! >= 0 && ri.roundTripTime! < 1, `publisher RTT ${ri.roundTripTime} s`);
+  t.equal(ri.packetsLost, 0, 'publisher: no loss reported on loopback');
 
   // A goes: every subscriber, on its node and on the other, is told its tracks are gone
   const reply = await onA('destroyTransport', { transportId: 'ta' });
