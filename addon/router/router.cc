@@ -430,6 +430,9 @@ void Router::OnRtp(transport::Transport* /*t*/, Track* track, const uint8_t* pkt
   } else if (track->payload_type >= 0 && (pkt[1] & 0x7f) != track->payload_type) {
     track->counters.wrong_payload_type++;
     return;
+  } else if (test_receive_loss_per_mille_ != 0 && NextRandom() % 1000 < test_receive_loss_per_mille_) {
+    track->counters.test_dropped++;
+    return;
   }
   if (track->receive) {
     const uint16_t seq = rtp::LoadU16(pkt + 2);

@@ -140,6 +140,9 @@ class Router : public transport::TransportListener {
   // Test-only: drop this share (0..1000 per mille) of packets on the way to
   // subscribers, to exercise loss recovery. Retransmissions are not dropped.
   void SetTestSendLoss(uint32_t per_mille) { test_loss_per_mille_ = per_mille; }
+  // Test-only: drop this share of packets arriving from publishers (RTX
+  // excepted), as if the network had lost them, to exercise NACK generation.
+  void SetTestReceiveLoss(uint32_t per_mille) { test_receive_loss_per_mille_ = per_mille; }
 
   const std::unordered_map<std::string, std::unique_ptr<transport::Transport>>& transports() const {
     return transports_;
@@ -196,6 +199,7 @@ class Router : public transport::TransportListener {
   uint64_t last_report_ms_ = 0;
   uint64_t rng_;
   uint32_t test_loss_per_mille_ = 0;
+  uint32_t test_receive_loss_per_mille_ = 0;
 };
 
 }  // namespace router

@@ -447,6 +447,15 @@ Napi::Value TestSetSendLoss(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value TestSetReceiveLoss(const Napi::CallbackInfo& info) {
+  // (percent 0..100): test-only loss of packets arriving from publishers.
+  if (!Args(info, "n")) return info.Env().Undefined();
+  const double pct = Num(info, 0);
+  if (!(pct >= 0 && pct <= 100)) return Fail(info.Env(), Status::Invalid("percent: 0..100"));
+  RouterOf(info).SetTestReceiveLoss(static_cast<uint32_t>(pct * 10));
+  return info.Env().Undefined();
+}
+
 Napi::Value Stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Router& r = RouterOf(info);
@@ -502,6 +511,7 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
     o.Set("nackKeyframes", static_cast<double>(nc.overflows));
     o.Set("rtxPackets", static_cast<double>(t->counters.rtx_packets));
     o.Set("rtxPadding", static_cast<double>(t->counters.rtx_padding));
+    o.Set("testDropped", static_cast<double>(t->counters.test_dropped));
     tracks.Set(tracks.Length(), o);
   }
   Napi::Array subs = Napi::Array::New(env);
@@ -630,6 +640,7 @@ void RegisterRouterBindings(Napi::Env env, Napi::Object exports) {
       {"mediaStats", Stats},
       {"mediaObjects", Objects},
       {"mediaTestSetSendLoss", TestSetSendLoss},
+      {"mediaTestSetReceiveLoss", TestSetReceiveLoss},
       {"mediaSetPaused", SetPaused},
       {"mediaInternalListen", InternalListen},
       {"mediaInternalPeer", InternalPeer},

@@ -37,6 +37,7 @@ struct TrackCounters {
   uint64_t rtx_padding = 0;   // RTX packets with no payload (bandwidth probes)
   uint64_t nacks_sent = 0;    // NACK messages sent to the publisher
   uint64_t rrs_sent = 0;      // report blocks about this track sent
+  uint64_t test_dropped = 0;  // dropped on arrival by the loss-injection switch
   // Bits per second over the last report interval (the RTCP timer's second).
   uint64_t bitrate_bps = 0;
   uint64_t bitrate_bytes = 0;  // bytes at the last sample

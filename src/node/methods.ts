@@ -125,6 +125,16 @@ export const nodeMethods: Record<string, NodeMethod> = {
     },
   }),
 
+  /** Drops this share of packets arriving from publishers, RTX excepted (NACK generation tests). */
+  testSetReceiveLoss: method({
+    schema: z.object({ percent: z.number().min(0).max(100) }).strict(),
+    testOnly: true,
+    run: (rt, a: { percent: number }) => {
+      rt.media.mediaTestSetReceiveLoss(a.percent);
+      return { ok: true };
+    },
+  }),
+
   /** A handler that fails: the caller gets a 500, the thread lives on. */
   testFail: method({
     schema: empty,

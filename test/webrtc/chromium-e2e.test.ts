@@ -323,7 +323,7 @@ t.test('a client whose certificate does not match its fingerprint: failed, then 
   );
 });
 
-t.test('5 % loss on the way to subscribers: NACKs are answered and video keeps decoding; a late joiner decodes within 2 s', async (t) => {
+t.test('5 % loss on the way to subscribers: NACKs are answered; 10 % from the publisher: the agent NACKs, RTX repairs; video keeps decoding; a late joiner decodes within 2 s', async (t) => {
   const { events, getNode, node, newPage } = await env();
   const nodeId = await getNode('room-loss', 'pub');
   const on = node(nodeId);
@@ -360,8 +360,28 @@ t.test('5 % loss on the way to subscribers: NACKs are answered and video keeps d
   t.ok(video.nackPackets > 0, `the subscriber NACKed (${video.nackPackets})`);
   t.ok(video.retransmitted > 0, `NACKs answered from the send buffer (${video.retransmitted})`);
 
-  // A subscriber that joins while the stream runs is sent a key frame at once.
+  // Loss on the way in: the agent NACKs the publisher, Chromium answers with
+  // RTX (tied by FID in its offer), the agent unwraps it, and the
+  // subscriber keeps decoding (its gaps are filled by the same packets).
   await on('testSetSendLoss', { percent: 0 });
+  t.same(await on('testSetReceiveLoss', { percent: 10 }), { ok: true });
+  t.teardown(() => on('testSetReceiveLoss', { percent: 0 }));
+  const track = async () => ((await on('getStats', {})).tracks as any[]).find((x) => x.id === 'lp-1');
+  const inBefore = await inbound(sub);
+  // The fake camera's VP8 runs at some 15 packets a second here: 10 % loss
+  // gives a repair every second or so.
+  await waitFor(async () => (await track()).retransmissionsReceived >= 5, 15_000, 'retransmissions from the publisher');
+  await new Promise((r) => setTimeout(r, 1000));
+  const inAfter = await inbound(sub);
+  await on('testSetReceiveLoss', { percent: 0 });
+  const lp = await track();
+  t.ok(lp.testDropped > 0, `the switch dropped packets from the publisher (${lp.testDropped})`);
+  t.ok(lp.nacksSent > 0 && lp.nackedPackets >= lp.nackMissing, `NACKs sent (${lp.nacksSent} messages, ${lp.nackedPackets} numbers, ${lp.nackMissing} missing)`);
+  t.ok(lp.rtxPackets > 0, `RTX unwrapped (${lp.rtxPackets})`);
+  t.ok(lp.retransmissionsReceived > 0.5 * lp.nackMissing - 5, `most losses repaired (${lp.retransmissionsReceived} of ${lp.nackMissing})`);
+  t.ok(inAfter.framesDecoded > inBefore.framesDecoded + 10, `video keeps decoding through 10 % loss upstream (${inBefore.framesDecoded} -> ${inAfter.framesDecoded})`);
+
+  // A subscriber that joins while the stream runs is sent a key frame at once.
   const late = await newPage(t);
   await subscriberPage(late);
   await on('createTransport', { transportId: 'll', controller: CONTROLLER });

@@ -46,6 +46,7 @@ function fakeNative(opts: { failSubscribe?: boolean } = {}) {
       tracks.set(args[1], args[0]);
     },
     mediaSetTrackCodec: (...args) => void calls.push({ fn: 'mediaSetTrackCodec', args }),
+    mediaSetTrackRtx: (...args) => void calls.push({ fn: 'mediaSetTrackRtx', args }),
     mediaUnpublish: (trackId): Removed => {
       calls.push({ fn: 'mediaUnpublish', args: [trackId] });
       if (!tracks.delete(trackId)) throw new NotFoundError(`track not found: ${trackId}`);
@@ -131,11 +132,12 @@ t.test('publish: the offer becomes tracks bound by SSRC, then answer, track-adde
   node.signaling('pub', { type: 'offer', sdp: fixture('chromium-publish.sdp') });
 
   const order = calls.map((c) => c.fn).filter((f) => f !== 'webrtcListen' && f !== 'webrtcOnEvent' && f !== 'webrtcCreateTransport');
-  t.same(order, ['mediaPublish', 'mediaSetTrackCodec', 'webrtcBindTrack', 'mediaPublish', 'mediaSetTrackCodec', 'webrtcBindTrack', 'webrtcSetRemote']);
+  t.same(order, ['mediaPublish', 'mediaSetTrackCodec', 'webrtcBindTrack', 'mediaPublish', 'mediaSetTrackCodec', 'webrtcBindTrack', 'mediaSetTrackRtx', 'webrtcSetRemote']);
   t.same(named('mediaSetTrackCodec').map((c) => c.args), [['pub-0', 'opus'], ['pub-1', 'VP8']], 'the router learns each track\'s codec');
   const [audioPub, videoPub] = named('mediaPublish').map((c) => c.args);
-  t.same(audioPub, ['pub', 'pub-0', 'audio', 0, 111, 48000]);
-  t.match(videoPub, ['pub', 'pub-1', 'video', 0, 96, 90000]);
+  t.same(audioPub, ['pub', 'pub-0', 'audio', 0, 111, 48000, false], 'audio: no NACK');
+  t.same(videoPub, ['pub', 'pub-1', 'video', 0, 96, 90000, true], 'video: NACK negotiated');
+  t.same(named('mediaSetTrackRtx')[0]!.args, ['pub-1', 758718335, 97], 'RTX: the FID group second SSRC, apt=96');
   const [, videoBind] = named('webrtcBindTrack').map((c) => c.args);
   t.same(videoBind, ['pub-1', '1', '', 4, 10, 1918276310], 'video bound by the FID group main SSRC, with the MID/RID extension ids');
   t.match(named('webrtcSetRemote')[0]!.args, ['pub', String, 'sha-256', /^[0-9A-F:]+$/, 'server']);

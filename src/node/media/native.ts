@@ -63,6 +63,8 @@ export interface TrackStats {
   nackKeyframes: number;
   rtxPackets: number;
   rtxPadding: number;
+  /** Dropped on arrival by the test-only receive-loss switch. */
+  testDropped: number;
 }
 
 export interface SubscriptionStats {
@@ -163,6 +165,7 @@ export interface MediaNative {
   /** The peer's sending key. */
   mediaInternalSetRemoteKey(transportId: string, key: Buffer): void;
   mediaTestSetSendLoss(percent: number): void;
+  mediaTestSetReceiveLoss(percent: number): void;
   mediaSetPaused(kind: 'track' | 'subscription', id: string, paused: boolean): void;
 }
 
