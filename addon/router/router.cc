@@ -38,6 +38,15 @@ size_t PayloadSize(const uint8_t* pkt, size_t len) {
   return at + padding <= len ? len - at - padding : 0;
 }
 
+// Bits per second since the previous sample. The first sample of a track
+// or subscription only starts the interval: its age is unknown.
+void SampleBitrate(uint64_t bytes, uint64_t now_ms, uint64_t* last_bytes, uint64_t* last_ms,
+                   uint64_t* bps) {
+  if (*last_ms != 0 && now_ms > *last_ms) *bps = (bytes - *last_bytes) * 8000 / (now_ms - *last_ms);
+  *last_bytes = bytes;
+  *last_ms = now_ms;
+}
+
 // Most sequence numbers one NACK message carries; a longer list goes out
 // as several compounds, each well under a path MTU.
 constexpr size_t kNackChunk = 128;
@@ -660,12 +669,8 @@ void Router::SendReports(uint64_t now_ms) {
   std::unordered_map<transport::Transport*, std::vector<rtp::ReportBlock>> blocks;
   for (auto& [id, track] : tracks_) {
     Track* t = track.get();
-    const uint64_t elapsed = now_ms - t->counters.bitrate_ms;
-    if (elapsed > 0) {
-      t->counters.bitrate_bps = (t->counters.bytes - t->counters.bitrate_bytes) * 8000 / elapsed;
-      t->counters.bitrate_bytes = t->counters.bytes;
-      t->counters.bitrate_ms = now_ms;
-    }
+    SampleBitrate(t->counters.bytes, now_ms, &t->counters.bitrate_bytes, &t->counters.bitrate_ms,
+                  &t->counters.bitrate_bps);
     rtp::ReportBlock b;
     if (t->receive && t->source && t->ssrc != 0 && t->receive->FillReportBlock(t->ssrc, now_ms, &b)) {
       blocks[t->source].push_back(b);
@@ -686,12 +691,8 @@ void Router::SendReports(uint64_t now_ms) {
   const uint64_t wall_us = WallMicros();
   for (auto& [id, sub] : subscriptions_) {
     Subscription* s = sub.get();
-    const uint64_t elapsed = now_ms - s->counters.bitrate_ms;
-    if (elapsed > 0) {
-      s->counters.bitrate_bps = (s->counters.bytes - s->counters.bitrate_bytes) * 8000 / elapsed;
-      s->counters.bitrate_bytes = s->counters.bytes;
-      s->counters.bitrate_ms = now_ms;
-    }
+    SampleBitrate(s->counters.bytes, now_ms, &s->counters.bitrate_bytes, &s->counters.bitrate_ms,
+                  &s->counters.bitrate_bps);
     if (s->counters.packets > 0 && s->rewriter().started() && s->transport()->CanSend()) {
       SendSenderReport(s, now_ms, wall_us);
     }
