@@ -30,6 +30,8 @@ t.test('publish offer: opus and VP8 received, extensions and feedback filtered',
   t.match(video, { mid: '1', kind: 'video', accepted: true, codec: { name: 'VP8', clockRate: 90000 } });
   t.ok(video!.rtxPayloadType, 'RTX accepted from the publisher');
   t.ok(video!.remoteRtxSsrc && video!.remoteSsrcs.length === 1, 'SSRC and RTX SSRC from the FID group');
+  const answered = sdpTransform.parse(a.sdp).media[1]!;
+  t.ok(answered.rtp.some((r) => r.codec === 'rtx' && r.payload === video!.rtxPayloadType), 'RTX answered (tied by FID)');
   t.same(video!.codec!.feedback.map((f) => `${f.type} ${f.subtype ?? ''}`.trim()).sort(), ['ccm fir', 'nack', 'nack pli', 'transport-cc']);
   t.ok(video!.extensions.some((e) => e.uri.endsWith('sdes:mid')));
   t.notOk(video!.extensions.some((e) => e.uri.includes('video-orientation')), 'unsupported extensions are not answered');
@@ -60,6 +62,11 @@ t.test('simulcast offer: the RIDs are received', async (t) => {
   t.same(a.media[0]!.rids, ['q', 'h', 'f']);
   const m = sdpTransform.parse(a.sdp).media[0]!;
   t.same(m.simulcast, { dir1: 'recv', list1: 'q;h;f' });
+  // The offer has RTX, but no SSRC ties it to a layer: it is not answered, so
+  // the client retransmits on each layer's own SSRC.
+  t.ok(fixture('chromium-simulcast.sdp').includes(' rtx/90000'), 'the offer has RTX');
+  t.equal(a.media[0]!.rtxPayloadType, undefined);
+  t.notOk(m.rtp.some((r) => r.codec.toLowerCase() === 'rtx'), 'no RTX in the simulcast answer');
 });
 
 t.test('subscribe offer: the agent sends the publisher format with its SSRC', async (t) => {
