@@ -428,7 +428,8 @@ Status Router::Unexport(const std::string& track_id, const std::string& peer, ui
 }
 
 void Router::OnRtp(transport::Transport* /*t*/, Track* track, const uint8_t* pkt, size_t len) {
-  if (track->rtx_ssrc != 0 && rtp::LoadU32(pkt + 8) == track->rtx_ssrc) {
+  const bool rtx = track->rtx_ssrc != 0 && rtp::LoadU32(pkt + 8) == track->rtx_ssrc;
+  if (rtx) {
     if ((pkt[1] & 0x7f) != track->rtx_payload_type) {
       track->counters.wrong_payload_type++;
       return;
@@ -449,9 +450,15 @@ void Router::OnRtp(transport::Transport* /*t*/, Track* track, const uint8_t* pkt
     // is 90 ticks, coarser than the jitter being measured.
     const rtp::ReceiveStats::Arrival arrival =
         track->receive->OnPacket(seq, rtp::LoadU32(pkt + 4), uv_hrtime() / 1000);
-    // A packet we already have (a probe copy, or a retransmission racing
-    // the late original) is of no use to anyone downstream.
-    if (arrival == rtp::ReceiveStats::Arrival::kDuplicate) return;
+    // An RTX copy of a packet we already have (Chromium probes the
+    // bandwidth with them, or a repair raced the late original) is of no
+    // use downstream. A copy on the media SSRC is forwarded: it may be the
+    // repair a subscriber asked for through the source (a stand-in of a
+    // track on another agent receives exactly those).
+    if (arrival == rtp::ReceiveStats::Arrival::kDuplicate && rtx) {
+      track->counters.rtx_duplicates++;
+      return;
+    }
     if (track->nack) {
       nack_seqs_.clear();
       const bool keyframe = track->nack->OnPacket(seq, NowMs(), &nack_seqs_);

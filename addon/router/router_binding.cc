@@ -511,6 +511,7 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
     o.Set("nackKeyframes", static_cast<double>(nc.overflows));
     o.Set("rtxPackets", static_cast<double>(t->counters.rtx_packets));
     o.Set("rtxPadding", static_cast<double>(t->counters.rtx_padding));
+    o.Set("rtxDuplicates", static_cast<double>(t->counters.rtx_duplicates));
     o.Set("testDropped", static_cast<double>(t->counters.test_dropped));
     tracks.Set(tracks.Length(), o);
   }

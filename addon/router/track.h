@@ -35,6 +35,7 @@ struct TrackCounters {
   uint64_t keyframes = 0;     // first packets of key frames seen (codec known)
   uint64_t rtx_packets = 0;   // RTX packets unwrapped into the track
   uint64_t rtx_padding = 0;   // RTX packets with no payload (bandwidth probes)
+  uint64_t rtx_duplicates = 0;  // RTX copies of packets already received (dropped)
   uint64_t nacks_sent = 0;    // NACK messages sent to the publisher
   uint64_t rrs_sent = 0;      // report blocks about this track sent
   uint64_t test_dropped = 0;  // dropped on arrival by the loss-injection switch

@@ -9,7 +9,7 @@ import t, { type Test } from 'tap';
 import type { Agent } from '../../src/Agent';
 import { natsClient, startNats } from '../helpers/nats';
 import { CallError, request, startAgent, testConfig, waitFor } from '../helpers/agent';
-import { buildNack, buildPli, buildRtp, isPli, UdpPeer } from '../helpers/rtp';
+import { buildNack, buildPli, buildRtp, findPli, isPli, UdpPeer } from '../helpers/rtp';
 import { startAgentProcess } from '../cluster/helpers';
 
 const ENV = { CLUSTER_ENABLED: 'false', AGENT_PRERUN_NODES: '1', AGENT_INTERNAL_KEEPALIVE_MS: '300', AGENT_INTERNAL_RPC_TIMEOUT_MS: '1000' };
@@ -60,7 +60,7 @@ t.test('linkup across agents: rewritten SSRC, PLI and NACK back to A, cutoff sto
 
   // The new subscriber's key-frame request crosses to the publisher on A.
   await waitFor(() => publisher.rtcp().filter(isPli).length >= 1, 5000, 'PLI from the new subscription on B at the publisher');
-  t.equal(publisher.rtcp().filter(isPli)[0]!.readUInt32BE(8), 5555, 'the PLI names the publisher SSRC');
+  t.equal(findPli(publisher.rtcp().find(isPli)!)!.mediaSsrc, 5555, 'the PLI names the publisher SSRC');
 
   await send(30);
   await waitFor(() => sink.rtp().length >= 30, 5000, '30 packets at the sink on B');

@@ -63,6 +63,7 @@ export interface TrackStats {
   nackKeyframes: number;
   rtxPackets: number;
   rtxPadding: number;
+  rtxDuplicates: number;
   /** Dropped on arrival by the test-only receive-loss switch. */
   testDropped: number;
 }
