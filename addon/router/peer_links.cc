@@ -139,6 +139,13 @@ void PeerLinks::SendKeyframeRequest(const std::string& peer, uint32_t link) {
   Push(peer, LinkRecord::kKeyframeRequest, link, nullptr, 0);
 }
 
+void PeerLinks::SendSenderClock(const std::string& peer, uint32_t link, uint64_t ntp, uint32_t rtp_timestamp) {
+  uint8_t body[12];
+  std::memcpy(body, &ntp, 8);
+  std::memcpy(body + 8, &rtp_timestamp, 4);
+  Push(peer, LinkRecord::kSenderClock, link, body, sizeof(body));
+}
+
 void PeerLinks::Push(const std::string& peer, uint8_t type, uint32_t link, const uint8_t* data,
                      size_t len) {
   auto it = peers_.find(peer);
@@ -170,6 +177,12 @@ void PeerLinks::OnRecord(Peer* p, const uint8_t* data, size_t len) {
     router_->OnLinkedRtp(name, rec.link, data + sizeof(rec), len - sizeof(rec));
   } else if (rec.type == LinkRecord::kKeyframeRequest) {
     router_->OnLinkedKeyframeRequest(name, rec.link);
+  } else if (rec.type == LinkRecord::kSenderClock && len == sizeof(rec) + 12) {
+    uint64_t ntp;
+    uint32_t rtp_timestamp;
+    std::memcpy(&ntp, data + sizeof(rec), 8);
+    std::memcpy(&rtp_timestamp, data + sizeof(rec) + 8, 4);
+    router_->OnLinkedSenderClock(name, rec.link, ntp, rtp_timestamp);
   } else {
     p->counters.in_bad++;
   }

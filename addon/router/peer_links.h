@@ -2,7 +2,8 @@
 // the process. One ring per ordered pair of threads: this thread produces
 // into the ring towards a peer and consumes the ring from it. A record is a
 // small LinkRecord header plus a packet: RTP of a track exported to that
-// peer, or a key-frame request going back up an imported track.
+// peer or its publisher's Sender Report timing, or a key-frame request going
+// back up an imported track.
 //
 // The rings live in SharedArrayBuffers created by the main thread
 // (src/pool/LinkManager.ts); this class holds a reference to each buffer's
@@ -34,6 +35,9 @@ class Router;
 struct LinkRecord {
   static constexpr uint8_t kRtp = 1;
   static constexpr uint8_t kKeyframeRequest = 2;
+  // The publisher's last SR as (NTP, RTP) times, 12 bytes after the header:
+  // so the importing thread's SRs to its subscribers map through it too.
+  static constexpr uint8_t kSenderClock = 3;
   uint8_t type;
   uint8_t reserved[3];
   uint32_t link;  // host order: both ends are threads of this process
@@ -66,6 +70,7 @@ class PeerLinks {
 
   void SendRtp(const std::string& peer, uint32_t link, const uint8_t* pkt, size_t len);
   void SendKeyframeRequest(const std::string& peer, uint32_t link);
+  void SendSenderClock(const std::string& peer, uint32_t link, uint64_t ntp, uint32_t rtp_timestamp);
 
   struct PeerInfo {
     std::string peer;

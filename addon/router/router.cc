@@ -622,6 +622,9 @@ void Router::OnSenderReport(transport::Transport* /*t*/, Track* track, const rtp
   // An SR on the RTX SSRC says nothing about the media stream's timing.
   if (track->receive && info.ssrc == track->ssrc) {
     track->receive->OnSenderReport(info.ntp_timestamp, info.rtp_timestamp, NowMs());
+    for (const TrackExport& e : track->exports) {
+      peers_->SendSenderClock(e.peer, e.link, info.ntp_timestamp, info.rtp_timestamp);
+    }
   }
 }
 
@@ -720,6 +723,11 @@ void Router::SendSenderReport(Subscription* s, uint64_t now_ms, uint64_t wall_us
   if (rs != nullptr && rs->has_sender_report() && rw.source_ssrc() == track->ssrc) {
     const uint64_t since = now_ms - rs->sr_arrival_ms();
     rtp_ts = rs->sr_rtp_timestamp() + static_cast<uint32_t>(since * clock / 1000) + rw.ts_delta();
+  } else if (track->has_relayed_sr && rw.started()) {
+    // An imported track: one source behind the link, whose packets keep
+    // their timestamps through the ring.
+    const uint64_t since = now_ms - track->relayed_sr_ms;
+    rtp_ts = track->relayed_sr_rtp + static_cast<uint32_t>(since * clock / 1000) + rw.ts_delta();
   } else {
     const uint64_t since = now_ms > rw.last_ms() ? now_ms - rw.last_ms() : 0;
     rtp_ts = rw.last_timestamp() + static_cast<uint32_t>(since * clock / 1000);
@@ -739,6 +747,19 @@ void Router::OnLinkedRtp(const std::string& peer, uint32_t link, const uint8_t* 
   auto it = imports_.find(LinkKey(peer, link));
   if (it == imports_.end() || len < 12 || len > scratch_.size()) return;
   Fanout(it->second, pkt, len);
+}
+
+void Router::OnLinkedSenderClock(const std::string& peer, uint32_t link, uint64_t /*ntp*/,
+                                  uint32_t rtp_timestamp) {
+  auto it = imports_.find(LinkKey(peer, link));
+  if (it == imports_.end()) return;
+  // The ring delivers it within microseconds of the SR's arrival on the
+  // publisher's thread, so "now" here stands for that arrival.
+  Track* t = it->second;
+  t->has_relayed_sr = true;
+  t->relayed_sr_rtp = rtp_timestamp;
+  t->relayed_sr_ms = NowMs();
+  t->relayed_srs++;
 }
 
 void Router::OnLinkedKeyframeRequest(const std::string& peer, uint32_t link) {

@@ -121,6 +121,8 @@ class Router : public transport::TransportListener {
   // for one of our exported tracks.
   void OnLinkedRtp(const std::string& peer, uint32_t link, const uint8_t* pkt, size_t len);
   void OnLinkedKeyframeRequest(const std::string& peer, uint32_t link);
+  // The publisher's SR timing of an imported track, relayed by its thread.
+  void OnLinkedSenderClock(const std::string& peer, uint32_t link, uint64_t ntp, uint32_t rtp_timestamp);
 
   PeerLinks& peers() { return *peers_; }
 

@@ -500,6 +500,8 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
       o.Set("reordered", static_cast<double>(rs->reordered()));
       o.Set("srReceived", static_cast<double>(rs->sender_reports()));
       o.Set("rrSent", static_cast<double>(t->counters.rrs_sent));
+    } else if (!t->import_peer.empty()) {
+      o.Set("srReceived", static_cast<double>(t->relayed_srs));  // relayed by the publisher's thread
     }
     o.Set("nack", t->nack != nullptr);
     const rtp::NackCounters nc = t->nack ? t->nack->counters() : rtp::NackCounters{};

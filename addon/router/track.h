@@ -89,6 +89,12 @@ class Track {
   // tracks of a local transport only (an imported track's publisher is
   // reported on by the thread that receives it).
   std::unique_ptr<rtp::ReceiveStats> receive;
+  // An imported track's publisher SR timing, relayed from the thread that
+  // receives it (a local track keeps it in `receive`).
+  bool has_relayed_sr = false;
+  uint32_t relayed_sr_rtp = 0;
+  uint64_t relayed_sr_ms = 0;
+  uint64_t relayed_srs = 0;
   // Loss repair towards the publisher: video with NACK negotiated only.
   std::unique_ptr<rtp::NackGenerator> nack;
 

@@ -210,3 +210,51 @@ t.test('plain subscriber: SRs consistent with its packets, its RRs give RTT, los
   const tr = (await n('getStats', {})).transports.find((x: { id: string }) => x.id === 'sub');
   t.equal(tr.rtt, s.rtt, 'the transport keeps the newest RTT');
 });
+
+t.test('a subscriber on another node thread: its SRs map through the publisher\'s SR, relayed by the ring', async (t) => {
+  const nats = await startNats(t);
+  const agent: Agent = await startAgent(t, testConfig({ NATS_URL: nats.url, WEBRTC_LISTEN_IP: '127.0.0.1', AGENT_PRERUN_NODES: '2' }));
+  const nc = await natsClient(t, nats.url);
+  const on = (nodeId: string) => (method: string, args: unknown) => request<any>(nc, agent.subjects.node(nodeId, method), args);
+  const getNode = async (room: string, task: string) => (await request<{ nodeId: string }>(nc, agent.subjects.agent('getNode'), { room, task })).nodeId;
+  const idA = await getNode('roomA', 'pub');
+  const idB = await getNode('roomB', 'sub');
+  t.not(idA, idB, 'two nodes');
+  const A = on(idA);
+  const B = on(idB);
+  const sender = await UdpPeer.open(t);
+  const pub = await A('createPlainTransport', { transportId: 'pub', comedia: true });
+  await A('publishTrack', { transportId: 'pub', trackId: 'cam', kind: 'video', ssrc: 6666 });
+  const sink = await UdpPeer.open(t);
+  await B('createPlainTransport', { transportId: 'subB' });
+  await B('connectPlainTransport', { transportId: 'subB', ip: '127.0.0.1', port: sink.port });
+  await B('subscribeTrack', { transportId: 'subB', trackId: 'cam', subscriptionId: 'sb' });
+  const arrivals: Array<{ at: number; b: Buffer }> = [];
+  sink.socket.on('message', (b) => arrivals.push({ at: performance.now(), b }));
+
+  let i = 0;
+  const ts0 = 777;
+  const sendOne = () => sender.send(buildRtp({ ssrc: 6666, seq: 10 + i, ts: ts0 + 2700 * i++, pt: 96, payload: Buffer.alloc(100) }), pub.port);
+  for (let k = 0; k < 10; k++) {
+    await sendOne();
+    await sleep(30);
+  }
+  // The publisher's SR, 2 s (180000 ticks) ahead of its packets: an SR from
+  // node B that followed only the packets would be 2 s off.
+  const pubSr: SenderReportFields = { ssrc: 6666, ntp: ntpFromMs(Date.now()), rtpTimestamp: ts0 + 2700 * i + 180000, packetCount: i, octetCount: 0 };
+  const pubSrAt = performance.now();
+  await sender.send(buildSr(pubSr), pub.port);
+  await waitFor(async () => ((await B('getStats', {})).tracks as any[]).find((x) => x.id === 'cam').srReceived === 1, 3000, 'the SR relayed to node B');
+  arrivals.length = 0;
+  const end = Date.now() + 4000;
+  while (!arrivals.some((x) => x.b[1] === 200) && Date.now() < end) {
+    await sendOne();
+    await sleep(30);
+  }
+  const srAt = arrivals.find((x) => x.b[1] === 200)!;
+  t.ok(srAt, 'an SR from node B');
+  const sr = findSrs(srAt.b)[0]!;
+  const want = pubSr.rtpTimestamp + (srAt.at - pubSrAt) * 90;
+  const diff = ((sr.rtpTimestamp - want) | 0) / 90;
+  t.ok(Math.abs(diff) < 25, `mapped through the relayed SR: within ${diff.toFixed(1)} ms`);
+});
