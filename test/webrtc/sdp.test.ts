@@ -32,7 +32,9 @@ t.test('publish offer: opus and VP8 received, extensions and feedback filtered',
   t.ok(video!.remoteRtxSsrc && video!.remoteSsrcs.length === 1, 'SSRC and RTX SSRC from the FID group');
   const answered = sdpTransform.parse(a.sdp).media[1]!;
   t.ok(answered.rtp.some((r) => r.codec === 'rtx' && r.payload === video!.rtxPayloadType), 'RTX answered (tied by FID)');
-  t.same(video!.codec!.feedback.map((f) => `${f.type} ${f.subtype ?? ''}`.trim()).sort(), ['ccm fir', 'nack', 'nack pli', 'transport-cc']);
+  t.same(video!.codec!.feedback.map((f) => `${f.type} ${f.subtype ?? ''}`.trim()).sort(), ['ccm fir', 'nack', 'nack pli']);
+  t.notOk(video!.extensions.some((e) => e.uri.includes('transport-wide-cc')), 'no transport-wide sequence numbers: the agent sends no transport-wide feedback');
+  t.notOk(a.sdp.includes('transport-cc'), 'no transport-cc feedback answered');
   t.ok(video!.extensions.some((e) => e.uri.endsWith('sdes:mid')));
   t.notOk(video!.extensions.some((e) => e.uri.includes('video-orientation')), 'unsupported extensions are not answered');
   const parsed = sdpTransform.parse(a.sdp);

@@ -247,7 +247,7 @@ function pickCodec(m: Media, kind: MediaKind, plan: MidPlan): NegotiatedCodec | 
     .filter((f) => String(f.payload) === String(chosen.payloadType) || f.payload === '*')
     .map((f) => ({ type: f.type, subtype: f.subtype }))
     .filter((f) => SUPPORTED_FEEDBACK.some((s) => s.type === f.type && s.subtype === f.subtype))
-    .filter((f) => kind === 'video' || f.type === 'transport-cc');
+    .filter(() => kind === 'video');
   return { ...chosen, feedback };
 }
 
