@@ -180,7 +180,12 @@ export class LinkManager {
   async #doLink(trackId: string, home: TrackHome, importer: string): Promise<void> {
     await this.#ensurePair(home.nodeId, importer);
     const link = this.#nextLink++;
-    await this.#nodes.call(importer, '_importTrack', { trackId, kind: home.kind, clockRate: home.clockRate, peer: home.nodeId, link }, true);
+    await this.#nodes.call(
+      importer,
+      '_importTrack',
+      { trackId, kind: home.kind, clockRate: home.clockRate, peer: home.nodeId, link, ...(home.codec ? { codec: home.codec } : {}) },
+      true,
+    );
     try {
       await this.#nodes.call(home.nodeId, '_exportTrack', { trackId, peer: importer, link }, true);
     } catch (err) {

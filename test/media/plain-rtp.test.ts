@@ -349,3 +349,30 @@ t.test('a subscriber waiting for a key frame that never comes is sent the stream
   t.ok(plis() >= 2, `the publisher was asked again while the subscriber waited (${plis()} PLIs)`);
   t.match((await n('getStats', {})).subscriptions.find((s: { id: string }) => s.id === 'nss'), { waitingKeyframe: false, keyframeWaitTimeouts: 1 });
 });
+
+t.test('across node threads, a track published with its codec: the other node\'s subscriber starts at a key frame too', async (t) => {
+  const { node, getNode } = await setup(t, { AGENT_PRERUN_NODES: '2' });
+  const idA = await getNode('roomKA', 'pub');
+  const idB = await getNode('roomKB', 'sub');
+  t.not(idA, idB, 'two nodes');
+  const A = node(idA);
+  const B = node(idB);
+  const pub = await A('createPlainTransport', { transportId: 'kpub' });
+  await A('publishTrack', { transportId: 'kpub', trackId: 'kcam', kind: 'video', ssrc: 51, codec: 'VP8' });
+  const remote = await UdpPeer.open(t);
+  await B('createPlainTransport', { transportId: 'ksubB' });
+  await B('connectPlainTransport', { transportId: 'ksubB', ip: '127.0.0.1', port: remote.port });
+  await B('subscribeTrack', { transportId: 'ksubB', trackId: 'kcam', subscriptionId: 'ksb' });
+  const sender = await UdpPeer.open(t);
+  const delta = Buffer.from([0x10, 0x31, 0x02, 0x00, 0xaa]);
+  const key = Buffer.from([0x10, 0x50, 0x1f, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00, 0x00]);
+  let seq = 1;
+  for (const payload of [delta, delta, delta, key, delta]) {
+    await sender.send(buildRtp({ ssrc: 51, seq: seq++, ts: seq * 3000, pt: 96, payload }), pub.port);
+  }
+  await waitFor(() => remote.rtp().length === 2, 3000, 'key frame and the delta after it');
+  t.same(remote.rtp().map((p) => p.payload[1]), [0x50, 0x31], 'the remote subscriber starts at the key frame');
+  const stats = await B('getStats', {});
+  t.match(stats.tracks.find((x: { id: string }) => x.id === 'kcam'), { codec: 'VP8', importedFrom: idA, resolution: { width: 320, height: 240 } });
+  t.match(stats.subscriptions.find((s: { id: string }) => s.id === 'ksb'), { keyframeWaitDrops: 3 });
+});

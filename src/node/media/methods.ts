@@ -104,6 +104,9 @@ export const mediaMethods: Record<string, NodeMethod> = {
     internal: true,
     run: (rt, a) => {
       rt.media.mediaImport(a.trackId, a.kind, a.clockRate, a.peer, a.link);
+      // A plain track published with its codec: the stand-in's subscribers
+      // start at a key frame too (WebRTC tracks get theirs with the format).
+      if (a.codec) rt.media.mediaSetTrackCodec(a.trackId, a.codec);
       return { ok: true };
     },
   }),

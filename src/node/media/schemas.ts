@@ -56,7 +56,7 @@ const ringView = z.instanceof(Uint8Array);
 export const attachPeerSchema = z.object({ peer: id, outbound: ringView, inbound: ringView }).strict();
 export const detachPeerSchema = z.object({ peer: id }).strict();
 export const importTrackSchema = z
-  .object({ trackId: id, kind, clockRate: z.number().int().min(1000), peer: id, link: z.number().int().min(1) })
+  .object({ trackId: id, kind, clockRate: z.number().int().min(1000), peer: id, link: z.number().int().min(1), codec: codec.optional() })
   .strict();
 export const exportTrackSchema = z.object({ trackId: id, peer: id, link: z.number().int().min(1) }).strict();
 
