@@ -6,7 +6,8 @@
 import type { Test } from 'tap';
 import { JSONCodec, type NatsConnection } from 'nats';
 import type { Page } from 'playwright-core';
-import { waitFor } from './agent';
+import { request, startAgent, testConfig, waitFor } from './agent';
+import { natsClient, startNats } from './nats';
 
 const json = JSONCodec();
 
@@ -24,6 +25,24 @@ export async function controllerEvents(nc: NatsConnection, subject: string): Pro
   })();
   await nc.flush();
   return events;
+}
+
+/**
+ * A nats-server, an agent on it (env: config overrides) and a connection
+ * that plays the controller `controller`: its events are collected, and
+ * `nodeFor` places a room's task with getNode and returns a caller of that
+ * node's methods.
+ */
+export async function controllerAgent(t: Test, controller: string, env: Record<string, string> = {}) {
+  const nats = await startNats(t);
+  const nc = await natsClient(t, nats.url);
+  const agent = await startAgent(t, testConfig({ NATS_URL: nats.url, ...env }));
+  const events = await controllerEvents(nc, agent.subjects.controller(controller, '*'));
+  const nodeFor = async (room: string, task: string): Promise<Call> => {
+    const { nodeId } = await request<{ nodeId: string }>(nc, agent.subjects.agent('getNode'), { room, task });
+    return (method, args) => request(nc, agent.subjects.node(nodeId, method), args);
+  };
+  return { nats, nc, agent, events, nodeFor };
 }
 
 export type Call = (method: string, args: unknown) => Promise<any>;

@@ -7,20 +7,14 @@
  * the browser's loss-based estimate, fed by our receiver reports, grows.
  */
 import t from 'tap';
-import { natsClient, startNats } from '../helpers/nats';
-import { request, startAgent, testConfig } from '../helpers/agent';
 import { openBrowser } from '../helpers/chromium';
-import { controllerEvents, negotiate, publisherPage, type Call } from '../helpers/webrtc';
+import { controllerAgent, negotiate, publisherPage } from '../helpers/webrtc';
 
 const CONTROLLER = 'bwe-ctl';
 
 t.test('a Chromium publisher\'s bandwidth estimate grows, and its camera keeps its size', async (t) => {
-  const nats = await startNats(t);
-  const nc = await natsClient(t, nats.url);
-  const agent = await startAgent(t, testConfig({ NATS_URL: nats.url }));
-  const events = await controllerEvents(nc, agent.subjects.controller(CONTROLLER, '*'));
-  const nodeId = (await request<{ nodeId: string }>(nc, agent.subjects.agent('getNode'), { room: 'room-bwe', task: 'p' })).nodeId;
-  const on: Call = (method, args) => request(nc, agent.subjects.node(nodeId, method), args);
+  const { events, nodeFor } = await controllerAgent(t, CONTROLLER);
+  const on = await nodeFor('room-bwe', 'p');
   const { newPage } = await openBrowser(t);
   const page = await newPage();
   await publisherPage(page, { width: 640, height: 480, frameRate: 30 });

@@ -8,28 +8,23 @@
  */
 import t from 'tap';
 import type { Page } from 'playwright-core';
-import { natsClient, startNats } from '../helpers/nats';
-import { request, startAgent, testConfig, waitFor } from '../helpers/agent';
+import { waitFor } from '../helpers/agent';
 import { openBrowser } from '../helpers/chromium';
-import { controllerEvents, inbound, negotiate, nextEvent, publisherPage, subscriberPage, type Call } from '../helpers/webrtc';
+import { controllerAgent, inbound, negotiate, nextEvent, publisherPage, subscriberPage } from '../helpers/webrtc';
 
 const CONTROLLER = 'gone-ctl';
 
 t.test('clients that go away (a page closed, a tab crashed): the controller is told and the node returns to idle', async (t) => {
-  const nats = await startNats(t);
-  const nc = await natsClient(t, nats.url);
+  // An agent of its own with a short ICE consent timeout, so a client that
+  // vanishes without a word is noticed in seconds rather than RFC 7675's 30 s.
+  const { events, nodeFor } = await controllerAgent(t, CONTROLLER, { WEBRTC_CONSENT_TIMEOUT_MS: '6000' });
+  const on = await nodeFor('room-gone', 'pub');
   const b = await openBrowser(t);
   const newPage = async (sub: typeof t) => {
     const page = await b.newPage();
     sub.teardown(() => page.close());
     return page;
   };
-  // An agent of its own with a short ICE consent timeout, so a client that
-  // vanishes without a word is noticed in seconds rather than RFC 7675's 30 s.
-  const agent = await startAgent(t, testConfig({ NATS_URL: nats.url, WEBRTC_CONSENT_TIMEOUT_MS: '6000' }));
-  const events = await controllerEvents(nc, agent.subjects.controller(CONTROLLER, '*'));
-  const nodeId = (await request<{ nodeId: string }>(nc, agent.subjects.agent('getNode'), { room: 'room-gone', task: 'pub' })).nodeId;
-  const on: Call = (method, args) => request(nc, agent.subjects.node(nodeId, method), args);
   const idle = {
     transports: 0, tracks: 0, subscriptions: 0, sendBuffers: 0, webrtcRegistered: 0, webrtcUfrags: 0, webrtcTuples: 0,
     webrtc: { transports: 0, operations: 0, formats: 0, subscriptions: 0 },

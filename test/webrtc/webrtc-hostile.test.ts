@@ -12,10 +12,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { natsClient, startNats } from '../helpers/nats';
-import { request, startAgent, testConfig, waitFor } from '../helpers/agent';
+import { waitFor } from '../helpers/agent';
 import { buildRtp, UdpPeer } from '../helpers/rtp';
-import { controllerEvents, nextEvent, type Call } from '../helpers/webrtc';
+import { controllerAgent, nextEvent } from '../helpers/webrtc';
 
 const CONTROLLER = 'hostile-ctl';
 const COOKIE = 0x2112a442;
@@ -86,12 +85,8 @@ function responseTo(peer: UdpPeer, txid: Buffer): { success: boolean; error?: nu
 }
 
 t.test('hostile datagrams on the WebRTC port are dropped, answered as STUN says, and counted', async (t) => {
-  const nats = await startNats(t);
-  const nc = await natsClient(t, nats.url);
-  const agent = await startAgent(t, testConfig({ NATS_URL: nats.url }));
-  const events = await controllerEvents(nc, agent.subjects.controller(CONTROLLER, '*'));
-  const nodeId = (await request<{ nodeId: string }>(nc, agent.subjects.agent('getNode'), { room: 'room-h', task: 'h' })).nodeId;
-  const on: Call = (method, args) => request(nc, agent.subjects.node(nodeId, method), args);
+  const { events, nodeFor } = await controllerAgent(t, CONTROLLER);
+  const on = await nodeFor('room-h', 'h');
 
   // A transport answered for a recorded Chromium offer: its credentials and
   // port are in the answer.

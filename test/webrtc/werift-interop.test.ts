@@ -11,10 +11,9 @@ import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
-import { natsClient, startNats } from '../helpers/nats';
-import { request, startAgent, testConfig, waitFor } from '../helpers/agent';
+import { waitFor } from '../helpers/agent';
 import { openBrowser } from '../helpers/chromium';
-import { controllerEvents, inbound, negotiate, nextEvent, subscriberPage, type Call } from '../helpers/webrtc';
+import { controllerAgent, inbound, negotiate, nextEvent, subscriberPage } from '../helpers/webrtc';
 
 const CONTROLLER = 'werift-ctl';
 
@@ -45,12 +44,8 @@ async function vp8Source(t: Test, onRtp: (pkt: Buffer) => void): Promise<void> {
 }
 
 t.test('werift publishes VP8 through the agent; Chromium decodes it', async (t) => {
-  const nats = await startNats(t);
-  const nc = await natsClient(t, nats.url);
-  const agent = await startAgent(t, testConfig({ NATS_URL: nats.url }));
-  const events = await controllerEvents(nc, agent.subjects.controller(CONTROLLER, '*'));
-  const nodeId = (await request<{ nodeId: string }>(nc, agent.subjects.agent('getNode'), { room: 'room-w', task: 'pub' })).nodeId;
-  const on: Call = (method, args) => request(nc, agent.subjects.node(nodeId, method), args);
+  const { events, nodeFor } = await controllerAgent(t, CONTROLLER);
+  const on = await nodeFor('room-w', 'pub');
 
   // werift: a send-only VP8 transceiver fed with GStreamer's packets.
   const pc = new RTCPeerConnection({
