@@ -176,9 +176,7 @@ int main(int argc, char **argv) {
   const uint64_t t0 = now_ns();
   const uint64_t end = t0 + (uint64_t)(duration * 1e9);
   uint64_t rep_t0 = t0, rep_cpu0 = cpu_us();
-  /* A pending "report": wait for idle_ns of silence, at most until deadline. */
-  int report_pending = 0;
-  uint64_t report_idle_ns = 0, report_deadline = 0, report_since = 0;
+  struct sink_report report = {0};
   char cmd[512];
   size_t cmd_len = 0;
   const char *why = "duration";
@@ -195,18 +193,14 @@ int main(int argc, char **argv) {
         break;
       }
     }
-    if (report_pending) {
-      uint64_t last = last_rx_ns > report_since ? last_rx_ns : report_since;
-      if (now - last >= report_idle_ns || now >= report_deadline) {
-        print_summary(now >= report_deadline && now - last < report_idle_ns ? "report-deadline" : "report",
-                      rep_t0, rep_cpu0, "");
-        reset_counters();
-        rep_t0 = now_ns();
-        rep_cpu0 = cpu_us();
-        report_pending = 0;
-      }
+    const char *due = sink_report_due(&report, now);
+    if (due) {
+      print_summary(due, rep_t0, rep_cpu0, "");
+      reset_counters();
+      rep_t0 = now_ns();
+      rep_cpu0 = cpu_us();
     }
-    int timeout_ms = report_pending ? 5 : 50;
+    int timeout_ms = report.pending ? 5 : 50;
     int n = epoll_wait(ep, evs, 512, timeout_ms);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -224,20 +218,7 @@ int main(int argc, char **argv) {
         char *nl;
         while ((nl = strchr(cmd, '\n')) != NULL) {
           *nl = 0;
-          double a = 200, b = 3000;
-          if (strncmp(cmd, "report", 6) == 0) {
-            sscanf(cmd + 6, "%lf %lf", &a, &b);
-            report_pending = 1;
-            report_since = now_ns();
-            report_idle_ns = (uint64_t)(a * 1e6);
-            report_deadline = report_since + (uint64_t)(b * 1e6);
-          } else if (strncmp(cmd, "expect", 6) == 0) {
-            unsigned long id = 0;
-            expect_set = sscanf(cmd + 6, "%lu", &id) == 1;
-            expect_stream = (uint32_t)id;
-            printf("{\"expect\":%lu}\n", expect_set ? id : 0ul);
-            fflush(stdout);
-          } else if (strncmp(cmd, "quit", 4) == 0) {
+          if (sink_command(&report, cmd)) {
             why = "quit";
             stop_flag = 2;
           }

@@ -177,4 +177,49 @@ static void reset_counters(void) {
   first_rx_ns = last_rx_ns = 0;
 }
 
+/* The control protocol of a sink on stdin, one command a line:
+ *   report [IDLE_MS [DEADLINE_MS]]  print the step's summary once the ports
+ *                                   have been silent IDLE_MS (200), or at
+ *                                   DEADLINE_MS (3000) at the latest; reset
+ *   expect ID                       count only generator stream ID
+ *   quit
+ */
+struct sink_report {
+  int pending;
+  uint64_t since_ns, idle_ns, deadline_ns;
+};
+
+/* Applies one command line; 1 if it was "quit". */
+static int sink_command(struct sink_report *r, const char *cmd) {
+  if (strncmp(cmd, "report", 6) == 0) {
+    double idle_ms = 200, deadline_ms = 3000;
+    sscanf(cmd + 6, "%lf %lf", &idle_ms, &deadline_ms);
+    r->pending = 1;
+    r->since_ns = now_ns();
+    r->idle_ns = (uint64_t)(idle_ms * 1e6);
+    r->deadline_ns = r->since_ns + (uint64_t)(deadline_ms * 1e6);
+  } else if (strncmp(cmd, "expect", 6) == 0) {
+    unsigned long id = 0;
+    expect_set = sscanf(cmd + 6, "%lu", &id) == 1;
+    expect_stream = (uint32_t)id;
+    printf("{\"expect\":%lu}\n", expect_set ? id : 0ul);
+    fflush(stdout);
+  } else if (strncmp(cmd, "quit", 4) == 0) {
+    return 1;
+  }
+  return 0;
+}
+
+/* A pending report that is due now: its reason ("report", or
+ * "report-deadline" when the ports never went quiet), and no longer
+ * pending; NULL otherwise. */
+static const char *sink_report_due(struct sink_report *r, uint64_t now) {
+  if (!r->pending) return NULL;
+  uint64_t last = last_rx_ns > r->since_ns ? last_rx_ns : r->since_ns;
+  int quiet = now - last >= r->idle_ns;
+  if (!quiet && now < r->deadline_ns) return NULL;
+  r->pending = 0;
+  return quiet ? "report" : "report-deadline";
+}
+
 #endif

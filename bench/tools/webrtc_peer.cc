@@ -645,8 +645,7 @@ int RunSink(int batch, uint64_t end_ns, uint64_t handshake_ms) {
     msgs[i].msg_hdr.msg_iovlen = 1;
   }
   uint64_t rep_t0 = now_ns(), rep_cpu0 = cpu_us();
-  int report_pending = 0;
-  uint64_t report_idle_ns = 0, report_deadline = 0, report_since = 0;
+  sink_report report = {};
   const char *why = "duration";
   bool done = false;
   static epoll_event evs[512];
@@ -655,19 +654,14 @@ int RunSink(int batch, uint64_t end_ns, uint64_t handshake_ms) {
     uint64_t now = now_ns();
     if (now >= end_ns) { why = "duration"; break; }
     ConsentTick(now / 1000000u);
-    if (report_pending) {
-      uint64_t last = last_rx_ns > report_since ? last_rx_ns : report_since;
-      if (now - last >= report_idle_ns || now >= report_deadline) {
-        print_summary(now >= report_deadline && now - last < report_idle_ns ? "report-deadline" : "report", rep_t0,
-                      rep_cpu0, SinkExtra().c_str());
-        reset_counters();
-        counters = Counters{};
-        rep_t0 = now_ns();
-        rep_cpu0 = cpu_us();
-        report_pending = 0;
-      }
+    if (const char *due = sink_report_due(&report, now)) {
+      print_summary(due, rep_t0, rep_cpu0, SinkExtra().c_str());
+      reset_counters();
+      counters = Counters{};
+      rep_t0 = now_ns();
+      rep_cpu0 = cpu_us();
     }
-    int n = epoll_wait(ep, evs, 512, report_pending ? 5 : 50);
+    int n = epoll_wait(ep, evs, 512, report.pending ? 5 : 50);
     if (n < 0) {
       if (errno == EINTR) continue;
       perror("epoll_wait");
@@ -678,20 +672,7 @@ int RunSink(int batch, uint64_t end_ns, uint64_t handshake_ms) {
       if (idx == UINT32_MAX) {
         bool more = ReadCommands([&](const char *cmd) {
           if (HandleCommonCommand(cmd, handshake_ms)) return;
-          double a = 200, b = 3000;
-          if (strncmp(cmd, "report", 6) == 0) {
-            sscanf(cmd + 6, "%lf %lf", &a, &b);
-            report_pending = 1;
-            report_since = now_ns();
-            report_idle_ns = (uint64_t)(a * 1e6);
-            report_deadline = report_since + (uint64_t)(b * 1e6);
-          } else if (strncmp(cmd, "expect", 6) == 0) {
-            unsigned long id = 0;
-            expect_set = sscanf(cmd + 6, "%lu", &id) == 1;
-            expect_stream = (uint32_t)id;
-            printf("{\"expect\":%lu}\n", expect_set ? id : 0ul);
-            fflush(stdout);
-          } else if (strncmp(cmd, "quit", 4) == 0) {
+          if (sink_command(&report, cmd)) {
             why = "quit";
             done = true;
           }
