@@ -34,7 +34,8 @@
         "addon/rtp/keyframe.cc",
         "addon/rtp/picture_size.cc",
         "addon/rtp/receive_stats.cc",
-        "addon/rtp/nack_generator.cc"
+        "addon/rtp/nack_generator.cc",
+        "addon/rtp/twcc_feedback.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "addon"],
       "defines": [
