@@ -216,6 +216,16 @@ Status Router::BindTrack(const std::string& track_id, const std::string& mid, co
   return Status::Ok();
 }
 
+Status Router::SetTransportCc(const std::string& transport_id, int ext_id) {
+  auto it = transports_.find(transport_id);
+  if (it == transports_.end()) return Status::NotFound("no such transport: " + transport_id);
+  transport::WebRtcTransport* t = it->second->AsWebRtc();
+  if (t == nullptr) return Status::Invalid("transportId: not a WebRTC transport: " + transport_id);
+  if (ext_id < 0 || ext_id > 255) return Status::Invalid("ext: bad extension id");
+  t->SetTransportCc(static_cast<uint8_t>(ext_id));
+  return Status::Ok();
+}
+
 Status Router::Publish(const std::string& transport_id, const std::string& track_id,
                        MediaKind kind, uint32_t ssrc, int payload_type, uint32_t clock_rate,
                        bool nack) {
@@ -427,7 +437,7 @@ Status Router::Unexport(const std::string& track_id, const std::string& peer, ui
   return Status::Ok();
 }
 
-void Router::OnRtp(transport::Transport* /*t*/, Track* track, const uint8_t* pkt, size_t len) {
+void Router::OnRtp(transport::Transport* t, Track* track, const uint8_t* pkt, size_t len) {
   const bool rtx = track->rtx_ssrc != 0 && rtp::LoadU32(pkt + 8) == track->rtx_ssrc;
   if (rtx) {
     if ((pkt[1] & 0x7f) != track->rtx_payload_type) {
@@ -442,6 +452,7 @@ void Router::OnRtp(transport::Transport* /*t*/, Track* track, const uint8_t* pkt
     return;
   } else if (test_receive_loss_per_mille_ != 0 && NextRandom() % 1000 < test_receive_loss_per_mille_) {
     track->counters.test_dropped++;
+    if (transport::WebRtcTransport* w = t->AsWebRtc()) w->LoseForTest();
     return;
   }
   if (track->receive) {
@@ -667,6 +678,10 @@ void Router::RtcpTick() {
     nack_seqs_.clear();
     track->nack->OnTick(now, track->source->rtt_ms(), &nack_seqs_);
     if (!nack_seqs_.empty()) SendNack(track.get(), nack_seqs_);
+  }
+  // Transport-wide feedback, each transport at its own interval.
+  for (auto& [id, t] : transports_) {
+    if (transport::WebRtcTransport* w = t->AsWebRtc()) w->SendTransportFeedback(now);
   }
   if (now - last_report_ms_ < kReportIntervalMs) return;
   last_report_ms_ = now;

@@ -72,6 +72,10 @@ class Router : public transport::TransportListener {
   // offer announced it, else by its MID (and RID) header extension.
   Status BindTrack(const std::string& track_id, const std::string& mid, const std::string& rid,
                    int mid_ext, int rid_ext, uint32_t ssrc);
+  // The transport-wide sequence number extension's id (0: none) on a
+  // WebRTC transport that publishes: its arrivals are reported back in
+  // transport-cc feedback from the RTCP timer.
+  Status SetTransportCc(const std::string& transport_id, int ext_id);
   transport::WebRtcServer* webrtc() const { return webrtc_.get(); }
 
   // The thread's internal port (media between agents), opened once, and the
@@ -133,7 +137,8 @@ class Router : public transport::TransportListener {
   void OnSenderReport(transport::Transport* t, Track* track, const rtp::SenderInfo& info) override;
   void OnReportBlock(transport::Transport* t, Subscription* sub, const rtp::ReportBlock& block) override;
 
-  // The RTCP timer: NACK retries every tick, reports every report interval
+  // The RTCP timer: NACK retries and transport-wide feedback every tick
+  // (the transport keeps its own interval), reports every report interval
   // (RFC 3550 §6.2 allows a fixed interval for a small set of peers; 1 s is
   // what browsers use for media this size).
   static constexpr uint64_t kRtcpTickMs = 20;

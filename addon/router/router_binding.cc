@@ -336,6 +336,14 @@ Napi::Value WebRtcBindTrack(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value WebRtcSetTransportCc(const Napi::CallbackInfo& info) {
+  // (transportId, extId): 0 turns transport-wide feedback off.
+  if (!Args(info, "sn")) return info.Env().Undefined();
+  Status s = RouterOf(info).SetTransportCc(Str(info, 0), static_cast<int>(Num(info, 1)));
+  if (!s.ok()) return Fail(info.Env(), s);
+  return info.Env().Undefined();
+}
+
 const char* IceStateName(ice::IceState s) {
   switch (s) {
     case ice::IceState::kNew: return "new";
@@ -418,6 +426,11 @@ Napi::Object TransportStats(Napi::Env env, transport::Transport& base) {
     o.Set("stunRejected", static_cast<double>(wc.stun_rejected));
     o.Set("stunDropped", static_cast<double>(wc.stun_dropped));
     o.Set("dtlsIn", static_cast<double>(wc.dtls_in));
+    o.Set("twccFeedbackSent", static_cast<double>(wc.twcc_feedback_sent));
+    // Packets that carried a transport-wide number (null: not negotiated).
+    const rtp::TwccFeedback* tw = w->twcc();
+    o.Set("twccPackets", tw ? Napi::Value(Napi::Number::New(env, static_cast<double>(tw->counters().packets)))
+                            : env.Null());
     drops.Set("unvalidatedSource", static_cast<double>(wc.unvalidated));
     drops.Set("beforeKeys", static_cast<double>(wc.before_keys));
     drops.Set("srtpFailed", static_cast<double>(wc.srtp_failures));
@@ -653,6 +666,7 @@ void RegisterRouterBindings(Napi::Env env, Napi::Object exports) {
       {"webrtcCreateTransport", WebRtcCreateTransport},
       {"webrtcSetRemote", WebRtcSetRemote},
       {"webrtcBindTrack", WebRtcBindTrack},
+      {"webrtcSetTransportCc", WebRtcSetTransportCc},
       {"webrtcOnEvent", WebRtcOnEvent},
   };
   for (const Fn& f : fns) exports.Set(f.name, Napi::Function::New(env, f.fn, f.name));

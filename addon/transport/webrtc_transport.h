@@ -22,6 +22,7 @@
 
 #include "dtls/dtls_transport.h"
 #include "ice/ice_lite.h"
+#include "rtp/twcc_feedback.h"
 #include "srtp/srtp_session.h"
 #include "transport/transport.h"
 
@@ -50,6 +51,7 @@ struct WebRtcCounters {
   uint64_t before_keys = 0;     // SRTP before DTLS gave keys
   uint64_t srtp_failures = 0;   // auth, replay, malformed
   uint64_t protect_failures = 0;
+  uint64_t twcc_feedback_sent = 0;  // transport-cc feedback packets sent
 };
 
 class WebRtcTransport : public Transport {
@@ -64,6 +66,22 @@ class WebRtcTransport : public Transport {
                  const std::string& fp_value, dtls::DtlsRole role, std::string* error);
   void BindMid(const MidBinding& b) { mids_.push_back(b); }
   void UnbindTrack(router::Track* t) override;
+  // Transport-wide congestion control: the id the answer gave the
+  // transport-wide sequence number extension (1..255), or 0 for none. From
+  // then on every incoming RTP packet's number and arrival time are noted,
+  // and SendTransportFeedback reports them.
+  void SetTransportCc(uint8_t ext_id);
+  uint8_t transport_cc_ext() const { return twcc_ext_; }
+  // Called on every RTCP tick: at most one round of feedback per
+  // kTwccIntervalMs, and only when something new arrived.
+  void SendTransportFeedback(uint64_t now_ms);
+  const rtp::TwccFeedback* twcc() const { return twcc_.get(); }
+  // Test-only: the router's simulated receive loss took the packet being
+  // routed; it is then not reported as arrived either, as with real loss.
+  void LoseForTest() { lost_for_test_ = true; }
+  // Chromium's receivers send feedback every 50..250 ms depending on rate;
+  // 50 ms keeps the sender's delay estimate fresh at a few hundred bytes/s.
+  static constexpr uint64_t kTwccIntervalMs = 50;
   WebRtcTransport* AsWebRtc() override { return this; }
   bool KeepsSentPackets() const override { return true; }
 
@@ -95,6 +113,8 @@ class WebRtcTransport : public Transport {
   void AfterDtls(uint64_t now_ms);
   void Fail(const std::string& reason);
   bool SendProtected(bool rtcp, const uint8_t* data, size_t len);
+  // The transport-wide sequence number of a decrypted RTP packet, if it has one.
+  bool ReadTransportSequence(const uint8_t* data, size_t len, uint16_t* seq) const;
 
   WebRtcServer* server_;
   std::string ufrag_;
@@ -108,6 +128,12 @@ class WebRtcTransport : public Transport {
   bool closed_ = false;
   srtp::SessionPair srtp_;
   std::vector<MidBinding> mids_;
+  uint8_t twcc_ext_ = 0;
+  std::unique_ptr<rtp::TwccFeedback> twcc_;
+  uint32_t twcc_media_ssrc_ = 0;  // the SSRC of the newest packet with a number
+  uint64_t twcc_last_ms_ = 0;
+  bool lost_for_test_ = false;
+  std::array<uint8_t, 1200> twcc_buf_{};  // not out_: SendRtcp encrypts into that
   std::array<uint8_t, 2048> in_{};   // decrypted incoming packet
   std::array<uint8_t, 2048> out_{};  // outgoing packet being encrypted
   WebRtcCounters wcounters_;

@@ -32,9 +32,13 @@ t.test('publish offer: opus and VP8 received, extensions and feedback filtered',
   t.ok(video!.remoteRtxSsrc && video!.remoteSsrcs.length === 1, 'SSRC and RTX SSRC from the FID group');
   const answered = sdpTransform.parse(a.sdp).media[1]!;
   t.ok(answered.rtp.some((r) => r.codec === 'rtx' && r.payload === video!.rtxPayloadType), 'RTX answered (tied by FID)');
-  t.same(video!.codec!.feedback.map((f) => `${f.type} ${f.subtype ?? ''}`.trim()).sort(), ['ccm fir', 'nack', 'nack pli']);
-  t.notOk(video!.extensions.some((e) => e.uri.includes('transport-wide-cc')), 'no transport-wide sequence numbers: the agent sends no transport-wide feedback');
-  t.notOk(a.sdp.includes('transport-cc'), 'no transport-cc feedback answered');
+  t.same(video!.codec!.feedback.map((f) => `${f.type} ${f.subtype ?? ''}`.trim()).sort(), ['ccm fir', 'nack', 'nack pli', 'transport-cc']);
+  t.same(audio!.codec!.feedback.map((f) => f.type), ['transport-cc'], 'audio: transport-cc only');
+  for (const m of [audio!, video!]) {
+    t.same(m.extensions.filter((e) => e.uri.includes('transport-wide-cc')).map((e) => e.id), [3], `mid ${m.mid}: transport-wide sequence numbers answered (the agent sends the feedback)`);
+  }
+  const fb = sdpTransform.parse(a.sdp).media.map((m) => (m.rtcpFb ?? []).filter((f) => f.type === 'transport-cc').map((f) => String(f.payload)));
+  t.same(fb, [['111'], ['96']], 'a=rtcp-fb:<pt> transport-cc on both published m-lines');
   t.ok(video!.extensions.some((e) => e.uri.endsWith('sdes:mid')));
   t.notOk(video!.extensions.some((e) => e.uri.includes('video-orientation')), 'unsupported extensions are not answered');
   const parsed = sdpTransform.parse(a.sdp);
@@ -82,6 +86,7 @@ t.test('subscribe offer: the agent sends the publisher format with its SSRC', as
   t.same(parsed.media.map((m) => m.direction), ['sendonly', 'sendonly']);
   t.same(parsed.media[1]!.ssrcs!.map((s) => Number(s.id)), [222, 222]);
   t.notOk(a.media[1]!.extensions.some((e) => e.uri.includes('rtp-stream-id')), 'no RID extensions towards a subscriber');
+  t.notOk(a.sdp.includes('transport-wide-cc') || a.sdp.includes('transport-cc'), 'no transport-cc towards a subscriber: the agent does no estimation there');
   const h264 = answerOffer(fixture('chromium-subscribe.sdp'), local, {
     '1': { role: 'send', send: { format: { name: 'H264', fmtp: { 'packetization-mode': '1', 'profile-level-id': '42e01f', 'level-asymmetry-allowed': '1' } }, ssrc: 5, cname: 'c', streamId: 's', trackId: 't' } },
   });

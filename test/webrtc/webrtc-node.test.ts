@@ -37,6 +37,7 @@ function fakeNative(opts: { failSubscribe?: boolean } = {}) {
     webrtcCreateTransport: (...args) => void calls.push({ fn: 'webrtcCreateTransport', args }),
     webrtcSetRemote: (...args) => void calls.push({ fn: 'webrtcSetRemote', args }),
     webrtcBindTrack: (...args) => void calls.push({ fn: 'webrtcBindTrack', args }),
+    webrtcSetTransportCc: (...args) => void calls.push({ fn: 'webrtcSetTransportCc', args }),
     webrtcOnEvent: (cb) => {
       calls.push({ fn: 'webrtcOnEvent', args: [] });
       onEvent = cb;
@@ -132,7 +133,12 @@ t.test('publish: the offer becomes tracks bound by SSRC, then answer, track-adde
   node.signaling('pub', { type: 'offer', sdp: fixture('chromium-publish.sdp') });
 
   const order = calls.map((c) => c.fn).filter((f) => f !== 'webrtcListen' && f !== 'webrtcOnEvent' && f !== 'webrtcCreateTransport');
-  t.same(order, ['mediaPublish', 'mediaSetTrackCodec', 'webrtcBindTrack', 'mediaPublish', 'mediaSetTrackCodec', 'webrtcBindTrack', 'mediaSetTrackRtx', 'webrtcSetRemote']);
+  t.same(order, [
+    'webrtcSetTransportCc', 'mediaPublish', 'mediaSetTrackCodec', 'webrtcBindTrack',
+    'webrtcSetTransportCc', 'mediaPublish', 'mediaSetTrackCodec', 'webrtcBindTrack', 'mediaSetTrackRtx',
+    'webrtcSetRemote',
+  ]);
+  t.same(named('webrtcSetTransportCc').map((c) => c.args), [['pub', 3], ['pub', 3]], 'transport-wide feedback on, with the id the offer gave the extension');
   t.same(named('mediaSetTrackCodec').map((c) => c.args), [['pub-0', 'opus'], ['pub-1', 'VP8']], 'the router learns each track\'s codec');
   const [audioPub, videoPub] = named('mediaPublish').map((c) => c.args);
   t.same(audioPub, ['pub', 'pub-0', 'audio', 0, 111, 48000, false], 'audio: no NACK');

@@ -21,6 +21,9 @@ export interface TransportStats {
   rtt: number | null;
   datagramsIn: number;
   datagramsOut: number;
+  /** WebRTC: transport-cc feedback packets sent, and the packets with a transport-wide number they report (null: not negotiated). */
+  twccFeedbackSent?: number;
+  twccPackets?: number | null;
   drops: Record<string, number>;
 }
 

@@ -18,6 +18,7 @@ import { iceCredentials } from './iceCredentials';
 import type { ListenInfo, WebrtcMediaNative } from './native';
 import type { MediaOnOffRequest, PublishRequest, SignalingMessage, SubscribeRequest } from './schemas';
 import { answerOffer, type NegotiatedMedia } from './sdp/answer';
+import { TRANSPORT_CC_EXTENSION } from './sdp/codecs';
 import { WebrtcTransport, type MidState, type Operation } from './WebrtcTransport';
 
 export type Emit = (controller: string, name: string, payload: unknown) => void;
@@ -312,6 +313,10 @@ export class WebrtcNode {
       const format = { ...formatOf(codec), ...(owner !== undefined ? { owner } : {}) };
       const midExt = nm.extensions.find((e) => e.uri === MID_EXT)?.id ?? 0;
       const ridExt = nm.extensions.find((e) => e.uri === RID_EXT)?.id ?? 0;
+      // Answered on a published m-line: the transport reports the arrival of
+      // every numbered packet (all m-lines of the bundle share the id).
+      const twccExt = nm.extensions.find((e) => e.uri === TRANSPORT_CC_EXTENSION)?.id;
+      if (twccExt !== undefined) this.#native.webrtcSetTransportCc(t.id, twccExt);
       const layers = nm.rids.length ? nm.rids : [''];
       // Generic NACK (a=rtcp-fb:<pt> nack) negotiated: the agent asks the
       // publisher again for lost video packets.

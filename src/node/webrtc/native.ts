@@ -22,6 +22,8 @@ export interface WebrtcNative {
   webrtcSetRemote(transportId: string, iceUfrag: string, fingerprintAlgorithm: string, fingerprintValue: string, dtlsRole: 'client' | 'server'): void;
   /** How a published track's packets are recognised: by SSRC when non-zero, else by the MID (and RID) header extensions. */
   webrtcBindTrack(trackId: string, mid: string, rid: string, midExtId: number, ridExtId: number, ssrc: number): void;
+  /** The transport-wide sequence number extension's id on a publishing transport (0: none): transport-cc feedback is sent for it. */
+  webrtcSetTransportCc(transportId: string, extId: number): void;
   /** One callback per thread. */
   webrtcOnEvent(callback: (transportId: string, type: string, detail: string) => void): void;
 }

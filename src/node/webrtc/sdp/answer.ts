@@ -18,6 +18,7 @@ import {
   SUPPORTED_EXTENSIONS,
   SUPPORTED_FEEDBACK,
   supportedSpec,
+  TRANSPORT_CC_EXTENSION,
   type MediaKind,
 } from './codecs';
 
@@ -177,7 +178,7 @@ export function answerOffer(offerSdp: string, local: LocalParameters, plans: Rec
     result.rtxPayloadType = plan.role === 'receive' && fidGroup && !m.rids?.length ? findRtx(m, codec.payloadType) : undefined;
     result.extensions = (m.ext ?? [])
       .filter((e) => SUPPORTED_EXTENSIONS.includes(e.uri) && (!e.direction || e.direction === 'sendrecv'))
-      .filter((e) => plan.role === 'receive' || !e.uri.includes('rtp-stream-id'))
+      .filter((e) => plan.role === 'receive' || (!e.uri.includes('rtp-stream-id') && e.uri !== TRANSPORT_CC_EXTENSION))
       .map((e) => ({ id: e.value, uri: e.uri }));
     if (plan.role === 'receive') {
       const fid = m.ssrcGroups?.find((g) => g.semantics === 'FID');
@@ -247,8 +248,14 @@ function pickCodec(m: Media, kind: MediaKind, plan: MidPlan): NegotiatedCodec | 
     .filter((f) => String(f.payload) === String(chosen.payloadType) || f.payload === '*')
     .map((f) => ({ type: f.type, subtype: f.subtype }))
     .filter((f) => SUPPORTED_FEEDBACK.some((s) => s.type === f.type && s.subtype === f.subtype))
-    .filter(() => kind === 'video');
+    // transport-cc where the client sends (audio too: every numbered packet
+    // counts); the rest is video feedback.
+    .filter((f) => (f.type === 'transport-cc' ? plan.role === 'receive' && hasTransportCc(m) : kind === 'video'));
   return { ...chosen, feedback };
+}
+
+function hasTransportCc(m: Media): boolean {
+  return (m.ext ?? []).some((e) => e.uri === TRANSPORT_CC_EXTENSION && (!e.direction || e.direction === 'sendrecv'));
 }
 
 function findRtx(m: Media, apt: number): number | undefined {
