@@ -49,6 +49,14 @@ t.test('publish offer: opus and VP8 received, extensions and feedback filtered',
   t.equal(parsed.media[1]!.candidates![0]!.port, 40000);
 });
 
+t.test('publish offer with transport-cc feedback but no transport-wide sequence numbers: neither is answered', async (t) => {
+  const offer = fixture('chromium-publish.sdp').replace(/a=extmap:\d+ http:\/\/www\.ietf\.org\/id\/draft-holmer-rmcat-transport-wide-cc-extensions-01\r?\n/g, '');
+  t.ok(offer.includes('transport-cc'), 'the offer still has a=rtcp-fb transport-cc');
+  const a = answerOffer(offer, local, receiveAll);
+  t.notOk(a.sdp.includes('transport-cc') || a.sdp.includes('transport-wide-cc'), 'no feedback the agent would have nothing to send in');
+  t.same(a.media[1]!.codec!.feedback.map((f) => `${f.type} ${f.subtype ?? ''}`.trim()).sort(), ['ccm fir', 'nack', 'nack pli']);
+});
+
 t.test('ICE credentials made of digits stay strings (the SDP parser would make numbers of them)', async (t) => {
   const offer = fixture('chromium-publish.sdp')
     .replace(/a=ice-ufrag:\S+/g, 'a=ice-ufrag:4294')
