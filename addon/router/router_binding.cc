@@ -431,6 +431,14 @@ Napi::Object TransportStats(Napi::Env env, transport::Transport& base) {
     const rtp::TwccFeedback* tw = w->twcc();
     o.Set("twccPackets", tw ? Napi::Value(Napi::Number::New(env, static_cast<double>(tw->counters().packets)))
                             : env.Null());
+    if (tw != nullptr) {
+      // Numbers not reported: repeats, ones behind the kept history, and
+      // jumps past the history that started it over (a sender's restart, or
+      // a hostile one).
+      o.Set("twccDuplicates", static_cast<double>(tw->counters().duplicates));
+      o.Set("twccTooOld", static_cast<double>(tw->counters().too_old));
+      o.Set("twccResets", static_cast<double>(tw->counters().resets));
+    }
     drops.Set("unvalidatedSource", static_cast<double>(wc.unvalidated));
     drops.Set("beforeKeys", static_cast<double>(wc.before_keys));
     drops.Set("srtpFailed", static_cast<double>(wc.srtp_failures));

@@ -61,5 +61,7 @@ t.test('a Chromium publisher\'s bandwidth estimate grows, and its camera keeps i
   // ~20 per second at the 50 ms interval; 10 s of media.
   t.ok(transport.twccFeedbackSent > 100, `the agent sent ${transport.twccFeedbackSent} transport-cc feedback packets`);
   t.ok(transport.twccPackets > 500, `for ${transport.twccPackets} numbered packets`);
+  t.match(transport, { twccDuplicates: 0, twccResets: 0 }, 'one numbering, no repeats, on loopback');
+  t.ok(transport.twccTooOld <= 2, `numbers behind the history: ${transport.twccTooOld}`);
   await on('destroyTransport', { transportId: 'b' });
 });

@@ -24,6 +24,10 @@ export interface TransportStats {
   /** WebRTC: transport-cc feedback packets sent, and the packets with a transport-wide number they report (null: not negotiated). */
   twccFeedbackSent?: number;
   twccPackets?: number | null;
+  /** With transport-cc: numbers not reported (repeats, behind the history, jumps that restarted it). */
+  twccDuplicates?: number;
+  twccTooOld?: number;
+  twccResets?: number;
   drops: Record<string, number>;
 }
 
