@@ -361,7 +361,7 @@ void TestCapacitySplitsAndParseBack() {
   }
   CHECK(all_ok);
   CHECK(close);
-  if (!consecutive) std::fprintf(stderr, "debug packets=%llu too_old=%llu dup=%llu resets=%llu went_back=%zu\n", (unsigned long long)f.counters().packets, (unsigned long long)f.counters().too_old, (unsigned long long)f.counters().duplicates, (unsigned long long)f.counters().resets, went_back);
+  if (!consecutive) std::fprintf(stderr, "feedbacks out of order: packets=%llu too_old=%llu dup=%llu resets=%llu went_back=%zu\n", (unsigned long long)f.counters().packets, (unsigned long long)f.counters().too_old, (unsigned long long)f.counters().duplicates, (unsigned long long)f.counters().resets, went_back);
   CHECK(consecutive);
   CHECK(went_back > 0);  // the schedule reorders across report boundaries
   CHECK(feedbacks > 20);
