@@ -31,13 +31,6 @@ std::string LinkKey(const std::string& peer, uint32_t link) {
 
 // The RTP payload of a packet the transport has already parsed (so its
 // header fields are known to fit): what an SR's octet count counts.
-size_t PayloadSize(const uint8_t* pkt, size_t len) {
-  size_t at = 12 + 4 * static_cast<size_t>(pkt[0] & 0x0f);
-  if ((pkt[0] & 0x10) != 0 && at + 4 <= len) at += 4 + 4 * static_cast<size_t>(rtp::LoadU16(pkt + at + 2));
-  size_t padding = (pkt[0] & 0x20) != 0 && len > 0 ? pkt[len - 1] : 0;
-  return at + padding <= len ? len - at - padding : 0;
-}
-
 // Bits per second since the previous sample. The first sample of a track
 // or subscription only starts the interval: its age is unknown.
 void SampleBitrate(uint64_t bytes, uint64_t now_ms, uint64_t* last_bytes, uint64_t* last_ms,
@@ -385,10 +378,8 @@ void Router::AwaitKeyframe(Subscription* s) {
   s->waiting_since_ms = NowMs();
 }
 
-bool Router::InspectVideo(Track* track, const uint8_t* pkt, size_t len) {
+bool Router::InspectVideo(Track* track, const rtp::RtpPacketView& v) {
   if (track->kind() != MediaKind::kVideo || !rtp::IsVideoCodec(track->codec)) return false;
-  rtp::RtpPacketView v(pkt, len);
-  if (!v.Parse()) return false;
   rtp::PictureSize picture;
   if (!rtp::InspectKeyframe(track->codec, v.payload(), v.payloadSize(), &picture)) return false;
   track->counters.keyframes++;
@@ -437,7 +428,7 @@ Status Router::Unexport(const std::string& track_id, const std::string& peer, ui
   return Status::Ok();
 }
 
-void Router::OnRtp(transport::Transport* t, Track* track, const uint8_t* pkt, size_t len) {
+void Router::OnRtp(transport::Transport* /*t*/, Track* track, const uint8_t* pkt, size_t len) {
   const bool rtx = track->rtx_ssrc != 0 && rtp::LoadU32(pkt + 8) == track->rtx_ssrc;
   if (rtx) {
     if ((pkt[1] & 0x7f) != track->rtx_payload_type) {
@@ -449,10 +440,6 @@ void Router::OnRtp(transport::Transport* t, Track* track, const uint8_t* pkt, si
     pkt = rtx_scratch_.data();
   } else if (track->payload_type >= 0 && (pkt[1] & 0x7f) != track->payload_type) {
     track->counters.wrong_payload_type++;
-    return;
-  } else if (test_receive_loss_per_mille_ != 0 && NextRandom() % 1000 < test_receive_loss_per_mille_) {
-    track->counters.test_dropped++;
-    if (transport::WebRtcTransport* w = t->AsWebRtc()) w->LoseForTest();
     return;
   }
   if (track->receive) {
@@ -481,6 +468,10 @@ void Router::OnRtp(transport::Transport* t, Track* track, const uint8_t* pkt, si
   // packet: it fills the subscribers' gaps too, and each rewriter keeps it
   // in its place in the numbering.
   Fanout(track, pkt, len);
+}
+
+bool Router::TestLoseArrival() {
+  return test_receive_loss_per_mille_ != 0 && NextRandom() % 1000 < test_receive_loss_per_mille_;
 }
 
 size_t Router::UnwrapRtx(Track* track, const uint8_t* pkt, size_t len) {
@@ -516,7 +507,11 @@ void Router::Fanout(Track* track, const uint8_t* pkt, size_t len) {
   // Other threads first: the ring push is a copy, the local sends are
   // syscalls, and the far thread can start its own sends meanwhile.
   for (const TrackExport& e : track->exports) peers_->SendRtp(e.peer, e.link, pkt, len);
-  const bool key = InspectVideo(track, pkt, len);
+  // Parsed once for every subscriber: rewriting changes no sizes. (The
+  // packet was checked when it arrived; a ring record comes from there too.)
+  rtp::RtpPacketView view(pkt, len);
+  if (!view.Parse()) return;
+  const bool key = InspectVideo(track, view);
   if (track->subscribers.empty()) return;
   const uint64_t now = NowMs();
   bool waiting = false;
@@ -544,7 +539,7 @@ void Router::Fanout(Track* track, const uint8_t* pkt, size_t len) {
     if (s->transport()->SendRtp(scratch_.data(), len)) {
       s->counters.packets++;
       s->counters.bytes += len;
-      s->counters.payload_bytes += PayloadSize(scratch_.data(), len);
+      s->counters.payload_bytes += view.payloadSize();
     } else {
       s->counters.dropped++;
     }

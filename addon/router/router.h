@@ -22,6 +22,7 @@
 #include "loop/timer.h"
 #include "net/udp_socket.h"
 #include "router/status.h"
+#include "rtp/rtp_packet.h"
 #include "router/subscription.h"
 #include "router/track.h"
 #include "transport/internal_server.h"
@@ -136,6 +137,7 @@ class Router : public transport::TransportListener {
   void OnNack(transport::Transport* t, Subscription* sub, const std::vector<uint16_t>& seqs) override;
   void OnSenderReport(transport::Transport* t, Track* track, const rtp::SenderInfo& info) override;
   void OnReportBlock(transport::Transport* t, Subscription* sub, const rtp::ReportBlock& block) override;
+  bool TestLoseArrival() override;
 
   // The RTCP timer: NACK retries and transport-wide feedback every tick
   // (the transport keeps its own interval), reports every report interval
@@ -174,7 +176,7 @@ class Router : public transport::TransportListener {
   static uint64_t WallMicros();
   void Fanout(Track* track, const uint8_t* pkt, size_t len);
   // Key frame? (and a new picture size, reported). False for unknown codecs.
-  bool InspectVideo(Track* track, const uint8_t* pkt, size_t len);
+  bool InspectVideo(Track* track, const rtp::RtpPacketView& packet);
   // Starts a video subscriber's wait for a key frame (when one can be recognised).
   void AwaitKeyframe(Subscription* s);
   void AskUpstream(Track* track);

@@ -82,6 +82,7 @@ bool InternalTransport::SendRtcp(const uint8_t* data, size_t len) {
 }
 
 void InternalTransport::OnDatagram(const uint8_t* data, size_t len, bool rtcp) {
+  if (!rtcp && LostInTransit(data, len)) return;
   if (secure_) {
     if (!unprotect_) {
       srtp_counters_.before_keys++;

@@ -68,6 +68,7 @@ void PlainTransport::OnDatagram(const uint8_t* data, size_t len, const sockaddr_
   }
   counters_.bytes_in += len;
   if (cls == rtp::PacketClass::kRtcp) return RouteRtcp(data, len);
+  if (LostInTransit(data, len)) return;
   RouteRtp(data, len);
 }
 

@@ -4,6 +4,7 @@
 
 #include "router/track.h"
 #include "rtp/rtcp.h"
+#include "rtp/byte_io.h"
 #include "rtp/rtp_packet.h"
 
 namespace webrtc_agent {
@@ -30,6 +31,15 @@ void Transport::UnbindTrack(router::Track* t) {
     else ++it;
   }
   pending_.erase(std::remove(pending_.begin(), pending_.end(), t), pending_.end());
+}
+
+bool Transport::LostInTransit(const uint8_t* data, size_t len) {
+  if (len < rtp::kRtpFixedHeaderSize) return false;
+  auto it = tracks_by_ssrc_.find(rtp::LoadU32(data + 8));
+  if (it == tracks_by_ssrc_.end() || it->second->ssrc != it->first) return false;
+  if (!listener_->TestLoseArrival()) return false;
+  it->second->counters.test_dropped++;
+  return true;
 }
 
 void Transport::RouteRtp(const uint8_t* data, size_t len) {

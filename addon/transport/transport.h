@@ -66,6 +66,8 @@ class TransportListener {
   virtual void OnSenderReport(Transport* t, router::Track* track, const rtp::SenderInfo& info) = 0;
   // A report block (in an RR or SR) from the subscriber about our stream.
   virtual void OnReportBlock(Transport* t, router::Subscription* sub, const rtp::ReportBlock& block) = 0;
+  // Test-only: whether the loss-injection switch loses this arriving packet.
+  virtual bool TestLoseArrival() { return false; }
 };
 
 class Transport {
@@ -114,6 +116,13 @@ class Transport {
   void CountDrop(DropReason r) { counters_.drops[static_cast<size_t>(r)]++; }
 
  protected:
+  // Test-only network loss, applied where a datagram arrives (before SRTP,
+  // receive statistics and transport-wide feedback see it, as on a lossy
+  // link): an RTP packet of a published track's media SSRC, when the
+  // listener's switch says so, counted on the track. RTX is spared, so the
+  // repairs of what was lost get through.
+  bool LostInTransit(const uint8_t* data, size_t len);
+
   // A clear RTP packet that passed the transport's own checks: parse it
   // fully and hand it to the track its SSRC belongs to.
   void RouteRtp(const uint8_t* data, size_t len);

@@ -210,6 +210,8 @@ void WebRtcTransport::OnSrtp(bool rtcp, const uint8_t* data, size_t len, const s
     return;
   }
   if (len > in_.size()) return CountDrop(DropReason::kOversized);
+  // The RTP header (and so its SSRC) is in the clear in SRTP.
+  if (!rtcp && LostInTransit(data, len)) return;
   // Decrypted into its own buffer: the fan-out that follows sends through
   // transports (maybe this one) that encrypt into out_.
   std::memcpy(in_.data(), data, len);
@@ -231,17 +233,11 @@ void WebRtcTransport::OnSrtp(bool rtcp, const uint8_t* data, size_t len, const s
   // millisecond clock is four times coarser than a feedback delta.
   uint16_t twcc_seq = 0;
   const bool numbered = twcc_ && ReadTransportSequence(in_.data(), n, &twcc_seq);
-  const uint64_t arrival_us = numbered ? uv_hrtime() / 1000 : 0;
-  lost_for_test_ = false;
-  RouteRtp(in_.data(), n);
-  // Noted after routing only for the simulated receive loss: a packet the
-  // router threw away "on the network" must not be reported as arrived, or
-  // the sender would drop it from its retransmission history (Chromium
-  // culls what transport feedback acknowledges) and never repair it.
-  if (numbered && !lost_for_test_) {
-    twcc_->OnPacket(twcc_seq, arrival_us);
+  if (numbered) {
+    twcc_->OnPacket(twcc_seq, uv_hrtime() / 1000);
     twcc_media_ssrc_ = rtp::LoadU32(in_.data() + 8);
   }
+  RouteRtp(in_.data(), n);
 }
 
 bool WebRtcTransport::ReadTransportSequence(const uint8_t* data, size_t len, uint16_t* seq) const {

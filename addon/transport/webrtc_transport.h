@@ -78,7 +78,6 @@ class WebRtcTransport : public Transport {
   const rtp::TwccFeedback* twcc() const { return twcc_.get(); }
   // Test-only: the router's simulated receive loss took the packet being
   // routed; it is then not reported as arrived either, as with real loss.
-  void LoseForTest() { lost_for_test_ = true; }
   // Chromium's receivers send feedback every 50..250 ms depending on rate;
   // 50 ms keeps the sender's delay estimate fresh at a few hundred bytes/s.
   static constexpr uint64_t kTwccIntervalMs = 50;
@@ -132,7 +131,6 @@ class WebRtcTransport : public Transport {
   std::unique_ptr<rtp::TwccFeedback> twcc_;
   uint32_t twcc_media_ssrc_ = 0;  // the SSRC of the newest packet with a number
   uint64_t twcc_last_ms_ = 0;
-  bool lost_for_test_ = false;
   std::array<uint8_t, 1200> twcc_buf_{};  // not out_: SendRtcp encrypts into that
   std::array<uint8_t, 2048> in_{};   // decrypted incoming packet
   std::array<uint8_t, 2048> out_{};  // outgoing packet being encrypted
