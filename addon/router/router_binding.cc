@@ -459,21 +459,13 @@ Napi::Value SetPaused(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Value TestSetSendLoss(const Napi::CallbackInfo& info) {
-  // (percent 0..100): test-only loss on the way to subscribers.
+// (percent 0..100) for one of the test-only loss switches, in per mille.
+template <void (Router::*Set)(uint32_t)>
+Napi::Value TestSetLoss(const Napi::CallbackInfo& info) {
   if (!Args(info, "n")) return info.Env().Undefined();
   const double pct = Num(info, 0);
   if (!(pct >= 0 && pct <= 100)) return Fail(info.Env(), Status::Invalid("percent: 0..100"));
-  RouterOf(info).SetTestSendLoss(static_cast<uint32_t>(pct * 10));
-  return info.Env().Undefined();
-}
-
-Napi::Value TestSetReceiveLoss(const Napi::CallbackInfo& info) {
-  // (percent 0..100): test-only loss of packets arriving from publishers.
-  if (!Args(info, "n")) return info.Env().Undefined();
-  const double pct = Num(info, 0);
-  if (!(pct >= 0 && pct <= 100)) return Fail(info.Env(), Status::Invalid("percent: 0..100"));
-  RouterOf(info).SetTestReceiveLoss(static_cast<uint32_t>(pct * 10));
+  (RouterOf(info).*Set)(static_cast<uint32_t>(pct * 10));
   return info.Env().Undefined();
 }
 
@@ -663,8 +655,9 @@ void RegisterRouterBindings(Napi::Env env, Napi::Object exports) {
       {"mediaDetachPeer", DetachPeer},
       {"mediaStats", Stats},
       {"mediaObjects", Objects},
-      {"mediaTestSetSendLoss", TestSetSendLoss},
-      {"mediaTestSetReceiveLoss", TestSetReceiveLoss},
+      // Loss on the way to subscribers, and of packets arriving from publishers.
+      {"mediaTestSetSendLoss", TestSetLoss<&Router::SetTestSendLoss>},
+      {"mediaTestSetReceiveLoss", TestSetLoss<&Router::SetTestReceiveLoss>},
       {"mediaSetPaused", SetPaused},
       {"mediaInternalListen", InternalListen},
       {"mediaInternalPeer", InternalPeer},
