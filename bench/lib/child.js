@@ -9,7 +9,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 // Included by the C tools (not linked): a change to one rebuilds them all.
-const HEADERS = ['common.h', 'sink_stats.h'].map((h) => path.join(__dirname, '..', 'tools', h));
+const HEADERS = ['common.h', 'gen_pacer.h', 'sink_stats.h'].map((h) => path.join(__dirname, '..', 'tools', h));
 
 /** Builds bench/tools/<name>.c into binDir/<name> when the binary is older than its source or a shared header. */
 function buildCTools(binDir, names) {

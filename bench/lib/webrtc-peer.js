@@ -29,7 +29,7 @@ const addonFiles = (dir) =>
     .filter((f) => f.endsWith('.cc') || f.endsWith('.h'))
     .map((f) => path.join(ROOT, 'addon', dir, f));
 const cxxFlags = ['-std=c++17', '-O2', '-fno-exceptions', '-Wall', '-Wextra', '-I', path.join(ROOT, 'addon')];
-const headers = ['common.h', 'sink_stats.h', 'srtp_c.h'].map((h) => path.join(TOOLS, h));
+const headers = ['common.h', 'gen_pacer.h', 'sink_stats.h', 'srtp_c.h'].map((h) => path.join(TOOLS, h));
 const shim = path.join(TOOLS, 'srtp_c.cc');
 
 /** Builds binDir/webrtc_peer if stale; returns its path. */

@@ -52,6 +52,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "gen_pacer.h"
 
 #ifndef SOL_UDP
 #define SOL_UDP 17
@@ -60,20 +61,12 @@
 #define UDP_SEGMENT 103
 #endif
 
-#define MAGIC 0x57414221u
-#define HDR 12
-#define MARK_LEN 24
 #define GSO_MAX_SEGS 64
 #define UDP_MAX_PAYLOAD 65507
 
 
 
 
-static void sleep_until(uint64_t t) {
-  struct timespec ts = {.tv_sec = (time_t)(t / 1000000000ull), .tv_nsec = (long)(t % 1000000000ull)};
-  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR && !stop_flag) {
-  }
-}
 
 
 static void usage(void) {
@@ -119,8 +112,8 @@ int main(int argc, char **argv) {
     }
   }
   if (!dst || (duration <= 0 && count == 0)) usage();
-  if (size < HDR + MARK_LEN || size > 9000) {
-    fprintf(stderr, "rtp_gen: --size must be %d..9000\n", HDR + MARK_LEN);
+  if (size < GEN_HDR + GEN_MARK_LEN || size > 9000) {
+    fprintf(stderr, "rtp_gen: --size must be %d..9000\n", GEN_HDR + GEN_MARK_LEN);
     return 2;
   }
   if (pt < 0 || pt > 127 || rate < 0 || tick_us <= 0) usage();
@@ -166,67 +159,29 @@ int main(int argc, char **argv) {
   uint8_t *buf = calloc((size_t)GSO_MAX_SEGS, (size_t)size);
   if (!buf) return 1;
 
-  /* Packets due per wakeup: about tick_us worth, at least one. */
-  uint64_t min_batch = rate > 0 ? (uint64_t)(rate * tick_us / 1e6) : (uint64_t)max_burst;
-  if (min_batch < 1) min_batch = 1;
-  if (min_batch > (uint64_t)max_burst) min_batch = (uint64_t)max_burst;
-  uint64_t max_lag_pkts = rate > 0 ? (uint64_t)(rate * max_lag_us / 1e6) : 0;
-  if (max_lag_pkts < (uint64_t)max_burst) max_lag_pkts = (uint64_t)max_burst;
-
-  uint64_t sent = 0, attempted = 0, errors = 0, skipped = 0, sends = 0;
+  uint64_t sent = 0, errors = 0, sends = 0;
   int last_errno = 0;
   uint16_t rtp_seq = (uint16_t)(stream & 0xffff);
   uint32_t rtp_ts = stream * 7u;
   const uint64_t end_ns_rel = duration > 0 ? (uint64_t)(duration * 1e9) : UINT64_MAX;
   uint64_t cpu0 = cpu_us();
   const uint64_t t0 = now_ns();
+  struct gen_pacer pacer;
+  gen_pacer_init(&pacer, rate, tick_us, max_lag_us, max_burst, t0,
+                 end_ns_rel == UINT64_MAX ? UINT64_MAX : t0 + end_ns_rel);
+  pacer.limit = count;
 
   while (!stop_flag) {
     uint64_t now = now_ns();
     if (now - t0 >= end_ns_rel) break;
-    if (count && attempted >= count) break;
-    uint64_t due;
-    if (rate > 0) {
-      /* Packets due since t0, less the debt dropped so far. */
-      due = (uint64_t)((double)(now - t0) * rate / 1e9) - skipped;
-      if (due > attempted + max_lag_pkts) { /* descheduled: drop the debt */
-        uint64_t drop = due - attempted - max_lag_pkts;
-        skipped += drop;
-        due -= drop;
-      }
-      if (due <= attempted) {
-        uint64_t wake = t0 + (uint64_t)((double)(attempted + skipped + min_batch) * 1e9 / rate);
-        uint64_t end_abs = end_ns_rel == UINT64_MAX ? UINT64_MAX : t0 + end_ns_rel;
-        if (wake > end_abs) wake = end_abs;
-        sleep_until(wake);
-        continue;
-      }
-    } else {
-      due = attempted + (uint64_t)max_burst;
-    }
-    uint64_t n = due - attempted;
-    if (n > (uint64_t)max_burst) n = (uint64_t)max_burst;
-    if (count && attempted + n > count) n = count - attempted;
+    if (count && pacer.attempted >= count) break;
+    const uint64_t n = gen_pacer_next(&pacer, now);
+    if (n == 0) continue;
 
     uint64_t ts = now_ns();
     for (uint64_t i = 0; i < n; i++) {
-      uint8_t *p = buf + i * (uint64_t)size;
-      uint32_t seq32 = (uint32_t)(sent + i);
-      p[0] = 0x80; /* V=2, no padding, no extension, no CSRC */
-      p[1] = (uint8_t)pt;
-      uint16_t s16 = htons((uint16_t)(rtp_seq + i));
-      memcpy(p + 2, &s16, 2);
-      uint32_t ts32 = htonl(rtp_ts + (uint32_t)i * 3000u);
-      memcpy(p + 4, &ts32, 4);
-      uint32_t ss = htonl(ssrc);
-      memcpy(p + 8, &ss, 4);
-      uint32_t m = htonl(MAGIC), st = htonl(stream), sq = htonl(seq32), z = 0;
-      uint64_t tns = htobe64(ts);
-      memcpy(p + HDR, &m, 4);
-      memcpy(p + HDR + 4, &st, 4);
-      memcpy(p + HDR + 8, &sq, 4);
-      memcpy(p + HDR + 12, &z, 4);
-      memcpy(p + HDR + 16, &tns, 8);
+      gen_write_packet(buf + i * (uint64_t)size, pt, (uint16_t)(rtp_seq + i), rtp_ts + (uint32_t)i * 3000u, ssrc,
+                       stream, (uint32_t)(sent + i), ts);
     }
     uint64_t ok = 0;
     if (use_gso) {
@@ -242,7 +197,6 @@ int main(int argc, char **argv) {
         else last_errno = errno;
       }
     }
-    attempted += n;
     errors += n - ok;
     /* Only packets that left count: sequence numbers stay contiguous. */
     sent += ok;
@@ -257,7 +211,7 @@ int main(int argc, char **argv) {
          "\"late_skipped\":%llu,\"send_calls\":%llu,\"elapsed_s\":%.4f,\"achieved_pps\":%.1f,"
          "\"cpu_us\":%llu,\"cpu_pct\":%.1f}\n",
          dst, size, ssrc, pt, stream, use_gso ? "true" : "false", rate, (unsigned long long)sent,
-         (unsigned long long)errors, last_errno, (unsigned long long)skipped, (unsigned long long)sends, el,
+         (unsigned long long)errors, last_errno, (unsigned long long)pacer.skipped, (unsigned long long)sends, el,
          el > 0 ? (double)sent / el : 0.0, (unsigned long long)cpu, el > 0 ? (double)cpu / 1e4 / el : 0.0);
   fflush(stdout);
   free(buf);

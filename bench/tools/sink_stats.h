@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "common.h"
-#define MAGIC 0x57414221u
+#include "gen_pacer.h" /* the packet layout the generators write */
 #define MAX_PORTS 4096
 #define MAX_BATCH 256
 #define PKT_MAX 9216
@@ -89,7 +89,7 @@ static void on_packet(struct port_state *ps, const uint8_t *p, size_t len, uint6
   memcpy(&stream, p + off + 4, 4);
   memcpy(&seq, p + off + 8, 4);
   memcpy(&tns, p + off + 16, 8);
-  if (ntohl(magic) != MAGIC) goto bad;
+  if (ntohl(magic) != GEN_MAGIC) goto bad;
   stream = ntohl(stream);
   seq = ntohl(seq);
   if (expect_set && stream != expect_stream) { stale_pkts++; return; }

@@ -81,6 +81,7 @@
 #include <vector>
 
 #include "common.h"
+#include "gen_pacer.h"
 #include "sink_stats.h"
 #include "srtp_c.h"
 
@@ -107,8 +108,8 @@ using webrtc_agent::dtls::SrtpKeys;
 namespace ice = webrtc_agent::ice;
 namespace srtp = webrtc_agent::srtp;
 
-constexpr int kHdr = 12;
-constexpr int kMarkLen = 24;
+constexpr int kHdr = GEN_HDR;
+constexpr int kMarkLen = GEN_MARK_LEN;
 constexpr int kGsoMaxSegs = 64;
 constexpr int kUdpMaxPayload = 65507;
 constexpr size_t kTag = BENCH_SRTP_TAG_LEN;
@@ -444,11 +445,6 @@ struct PubOptions {
   double tick_us = 500, max_lag_us = 2000;
 };
 
-void SleepUntil(uint64_t t) {
-  timespec ts = {(time_t)(t / 1000000000ull), (long)(t % 1000000000ull)};
-  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR && !stop_flag) {
-  }
-}
 
 struct PubStream {
   uint16_t rtp_seq;
@@ -463,59 +459,25 @@ void SendStep(Peer &p, const PubOptions &o, PubStream *st, double rate, double d
   if (max_burst > kGsoMaxSegs) max_burst = kGsoMaxSegs;
   static std::vector<uint8_t> buf;
   buf.assign((size_t)kGsoMaxSegs * seg, 0);
-  uint64_t min_batch = rate > 0 ? (uint64_t)(rate * o.tick_us / 1e6) : (uint64_t)max_burst;
-  if (min_batch < 1) min_batch = 1;
-  if (min_batch > (uint64_t)max_burst) min_batch = (uint64_t)max_burst;
-  uint64_t max_lag_pkts = rate > 0 ? (uint64_t)(rate * o.max_lag_us / 1e6) : 0;
-  if (max_lag_pkts < (uint64_t)max_burst) max_lag_pkts = (uint64_t)max_burst;
-  uint64_t sent = 0, attempted = 0, errors = 0, skipped = 0, sends = 0;
+  uint64_t sent = 0, errors = 0, sends = 0;
   int last_errno = 0;
   const uint64_t end_rel = (uint64_t)(duration * 1e9);
   const uint64_t cpu0 = cpu_us();
   const uint64_t t0 = now_ns();
+  gen_pacer pacer;
+  gen_pacer_init(&pacer, rate, o.tick_us, o.max_lag_us, max_burst, t0, t0 + end_rel);
   while (!stop_flag) {
     uint64_t now = now_ns();
     if (now - t0 >= end_rel) break;
     ConsentTick(now / 1000000u);
-    uint64_t due;
-    if (rate > 0) {
-      due = (uint64_t)((double)(now - t0) * rate / 1e9) - skipped;
-      if (due > attempted + max_lag_pkts) {  // descheduled: drop the debt
-        uint64_t drop = due - attempted - max_lag_pkts;
-        skipped += drop;
-        due -= drop;
-      }
-      if (due <= attempted) {
-        uint64_t wake = t0 + (uint64_t)((double)(attempted + skipped + min_batch) * 1e9 / rate);
-        if (wake > t0 + end_rel) wake = t0 + end_rel;
-        SleepUntil(wake);
-        continue;
-      }
-    } else {
-      due = attempted + (uint64_t)max_burst;
-    }
-    uint64_t n = due - attempted;
-    if (n > (uint64_t)max_burst) n = (uint64_t)max_burst;
+    const uint64_t n = gen_pacer_next(&pacer, now);
+    if (n == 0) continue;
     const uint64_t ts = now_ns();
     uint64_t built = 0;
     for (uint64_t i = 0; i < n; i++) {
       uint8_t *q = buf.data() + built * seg;
-      uint32_t seq32 = (uint32_t)(sent + i);
-      q[0] = 0x80;
-      q[1] = (uint8_t)o.pt;
-      uint16_t s16 = htons((uint16_t)(st->rtp_seq + i));
-      memcpy(q + 2, &s16, 2);
-      uint32_t ts32 = htonl(st->rtp_ts + (uint32_t)i * 3000u);
-      memcpy(q + 4, &ts32, 4);
-      uint32_t ss = htonl(o.ssrc);
-      memcpy(q + 8, &ss, 4);
-      uint32_t m = htonl(MAGIC), sid = htonl(stream), sq = htonl(seq32), z = 0;
-      uint64_t tns = htobe64(ts);
-      memcpy(q + kHdr, &m, 4);
-      memcpy(q + kHdr + 4, &sid, 4);
-      memcpy(q + kHdr + 8, &sq, 4);
-      memcpy(q + kHdr + 12, &z, 4);
-      memcpy(q + kHdr + 16, &tns, 8);
+      gen_write_packet(q, o.pt, (uint16_t)(st->rtp_seq + i), st->rtp_ts + (uint32_t)i * 3000u, o.ssrc, stream,
+                       (uint32_t)(sent + i), ts);
       memset(q + kHdr + kMarkLen, 0, (size_t)o.size - kHdr - kMarkLen);
       size_t len = (size_t)o.size;
       if (!p.protect->ProtectRtp(q, &len, seg) || len != seg) {
@@ -540,7 +502,6 @@ void SendStep(Peer &p, const PubOptions &o, PubStream *st, double rate, double d
         else last_errno = errno;
       }
     }
-    attempted += n;
     errors += n - ok;
     sent += ok;
     // Only packets that left count; the RTP sequence stays contiguous.
@@ -559,7 +520,7 @@ void SendStep(Peer &p, const PubOptions &o, PubStream *st, double rate, double d
          "\"late_skipped\":%llu,\"send_calls\":%llu,\"elapsed_s\":%.4f,\"achieved_pps\":%.1f,"
          "\"cpu_us\":%llu,\"cpu_pct\":%.1f,\"protect_failed\":%llu,\"consent_sent\":%llu}\n",
          dst, o.size, seg, o.ssrc, o.pt, stream, gso_ok ? "true" : "false", rate, (unsigned long long)sent,
-         (unsigned long long)errors, last_errno, (unsigned long long)skipped, (unsigned long long)sends, el,
+         (unsigned long long)errors, last_errno, (unsigned long long)pacer.skipped, (unsigned long long)sends, el,
          el > 0 ? (double)sent / el : 0.0, (unsigned long long)cpu, el > 0 ? (double)cpu / 1e4 / el : 0.0,
          (unsigned long long)counters.protect_failed, (unsigned long long)counters.consent_sent);
   fflush(stdout);
