@@ -428,20 +428,24 @@ Status Router::Unexport(const std::string& track_id, const std::string& peer, ui
   return Status::Ok();
 }
 
-void Router::OnRtp(transport::Transport* /*t*/, Track* track, const uint8_t* pkt, size_t len) {
-  const bool rtx = track->rtx_ssrc != 0 && rtp::LoadU32(pkt + 8) == track->rtx_ssrc;
+void Router::OnRtp(transport::Transport* /*t*/, Track* track, const rtp::RtpPacketView& packet) {
+  const bool rtx = track->rtx_ssrc != 0 && packet.ssrc() == track->rtx_ssrc;
+  rtp::RtpPacketView unwrapped(rtx_scratch_.data(), 0);
   if (rtx) {
-    if ((pkt[1] & 0x7f) != track->rtx_payload_type) {
+    if (packet.payloadType() != track->rtx_payload_type) {
       track->counters.wrong_payload_type++;
       return;
     }
-    len = UnwrapRtx(track, pkt, len);
+    const size_t len = UnwrapRtx(track, packet);
     if (len == 0) return;
-    pkt = rtx_scratch_.data();
-  } else if (track->payload_type >= 0 && (pkt[1] & 0x7f) != track->payload_type) {
+    unwrapped = rtp::RtpPacketView(rtx_scratch_.data(), len);
+    if (!unwrapped.Parse()) return;
+  } else if (track->payload_type >= 0 && packet.payloadType() != track->payload_type) {
     track->counters.wrong_payload_type++;
     return;
   }
+  const rtp::RtpPacketView& media = rtx ? unwrapped : packet;
+  const uint8_t* pkt = media.data();
   if (track->receive) {
     const uint16_t seq = rtp::LoadU16(pkt + 2);
     // uv_hrtime, not the loop's millisecond clock: at 90 kHz a millisecond
@@ -467,16 +471,15 @@ void Router::OnRtp(transport::Transport* /*t*/, Track* track, const uint8_t* pkt
   // A retransmission (same SSRC, or unwrapped RTX) is forwarded like any
   // packet: it fills the subscribers' gaps too, and each rewriter keeps it
   // in its place in the numbering.
-  Fanout(track, pkt, len);
+  Fanout(track, media);
 }
 
 bool Router::TestLoseArrival() {
   return test_receive_loss_per_mille_ != 0 && NextRandom() % 1000 < test_receive_loss_per_mille_;
 }
 
-size_t Router::UnwrapRtx(Track* track, const uint8_t* pkt, size_t len) {
-  rtp::RtpPacketView view(pkt, len);
-  if (!view.Parse()) return 0;
+size_t Router::UnwrapRtx(Track* track, const rtp::RtpPacketView& view) {
+  const uint8_t* pkt = view.data();
   // RFC 4588 §4: the payload starts with the original sequence number. An
   // RTX packet with nothing after it is padding the sender uses to probe
   // the bandwidth: it carries no media.
@@ -497,7 +500,9 @@ size_t Router::UnwrapRtx(Track* track, const uint8_t* pkt, size_t len) {
   return header + payload;
 }
 
-void Router::Fanout(Track* track, const uint8_t* pkt, size_t len) {
+void Router::Fanout(Track* track, const rtp::RtpPacketView& view) {
+  const uint8_t* pkt = view.data();
+  const size_t len = view.size();
   track->counters.packets++;
   track->counters.bytes += len;
   if (track->paused) {
@@ -507,10 +512,8 @@ void Router::Fanout(Track* track, const uint8_t* pkt, size_t len) {
   // Other threads first: the ring push is a copy, the local sends are
   // syscalls, and the far thread can start its own sends meanwhile.
   for (const TrackExport& e : track->exports) peers_->SendRtp(e.peer, e.link, pkt, len);
-  // Parsed once for every subscriber: rewriting changes no sizes. (The
-  // packet was checked when it arrived; a ring record comes from there too.)
-  rtp::RtpPacketView view(pkt, len);
-  if (!view.Parse()) return;
+  // One parse (by the transport, or of the ring record) for every
+  // subscriber: rewriting changes no sizes.
   const bool key = InspectVideo(track, view);
   if (track->subscribers.empty()) return;
   const uint64_t now = NowMs();
@@ -755,8 +758,10 @@ void Router::SendSenderReport(Subscription* s, uint64_t now_ms, uint64_t wall_us
 
 void Router::OnLinkedRtp(const std::string& peer, uint32_t link, const uint8_t* pkt, size_t len) {
   auto it = imports_.find(LinkKey(peer, link));
-  if (it == imports_.end() || len < 12 || len > scratch_.size()) return;
-  Fanout(it->second, pkt, len);
+  if (it == imports_.end() || len > scratch_.size()) return;
+  rtp::RtpPacketView view(pkt, len);
+  if (!view.Parse()) return;
+  Fanout(it->second, view);
 }
 
 void Router::OnLinkedSenderClock(const std::string& peer, uint32_t link, uint64_t /*ntp*/,

@@ -132,7 +132,7 @@ class Router : public transport::TransportListener {
   PeerLinks& peers() { return *peers_; }
 
   // TransportListener
-  void OnRtp(transport::Transport* t, Track* track, const uint8_t* pkt, size_t len) override;
+  void OnRtp(transport::Transport* t, Track* track, const rtp::RtpPacketView& packet) override;
   void OnKeyframeRequest(transport::Transport* t, Subscription* sub) override;
   void OnNack(transport::Transport* t, Subscription* sub, const std::vector<uint16_t>& seqs) override;
   void OnSenderReport(transport::Transport* t, Track* track, const rtp::SenderInfo& info) override;
@@ -172,9 +172,10 @@ class Router : public transport::TransportListener {
   void SendNack(Track* track, const std::vector<uint16_t>& seqs);
   // RTX -> the original packet in rtx_scratch_; its length, or 0 if it is
   // unusable (padding only, malformed).
-  size_t UnwrapRtx(Track* track, const uint8_t* pkt, size_t len);
+  size_t UnwrapRtx(Track* track, const rtp::RtpPacketView& rtx);
   static uint64_t WallMicros();
-  void Fanout(Track* track, const uint8_t* pkt, size_t len);
+  // `packet` is parsed (valid).
+  void Fanout(Track* track, const rtp::RtpPacketView& packet);
   // Key frame? (and a new picture size, reported). False for unknown codecs.
   bool InspectVideo(Track* track, const rtp::RtpPacketView& packet);
   // Starts a video subscriber's wait for a key frame (when one can be recognised).

@@ -49,6 +49,7 @@ void Transport::RouteRtp(const uint8_t* data, size_t len) {
   rtp::RtpPacketView view(data, len);
   if (!view.Parse()) return CountDrop(DropReason::kTruncated);
   counters_.rtp_in++;
+  OnParsedRtp(view);
   const uint32_t ssrc = view.ssrc();
   auto it = tracks_by_ssrc_.find(ssrc);
   router::Track* track = nullptr;
@@ -60,7 +61,7 @@ void Transport::RouteRtp(const uint8_t* data, size_t len) {
     track->ssrc = ssrc;
     tracks_by_ssrc_[ssrc] = track;
   }
-  listener_->OnRtp(this, track, data, len);
+  listener_->OnRtp(this, track, view);
 }
 
 void Transport::ReportBlocks(const rtp::ReportBlock* blocks, size_t count) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "rtp/rtcp.h"
+#include "rtp/rtp_packet.h"
 
 namespace webrtc_agent {
 namespace router {
@@ -57,7 +58,8 @@ struct TransportCounters {
 class TransportListener {
  public:
   virtual ~TransportListener() = default;
-  virtual void OnRtp(Transport* t, router::Track* track, const uint8_t* pkt, size_t len) = 0;
+  // A packet for `track`, already parsed (a valid RtpPacketView) by the transport.
+  virtual void OnRtp(Transport* t, router::Track* track, const rtp::RtpPacketView& packet) = 0;
   // A PLI or FIR from the subscriber for one of our outgoing SSRCs.
   virtual void OnKeyframeRequest(Transport* t, router::Subscription* sub) = 0;
   // A generic NACK from the subscriber: these sequence numbers were lost.
@@ -122,6 +124,11 @@ class Transport {
   // listener's switch says so, counted on the track. RTX is spared, so the
   // repairs of what was lost get through.
   bool LostInTransit(const uint8_t* data, size_t len);
+
+  // Every clear RTP packet that parses, before it is routed and whether or
+  // not a track takes it (a padding probe, a layer not bound yet): for what
+  // is about the transport as a whole rather than a track.
+  virtual void OnParsedRtp(const rtp::RtpPacketView& /*packet*/) {}
 
   // A clear RTP packet that passed the transport's own checks: parse it
   // fully and hand it to the track its SSRC belongs to.

@@ -227,26 +227,19 @@ void WebRtcTransport::OnSrtp(bool rtcp, const uint8_t* data, size_t len, const s
     RouteRtcp(in_.data(), n);
     return;
   }
+  RouteRtp(in_.data(), n);
+}
+
+void WebRtcTransport::OnParsedRtp(const rtp::RtpPacketView& packet) {
   // Every packet the peer sent on this transport counts for its estimate,
   // also those no track takes (padding probes on the RTX SSRC, a layer not
   // bound yet). Timed before routing, with uv_hrtime: the loop's
   // millisecond clock is four times coarser than a feedback delta.
-  uint16_t twcc_seq = 0;
-  const bool numbered = twcc_ && ReadTransportSequence(in_.data(), n, &twcc_seq);
-  if (numbered) {
-    twcc_->OnPacket(twcc_seq, uv_hrtime() / 1000);
-    twcc_media_ssrc_ = rtp::LoadU32(in_.data() + 8);
-  }
-  RouteRtp(in_.data(), n);
-}
-
-bool WebRtcTransport::ReadTransportSequence(const uint8_t* data, size_t len, uint16_t* seq) const {
-  rtp::RtpPacketView view(data, len);
-  if (!view.Parse()) return false;
-  const rtp::ByteSpan ext = view.FindExtension(twcc_ext_);
-  if (!ext.present() || ext.size < 2) return false;
-  *seq = rtp::LoadU16(ext.data);
-  return true;
+  if (!twcc_) return;
+  const rtp::ByteSpan ext = packet.FindExtension(twcc_ext_);
+  if (!ext.present() || ext.size < 2) return;
+  twcc_->OnPacket(rtp::LoadU16(ext.data), uv_hrtime() / 1000);
+  twcc_media_ssrc_ = packet.ssrc();
 }
 
 void WebRtcTransport::SetTransportCc(uint8_t ext_id) {

@@ -106,14 +106,14 @@ class WebRtcTransport : public Transport {
 
  protected:
   router::Track* ResolveUnknownSsrc(const uint8_t* data, size_t len) override;
+  // Notes the transport-wide sequence number (transport-cc), if it has one.
+  void OnParsedRtp(const rtp::RtpPacketView& packet) override;
 
  private:
   void FlushDtls();
   void AfterDtls(uint64_t now_ms);
   void Fail(const std::string& reason);
   bool SendProtected(bool rtcp, const uint8_t* data, size_t len);
-  // The transport-wide sequence number of a decrypted RTP packet, if it has one.
-  bool ReadTransportSequence(const uint8_t* data, size_t len, uint16_t* seq) const;
 
   WebRtcServer* server_;
   std::string ufrag_;
