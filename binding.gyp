@@ -35,6 +35,7 @@
         "addon/rtp/picture_size.cc",
         "addon/rtp/receive_stats.cc",
         "addon/rtp/nack_generator.cc",
+        "addon/rtp/retransmitter.cc",
         "addon/rtp/twcc_feedback.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "addon"],

@@ -19,7 +19,7 @@ if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -lt 1 ]; then
   echo "fuzz: usage: $0 [seconds-per-target]" >&2
   exit 2
 fi
-targets=${FUZZ_TARGETS:-"rtp rtcp feedback twcc stun srtp dtls"}
+targets=${FUZZ_TARGETS:-"rtp rtcp feedback twcc retransmit stun srtp dtls"}
 CXX=${FUZZ_CXX:-clang++}
 if ! command -v "$CXX" >/dev/null; then
   echo "fuzz: $CXX not found (install clang and libclang-rt-14-dev, or run scripts/setup.sh)" >&2

@@ -40,6 +40,9 @@ void SampleBitrate(uint64_t bytes, uint64_t now_ms, uint64_t* last_bytes, uint64
   *last_ms = now_ms;
 }
 
+static_assert(SendBuffer::kSlots == rtp::Retransmitter::kSlots,
+              "the Retransmitter's slots mirror the send buffer's");
+
 // Most sequence numbers one NACK message carries; a longer list goes out
 // as several compounds, each well under a path MTU.
 constexpr size_t kNackChunk = 128;
@@ -295,6 +298,9 @@ Status Router::Subscribe(const std::string& transport_id, const std::string& tra
       s->set_track(track);
       track->subscribers.push_back(s);
       s->rewriter().Rebase();
+      // NACKs for the old source's packets are not answered: the
+      // subscriber starts the new one at its key frame.
+      if (s->retransmitter) s->retransmitter->OnSwitch();
       AwaitKeyframe(s);
     }
     *chosen_ssrc = s->out_ssrc();
@@ -307,7 +313,10 @@ Status Router::Subscribe(const std::string& transport_id, const std::string& tra
   }
   auto s = std::make_unique<Subscription>(subscription_id, t, track, out_ssrc, out_payload_type,
                                           track->clock_rate());
-  if (track->kind() == MediaKind::kVideo && t->KeepsSentPackets()) s->send_buffer = std::make_unique<SendBuffer>();
+  if (track->kind() == MediaKind::kVideo && t->KeepsSentPackets()) {
+    s->send_buffer = std::make_unique<SendBuffer>();
+    s->retransmitter = std::make_unique<rtp::Retransmitter>();
+  }
   AwaitKeyframe(s.get());
   EnsureRtcpTimer();
   t->AddSubscription(out_ssrc, s.get());
@@ -316,6 +325,20 @@ Status Router::Subscribe(const std::string& transport_id, const std::string& tra
   subscriptions_.emplace(subscription_id, std::move(s));
   // A new video subscriber can decode nothing until the next key frame.
   if (track->kind() == MediaKind::kVideo) AskUpstream(track);
+  return Status::Ok();
+}
+
+Status Router::SetSubscriptionRtx(const std::string& subscription_id, uint32_t rtx_ssrc, int rtx_payload_type) {
+  auto it = subscriptions_.find(subscription_id);
+  if (it == subscriptions_.end()) return Status::NotFound("no such subscription: " + subscription_id);
+  Subscription* s = it->second.get();
+  if (rtx_ssrc == 0 || rtx_ssrc == s->out_ssrc() || rtx_payload_type < 0 || rtx_payload_type > 127) {
+    return Status::Invalid("rtx: needs an SSRC other than the media SSRC and a payload type 0..127");
+  }
+  if (!s->retransmitter) return Status::Invalid("subscriptionId: keeps no sent packets (not video on WebRTC)");
+  s->rtx_ssrc = rtx_ssrc;
+  s->rtx_payload_type = static_cast<uint8_t>(rtx_payload_type);
+  s->rtx_seq = static_cast<uint16_t>(NextRandom());
   return Status::Ok();
 }
 
@@ -534,7 +557,11 @@ void Router::Fanout(Track* track, const rtp::RtpPacketView& view) {
     }
     std::memcpy(scratch_.data(), pkt, len);
     s->rewriter().Rewrite(scratch_.data(), len, now);
-    if (s->send_buffer) s->send_buffer->Store(rtp::LoadU16(scratch_.data() + 2), scratch_.data(), len);
+    if (s->send_buffer) {
+      const uint16_t seq = rtp::LoadU16(scratch_.data() + 2);
+      s->send_buffer->Store(seq, scratch_.data(), len);
+      s->retransmitter->OnSent(seq, len);
+    }
     if (test_loss_per_mille_ != 0 && NextRandom() % 1000 < test_loss_per_mille_) {
       s->counters.test_dropped++;
       continue;
@@ -561,25 +588,37 @@ void Router::OnKeyframeRequest(transport::Transport* /*t*/, Subscription* sub) {
 }
 
 void Router::OnNack(transport::Transport* t, Subscription* sub, const std::vector<uint16_t>& seqs) {
-  sub->counters.nack_packets += seqs.size();
-  if (!sub->send_buffer) {
+  if (!sub->retransmitter) {
+    sub->counters.nack_packets += seqs.size();
     sub->counters.nack_missed += seqs.size();
     NackUpstream(sub->track(), sub, seqs);
     return;
   }
-  std::vector<uint16_t> missed;
-  for (uint16_t seq : seqs) {
+  // The Retransmitter decides (once per RTT, a few times in all, within a
+  // budget; repeats, misses and pre-switch numbers refused and counted).
+  const int64_t rtt = sub->remote.rtt_ms >= 0 ? sub->remote.rtt_ms : t->rtt_ms();
+  resend_seqs_.clear();
+  missed_seqs_.clear();
+  sub->retransmitter->OnNack(seqs.data(), seqs.size(), NowMs(), rtt, &resend_seqs_, &missed_seqs_);
+  for (uint16_t seq : resend_seqs_) {
     const std::vector<uint8_t>* pkt = sub->send_buffer->Find(seq);
-    if (pkt == nullptr) {
-      sub->counters.nack_missed++;
-      missed.push_back(seq);
+    if (pkt == nullptr) continue;  // cannot happen: both rings hold the same numbers
+    if (sub->rtx_ssrc == 0) {
+      // Same SSRC and sequence number: the receiver's jitter buffer takes
+      // it as the lost packet.
+      if (t->SendRtp(pkt->data(), pkt->size())) sub->counters.retransmitted++;
       continue;
     }
-    // Same SSRC and sequence number (no RTX stream is negotiated towards
-    // subscribers): the receiver's jitter buffer takes it as the lost packet.
-    if (t->SendRtp(pkt->data(), pkt->size())) sub->counters.retransmitted++;
+    const size_t n = rtp::Retransmitter::WrapRtx(pkt->data(), pkt->size(), sub->rtx_payload_type, sub->rtx_seq,
+                                                 sub->rtx_ssrc, rtx_scratch_.data(), rtx_scratch_.size());
+    if (n == 0) continue;
+    sub->rtx_seq++;
+    if (t->SendRtp(rtx_scratch_.data(), n)) {
+      sub->counters.retransmitted++;
+      sub->counters.rtx_sent++;
+    }
   }
-  if (!missed.empty()) NackUpstream(sub->track(), sub, missed);
+  if (!missed_seqs_.empty()) NackUpstream(sub->track(), sub, missed_seqs_);
 }
 
 void Router::NackUpstream(Track* track, Subscription* sub, const std::vector<uint16_t>& missed) {

@@ -103,6 +103,9 @@ class Router : public transport::TransportListener {
   Status Subscribe(const std::string& transport_id, const std::string& track_id,
                    const std::string& subscription_id, uint32_t out_ssrc, int out_payload_type,
                    uint32_t* chosen_ssrc);
+  // Repairs towards this (video) subscriber go as RTX (RFC 4588) on
+  // rtx_ssrc with rtx_payload_type, as its SDP answer announced.
+  Status SetSubscriptionRtx(const std::string& subscription_id, uint32_t rtx_ssrc, int rtx_payload_type);
   Status Unsubscribe(const std::string& subscription_id);
   Status RequestKeyframe(const std::string& track_id);
   // The track's payload format (an SDP encoding name: "VP8", "H264" ...),
@@ -202,9 +205,13 @@ class Router : public transport::TransportListener {
   // The thread's internal port; reset after every internal transport went.
   std::unique_ptr<transport::InternalServer> internal_;
   std::array<uint8_t, transport::Transport::kMaxPacket> scratch_{};
-  std::array<uint8_t, transport::Transport::kMaxPacket> rtx_scratch_{};
+  // An unwrapped RTX packet from a publisher, or a repair wrapped as RTX
+  // for a subscriber (2 bytes longer than the stored packet).
+  std::array<uint8_t, transport::Transport::kMaxPacket + 2> rtx_scratch_{};
   std::array<uint8_t, transport::Transport::kMaxPacket> rtcp_buf_{};
   std::vector<uint16_t> nack_seqs_;  // reused: the packet path allocates nothing
+  std::vector<uint16_t> resend_seqs_;
+  std::vector<uint16_t> missed_seqs_;
   loop::LoopTimer rtcp_timer_;
   uint64_t last_report_ms_ = 0;
   uint64_t rng_;

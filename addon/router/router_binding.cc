@@ -114,6 +114,15 @@ Napi::Value SetTrackRtx(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value SetSubscriptionRtx(const Napi::CallbackInfo& info) {
+  // (subscriptionId, rtxSsrc, rtxPayloadType)
+  if (!Args(info, "snn")) return info.Env().Undefined();
+  Status s = RouterOf(info).SetSubscriptionRtx(Str(info, 0), static_cast<uint32_t>(Num(info, 1)),
+                                               static_cast<int>(Num(info, 2)));
+  if (!s.ok()) return Fail(info.Env(), s);
+  return info.Env().Undefined();
+}
+
 Napi::Value Unpublish(const Napi::CallbackInfo& info) {
   if (!Args(info, "s")) return info.Env().Undefined();
   Removed removed;
@@ -541,9 +550,20 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
     o.Set("bytes", static_cast<double>(s->counters.bytes));
     o.Set("dropped", static_cast<double>(s->counters.dropped));
     o.Set("keyframeRequests", static_cast<double>(s->counters.keyframe_requests));
-    o.Set("nackPackets", static_cast<double>(s->counters.nack_packets));
+    // NACK handling by reason (docs/api.md): what was asked, what was
+    // re-sent, and why the rest was not.
+    const rtp::RetransmitCounters rc = s->retransmitter ? s->retransmitter->counters() : rtp::RetransmitCounters{};
+    o.Set("nackPackets", static_cast<double>(s->counters.nack_packets + rc.requested));
     o.Set("retransmitted", static_cast<double>(s->counters.retransmitted));
-    o.Set("nackMissed", static_cast<double>(s->counters.nack_missed));
+    o.Set("retransmittedBytes", static_cast<double>(rc.bytes));
+    o.Set("rtxSsrc", s->rtx_ssrc != 0 ? Napi::Value(Napi::Number::New(env, s->rtx_ssrc)) : env.Null());
+    o.Set("rtxSent", static_cast<double>(s->counters.rtx_sent));
+    o.Set("nackMissed", static_cast<double>(s->counters.nack_missed + rc.missed));
+    o.Set("nackDuplicates", static_cast<double>(rc.duplicates));
+    o.Set("nackBeforeSwitch", static_cast<double>(rc.before_switch));
+    o.Set("nackTooSoon", static_cast<double>(rc.too_soon));
+    o.Set("nackTooMany", static_cast<double>(rc.too_many));
+    o.Set("nackOverBudget", static_cast<double>(rc.over_budget));
     o.Set("testDropped", static_cast<double>(s->counters.test_dropped));
     o.Set("waitingKeyframe", s->waiting_keyframe);
     o.Set("keyframeWaitDrops", static_cast<double>(s->counters.keyframe_wait_drops));
@@ -645,6 +665,7 @@ void RegisterRouterBindings(Napi::Env env, Napi::Object exports) {
       {"mediaUnpublish", Unpublish},
       {"mediaSetTrackRtx", SetTrackRtx},
       {"mediaSubscribe", Subscribe},
+      {"mediaSetSubscriptionRtx", SetSubscriptionRtx},
       {"mediaUnsubscribe", Unsubscribe},
       {"mediaRequestKeyframe", RequestKeyframe},
       {"mediaSetTrackCodec", SetTrackCodec},

@@ -9,6 +9,7 @@
 
 #include "router/rtp_rewriter.h"
 #include "router/send_buffer.h"
+#include "rtp/retransmitter.h"
 
 namespace webrtc_agent {
 namespace transport {
@@ -23,9 +24,11 @@ struct SubscriptionCounters {
   uint64_t bytes = 0;
   uint64_t dropped = 0;
   uint64_t keyframe_requests = 0;  // PLI/FIR received from the subscriber
+  // NACKs where no send buffer is kept (the Retransmitter counts the rest).
   uint64_t nack_packets = 0;       // sequence numbers NACKed by the subscriber
-  uint64_t retransmitted = 0;      // of those, answered from the send buffer
-  uint64_t nack_missed = 0;        // of those, no longer in the buffer
+  uint64_t nack_missed = 0;        // of those, not answered (nothing kept)
+  uint64_t retransmitted = 0;      // re-sends that went out (the transport took them)
+  uint64_t rtx_sent = 0;           // of those, as RTX (RFC 4588)
   uint64_t test_dropped = 0;       // dropped on purpose by the loss-injection switch
   uint64_t keyframe_wait_drops = 0;  // held back until the subscriber's first key frame
   uint64_t keyframe_wait_timeouts = 0;  // waits given up (no key frame came)
@@ -72,6 +75,14 @@ class Subscription {
   // Packets sent, kept to answer NACKs (video on transports that negotiate
   // NACK; null otherwise).
   std::unique_ptr<SendBuffer> send_buffer;
+  // Which NACKed packets are sent again (with send_buffer, always).
+  std::unique_ptr<rtp::Retransmitter> retransmitter;
+  // RTX towards the subscriber (RFC 4588), when its offer had it: repairs
+  // go on their own SSRC and numbering, so the subscriber's loss counts on
+  // the media SSRC stay honest. 0: repairs repeat the media packet.
+  uint32_t rtx_ssrc = 0;
+  uint8_t rtx_payload_type = 0;
+  uint16_t rtx_seq = 0;
   SubscriptionCounters counters;
   RemoteReport remote;
 

@@ -359,6 +359,9 @@ t.test('5 % loss on the way to subscribers: NACKs are answered; 10 % from the pu
   t.ok(video.testDropped > 0, `the switch dropped packets (${video.testDropped})`);
   t.ok(video.nackPackets > 0, `the subscriber NACKed (${video.nackPackets})`);
   t.ok(video.retransmitted > 0, `NACKs answered from the send buffer (${video.retransmitted})`);
+  // Chromium offers RTX: the repairs go on the answered RTX SSRC, and the
+  // video above kept decoding with them.
+  t.ok(video.rtxSsrc > 0 && video.rtxSent === video.retransmitted, `repairs as RTX (${video.rtxSent} on SSRC ${video.rtxSsrc})`);
 
   // Loss on the way in: the agent NACKs the publisher, Chromium answers with
   // RTX (tied by FID in its offer), the agent unwraps it, and the

@@ -95,6 +95,17 @@ t.test('subscribe offer: the agent sends the publisher format with its SSRC', as
   t.same(parsed.media[1]!.ssrcs!.map((s) => Number(s.id)), [222, 222]);
   t.notOk(a.media[1]!.extensions.some((e) => e.uri.includes('rtp-stream-id')), 'no RID extensions towards a subscriber');
   t.notOk(a.sdp.includes('transport-wide-cc') || a.sdp.includes('transport-cc'), 'no transport-cc towards a subscriber: the agent does no estimation there');
+  t.notOk(parsed.media[1]!.rtp.some((r) => r.codec === 'rtx'), 'no RTX answered without an RTX SSRC in the plan');
+  const withRtx = answerOffer(fixture('chromium-subscribe.sdp'), local, {
+    '1': { role: 'send', send: { format: { name: 'VP8', fmtp: {} }, ssrc: 222, rtxSsrc: 333, cname: 'agent', streamId: 'pub1', trackId: 'v1' } },
+  });
+  const rtxMedia = sdpTransform.parse(withRtx.sdp).media[1]!;
+  const vp8 = rtxMedia.rtp.find((r) => r.codec === 'VP8')!.payload;
+  const rtxPt = withRtx.media[1]!.rtxPayloadType!;
+  t.ok(rtxMedia.rtp.some((r) => r.codec === 'rtx' && r.payload === rtxPt), 'RTX answered towards a subscriber that offers it');
+  t.equal(rtxMedia.fmtp.find((f) => f.payload === rtxPt)!.config, `apt=${vp8}`);
+  t.same(rtxMedia.ssrcGroups, [{ semantics: 'FID', ssrcs: '222 333' }]);
+  t.same([...new Set(rtxMedia.ssrcs!.map((s) => Number(s.id)))], [222, 333]);
   const h264 = answerOffer(fixture('chromium-subscribe.sdp'), local, {
     '1': { role: 'send', send: { format: { name: 'H264', fmtp: { 'packetization-mode': '1', 'profile-level-id': '42e01f', 'level-asymmetry-allowed': '1' } }, ssrc: 5, cname: 'c', streamId: 's', trackId: 't' } },
   });

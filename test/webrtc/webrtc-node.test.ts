@@ -65,6 +65,7 @@ function fakeNative(opts: { failSubscribe?: boolean } = {}) {
       sources.set(args[2], args[1]);
       return args[3];
     },
+    mediaSetSubscriptionRtx: (...args) => void calls.push({ fn: 'mediaSetSubscriptionRtx', args }),
     mediaUnsubscribe: (id) => {
       calls.push({ fn: 'mediaUnsubscribe', args: [id] });
       sources.delete(id);
@@ -231,6 +232,15 @@ t.test('subscribe: the source format is sent on each mid with a stable SSRC', as
   const answer = sdpTransform.parse(events[0]!.payload.status.sdp);
   t.same(answer.media.map((m) => m.direction), ['sendonly', 'sendonly']);
   t.equal(Number(answer.media[1]!.ssrcs![0]!.id), subs[1]![3], 'the answer announces the SSRC the router sends with');
+  // The client offered RTX (apt=96): repairs go on the RTX SSRC of the answer's FID group.
+  const rtx = named('mediaSetSubscriptionRtx').map((c) => c.args);
+  t.equal(rtx.length, 1, 'RTX towards the video subscription only');
+  const fid = answer.media[1]!.ssrcGroups!.find((g) => g.semantics === 'FID')!.ssrcs.split(' ').map(Number);
+  t.same(fid, [subs[1]![3], rtx[0]![1]], 'FID: media SSRC, then the RTX SSRC the router sends repairs on');
+  const rtxPt = answer.media[1]!.rtp.find((r) => r.codec === 'rtx')!.payload;
+  t.same(rtx[0], ['sub-1', rtx[0]![1], rtxPt], 'the answered RTX payload type');
+  t.equal(answer.media[1]!.fmtp.find((f) => f.payload === rtxPt)!.config, 'apt=96');
+  t.notOk(answer.media[0]!.ssrcGroups, 'no RTX for audio');
   t.equal(answer.media[0]!.msid![0]!.id, 'op2', 'one subscription, one stream');
   t.same(events.map((e) => e.controller), ['ctl2', 'ctl2', 'ctl2', 'ctl2']);
   t.match(events[1]!.payload.update, { type: 'track-added', trackId: 'sub-0', direction: 'out', mediaFormat: { codec: 'opus' }, operationId: 'op2' });

@@ -84,10 +84,23 @@ export interface SubscriptionStats {
   bytes: number;
   dropped: number;
   keyframeRequests: number;
-  /** Sequence numbers the subscriber NACKed, answered from the send buffer, no longer there. */
+  /**
+   * NACK handling (docs/api.md): sequence numbers the subscriber NACKed
+   * (repeats included), re-sends that went out (and their bytes, as
+   * stored), of those as RTX; then the numbers not re-sent, by reason.
+   */
   nackPackets: number;
   retransmitted: number;
+  retransmittedBytes: number;
+  /** The RTX SSRC repairs go on (null: repairs repeat the media packet). */
+  rtxSsrc: number | null;
+  rtxSent: number;
   nackMissed: number;
+  nackDuplicates: number;
+  nackBeforeSwitch: number;
+  nackTooSoon: number;
+  nackTooMany: number;
+  nackOverBudget: number;
   /** Dropped by the test-only loss switch. */
   testDropped: number;
   paused: boolean;
@@ -152,6 +165,8 @@ export interface MediaNative {
   mediaSetTrackRtx(trackId: string, rtxSsrc: number, rtxPayloadType: number): void;
   mediaUnpublish(trackId: string): Removed;
   mediaSubscribe(transportId: string, trackId: string, subscriptionId: string, ssrc: number, pt: number): number;
+  /** Repairs towards this (video, WebRTC) subscription go as RTX (RFC 4588) on rtxSsrc. */
+  mediaSetSubscriptionRtx(subscriptionId: string, rtxSsrc: number, rtxPayloadType: number): void;
   mediaUnsubscribe(subscriptionId: string): void;
   mediaRequestKeyframe(trackId: string): void;
   /** The track's payload format (an SDP encoding name), for key-frame recognition. */

@@ -337,6 +337,10 @@ export class WebrtcNode {
     } else {
       const subscriptionId = `${t.id}-${m.mid}`;
       this.#native.mediaSubscribe(t.id, m.track.from!, subscriptionId, m.ssrc, codec.payloadType);
+      // The client offered RTX (apt=) for the codec: repairs go as RTX.
+      if (nm.rtxPayloadType !== undefined && m.rtxSsrc !== undefined) {
+        this.#native.mediaSetSubscriptionRtx(subscriptionId, m.rtxSsrc, nm.rtxPayloadType);
+      }
       m.subscriptionId = subscriptionId;
       this.#subscriptions.set(subscriptionId, t);
       m.tracks.push({ trackId: subscriptionId });

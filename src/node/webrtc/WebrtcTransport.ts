@@ -42,6 +42,8 @@ export interface MidState {
   track: OperationTrack;
   /** send: the SSRC the agent sends with (chosen up front, stable across offers). */
   ssrc: number;
+  /** send, video: the SSRC of its repairs as RTX, used if the client offers RTX. */
+  rtxSsrc?: number;
   /** Answered (accepted or rejected); later offers leave it as is. */
   answered: boolean;
   rejected?: string;
@@ -90,12 +92,19 @@ export class WebrtcTransport {
     });
     this.operations.set(op.id, op);
     for (const track of op.tracks) {
+      const ssrc = op.kind === 'subscribe' ? randomSsrc() : 0;
+      let rtxSsrc: number | undefined;
+      if (op.kind === 'subscribe' && track.type === 'video') {
+        do rtxSsrc = randomSsrc();
+        while (rtxSsrc === ssrc);
+      }
       this.mids.set(track.mid, {
         mid: track.mid,
         operationId: op.id,
         role: op.kind === 'publish' ? 'receive' : 'send',
         track,
-        ssrc: op.kind === 'subscribe' ? randomSsrc() : 0,
+        ssrc,
+        ...(rtxSsrc !== undefined ? { rtxSsrc } : {}),
         answered: false,
         tracks: [],
       });
@@ -134,6 +143,7 @@ export class WebrtcTransport {
           send: {
             format: { name: m.track.format!.name, fmtp: m.track.format!.fmtp },
             ssrc: m.ssrc,
+            ...(m.rtxSsrc !== undefined ? { rtxSsrc: m.rtxSsrc } : {}),
             cname: `webrtc-agent-${op.id}`,
             // One subscription is one MediaStream: its audio and video play in sync.
             streamId: op.id,

@@ -33,6 +33,8 @@ export interface SendPlan {
   /** The exact format the agent will send (the publisher's). */
   format: { name: string; fmtp: Record<string, string> };
   ssrc: number;
+  /** video: the SSRC repairs go on as RTX (RFC 4588), if the client offers RTX. */
+  rtxSsrc?: number;
   cname: string;
   streamId: string;
   trackId: string;
@@ -172,10 +174,16 @@ export function answerOffer(offerSdp: string, local: LocalParameters, plans: Rec
     // RTX from the client is accepted when the offer ties its SSRC to the
     // media SSRC (a=ssrc-group:FID): the agent unwraps it into the track.
     // Without that (simulcast by RID) RTX is left out of the answer, so the
-    // client retransmits on the media SSRC itself. Towards a client the
-    // agent repeats the original packet for a NACK and offers no RTX.
+    // client retransmits on the media SSRC itself. Towards a client that
+    // offers RTX for the codec (apt=), repairs go as RTX on their own SSRC
+    // (announced in the answer's FID group), so the client's loss counts on
+    // the media SSRC stay honest; without it the agent repeats the packet.
     const fidGroup = m.ssrcGroups?.find((g) => g.semantics === 'FID');
-    result.rtxPayloadType = plan.role === 'receive' && fidGroup && !m.rids?.length ? findRtx(m, codec.payloadType) : undefined;
+    if (plan.role === 'receive') {
+      result.rtxPayloadType = fidGroup && !m.rids?.length ? findRtx(m, codec.payloadType) : undefined;
+    } else if (kind === 'video' && plan.send?.rtxSsrc !== undefined) {
+      result.rtxPayloadType = findRtx(m, codec.payloadType);
+    }
     result.extensions = (m.ext ?? [])
       .filter((e) => SUPPORTED_EXTENSIONS.includes(e.uri) && (!e.direction || e.direction === 'sendrecv'))
       .filter((e) => plan.role === 'receive' || (!e.uri.includes('rtp-stream-id') && e.uri !== TRANSPORT_CC_EXTENSION))
@@ -336,6 +344,13 @@ function acceptedMedia(
       { id: s.ssrc, attribute: 'cname', value: s.cname },
       { id: s.ssrc, attribute: 'msid', value: `${s.streamId} ${s.trackId}` },
     ];
+    if (r.rtxPayloadType !== undefined && s.rtxSsrc !== undefined) {
+      out.ssrcGroups = [{ semantics: 'FID', ssrcs: `${s.ssrc} ${s.rtxSsrc}` }];
+      (out.ssrcs as unknown[]).push(
+        { id: s.rtxSsrc, attribute: 'cname', value: s.cname },
+        { id: s.rtxSsrc, attribute: 'msid', value: `${s.streamId} ${s.trackId}` },
+      );
+    }
   }
   return out as unknown as Media;
 }
