@@ -286,11 +286,11 @@ t.test('errors: unknown ids are 404, taken ids and mids 400, a failed offer leav
   t.throws(() => node.destroyTransport('nope'), { code: 404 });
   t.throws(() => node.endOperation('nope', 'publish'), { code: 404 });
   node.createTransport('tr', 'ctl');
-  t.throws(() => node.createTransport('tr', 'ctl'), { code: 400, message: /^transportId: already exists/ });
+  t.throws(() => node.createTransport('tr', 'ctl'), { code: 409, message: /^transportId: already exists/ });
   node.publish(publish('op', 'tr'));
-  t.throws(() => node.publish(publish('op', 'tr')), { code: 400, message: /^operationId: already exists/ });
+  t.throws(() => node.publish(publish('op', 'tr')), { code: 409, message: /^operationId: already exists/ });
   const clash = publish('op9', 'tr');
-  t.throws(() => node.publish(clash), { code: 400, message: /^options\.tracks\.0\.mid: mid 0 already belongs to operation op/ });
+  t.throws(() => node.publish(clash), { code: 409, message: /^options\.tracks\.0\.mid: mid 0 already belongs to operation op/ });
   const twice = { operationId: 'op8', connectionType: 'webrtc' as const, options: { transportId: 'tr', controller: 'c', tracks: [{ mid: '7', type: 'audio' as const }, { mid: '7', type: 'audio' as const }] } };
   t.throws(() => node.publish(twice), { code: 400, message: /^options\.tracks\.1\.mid: mid 7 listed twice/ });
   t.throws(() => node.signaling('tr', { type: 'offer', sdp: 'hello' }), { code: 400, message: /^sdp: not a session description/ });

@@ -12,7 +12,7 @@
  */
 import type { Removed } from '../media/schemas';
 import type { MediaSettings } from '../protocol';
-import { InvalidRequestError, NotFoundError } from '../../errors';
+import { ConflictError, InvalidRequestError, NotFoundError } from '../../errors';
 import { formatOf, toMediaFormat, type TrackFormat } from './format';
 import { iceCredentials } from './iceCredentials';
 import type { ListenInfo, WebrtcMediaNative } from './native';
@@ -77,7 +77,7 @@ export class WebrtcNode {
   }
 
   createTransport(transportId: string, controller: string): void {
-    if (this.#transports.has(transportId)) throw new InvalidRequestError('transportId', `already exists: ${transportId}`);
+    if (this.#transports.has(transportId)) throw new ConflictError('transportId', `already exists: ${transportId}`);
     this.#listenInfo();
     const { ufrag, pwd } = iceCredentials();
     this.#native.webrtcCreateTransport(transportId, ufrag, pwd, this.#settings.consentTimeoutMs);
@@ -91,7 +91,7 @@ export class WebrtcNode {
   }
 
   #checkNewOperation(operationId: string): void {
-    if (this.#operations.has(operationId)) throw new InvalidRequestError('operationId', `already exists: ${operationId}`);
+    if (this.#operations.has(operationId)) throw new ConflictError('operationId', `already exists: ${operationId}`);
   }
 
   publish(r: PublishRequest): void {
