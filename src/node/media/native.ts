@@ -139,7 +139,16 @@ export interface MediaStats {
   subscriptions: SubscriptionStats[];
   peers: PeerStats[];
   /** The thread's WebRTC port (null until it opens): datagrams that reached no transport. */
-  webrtcPort: { port: number; datagramsIn: number; datagramsOut: number; unknownUfrag: number; unknownTuple: number; notWebrtc: number } | null;
+  webrtcPort: {
+    port: number;
+    datagramsIn: number;
+    datagramsOut: number;
+    unknownUfrag: number;
+    unknownTuple: number;
+    notWebrtc: number;
+    /** Bound 5-tuples dropped once their ICE pair expired or was evicted. */
+    tuplesPruned: number;
+  } | null;
   internal: InternalPortStats | null;
 }
 
