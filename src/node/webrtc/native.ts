@@ -32,7 +32,16 @@ export interface WebrtcNative {
 export type WebrtcMediaNative = WebrtcNative &
   Pick<
     MediaNative,
-    'mediaPublish' | 'mediaSetTrackCodec' | 'mediaSetTrackRtx' | 'mediaUnpublish' | 'mediaSubscribe' | 'mediaSetSubscriptionRtx' | 'mediaUnsubscribe' | 'mediaCloseTransport' | 'mediaSetPaused'
+    | 'mediaPublish'
+    | 'mediaSetTrackCodec'
+    | 'mediaSetTrackRtx'
+    | 'mediaUnpublish'
+    | 'mediaSubscribe'
+    | 'mediaSetSubscriptionRtx'
+    | 'mediaUnsubscribe'
+    | 'mediaCloseTransport'
+    | 'mediaSetPaused'
+    | 'mediaObjects'
   >;
 
 /** The addon's WebRTC and media functions, native failures turned into AgentErrors. */
