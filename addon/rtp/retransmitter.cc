@@ -10,11 +10,10 @@ namespace webrtc_agent::rtp {
 
 Retransmitter::Retransmitter(RetransmitOptions options)
     : opts_(options),
-      slots_(kSlots),
-      seen_(65536 / 64, 0),
       credit_(std::min(options.initial_credit_bytes, options.max_credit_bytes)) {}
 
 void Retransmitter::OnSent(uint16_t seq, size_t bytes) {
+  if (slots_.empty()) slots_.resize(kSlots);
   Slot& s = slots_[seq % kSlots];
   s.seq = seq;
   s.used = true;
@@ -32,6 +31,7 @@ void Retransmitter::OnNack(const uint16_t* seqs, size_t count, uint64_t now_ms, 
   const uint64_t interval =
       std::max(opts_.min_interval_ms, rtt_ms >= 0 ? static_cast<uint64_t>(rtt_ms) : opts_.default_rtt_ms);
   counters_.requested += count;
+  if (seen_.empty()) seen_.assign(65536 / 64, 0);
   for (size_t i = 0; i < count; ++i) {
     const uint16_t seq = seqs[i];
     uint64_t& word = seen_[seq >> 6];
@@ -41,33 +41,35 @@ void Retransmitter::OnNack(const uint16_t* seqs, size_t count, uint64_t now_ms, 
       continue;
     }
     word |= bit;
-    Slot& s = slots_[seq % kSlots];
-    if (!s.used || s.seq != seq) {
+    Slot* s = slots_.empty() ? nullptr : &slots_[seq % kSlots];
+    if (s == nullptr || !s->used || s->seq != seq) {
       counters_.missed++;
       if (missed) missed->push_back(seq);
       continue;
     }
-    if (s.epoch != epoch_) {
+    if (s->epoch != epoch_) {
       counters_.before_switch++;
       continue;
     }
-    if (s.resends >= opts_.max_resends) {
+    if (s->resends >= opts_.max_resends) {
       counters_.too_many++;
       continue;
     }
-    if (s.resends > 0 && now_ms < s.last_ms + interval) {
+    // Differences of the low 32 bits: right across the clock's 2^32 ms
+    // wrap (49 days), for intervals far below it.
+    if (s->resends > 0 && static_cast<uint32_t>(now_ms) - s->last_ms < interval) {
       counters_.too_soon++;
       continue;
     }
-    if (credit_ < s.bytes) {
+    if (credit_ < s->bytes) {
       counters_.over_budget++;
       continue;
     }
-    credit_ -= s.bytes;
-    s.resends++;
-    s.last_ms = now_ms;
+    credit_ -= s->bytes;
+    s->resends++;
+    s->last_ms = static_cast<uint32_t>(now_ms);
     counters_.sent++;
-    counters_.bytes += s.bytes;
+    counters_.bytes += s->bytes;
     resend->push_back(seq);
   }
   for (size_t i = 0; i < count; ++i) seen_[seqs[i] >> 6] = 0;

@@ -85,19 +85,23 @@ class Retransmitter {
                         uint32_t rtx_ssrc, uint8_t* out, size_t cap);
 
  private:
+  // 16 bytes: a subscription holds 512 of them.
   struct Slot {
     uint16_t seq = 0;
     bool used = false;
     uint8_t resends = 0;
     uint16_t bytes = 0;
     uint32_t epoch = 0;
-    uint64_t last_ms = 0;
+    uint32_t last_ms = 0;  // the clock's low 32 bits: compared by difference
   };
 
   const RetransmitOptions opts_;
+  // Both made on first use: a subscription that never sends (or is never
+  // NACKed) costs nothing here. The slots, with the first packet sent.
   std::vector<Slot> slots_;
-  // One bit per sequence number: which numbers the NACK being read has
-  // named already. Cleared after each NACK (only the bits it set).
+  // One bit per sequence number (8 KB), with the first NACK: which numbers
+  // the NACK being read has named already. Cleared after each NACK (only
+  // the words it set).
   std::vector<uint64_t> seen_;
   uint32_t epoch_ = 0;
   uint64_t credit_;

@@ -51,6 +51,21 @@ void TestOncePerRtt() {
   CHECK_EQ(Nack(r, {112}, 3100, -1).size(), 1u);
 }
 
+void TestNothingSentAndClockWrap() {
+  // A NACK before anything was sent: every number a miss, nothing re-sent.
+  Retransmitter r;
+  std::vector<uint16_t> missed;
+  CHECK(Nack(r, {1, 2, 1}, 1000, 50, &missed).empty());
+  CHECK(missed == (std::vector<uint16_t>{1, 2}));
+  CHECK_EQ(r.counters().duplicates, 1u);
+  // Re-send spacing across the 2^32 ms boundary of the slots' clock.
+  SendRange(r, 0, 10);
+  const uint64_t t = (uint64_t{1} << 32) - 30;
+  CHECK_EQ(Nack(r, {3}, t, 100).size(), 1u);
+  CHECK(Nack(r, {3}, t + 60, 100).empty());
+  CHECK_EQ(Nack(r, {3}, t + 100, 100).size(), 1u);
+}
+
 void TestAtMostMaxResends() {
   RetransmitOptions o;
   o.max_resends = 3;
@@ -175,6 +190,7 @@ void TestWrapRtx() {
 
 int main() {
   TestOncePerRtt();
+  TestNothingSentAndClockWrap();
   TestAtMostMaxResends();
   TestRepeatsInOneNackCountOnce();
   TestMissesAndSwitch();
