@@ -34,7 +34,7 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
-const { Child } = require('./lib/child');
+const { startAgent } = require('./lib/agent');
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -63,29 +63,6 @@ const CHROMIUM_ARGS = [
   '--allow-loopback-in-peer-connection',
 ];
 
-async function startAgent(natsUrl, name, logDir, extraEnv) {
-  const logFile = path.join(logDir, `${name}.log`);
-  const ch = new Child(process.execPath, [path.join(ROOT, 'dist/main.js')], {
-    name,
-    stderrFile: logFile,
-    env: {
-      PATH: process.env.PATH,
-      NATS_URL: natsUrl,
-      LOG_LEVEL: 'warn',
-      AGENT_ID: name,
-      AGENT_PRERUN_NODES: '1',
-      AGENT_MAX_NODES: '1',
-      CLUSTER_ENABLED: 'false',
-      WEBRTC_LISTEN_IP: '127.0.0.1',
-      ...extraEnv,
-    },
-  });
-  for (const end = Date.now() + 20000; Date.now() < end;) {
-    const line = await ch.nextLine(end - Date.now());
-    if (line.startsWith('webrtc-agent ready:')) return ch;
-  }
-  throw new Error(`${name} not ready; see ${logFile}`);
-}
 
 function quantile(xs, q) {
   const s = [...xs].sort((a, b) => a - b);
@@ -140,7 +117,7 @@ async function main() {
     const variants = [{ name: 'join-new', env: {} }];
     if (opt['baseline-addon']) variants.push({ name: 'join-baseline', env: { WEBRTC_AGENT_ADDON_PATH: path.resolve(opt['baseline-addon']) } });
     for (const v of variants) {
-      const ch = await startAgent(nats.url, v.name, outDir, v.env);
+      const ch = await startAgent(nats.url, v.name, outDir, { AGENT_PRERUN_NODES: '1', AGENT_MAX_NODES: '1', ...v.env });
       children.push(ch);
       const { nodeId } = await request(`webrtc-agent.agent.${v.name}.getNode`, { room: 'r', task: 'pub' });
       const call = (m, a) => request(`webrtc-agent.node.${nodeId}.${m}`, a);
