@@ -20,7 +20,8 @@ import { NodeManager } from './pool/NodeManager';
 import { RemoteLinks } from './pool/RemoteLinks';
 import { AgentService } from './rpc/AgentService';
 import { EventPublisher } from './rpc/EventPublisher';
-import { isListening, NatsServerProcess } from './rpc/NatsServerProcess';
+import { EmbeddedNats } from './rpc/EmbeddedNats';
+import { isListening } from './rpc/NatsServerProcess';
 import { SERVICE_NAME, Subjects } from './rpc/subjects';
 import { VERSION } from './version';
 
@@ -39,7 +40,7 @@ export class Agent {
   readonly log: Logger;
   readonly #service: AgentService;
   readonly #events: EventPublisher;
-  readonly #embedded: NatsServerProcess | undefined;
+  readonly #embedded: EmbeddedNats | undefined;
   /** The cluster membership; undefined when cluster.enabled is false. */
   readonly cluster: Cluster | undefined;
   /** Media between agents (linkup/cutoff, the internal addresses served). */
@@ -55,7 +56,7 @@ export class Agent {
     log: Logger;
     service: AgentService;
     events: EventPublisher;
-    embedded: NatsServerProcess | undefined;
+    embedded: EmbeddedNats | undefined;
     cluster: Cluster | undefined;
     remote: RemoteLinks;
   }) {
@@ -76,8 +77,9 @@ export class Agent {
     return SERVICE_NAME;
   }
 
-  get embeddedNats(): boolean {
-    return this.#embedded !== undefined;
+  /** The supervised embedded nats-server, when this agent started one. */
+  get embeddedNats(): EmbeddedNats | undefined {
+    return this.#embedded;
   }
 
   static async start(cfg: AgentConfig, opts: AgentStartOptions = {}): Promise<Agent> {
@@ -90,6 +92,7 @@ export class Agent {
     let remoteLinks: RemoteLinks | undefined;
     try {
       nc = await connect({ servers, name: id, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+      logNatsStatus(nc, log);
       const subjects = new Subjects(cfg.nats.subjectPrefix, id);
       const events = new EventPublisher(nc, subjects);
       nodes = new NodeManager({
@@ -202,7 +205,7 @@ export class Agent {
 async function resolveNats(
   cfg: AgentConfig,
   log: Logger,
-): Promise<{ servers: string[]; embedded: NatsServerProcess | undefined }> {
+): Promise<{ servers: string[]; embedded: EmbeddedNats | undefined }> {
   const configured = cfg.nats.servers
     .split(',')
     .map((s) => s.trim())
@@ -219,9 +222,29 @@ async function resolveNats(
     }
   }
   const dataDir = path.resolve(cfg.nats.embeddedDataDir);
-  const embedded = await NatsServerProcess.start({ port, dataDir });
+  const embedded = await EmbeddedNats.start({
+    port,
+    dataDir,
+    restartAttempts: cfg.nats.embeddedRestartAttempts,
+    restartBackoffMs: cfg.nats.embeddedRestartBackoffMs,
+  });
   log.info({ url: embedded.url, dataDir, pid: embedded.pid }, 'started embedded nats-server');
+  embedded.on('exited', (e) => log.error({ url: embedded.url, code: e.code, signal: e.signal }, 'embedded nats-server exited; restarting it'));
+  embedded.on('restarted', (url, pid) => log.warn({ url, pid, restarts: embedded.restarts }, 'embedded nats-server restarted'));
   return { servers: [embedded.url], embedded };
+}
+
+/** Logs the connection's disconnects and reconnects (and errors) with the server URL, until it closes. */
+function logNatsStatus(nc: NatsConnection, log: Logger): void {
+  void (async () => {
+    for await (const s of nc.status()) {
+      const url = typeof s.data === 'string' ? s.data : undefined;
+      if (s.type === 'disconnect') log.warn({ url }, 'NATS disconnected');
+      else if (s.type === 'reconnect') log.info({ url }, 'NATS reconnected');
+      else if (s.type === 'error') log.warn({ err: String(s.data) }, 'NATS error');
+      else if (s.type === 'ldm') log.warn({ url }, 'NATS server entering lame duck mode');
+    }
+  })().catch(() => undefined);
 }
 
 /**

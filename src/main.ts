@@ -34,7 +34,8 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   );
 
   let stopping = false;
-  const shutdown = (signal: string) => {
+  /** Stops in order (the close cascade, Agent.stop); exitCode 1 when stopping because of a failure. */
+  const shutdown = (signal: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
@@ -44,7 +45,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
       process.exit(1);
     }, cfg.agent.shutdownTimeoutMs).unref();
     agent.stop(signal).then(
-      () => process.exit(0),
+      () => process.exit(exitCode),
       (err: Error) => {
         log.error({ err: err.message }, 'shutdown failed');
         process.exit(1);
@@ -53,11 +54,20 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // The embedded nats-server died and could not be started again: the agent
+  // is unreachable, so it exits (non-zero) for its own supervisor to act.
+  agent.embeddedNats?.on('failed', (err) => {
+    log.fatal({ err: err.message }, 'embedded nats-server failed');
+    process.stderr.write(`webrtc-agent: ${err.message}\n`);
+    // Nothing can reach the bus: end the connection so the stop does not wait on it.
+    void agent.nc.close().catch(() => undefined);
+    shutdown('nats-failed', 1);
+  });
   // If NATS goes away for good, there is no agent left to be.
   void agent.nc.closed().then((err) => {
     if (!stopping) {
       log.fatal({ err: err?.message }, 'NATS connection closed');
-      shutdown('nats-closed');
+      shutdown('nats-closed', 1);
     }
   });
 }

@@ -68,6 +68,10 @@ export interface AgentConfig {
     embedded: NatsEmbeddedMode;
     embeddedPort: number;
     embeddedDataDir: string;
+    /** 0..100 */
+    embeddedRestartAttempts: number;
+    /** 0..60000 */
+    embeddedRestartBackoffMs: number;
     /** Dot-separated subject tokens. */
     subjectPrefix: string;
     requestTimeoutMs: number;

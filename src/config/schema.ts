@@ -401,6 +401,26 @@ export const configSchema: SchemaOf<AgentConfig> = {
       env: 'NATS_EMBEDDED_DATA_DIR',
       arg: 'nats-embedded-data-dir',
     },
+    embeddedRestartAttempts: {
+      doc:
+        'Restarts of the bundled nats-server after it dies while the agent runs (same port and data ' +
+        'directory, back-off doubling from embeddedRestartBackoffMs); when all fail the agent exits 1. 0 = exit at once.',
+      format: 'bounded-int',
+      min: 0,
+      max: 100,
+      default: 5,
+      env: 'NATS_EMBEDDED_RESTART_ATTEMPTS',
+      arg: 'nats-embedded-restart-attempts',
+    },
+    embeddedRestartBackoffMs: {
+      doc: 'Delay before the first restart of the bundled nats-server (ms); doubles per failed attempt.',
+      format: 'bounded-int',
+      min: 0,
+      max: 60_000,
+      default: 250,
+      env: 'NATS_EMBEDDED_RESTART_BACKOFF_MS',
+      arg: 'nats-embedded-restart-backoff-ms',
+    },
     subjectPrefix: {
       doc: 'Prefix of every NATS subject the agent uses (dot-separated tokens).',
       format: 'subject-prefix',
