@@ -124,6 +124,7 @@ t.test('the embedded nats-server killed with SIGKILL is restarted and the agent 
   process.kill(pid1!, 'SIGKILL');
   const pid2 = await until('a new nats-server', () => natsChildren(a.child.pid!).find((p) => p !== pid1));
   t.not(pid2, pid1, 'a new server process');
+  await until('the new server listening', async () => (await isListening('127.0.0.1', Number(new URL(a.url).port))) || undefined);
   const nc = await connect({ servers: a.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
   t.teardown(() => nc.close());
   // The agent's own connection reconnects on its own: getNode answers again.
@@ -160,9 +161,37 @@ t.test('when no restart works, the agent exits 1 with one line', async (t) => {
   );
   t.teardown(() => squatter.close());
   const t0 = Date.now();
-  const code = await Promise.race([a.exited, new Promise((r) => setTimeout(() => r('still running after 15 s'), 15_000))]);
+  const code = await Promise.race([a.exited, new Promise((r) => setTimeout(() => r('still running after 15 s'), 15_000).unref())]);
   t.equal(code, 1, `exit code 1 after ${Date.now() - t0} ms`);
   const human = a.stderr().split('\n').filter((l) => l && !l.startsWith('{'));
   t.equal(human.length, 1, `one line besides the JSON logs: ${JSON.stringify(human)}`);
   t.match(human[0], /^webrtc-agent: embedded nats-server on nats:\/\/127\.0\.0\.1:\d+ could not be restarted after 2 attempt\(s\)/);
+});
+
+t.test('EmbeddedNats in-process: restart after a kill, failed when attempts are used up, stop waits for a restart under way', async (t) => {
+  const { EmbeddedNats } = await import('../src/rpc/EmbeddedNats');
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'wa-sup-'));
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const en = await EmbeddedNats.start({ port: 0, dataDir, restartAttempts: 1, restartBackoffMs: 10 });
+  t.teardown(() => en.stop());
+  const pid1 = en.pid;
+  const restarted = new Promise<string>((r) => en.once('restarted', (url) => r(url)));
+  en.kill();
+  t.equal(await restarted, en.url, 'same url after the restart');
+  t.not(en.pid, pid1);
+  t.equal(en.restarts, 1);
+  // One attempt allowed, and the server has not been up for stableAfterMs: the next death is final.
+  const failed = new Promise<Error>((r) => en.once('failed', r));
+  en.kill();
+  t.match((await failed).message, /could not be restarted after 1 attempt\(s\): exit code null, signal SIGKILL/);
+  await en.stop();
+  t.notOk(await isListening('127.0.0.1', Number(new URL(en.url).port)));
+
+  const en2 = await EmbeddedNats.start({ port: 0, dataDir, restartAttempts: 3, restartBackoffMs: 0 });
+  const exited = new Promise((r) => en2.once('exited', r));
+  en2.kill();
+  await exited;
+  await new Promise((r) => setTimeout(r, 5)); // the restart is under way
+  await en2.stop();
+  t.notOk(await isListening('127.0.0.1', Number(new URL(en2.url).port)), 'no server outlives stop()');
 });
