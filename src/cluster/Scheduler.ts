@@ -4,7 +4,7 @@
  * (`<prefix>.cluster.<cluster>.schedule`); any agent answers for the cluster.
  *
  * - Candidates: the agent's purpose matches, it has reported a load, its entry
- *   is fresh (updatedAt within lostAfterMs), load <= maxLoad, and when the
+ *   is fresh (changed within lostAfterMs, as this agent saw it: Directory), load <= maxLoad, and when the
  *   request names an isp, the agent serves it (no isps = serves all). Agents
  *   serving the preferred region are preferred (none: any candidate).
  * - A task keeps its agent while its reservation (task.<b64>) is unexpired and
@@ -67,22 +67,25 @@ export interface StrategyState {
   next: number;
 }
 
-/** True when the agent may take new work now. */
-export function schedulable(a: AgentEntry, now: number, lostAfterMs: number): boolean {
-  return a.load !== null && now - a.updatedAt <= lostAfterMs && a.load <= a.maxLoad;
+/** How long ago an entry last changed, as this agent saw it (Directory.ages; never the entry's own clock). */
+export type AgeOf = (a: AgentEntry) => number;
+
+/** True when the agent may take new work now: reported (load set), fresh and not over its max load. */
+export function schedulable(a: AgentEntry, ageOf: AgeOf, lostAfterMs: number): boolean {
+  return a.load !== null && ageOf(a) <= lostAfterMs && a.load <= a.maxLoad;
 }
 
 /** The candidates for a request, in a stable order (oldest agent first, then id). */
 export function candidates(
   agents: readonly AgentEntry[],
   req: { purpose: string; preference?: { isp?: string; region?: string } },
-  now: number,
+  ageOf: AgeOf,
   lostAfterMs: number,
 ): AgentEntry[] {
   const isp = req.preference?.isp;
   const region = req.preference?.region;
   const ok = agents
-    .filter((a) => a.purpose === req.purpose && schedulable(a, now, lostAfterMs))
+    .filter((a) => a.purpose === req.purpose && schedulable(a, ageOf, lostAfterMs))
     .filter((a) => !isp || a.capacity.isps.length === 0 || a.capacity.isps.includes(isp))
     .sort((a, b) => a.startedAt - b.startedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   if (!region) return ok;
@@ -177,8 +180,9 @@ export class Scheduler {
     const { directory, rooms, lostAfterMs } = this.#o;
     const strategy = req.strategy ?? this.#o.strategy;
     const reserveMs = req.reserveTimeMs ?? DEFAULT_RESERVE_TIME_MS;
+    const ageOf = directory.ages();
     const alive = (a: AgentEntry | undefined): a is AgentEntry =>
-      a !== undefined && a.purpose === req.purpose && a.load !== null && now - a.updatedAt <= lostAfterMs;
+      a !== undefined && a.purpose === req.purpose && a.load !== null && ageOf(a) <= lostAfterMs;
 
     let chosen: AgentEntry | undefined;
     // A task keeps its agent while reserved.
@@ -187,9 +191,9 @@ export class Scheduler {
       const a = directory.get(res.value.agent);
       if (alive(a)) chosen = a;
     }
-    if (!chosen && req.room !== undefined) chosen = await this.#forRoom(req, strategy, now);
+    if (!chosen && req.room !== undefined) chosen = await this.#forRoom(req, strategy);
     if (!chosen) {
-      const cands = candidates(directory.all(), req, now, lostAfterMs);
+      const cands = candidates(directory.all(), req, ageOf, lostAfterMs);
       if (cands.length === 0) throw new UnavailableError(`no ${req.purpose} agent available`);
       chosen = pick(strategy, cands, this.#stateOf(strategy));
     }
@@ -214,12 +218,13 @@ export class Scheduler {
   }
 
   /** The room's agent: the first schedulable one it already uses, else a new one recorded with create/CAS. */
-  async #forRoom(req: ScheduleRequest, strategy: Strategy, now: number): Promise<AgentEntry> {
+  async #forRoom(req: ScheduleRequest, strategy: Strategy): Promise<AgentEntry> {
     const { directory, rooms, lostAfterMs } = this.#o;
     const key = roomKey(req.room!);
     for (let race = 0; race < MAX_RACES; race++) {
       const read = await readKey(rooms, key, roomJson);
-      const cands = candidates(directory.all(), req, now, lostAfterMs);
+      const ageOf = directory.ages();
+      const cands = candidates(directory.all(), req, ageOf, lostAfterMs);
       if (read.value === undefined) {
         if (cands.length === 0) throw new UnavailableError(`no ${req.purpose} agent available`);
         const a = pick(strategy, cands, this.#stateOf(strategy));
@@ -235,7 +240,7 @@ export class Scheduler {
       const used = cur.value.agents;
       for (const id of used) {
         const a = directory.get(id);
-        if (a && a.purpose === req.purpose && schedulable(a, now, lostAfterMs)) {
+        if (a && a.purpose === req.purpose && schedulable(a, ageOf, lostAfterMs)) {
           this.#o.log.debug({ room: req.room, agent: a.id, rev: cur.revision, agents: used }, 'room found');
           return a;
         }
@@ -247,7 +252,7 @@ export class Scheduler {
       const a = pick(strategy, pool, this.#stateOf(strategy));
       const keep = used.filter((id) => {
         const e = directory.get(id);
-        return e !== undefined && now - e.updatedAt <= lostAfterMs && id !== a.id;
+        return e !== undefined && ageOf(e) <= lostAfterMs && id !== a.id;
       });
       const next: RoomEntry = { room: req.room!, agents: [...keep, a.id], updatedAt: Date.now() };
       const rev = await casWrite(this.#o.js, this.#o.roomsBucket, key, next, cur.revision);
