@@ -21,6 +21,7 @@ import { RemoteLinks } from './pool/RemoteLinks';
 import { AgentService } from './rpc/AgentService';
 import { EventPublisher } from './rpc/EventPublisher';
 import { EmbeddedNats } from './rpc/EmbeddedNats';
+import { embeddedAuthorization, natsAuthOptions } from './rpc/natsAuth';
 import { isListening } from './rpc/NatsServerProcess';
 import { SERVICE_NAME, Subjects } from './rpc/subjects';
 import { VERSION } from './version';
@@ -91,7 +92,15 @@ export class Agent {
     let service: AgentService | undefined;
     let remoteLinks: RemoteLinks | undefined;
     try {
-      nc = await connect({ servers, name: id, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+      // One connection for everything (agent API, nodes, cluster KV, media between agents): one set of credentials.
+      nc = await connect({
+        servers,
+        name: id,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 500,
+        timeout: cfg.nats.requestTimeoutMs,
+        ...natsAuthOptions(cfg.nats),
+      });
       logNatsStatus(nc, log);
       const subjects = new Subjects(cfg.nats.subjectPrefix, id);
       const events = new EventPublisher(nc, subjects);
@@ -233,6 +242,7 @@ async function resolveNats(
     dataDir,
     restartAttempts: cfg.nats.embeddedRestartAttempts,
     restartBackoffMs: cfg.nats.embeddedRestartBackoffMs,
+    authorization: embeddedAuthorization(cfg.nats),
   });
   log.info({ url: embedded.url, dataDir, pid: embedded.pid }, 'started embedded nats-server');
   embedded.on('exited', (e) => log.error({ url: embedded.url, code: e.code, signal: e.signal }, 'embedded nats-server exited; restarting it'));

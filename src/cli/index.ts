@@ -7,7 +7,8 @@
  */
 import { parseArgs } from 'node:util';
 import { call, discoverAgents, prefixOf } from './call';
-import { connect } from 'nats';
+import { connect, type ConnectionOptions } from 'nats';
+import { natsAuthFromEnv, natsAuthOptions } from '../rpc/natsAuth';
 
 const USAGE = `usage:
   webrtc-agent [start] [--config file] [--<key> value ...]   run the agent (see docs/config.md)
@@ -20,7 +21,19 @@ const USAGE = `usage:
   webrtc-agent demo [--port 8080] [--host 127.0.0.1] [--nats url] [--agent id]
                                                             serve the demo page (a room where
                                                             everyone sees everyone) on a running agent
-exit codes: 0 ok, 1 the call failed (error code printed), 2 bad usage, 3 no NATS or no agent`;
+NATS credentials and TLS come from the agent's environment variables: NATS_CREDS,
+NATS_NKEY_SEED_FILE, NATS_TOKEN, NATS_USER/NATS_PASSWORD, NATS_TLS_CA, NATS_TLS_CERT/NATS_TLS_KEY
+exit codes: 0 ok, 1 the call failed (error code printed), 2 bad usage or credentials, 3 no NATS or no agent`;
+
+/** The connection's credentials from the environment; undefined (after one line on stderr) when they are bad. */
+function authFromEnv(): Partial<ConnectionOptions> | undefined {
+  try {
+    return natsAuthOptions(natsAuthFromEnv(process.env));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return undefined;
+  }
+}
 
 function natsDefault(): string {
   return process.env.NATS_URL || 'nats://127.0.0.1:4222';
@@ -58,9 +71,11 @@ async function run(argv: string[]): Promise<number> {
     }
     const v = parsed.values;
     const nats = v.nats ?? natsDefault();
+    const auth = authFromEnv();
+    if (!auth) return 2;
     if (cmd === 'agents') {
       try {
-        const nc = await connect({ servers: nats.split(','), timeout: 2000 });
+        const nc = await connect({ servers: nats.split(','), timeout: 2000, ...auth });
         const infos = await discoverAgents(nc);
         await nc.close();
         process.stdout.write(`${JSON.stringify(infos.map((i) => ({ id: i.id, version: i.version, metadata: i.metadata })), null, 2)}\n`);
@@ -80,7 +95,7 @@ async function run(argv: string[]): Promise<number> {
       process.stderr.write('--timeout must be a positive number of milliseconds\n');
       return 2;
     }
-    const out = await call({ method, payload: payload ?? '{}', agent: v.agent, node: v.node, nats, timeoutMs, prefix: v.prefix });
+    const out = await call({ method, payload: payload ?? '{}', agent: v.agent, node: v.node, nats, auth, timeoutMs, prefix: v.prefix });
     (out.exitCode === 0 ? process.stdout : process.stderr).write(`${out.output}\n`);
     return out.exitCode;
   }
@@ -97,9 +112,11 @@ async function demo(args: string[]): Promise<number> {
     return 2;
   }
   const nats = v.nats ?? natsDefault();
+  const auth = authFromEnv();
+  if (!auth) return 2;
   let nc;
   try {
-    nc = await connect({ servers: nats.split(','), timeout: 2000 });
+    nc = await connect({ servers: nats.split(','), timeout: 2000, ...auth });
   } catch (err) {
     process.stderr.write(`cannot reach NATS at ${nats}: ${(err as Error).message}\n`);
     return 3;

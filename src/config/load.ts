@@ -28,6 +28,7 @@ import {
 } from './schema';
 
 import type { LoadMetric } from '../cluster/LoadCollector';
+import { NatsAuthError, natsAuthOptions } from '../rpc/natsAuth';
 import type { Strategy } from '../cluster/Scheduler';
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -77,6 +78,15 @@ export interface AgentConfig {
     embeddedRestartAttempts: number;
     /** 0..60000 */
     embeddedRestartBackoffMs: number;
+    /** Authentication and TLS (empty = unused); checked and read by src/rpc/natsAuth.ts. */
+    credsFile: string;
+    nkeySeedFile: string;
+    token: string;
+    user: string;
+    password: string;
+    tlsCaFile: string;
+    tlsCertFile: string;
+    tlsKeyFile: string;
     /** Dot-separated subject tokens. */
     subjectPrefix: string;
     requestTimeoutMs: number;
@@ -368,6 +378,25 @@ export function loadConfig(opts: LoadConfigOptions = {}): AgentConfig {
   }
   if (webrtc.portMin > webrtc.portMax) {
     cross('webrtc.portMin', `must be <= webrtc.portMax (${webrtc.portMax}), got ${webrtc.portMin}`);
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  // NATS credentials: their files are read and checked now, so a bad one is a config error.
+  const { nats } = props;
+  try {
+    natsAuthOptions(nats);
+  } catch (err) {
+    if (!(err instanceof NatsAuthError)) throw err;
+    cross(err.key, err.message.slice(err.key.length + 2));
+  }
+  const embedded = nats.embedded === 'always' || (nats.embedded === 'auto' && nats.servers.trim() === '');
+  for (const k of ['credsFile', 'nkeySeedFile', 'tlsCaFile', 'tlsCertFile'] as const) {
+    if (embedded && nats[k] !== '' && issues.length === 0) {
+      cross(
+        `nats.${k}`,
+        'the bundled nats-server takes nats.token or nats.user/password only; set nats.servers to the server this is for (or nats.embedded=never)',
+      );
+    }
   }
   if (issues.length > 0) throw new ConfigError(issues);
 

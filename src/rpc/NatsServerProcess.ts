@@ -3,7 +3,8 @@
  * default when no NATS is configured, and the real server the tests start.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import net from 'node:net';
 
 export interface NatsServerOptions {
@@ -20,6 +21,12 @@ export interface NatsServerOptions {
    * terminal then reaches only the agent, which stops the server last.
    */
   ownProcessGroup?: boolean;
+  /**
+   * What clients must present (`{token}` or `{user, password}`): written to
+   * a config file readable by its owner only in dataDir, so the secret is not
+   * on the command line for every `ps` to see.
+   */
+  authorization?: Record<string, string>;
 }
 
 /** How a server process ended. */
@@ -71,6 +78,13 @@ export class NatsServerProcess {
     const binary = o.binary ?? 'nats-server';
     mkdirSync(o.dataDir, { recursive: true });
     const args = ['-a', host, '-p', String(o.port === 0 ? -1 : o.port), '-js', '-sd', o.dataDir, ...(o.args ?? [])];
+    if (o.authorization) {
+      const conf = path.join(o.dataDir, 'authorization.conf');
+      // The NATS config format reads JSON; the file is rewritten with every start.
+      writeFileSync(conf, JSON.stringify({ authorization: o.authorization }), { mode: 0o600 });
+      chmodSync(conf, 0o600);
+      args.push('-c', conf);
+    }
     const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: o.ownProcessGroup === true });
     const exited = new Promise<NatsServerExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     const port = await new Promise<number>((resolve, reject) => {
