@@ -28,7 +28,7 @@ import {
 } from './schema';
 
 import type { LoadMetric } from '../cluster/LoadCollector';
-import { NatsAuthError, natsAuthOptions } from '../rpc/natsAuth';
+import { NatsAuthError, natsAuthOptions, type NatsAuthConfig } from '../rpc/natsAuth';
 import type { Strategy } from '../cluster/Scheduler';
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -78,19 +78,10 @@ export interface AgentConfig {
     embeddedRestartAttempts: number;
     /** 0..60000 */
     embeddedRestartBackoffMs: number;
-    /** Authentication and TLS (empty = unused); checked and read by src/rpc/natsAuth.ts. */
-    credsFile: string;
-    nkeySeedFile: string;
-    token: string;
-    user: string;
-    password: string;
-    tlsCaFile: string;
-    tlsCertFile: string;
-    tlsKeyFile: string;
     /** Dot-separated subject tokens. */
     subjectPrefix: string;
     requestTimeoutMs: number;
-  };
+  } & NatsAuthConfig; // authentication and TLS (empty = unused), checked and read by src/rpc/natsAuth.ts
   cluster: {
     /** Subject-safe, 1..32 chars. */
     name: string;

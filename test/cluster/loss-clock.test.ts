@@ -13,30 +13,15 @@ import { LossDetector } from '../../src/cluster/LossDetector';
 import { agentKey, agentsBucket, roomsBucket, type AgentEntry, type LostEvent } from '../../src/cluster/layout';
 import { natsClient, startNats } from '../helpers/nats';
 import { createBuckets } from './helpers';
+import { agentEntry } from './entry';
 
 const json = JSONCodec<unknown>();
 const INTERVAL = 100;
 const LOST_AFTER = 3 * INTERVAL;
 const MINUTES = 60_000;
 
-function entry(id: string, updatedAt: number): AgentEntry {
-  return {
-    id,
-    purpose: 'webrtc',
-    hostname: 'h',
-    ip: '127.0.0.1',
-    internalAddress: '127.0.0.1',
-    capacity: { isps: [], regions: [] },
-    maxLoad: 0.85,
-    nodes: 1,
-    rooms: [`room-of-${id}`],
-    load: 0.1,
-    version: '0',
-    startedAt: 1,
-    updatedAt,
-    reportIntervalMs: INTERVAL,
-  };
-}
+const entry = (id: string, updatedAt: number): AgentEntry =>
+  agentEntry(id, { nodes: 1, rooms: [`room-of-${id}`], load: 0.1, updatedAt, reportIntervalMs: INTERVAL });
 
 t.test('a member whose clock is minutes off is not lost; dead members are', async (t) => {
   const server = await startNats(t);

@@ -4,6 +4,7 @@
 import t from 'tap';
 import { candidates, pick, schedulable, scheduleSchema, type StrategyState } from '../../src/cluster/Scheduler';
 import type { AgentEntry } from '../../src/cluster/layout';
+import { agentEntry } from './entry';
 import { staleAgents } from '../../src/cluster/LossDetector';
 
 const NOW = 1_000_000;
@@ -11,23 +12,7 @@ const NOW = 1_000_000;
 const age = (a: AgentEntry): number => NOW - a.updatedAt;
 
 function agent(id: string, load: number | null, extra: Partial<AgentEntry> = {}): AgentEntry {
-  return {
-    id,
-    purpose: 'webrtc',
-    hostname: 'h',
-    ip: '127.0.0.1',
-    internalAddress: '127.0.0.1',
-    capacity: { isps: [], regions: [] },
-    maxLoad: 0.85,
-    nodes: 2,
-    rooms: [],
-    load,
-    version: '0',
-    startedAt: 1,
-    updatedAt: NOW,
-    reportIntervalMs: 1000,
-    ...extra,
-  };
+  return agentEntry(id, { load, updatedAt: NOW, ...extra });
 }
 
 const A = agent('a', 0.5, { startedAt: 1 });
