@@ -11,19 +11,18 @@
  * difference between the two.
  */
 'use strict';
-const { spawn } = require('node:child_process');
 const { mkdtempSync, readFileSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
 const { connect, JSONCodec } = require('nats');
 const { NatsServerProcess } = require('../dist/rpc/NatsServerProcess');
+const { startAgent } = require('./lib/agent');
 
 const { values } = parseArgs({ options: { calls: { type: 'string', default: '1000' }, runs: { type: 'string', default: '3' } } });
 const CALLS = Number(values.calls);
 const RUNS = Number(values.runs);
 const json = JSONCodec();
-const root = path.resolve(__dirname, '..');
 
 function pct(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -31,28 +30,6 @@ function pct(sorted, p) {
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
-}
-
-function startAgent(natsUrl, env) {
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn(process.execPath, [path.join(root, 'dist/main.js')], {
-      env: { PATH: process.env.PATH, NATS_URL: natsUrl, LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('agent not ready in 20 s')), 20_000);
-    child.stdout.on('data', (d) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.startsWith('webrtc-agent ready:'));
-      if (line) {
-        clearTimeout(timer);
-        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-        resolve({ child, id: /id=(\S+)/.exec(line)[1], readyMs: ms });
-      }
-    });
-    child.once('exit', (c) => reject(new Error(`agent exited ${c}`)));
-  });
 }
 
 function stopAgent(child) {

@@ -21,7 +21,6 @@
  */
 'use strict';
 const { mkdtempSync, readdirSync, readFileSync, rmSync } = require('node:fs');
-const { spawn } = require('node:child_process');
 const { tmpdir } = require('node:os');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
@@ -29,6 +28,7 @@ const { connect, JSONCodec } = require('nats');
 const { Child } = require('./lib/child');
 const { buildWebrtcPeer, iceCredentials, offerSdp, peerArgs } = require('./lib/webrtc-peer');
 const { NatsServerProcess } = require('../dist/rpc/NatsServerProcess');
+const { startAgent } = require('./lib/agent');
 
 const { values } = parseArgs({
   options: {
@@ -48,26 +48,6 @@ const CONTROLLER = 'soak-ctl';
 const json = JSONCodec();
 const emit = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function startAgent(natsUrl) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(root, 'dist/main.js')], {
-      env: { PATH: process.env.PATH, NATS_URL: natsUrl, LOG_LEVEL: 'warn', AGENT_PRERUN_NODES: '1', AGENT_MAX_NODES: '1', WEBRTC_LISTEN_IP: '127.0.0.1', CLUSTER_ENABLED: 'false' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('agent not ready in 20 s')), 20_000);
-    child.stdout.on('data', (d) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.startsWith('webrtc-agent ready:'));
-      if (line) {
-        clearTimeout(timer);
-        resolve({ child, id: /id=(\S+)/.exec(line)[1] });
-      }
-    });
-    child.once('exit', (c) => reject(new Error(`agent exited ${c}`)));
-  });
-}
 
 /** The agent process as seen by the kernel. */
 function procFigures(pid) {
@@ -93,7 +73,7 @@ async function main() {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'wa-soak-'));
   const nats = await NatsServerProcess.start({ port: 0, dataDir });
   const nc = await connect({ servers: nats.url });
-  const agent = await startAgent(nats.url);
+  const agent = await startAgent(nats.url, { AGENT_PRERUN_NODES: '1', AGENT_MAX_NODES: '1', WEBRTC_LISTEN_IP: '127.0.0.1', CLUSTER_ENABLED: 'false' });
   const children = new Set();
   try {
     const req = async (subject, payload, timeout = 10_000) => {
