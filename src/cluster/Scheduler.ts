@@ -4,7 +4,7 @@
  * (`<prefix>.cluster.<cluster>.schedule`); any agent answers for the cluster.
  *
  * - Candidates: the agent's purpose matches, it has reported a load, its entry
- *   is fresh (changed within lostAfterMs, as this agent saw it: Directory), load <= maxLoad, and when the
+ *   is fresh (changed within 2/3 of lostAfterMs, as this agent saw it: Directory), load <= maxLoad, and when the
  *   request names an isp, the agent serves it (no isps = serves all). Agents
  *   serving the preferred region are preferred (none: any candidate).
  * - A task keeps its agent while its reservation (task.<b64>) is unexpired and
@@ -175,9 +175,21 @@ export class Scheduler {
     return st;
   }
 
+  /**
+   * New work goes only to agents whose entry changed within 2/3 of
+   * lostAfterMs (2 of the 3 intervals): each agent measures ages from when its
+   * own watch saw a change, so views differ by the watch lag; an agent silent
+   * long enough to be declared lost by one view is then never picked by
+   * another view that lags it by less than an interval.
+   */
+  get #freshMs(): number {
+    return Math.floor((this.#o.lostAfterMs * 2) / 3);
+  }
+
   async schedule(req: ScheduleRequest): Promise<ScheduleReply> {
     const now = Date.now();
-    const { directory, rooms, lostAfterMs } = this.#o;
+    const { directory, rooms } = this.#o;
+    const lostAfterMs = this.#freshMs;
     const strategy = req.strategy ?? this.#o.strategy;
     const reserveMs = req.reserveTimeMs ?? DEFAULT_RESERVE_TIME_MS;
     const ageOf = directory.ages();
@@ -219,7 +231,8 @@ export class Scheduler {
 
   /** The room's agent: the first schedulable one it already uses, else a new one recorded with create/CAS. */
   async #forRoom(req: ScheduleRequest, strategy: Strategy): Promise<AgentEntry> {
-    const { directory, rooms, lostAfterMs } = this.#o;
+    const { directory, rooms } = this.#o;
+    const lostAfterMs = this.#freshMs;
     const key = roomKey(req.room!);
     for (let race = 0; race < MAX_RACES; race++) {
       const read = await readKey(rooms, key, roomJson);
