@@ -37,7 +37,7 @@ function startAgent(natsUrl, env) {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
     const child = spawn(process.execPath, [path.join(root, 'dist/main.js')], {
-      env: { PATH: process.env.PATH, NATS_URL: natsUrl, LOG_LEVEL: 'warn', ...env },
+      env: { PATH: process.env.PATH, NATS_URL: natsUrl, LOG_LEVEL: 'warn', METRICS_PORT: '0', ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';

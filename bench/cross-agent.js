@@ -96,6 +96,7 @@ async function startAgent(natsUrl, name, logDir, extraEnv = {}) {
     stderrFile: logFile,
     env: {
       PATH: process.env.PATH,
+      METRICS_PORT: '0',
       NATS_URL: natsUrl,
       LOG_LEVEL: 'warn',
       AGENT_ID: name,

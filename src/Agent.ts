@@ -12,6 +12,9 @@ import path from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { Cluster } from './cluster/Cluster';
+import { AgentMetrics } from './metrics/AgentMetrics';
+import { HealthServer, type Verdict } from './metrics/HealthServer';
+import type { NodeMetricsReply } from './node/NodeMetrics';
 import type { AgentConfig } from './config/load';
 import { createLogger } from './log';
 import type { NodeHooks } from './node/protocol';
@@ -21,6 +24,7 @@ import { RemoteLinks } from './pool/RemoteLinks';
 import { AgentService } from './rpc/AgentService';
 import { EventPublisher } from './rpc/EventPublisher';
 import { isListening, NatsServerProcess } from './rpc/NatsServerProcess';
+import { NatsWatch } from './rpc/NatsWatch';
 import { SERVICE_NAME, Subjects } from './rpc/subjects';
 import { VERSION } from './version';
 
@@ -44,6 +48,10 @@ export class Agent {
   readonly cluster: Cluster | undefined;
   /** Media between agents (linkup/cutoff, the internal addresses served). */
   readonly remote: RemoteLinks;
+  /** Prometheus metrics (always collected; served over HTTP when metrics.enabled). */
+  readonly metrics: AgentMetrics;
+  readonly #http: HealthServer | undefined;
+  readonly #nats: NatsWatch;
   #stopping: Promise<void> | undefined;
 
   private constructor(p: {
@@ -58,6 +66,9 @@ export class Agent {
     embedded: NatsServerProcess | undefined;
     cluster: Cluster | undefined;
     remote: RemoteLinks;
+    metrics: AgentMetrics;
+    http: HealthServer | undefined;
+    nats: NatsWatch;
   }) {
     this.id = p.id;
     this.natsUrl = p.natsUrl;
@@ -70,6 +81,47 @@ export class Agent {
     this.#embedded = p.embedded;
     this.cluster = p.cluster;
     this.remote = p.remote;
+    this.metrics = p.metrics;
+    this.#http = p.http;
+    this.#nats = p.nats;
+  }
+
+  /** Where /metrics, /healthz and /readyz are served; undefined when metrics.enabled is false. */
+  get metricsUrl(): string | undefined {
+    return this.#http?.url;
+  }
+
+  /**
+   * /healthz: the process answers, NATS is connected, and every ready node
+   * thread's heartbeat moved within max(2 heartbeats, half the check window)
+   * (the liveness check ends a node at the whole window).
+   */
+  health(): Verdict {
+    const reasons: string[] = [];
+    if (!this.#nats.connected) reasons.push('NATS is not connected');
+    const staleMs = Math.max(2 * this.nodes.heartbeatMs, this.nodes.checkWindowMs / 2);
+    const beats = this.nodes.heartbeats();
+    for (const b of beats) if (b.beatAgeMs > staleMs) reasons.push(`node ${b.id}: no heartbeat for ${b.beatAgeMs} ms`);
+    if (this.#stopping) reasons.push('the agent is stopping');
+    return { ok: reasons.length === 0, reasons, nats: this.#nats.connected, nodes: beats.length };
+  }
+
+  /**
+   * /readyz, and the ONE place that says whether this agent takes new rooms:
+   * not stopping, and (in a cluster) a load reported and not above maxLoad,
+   * the same rule the cluster's scheduler applies to this agent's entry.
+   */
+  readiness(): Verdict {
+    const reasons: string[] = [];
+    if (this.#stopping || this.nodes.closing) reasons.push('the agent is stopping');
+    const last = this.cluster?.membership.last;
+    const load = last?.load ?? null;
+    const maxLoad = last?.maxLoad ?? null;
+    if (this.cluster) {
+      if (load === null) reasons.push('no load reported to the cluster yet');
+      else if (maxLoad !== null && load > maxLoad) reasons.push(`load ${load.toFixed(3)} is above maxLoad ${maxLoad}`);
+    }
+    return { ok: reasons.length === 0, reasons, load, maxLoad };
   }
 
   get serviceName(): string {
@@ -88,8 +140,12 @@ export class Agent {
     let nodes: NodeManager | undefined;
     let service: AgentService | undefined;
     let remoteLinks: RemoteLinks | undefined;
+    let http: HealthServer | undefined;
     try {
       nc = await connect({ servers, name: id, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+      const nats = new NatsWatch(nc);
+      // The metrics read the agent through this once it exists (health, readiness).
+      let self: Agent | undefined;
       const subjects = new Subjects(cfg.nats.subjectPrefix, id);
       const events = new EventPublisher(nc, subjects);
       nodes = new NodeManager({
@@ -130,6 +186,25 @@ export class Agent {
         log,
       });
       remoteLinks = remote;
+      const nm0 = nodes;
+      let clusterRef: Cluster | undefined;
+      const metrics = new AgentMetrics({
+        agentId: id,
+        nodes: () => nm0.nodes(),
+        heartbeats: () => nm0.heartbeats(),
+        readNode: (nodeId) => nm0.call(nodeId, 'metrics', {}, true) as Promise<NodeMetricsReply>,
+        load: () => {
+          const last = clusterRef?.membership.last;
+          if (!last || last.load === null) return undefined;
+          return { load: last.load, maxLoad: last.maxLoad, parts: last.metrics ?? {} };
+        },
+        decisions: () => clusterRef?.scheduler.decisions() ?? [],
+        health: () => {
+          const h = self?.health();
+          return { healthy: h?.ok ?? false, natsConnected: nats.connected };
+        },
+        readiness: () => ({ ready: self?.readiness().ok ?? false }),
+      });
       await nodes.start();
       remote.start();
       service = await AgentService.start({
@@ -141,6 +216,8 @@ export class Agent {
         cluster: cfg.cluster.name,
         version: VERSION,
         log,
+        onRequest: (method, code, seconds) => metrics.observeRpc(method, code, seconds),
+        statsData: () => metrics.summary(),
       });
       const nm = nodes;
       const cluster = cfg.cluster.enabled
@@ -167,8 +244,22 @@ export class Agent {
             log,
           })
         : undefined;
-      return new Agent({ id, natsUrl: servers.join(','), nc, nodes, subjects, log, service, events, embedded, cluster, remote });
+      clusterRef = cluster;
+      if (cfg.metrics.enabled) {
+        http = await HealthServer.start({
+          host: cfg.metrics.listenIp,
+          port: cfg.metrics.port,
+          scrape: () => metrics.scrape(),
+          contentType: metrics.contentType,
+          health: () => self!.health(),
+          readiness: () => self!.readiness(),
+          log,
+        });
+      }
+      self = new Agent({ id, natsUrl: servers.join(','), nc, nodes, subjects, log, service, events, embedded, cluster, remote, metrics, http, nats });
+      return self;
     } catch (err) {
+      await http?.stop().catch(() => undefined);
       await remoteLinks?.stop().catch(() => undefined);
       await service?.stop().catch(() => undefined);
       await nodes?.close().catch(() => undefined);
@@ -185,6 +276,7 @@ export class Agent {
   }
 
   async #stop(reason: string): Promise<void> {
+    // Health answers 503 from the first moment of the stop; the listener goes last but one.
     await this.cluster?.stop().catch((err: Error) => this.log.warn({ err: err.message }, 'leaving the cluster failed'));
     await this.remote.stop();
     await this.#service.stop();
@@ -193,6 +285,7 @@ export class Agent {
       await this.nc.flush().catch(() => undefined);
     }
     await this.nodes.close();
+    await this.#http?.stop();
     await this.nc.drain().catch(() => undefined);
     await this.#embedded?.stop();
   }

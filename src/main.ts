@@ -30,7 +30,8 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   const startMs = Number(process.hrtime.bigint() - t0) / 1e6;
   process.stdout.write(
     `webrtc-agent ready: id=${agent.id} nats=${agent.natsUrl} service=${agent.serviceName}` +
-      ` nodes=${agent.nodes.nodes().length} startup_ms=${startMs.toFixed(0)}\n`,
+      ` nodes=${agent.nodes.nodes().length} startup_ms=${startMs.toFixed(0)}` +
+      `${agent.metricsUrl ? ` metrics=${agent.metricsUrl}/metrics` : ''}\n`,
   );
 
   let stopping = false;

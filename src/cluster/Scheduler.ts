@@ -19,7 +19,7 @@
 import { JSONCodec, type JetStreamClient, type KV, type KvEntry, type NatsConnection, type Subscription } from 'nats';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { UnavailableError } from '../errors';
+import { toErrorShape, UnavailableError } from '../errors';
 import { replyError, replyValue } from '../rpc/reply';
 import { parseJson, parsePayload } from '../util/validate';
 import { casWrite } from './cas';
@@ -136,6 +136,8 @@ const MAX_RACES = 16;
 export class Scheduler {
   readonly #o: SchedulerOptions;
   readonly #state = new Map<Strategy, StrategyState>();
+  /** strategy \t result -> count; bounded: strategies are an enum, results error codes. */
+  readonly #decisions = new Map<string, number>();
   #sub: Subscription | undefined;
 
   constructor(o: SchedulerOptions) {
@@ -148,10 +150,15 @@ export class Scheduler {
       callback: (err, msg) => {
         if (err) return;
         void (async () => {
+          let strategy: string = this.#o.strategy;
           try {
-            replyValue(msg, await this.schedule(parsePayload(scheduleSchema, parseJson(msg.data))));
+            const req = parsePayload(scheduleSchema, parseJson(msg.data));
+            strategy = req.strategy ?? strategy;
+            replyValue(msg, await this.schedule(req));
+            this.#count(strategy, 'ok');
           } catch (e) {
             this.#o.log.debug({ err: (e as Error).message }, 'schedule failed');
+            this.#count(strategy, String(toErrorShape(e).code));
             replyError(msg, e);
           }
         })();
@@ -164,6 +171,19 @@ export class Scheduler {
     const sub = this.#sub;
     this.#sub = undefined;
     await sub.drain().catch(() => sub.unsubscribe());
+  }
+
+  #count(strategy: string, result: string): void {
+    const key = `${strategy}\t${result}`;
+    this.#decisions.set(key, (this.#decisions.get(key) ?? 0) + 1);
+  }
+
+  /** Schedule requests this agent answered, by strategy and result ('ok' or the error code). */
+  decisions(): { strategy: string; result: string; count: number }[] {
+    return [...this.#decisions].map(([k, count]) => {
+      const [strategy, result] = k.split('\t') as [string, string];
+      return { strategy, result, count };
+    });
   }
 
   #stateOf(s: Strategy): StrategyState {

@@ -105,6 +105,12 @@ export interface AgentConfig {
     portMax: number;
     consentTimeoutMs: number;
   };
+  metrics: {
+    enabled: boolean;
+    listenIp: string;
+    /** 0 = picked by the system. */
+    port: number;
+  };
 }
 
 export interface ConfigIssue {

@@ -217,6 +217,7 @@ export const SECTION_DOCS: Record<keyof AgentConfig, string> = {
   cluster: 'The conferencing cluster this agent joins.',
   log: 'Logging (pino).',
   webrtc: 'Media transport (ICE/DTLS/SRTP over UDP).',
+  metrics: 'The HTTP endpoint for operators: Prometheus metrics and health checks.',
 };
 
 export const configSchema: SchemaOf<AgentConfig> = {
@@ -565,6 +566,31 @@ export const configSchema: SchemaOf<AgentConfig> = {
       default: 30000,
       env: 'WEBRTC_CONSENT_TIMEOUT_MS',
       arg: 'webrtc-consent-timeout-ms',
+    },
+  },
+  metrics: {
+    enabled: {
+      doc: 'Serve `/metrics` (Prometheus text), `/healthz` and `/readyz` over HTTP (docs/metrics.md). The agent does not start when the address cannot be had.',
+      format: 'bool',
+      default: true,
+      env: 'METRICS_ENABLED',
+      arg: 'metrics-enabled',
+    },
+    listenIp: {
+      doc: 'Address the HTTP endpoint listens on (loopback by default: put it on a reachable address for a remote Prometheus).',
+      format: 'ipaddress',
+      default: '127.0.0.1',
+      env: 'METRICS_LISTEN_IP',
+      arg: 'metrics-listen-ip',
+    },
+    port: {
+      doc: 'TCP port of the HTTP endpoint; 0 = one the system picks (printed in the ready line).',
+      format: 'bounded-int',
+      min: 0,
+      max: 65535,
+      default: 9474,
+      env: 'METRICS_PORT',
+      arg: 'metrics-port',
     },
   },
 };

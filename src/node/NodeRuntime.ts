@@ -10,6 +10,7 @@ import { createLogger } from '../log';
 import { InternalError } from '../errors';
 import { ADDON_PATH_ENV, loadAddon, type NativeAddon } from './addon';
 import { mediaOf, type MediaNative } from './media/native';
+import { NodeMetrics } from './NodeMetrics';
 import { HEARTBEAT_SLOT, type NodeEventMessage, type NodeSettings, type ReadyInfo } from './protocol';
 
 export interface RoomDump {
@@ -23,6 +24,8 @@ export class NodeRuntime {
   readonly media: MediaNative;
   readonly log: Logger;
   readonly startedAt = Date.now();
+  /** The thread's side of a metrics scrape (event-loop delay runs from the start). */
+  readonly metrics = new NodeMetrics();
   readonly #rooms = new Map<string, Set<string>>();
   #beatTimer: NodeJS.Timeout | undefined;
   #calls = 0;
@@ -112,6 +115,7 @@ export class NodeRuntime {
   }
 
   close(): void {
+    this.metrics.close();
     if (this.#beatTimer) clearInterval(this.#beatTimer);
     this.#beatTimer = undefined;
   }

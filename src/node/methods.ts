@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { parsePayload } from '../util/validate';
+import type { NodeMetricsReply } from './NodeMetrics';
 import type { NodeRuntime, RoomDump } from './NodeRuntime';
 import { mediaMethods } from './media/methods';
 import type { MediaObjects } from './media/native';
@@ -148,6 +149,13 @@ export const nodeMethods: Record<string, NodeMethod> = {
   getStats: method({
     schema: empty,
     run: (rt) => rt.media.mediaStats(),
+  }),
+
+  /** One metrics scrape's worth of this node (the main thread's AgentMetrics): one native read. */
+  metrics: method({
+    schema: empty,
+    internal: true,
+    run: (rt): NodeMetricsReply => rt.metrics.read(rt.media.mediaStats()),
   }),
 
   ...mediaMethods,

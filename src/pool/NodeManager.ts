@@ -199,6 +199,32 @@ export class NodeManager extends EventEmitter<NodeManagerEvents> {
     }));
   }
 
+  /**
+   * How long ago each ready node's heartbeat last moved (ms), read now; the
+   * liveness check ends a node at checkWindowMs, health reports it sooner.
+   */
+  heartbeats(now = Date.now()): { id: string; beatAgeMs: number }[] {
+    const out: { id: string; beatAgeMs: number }[] = [];
+    for (const [id, e] of this.#entries) {
+      if (!e.ready) continue;
+      const beats = e.node.beats;
+      if (beats !== e.lastBeat) {
+        e.lastBeat = beats;
+        e.lastBeatAt = now;
+      }
+      out.push({ id, beatAgeMs: Math.max(0, now - e.lastBeatAt) });
+    }
+    return out;
+  }
+
+  get checkWindowMs(): number {
+    return this.#o.checkWindowMs;
+  }
+
+  get heartbeatMs(): number {
+    return this.#o.heartbeatMs;
+  }
+
   idleIds(): string[] {
     return [...this.#idle];
   }

@@ -12,7 +12,7 @@ import type { Msg, NatsConnection, Service, ServiceConfig, Subscription } from '
 import { ServiceImpl } from 'nats/lib/nats-base-client/service';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { NotFoundError } from '../errors';
+import { NotFoundError, toErrorShape } from '../errors';
 import type { NodeManager } from '../pool/NodeManager';
 import { parseJson, parsePayload } from '../util/validate';
 import { getNodeSchema, listNodesSchema, queryNodeSchema, recycleNodeSchema } from './schemas';
@@ -29,6 +29,10 @@ export interface AgentServiceOptions {
   cluster: string;
   version: string;
   log: Logger;
+  /** Called once per request answered: method (`getNode`, `node.<method>`), code (200 or the error code), seconds. */
+  onRequest?: (method: string, code: number, seconds: number) => void;
+  /** The `data` of each endpoint in `$SRV.STATS` (a summary of the agent). */
+  statsData?: () => Promise<unknown>;
 }
 
 /** How long a gone node's subject keeps answering 404 before it is released. */
@@ -64,6 +68,7 @@ export class AgentService {
       version,
       description: 'WebRTC media agent (SFU worker)',
       metadata: { cluster, purpose: 'webrtc', agentId, version },
+      ...(this.#o.statsData ? { statsHandler: this.#o.statsData } : {}),
     };
     const impl = new ServiceImpl(nc, config);
     impl._id = agentId;
@@ -102,12 +107,18 @@ export class AgentService {
   }
 
   async #answer(msg: Msg, work: () => Promise<unknown>, what: string): Promise<void> {
+    const started = performance.now();
+    let code = 200;
     try {
       replyValue(msg, await work());
     } catch (err) {
       this.#o.log.debug({ what, err: (err as Error).message }, 'request failed');
+      code = toErrorShape(err).code;
+      // A method name that names nothing must not become a metrics label.
+      if (code === 404 && /^no such node method/.test((err as Error).message)) what = 'node.unknown';
       replyError(msg, err);
     }
+    this.#o.onRequest?.(what, code, (performance.now() - started) / 1000);
   }
 
   #serveNode(nodeId: string): void {
