@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { JSONCodec } from 'nats';
+import { loadConfig } from '../../src/config/load';
 import { MonotonicTotals } from '../../src/node/MonotonicTotals';
 import { NatsServerProcess } from '../../src/rpc/NatsServerProcess';
 import { freePort, natsClient, startNats } from '../helpers/nats';
@@ -186,6 +187,14 @@ t.test('/readyz: 503 until the first load report and above maxLoad; 503 while st
   t.match(agent.readiness().reasons, ['the agent is stopping']);
   t.match(agent.health().reasons, ['the agent is stopping']);
   await stopping;
+});
+
+t.test('metrics config: defaults, port 0, bad values named', async (t) => {
+  const d = loadConfig({ argv: [], env: {} }).metrics;
+  t.same(d, { enabled: true, listenIp: '127.0.0.1', port: 9474 });
+  t.equal(loadConfig({ argv: ['--metrics-port', '0'], env: {} }).metrics.port, 0);
+  t.throws(() => loadConfig({ argv: [], env: { METRICS_PORT: '70000' } }), /metrics\.port/);
+  t.throws(() => loadConfig({ argv: [], env: { METRICS_LISTEN_IP: 'localhost:1' } }), /metrics\.listenIp/);
 });
 
 t.test('metrics.enabled=false: no listener; a taken port stops the start', async (t) => {
