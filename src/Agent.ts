@@ -166,6 +166,12 @@ export class Agent {
           portMin: cfg.webrtc.portMin,
           portMax: cfg.webrtc.portMax,
           consentTimeoutMs: cfg.webrtc.consentTimeoutMs,
+          limits: {
+            transports: cfg.agent.maxTransportsPerNode,
+            operations: cfg.agent.maxOperationsPerNode,
+            tracks: cfg.agent.maxTracksPerNode,
+            subscriptions: cfg.agent.maxSubscriptionsPerNode,
+          },
         },
         maxTasksPerNode: cfg.agent.maxTasksPerNode,
         log,
