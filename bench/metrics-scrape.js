@@ -16,7 +16,6 @@
  * measured just before). Prints one JSON line per case.
  */
 'use strict';
-const { spawn } = require('node:child_process');
 const dgram = require('node:dgram');
 const { mkdtempSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
@@ -25,6 +24,7 @@ const { parseArgs } = require('node:util');
 const { connect, JSONCodec } = require('nats');
 const { NatsServerProcess } = require('../dist/rpc/NatsServerProcess');
 const { cpuUs } = require('./lib/proc');
+const { startAgentProcess, stopAgentProcess } = require('./lib/agent-process');
 
 const { values } = parseArgs({
   options: { subs: { type: 'string', default: '1000' }, scrapes: { type: 'string', default: '100' }, media: { type: 'boolean', default: false } },
@@ -32,7 +32,6 @@ const { values } = parseArgs({
 const SUBS = Number(values.subs);
 const SCRAPES = Number(values.scrapes);
 const json = JSONCodec();
-const root = path.resolve(__dirname, '..');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function pct(sorted, p) {
@@ -40,31 +39,12 @@ function pct(sorted, p) {
 }
 
 function startAgent(natsUrl) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(root, 'dist/main.js')], {
-      env: {
-        PATH: process.env.PATH,
-        NATS_URL: natsUrl,
-        LOG_LEVEL: 'warn',
-        METRICS_PORT: '0',
-        CLUSTER_ENABLED: 'false',
-        AGENT_PRERUN_NODES: '1',
-        AGENT_MAX_TASKS_PER_NODE: '0',
-        WEBRTC_LISTEN_IP: '127.0.0.1',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('agent not ready in 20 s')), 20_000);
-    child.stdout.on('data', (d) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.startsWith('webrtc-agent ready:'));
-      if (line) {
-        clearTimeout(timer);
-        resolve({ child, id: /id=(\S+)/.exec(line)[1], metrics: /metrics=(\S+)/.exec(line)[1] });
-      }
-    });
-    child.once('exit', (c) => reject(new Error(`agent exited ${c}`)));
+  return startAgentProcess({
+    NATS_URL: natsUrl,
+    CLUSTER_ENABLED: 'false',
+    AGENT_PRERUN_NODES: '1',
+    AGENT_MAX_TASKS_PER_NODE: '0',
+    WEBRTC_LISTEN_IP: '127.0.0.1',
   });
 }
 
@@ -158,10 +138,7 @@ async function main() {
     sender?.close();
     sink.close();
     await nc.close();
-    await new Promise((r) => {
-      agent.child.once('exit', r);
-      agent.child.kill('SIGTERM');
-    });
+    await stopAgentProcess(agent.child);
     await nats.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -27,6 +27,7 @@ const { parseArgs } = require('node:util');
 const { connect, JSONCodec } = require('nats');
 const { NatsServerProcess } = require('../dist/rpc/NatsServerProcess');
 const { renderChart } = require('../bench/lib/chart');
+const { startAgentProcess, stopAgentProcess } = require('../bench/lib/agent-process');
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '90' }, out: { type: 'string', default: 'docs/grafana-dashboard' } } });
 const SECONDS = Number(values.seconds);
@@ -45,34 +46,16 @@ function freePort() {
   });
 }
 
-function startAgent(natsUrl) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(root, 'dist/main.js')], {
-      env: {
-        PATH: process.env.PATH,
-        NATS_URL: natsUrl,
-        LOG_LEVEL: 'warn',
-        METRICS_PORT: '0',
-        AGENT_TEST_HOOKS: 'true',
-        AGENT_PRERUN_NODES: '2',
-        AGENT_MAX_TASKS_PER_NODE: '12',
-        WEBRTC_LISTEN_IP: '127.0.0.1',
-        CLUSTER_NAME: `shot${process.pid}`,
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('agent not ready in 20 s')), 20_000);
-    child.stdout.on('data', (d) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.startsWith('webrtc-agent ready:'));
-      if (line) {
-        clearTimeout(timer);
-        resolve({ child, id: /id=(\S+)/.exec(line)[1], metrics: new URL(/metrics=(\S+)/.exec(line)[1]) });
-      }
-    });
-    child.once('exit', (c) => reject(new Error(`agent exited ${c}`)));
+async function startAgent(natsUrl) {
+  const a = await startAgentProcess({
+    NATS_URL: natsUrl,
+    AGENT_TEST_HOOKS: 'true',
+    AGENT_PRERUN_NODES: '2',
+    AGENT_MAX_TASKS_PER_NODE: '12',
+    WEBRTC_LISTEN_IP: '127.0.0.1',
+    CLUSTER_NAME: `shot${process.pid}`,
   });
+  return { ...a, metrics: new URL(a.metrics) };
 }
 
 async function startPrometheus(dir, target) {
@@ -294,7 +277,7 @@ async function main() {
     console.log(JSON.stringify({ wrote: [`${values.out}.svg`, `${values.out}.png`], seconds: end - start, agent: agent.id }));
   } finally {
     await nc?.close();
-    if (agent) await new Promise((r) => (agent.child.once('exit', r), agent.child.kill('SIGTERM')));
+    if (agent) await stopAgentProcess(agent.child);
     if (prom) await new Promise((r) => (prom.child.once('exit', r), prom.child.kill('SIGTERM')));
     await nats.stop();
     rmSync(dir, { recursive: true, force: true });
