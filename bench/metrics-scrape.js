@@ -24,7 +24,7 @@ const { parseArgs } = require('node:util');
 const { connect, JSONCodec } = require('nats');
 const { NatsServerProcess } = require('../dist/rpc/NatsServerProcess');
 const { cpuUs } = require('./lib/proc');
-const { startAgentProcess, stopAgentProcess } = require('./lib/agent-process');
+const { startAgent } = require('./lib/agent');
 
 const { values } = parseArgs({
   options: { subs: { type: 'string', default: '1000' }, scrapes: { type: 'string', default: '100' }, media: { type: 'boolean', default: false } },
@@ -38,14 +38,10 @@ function pct(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-function startAgent(natsUrl) {
-  return startAgentProcess({
-    NATS_URL: natsUrl,
-    CLUSTER_ENABLED: 'false',
-    AGENT_PRERUN_NODES: '1',
-    AGENT_MAX_TASKS_PER_NODE: '0',
-    WEBRTC_LISTEN_IP: '127.0.0.1',
-  });
+async function startAgentFor(natsUrl, logDir) {
+  const name = `metrics-bench-${process.pid}`;
+  const ch = await startAgent(natsUrl, name, logDir, { AGENT_PRERUN_NODES: '1', AGENT_MAX_TASKS_PER_NODE: '0' });
+  return { ch, id: name, pid: ch.pid, metrics: /metrics=(\S+)/.exec(ch.readyLine)[1] };
 }
 
 async function call(nc, subject, payload) {
@@ -74,7 +70,7 @@ async function measure(pid, idleUsPerMs, n, fn) {
 async function main() {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'wa-bench-metrics-'));
   const nats = await NatsServerProcess.start({ port: 0, dataDir });
-  const agent = await startAgent(nats.url);
+  const agent = await startAgentFor(nats.url, dataDir);
   const nc = await connect({ servers: nats.url });
   const sink = dgram.createSocket('udp4');
   await new Promise((r) => sink.bind(0, '127.0.0.1', r));
@@ -98,17 +94,17 @@ async function main() {
       return m.data.length;
     };
     const idleRate = async () => {
-      const c0 = cpuUs(agent.child.pid);
+      const c0 = cpuUs(agent.pid);
       const t0 = performance.now();
       await sleep(2000);
-      return (cpuUs(agent.child.pid) - c0) / (performance.now() - t0);
+      return (cpuUs(agent.pid) - c0) / (performance.now() - t0);
     };
     const run = async (subs) => {
       const idle = await idleRate();
       const base = { subscriptions: subs, scrapes: SCRAPES, media: values.media, idle_cpu_pct: +(idle / 10).toFixed(2) };
       await scrape(); // warm
-      console.log(JSON.stringify({ case: 'scrape /metrics', ...base, ...(await measure(agent.child.pid, idle, SCRAPES, scrape)) }));
-      console.log(JSON.stringify({ case: 'baseline: getStats over NATS', ...base, ...(await measure(agent.child.pid, idle, SCRAPES, getStats)) }));
+      console.log(JSON.stringify({ case: 'scrape /metrics', ...base, ...(await measure(agent.pid, idle, SCRAPES, scrape)) }));
+      console.log(JSON.stringify({ case: 'baseline: getStats over NATS', ...base, ...(await measure(agent.pid, idle, SCRAPES, getStats)) }));
     };
 
     if (values.media) {
@@ -138,7 +134,7 @@ async function main() {
     sender?.close();
     sink.close();
     await nc.close();
-    await stopAgentProcess(agent.child);
+    await agent.ch.stop();
     await nats.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }

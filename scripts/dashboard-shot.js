@@ -27,7 +27,7 @@ const { parseArgs } = require('node:util');
 const { connect, JSONCodec } = require('nats');
 const { NatsServerProcess } = require('../dist/rpc/NatsServerProcess');
 const { renderChart } = require('../bench/lib/chart');
-const { startAgentProcess, stopAgentProcess } = require('../bench/lib/agent-process');
+const { startAgent } = require('../bench/lib/agent');
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '90' }, out: { type: 'string', default: 'docs/grafana-dashboard' } } });
 const SECONDS = Number(values.seconds);
@@ -46,16 +46,16 @@ function freePort() {
   });
 }
 
-async function startAgent(natsUrl) {
-  const a = await startAgentProcess({
-    NATS_URL: natsUrl,
+async function startAgentFor(natsUrl, logDir) {
+  const name = `shot-${process.pid}`;
+  const ch = await startAgent(natsUrl, name, logDir, {
     AGENT_TEST_HOOKS: 'true',
     AGENT_PRERUN_NODES: '2',
     AGENT_MAX_TASKS_PER_NODE: '12',
-    WEBRTC_LISTEN_IP: '127.0.0.1',
+    CLUSTER_ENABLED: 'true',
     CLUSTER_NAME: `shot${process.pid}`,
   });
-  return { ...a, metrics: new URL(a.metrics) };
+  return { ch, id: name, metrics: new URL(/metrics=(\S+)/.exec(ch.readyLine)[1]) };
 }
 
 async function startPrometheus(dir, target) {
@@ -265,7 +265,7 @@ async function main() {
   let prom;
   let nc;
   try {
-    agent = await startAgent(nats.url);
+    agent = await startAgentFor(nats.url, dir);
     prom = await startPrometheus(dir, agent.metrics.host);
     nc = await connect({ servers: nats.url });
     const start = Math.floor(Date.now() / 1000);
@@ -277,7 +277,7 @@ async function main() {
     console.log(JSON.stringify({ wrote: [`${values.out}.svg`, `${values.out}.png`], seconds: end - start, agent: agent.id }));
   } finally {
     await nc?.close();
-    if (agent) await stopAgentProcess(agent.child);
+    if (agent) await agent.ch.stop();
     if (prom) await new Promise((r) => (prom.child.once('exit', r), prom.child.kill('SIGTERM')));
     await nats.stop();
     rmSync(dir, { recursive: true, force: true });
