@@ -110,6 +110,14 @@ export class Agent {
           portMin: cfg.webrtc.portMin,
           portMax: cfg.webrtc.portMax,
           consentTimeoutMs: cfg.webrtc.consentTimeoutMs,
+          tcp: cfg.webrtc.tcp
+            ? {
+                portMin: cfg.webrtc.tcpPortMin,
+                portMax: cfg.webrtc.tcpPortMax,
+                maxConnections: cfg.webrtc.tcpMaxConnections,
+                idleTimeoutMs: cfg.webrtc.tcpIdleTimeoutMs,
+              }
+            : undefined,
         },
         maxTasksPerNode: cfg.agent.maxTasksPerNode,
         log,

@@ -128,6 +128,7 @@ export function renderConfigDoc(): string {
     '- `agent.prerunNodes` <= `agent.maxNodes`, unless `agent.maxNodes` is -1.',
     '- `agent.checkWindowMs` > `agent.heartbeatMs`.',
     '- `webrtc.portMin` <= `webrtc.portMax`.',
+    '- `webrtc.tcpPortMin` <= `webrtc.tcpPortMax`.',
     '',
     '`agent.id`: when empty, `loadConfig()` sets it to `<agent.idPrefix>-<12 random hex digits>`.',
     '',

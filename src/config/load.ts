@@ -104,6 +104,12 @@ export interface AgentConfig {
     portMin: number;
     portMax: number;
     consentTimeoutMs: number;
+    tcp: boolean;
+    /** <= tcpPortMax */
+    tcpPortMin: number;
+    tcpPortMax: number;
+    tcpMaxConnections: number;
+    tcpIdleTimeoutMs: number;
   };
 }
 
@@ -359,6 +365,9 @@ export function loadConfig(opts: LoadConfigOptions = {}): AgentConfig {
   }
   if (webrtc.portMin > webrtc.portMax) {
     cross('webrtc.portMin', `must be <= webrtc.portMax (${webrtc.portMax}), got ${webrtc.portMin}`);
+  }
+  if (webrtc.tcpPortMin > webrtc.tcpPortMax) {
+    cross('webrtc.tcpPortMin', `must be <= webrtc.tcpPortMax (${webrtc.tcpPortMax}), got ${webrtc.tcpPortMin}`);
   }
   if (issues.length > 0) throw new ConfigError(issues);
 

@@ -216,7 +216,7 @@ export const SECTION_DOCS: Record<keyof AgentConfig, string> = {
   nats: 'Connection to the NATS cluster bus, and the optional bundled nats-server.',
   cluster: 'The conferencing cluster this agent joins.',
   log: 'Logging (pino).',
-  webrtc: 'Media transport (ICE/DTLS/SRTP over UDP).',
+  webrtc: 'Media transport (ICE/DTLS/SRTP over UDP, and ICE-TCP).',
 };
 
 export const configSchema: SchemaOf<AgentConfig> = {
@@ -565,6 +565,45 @@ export const configSchema: SchemaOf<AgentConfig> = {
       default: 30000,
       env: 'WEBRTC_CONSENT_TIMEOUT_MS',
       arg: 'webrtc-consent-timeout-ms',
+    },
+    tcp: {
+      doc: 'ICE-TCP (RFC 6544): each node thread also listens on a TCP port and answers with a `tcptype passive` host candidate beside the UDP one, for clients whose UDP is blocked. Off: UDP only.',
+      format: 'bool',
+      default: true,
+      env: 'WEBRTC_TCP',
+      arg: 'webrtc-tcp',
+    },
+    tcpPortMin: {
+      doc: 'Lowest ICE-TCP port; must be <= tcpPortMax. The thread\'s UDP port number is tried first (one number to open in firewalls), then this range.',
+      format: 'port-number',
+      default: 40000,
+      env: 'WEBRTC_TCP_PORT_MIN',
+      arg: 'webrtc-tcp-port-min',
+    },
+    tcpPortMax: {
+      doc: 'Highest ICE-TCP port.',
+      format: 'port-number',
+      default: 49999,
+      env: 'WEBRTC_TCP_PORT_MAX',
+      arg: 'webrtc-tcp-port-max',
+    },
+    tcpMaxConnections: {
+      doc: 'Most ICE-TCP connections open at once per node thread; more are closed at once (counted in getStats).',
+      format: 'bounded-int',
+      min: 1,
+      max: 65535,
+      default: 512,
+      env: 'WEBRTC_TCP_MAX_CONNECTIONS',
+      arg: 'webrtc-tcp-max-connections',
+    },
+    tcpIdleTimeoutMs: {
+      doc: 'An ICE-TCP connection that has passed no ICE check within this long (ms) is closed.',
+      format: 'bounded-int',
+      min: 500,
+      max: 120000,
+      default: 10000,
+      env: 'WEBRTC_TCP_IDLE_TIMEOUT_MS',
+      arg: 'webrtc-tcp-idle-timeout-ms',
     },
   },
 };

@@ -35,6 +35,15 @@ export interface MediaSettings {
   portMax: number;
   /** ICE consent expiry of WebRTC transports (RFC 7675). */
   consentTimeoutMs: number;
+  /** ICE-TCP beside the UDP port (config webrtc.tcp*); absent: UDP only. */
+  tcp?: TcpSettings;
+}
+
+export interface TcpSettings {
+  portMin: number;
+  portMax: number;
+  maxConnections: number;
+  idleTimeoutMs: number;
 }
 
 export type NodeTask =

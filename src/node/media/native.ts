@@ -139,7 +139,25 @@ export interface MediaStats {
   subscriptions: SubscriptionStats[];
   peers: PeerStats[];
   /** The thread's WebRTC port (null until it opens): datagrams that reached no transport. */
-  webrtcPort: { port: number; datagramsIn: number; datagramsOut: number; unknownUfrag: number; unknownTuple: number; notWebrtc: number } | null;
+  webrtcPort: {
+    port: number;
+    datagramsIn: number;
+    datagramsOut: number;
+    unknownUfrag: number;
+    unknownTuple: number;
+    notWebrtc: number;
+    /** The ICE-TCP port (null: not open). */
+    tcp: {
+      port: number;
+      connections: number;
+      accepted: number;
+      framesIn: number;
+      framesOut: number;
+      bytesIn: number;
+      bytesOut: number;
+      closed: { rejectedFull: number; byPeer: number; idle: number; slow: number; badFrame: number; errors: number };
+    } | null;
+  } | null;
   internal: InternalPortStats | null;
 }
 
