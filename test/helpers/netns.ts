@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Test } from 'tap';
+import { browserEnv } from './chromium';
 
 export interface Netns {
   name: string;
@@ -26,7 +27,8 @@ export interface Netns {
 }
 
 function sh(args: string[]): string {
-  return execFileSync(args[0]!, args.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+  // Without the AddressSanitizer run's preload: ip and tc are not what it checks.
+  return execFileSync(args[0]!, args.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000, env: browserEnv() });
 }
 
 /** A /30 in 10.0.0.0/8 that no interface of the host has an address in. */

@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Test } from 'tap';
 import { waitFor } from './agent';
+import { browserEnv } from './chromium';
 
 export interface Turn {
   ip: string;
@@ -63,7 +64,8 @@ export async function startTurn(t: Test, ip: string): Promise<Turn> {
       '--simple-log',
       '--no-stdout-log',
     ],
-    { stdio: 'ignore' },
+    // Not the AddressSanitizer run's preload (scripts/asan-test.sh): coturn is not what it checks.
+    { stdio: 'ignore', env: browserEnv() },
   );
   let exited = false;
   child.on('exit', () => (exited = true));
