@@ -118,6 +118,12 @@ export class Agent {
                 idleTimeoutMs: cfg.webrtc.tcpIdleTimeoutMs,
               }
             : undefined,
+          limits: {
+            transports: cfg.agent.maxTransportsPerNode,
+            operations: cfg.agent.maxOperationsPerNode,
+            tracks: cfg.agent.maxTracksPerNode,
+            subscriptions: cfg.agent.maxSubscriptionsPerNode,
+          },
         },
         maxTasksPerNode: cfg.agent.maxTasksPerNode,
         log,

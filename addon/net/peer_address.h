@@ -35,6 +35,16 @@ inline uint64_t PeerKey(const sockaddr_in& a) {
          (static_cast<uint64_t>(a.sin_addr.s_addr) << 16) | a.sin_port;
 }
 
+// The address a PeerKey was made from, the TCP mark included.
+inline sockaddr_in PeerFromKey(uint64_t key) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = static_cast<uint32_t>(key >> 16);
+  a.sin_port = static_cast<uint16_t>(key & 0xffff);
+  if ((key >> 48) != 0) MarkTcp(&a);
+  return a;
+}
+
 }  // namespace net
 }  // namespace webrtc_agent
 

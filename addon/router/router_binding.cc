@@ -598,6 +598,7 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
     o.Set("unknownUfrag", static_cast<double>(w->counters().unknown_ufrag));
     o.Set("unknownTuple", static_cast<double>(w->counters().unknown_tuple));
     o.Set("notWebrtc", static_cast<double>(w->counters().not_webrtc));
+    o.Set("tuplesPruned", static_cast<double>(w->counters().tuples_pruned));
     if (const net::TcpServer* tcp = w->tcp()) {
       const net::TcpCounters& c = tcp->counters();
       Napi::Object t = Napi::Object::New(env);

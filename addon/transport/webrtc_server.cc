@@ -58,14 +58,8 @@ void WebRtcServer::Unregister(WebRtcTransport* t) {
   for (auto it = by_tuple_.begin(); it != by_tuple_.end();) {
     if (it->second == t) {
       // A TCP connection serves one transport's pair: it goes with it.
-      if (tcp_ && (it->first >> 48) != 0) {
-        sockaddr_in peer{};
-        peer.sin_family = AF_INET;
-        peer.sin_addr.s_addr = static_cast<uint32_t>(it->first >> 16);
-        peer.sin_port = static_cast<uint16_t>(it->first);
-        net::MarkTcp(&peer);
-        tcp_->CloseConnection(peer);
-      }
+      const sockaddr_in peer = net::PeerFromKey(it->first);
+      if (tcp_ && net::IsTcp(peer)) tcp_->CloseConnection(peer);
       it = by_tuple_.erase(it);
     } else {
       ++it;
@@ -78,6 +72,20 @@ void WebRtcServer::BindTuple(const sockaddr_in& addr, WebRtcTransport* t) {
   by_tuple_[TupleKey(addr)] = t;
   // A connection that passed a check is no longer subject to the idle timeout.
   if (tcp_ && net::IsTcp(addr)) tcp_->SetAuthenticated(addr);
+}
+
+void WebRtcServer::PruneTuples() {
+  for (auto it = by_tuple_.begin(); it != by_tuple_.end();) {
+    const sockaddr_in addr = net::PeerFromKey(it->first);
+    if (it->second->Validates(addr)) {
+      ++it;
+    } else {
+      // An ICE-TCP pair that expired takes its connection with it.
+      if (tcp_ && net::IsTcp(addr)) tcp_->CloseConnection(addr);
+      it = by_tuple_.erase(it);
+      counters_.tuples_pruned++;
+    }
+  }
 }
 
 void WebRtcServer::FlushEvents() {
@@ -145,6 +153,8 @@ void WebRtcServer::OnTick(void* self) {
   // Events wait for FlushEvents, so no transport goes away during the loop.
   const std::vector<WebRtcTransport*> list = s->transports_;
   for (WebRtcTransport* t : list) t->Tick(now);
+  // Once a second (every 20th tick): pairs expire on a scale of seconds.
+  if (++s->ticks_ % 20 == 0) s->PruneTuples();
   s->FlushEvents();
   if (s->tcp_) s->tcp_->Tick(now);
 }
