@@ -133,6 +133,7 @@ export class Agent {
         rpcTimeoutMs: cfg.agent.internalRpcTimeoutMs,
         keepaliveMs: cfg.agent.internalKeepaliveMs,
         srtp: cfg.agent.internalSrtp,
+        maxExportsPerNode: cfg.agent.maxExportsPerNode,
         log,
       });
       remoteLinks = remote;
@@ -168,11 +169,17 @@ export class Agent {
             kvReplicas: cfg.cluster.kvReplicas,
             stats: () => {
               const list = nm.nodes();
-              return { nodes: list.length, rooms: [...new Set(list.flatMap((n) => n.rooms.map((r) => r.room)))] };
+              return { nodes: list.length, rooms: [...new Set(list.flatMap((n) => n.rooms.map((r) => r.room)))], internalAddresses: remote.addresses() };
             },
             log,
           })
         : undefined;
+      if (cluster) {
+        remote.setGate({
+          memberAddress: (agentId, ip, port) => cluster.memberAddress(agentId, ip, port),
+          ensureListed: (address) => cluster.membership.ensureListed(address),
+        });
+      }
       return new Agent({ id, natsUrl: servers.join(','), nc, nodes, subjects, log, service, events, embedded, cluster, remote });
     } catch (err) {
       await remoteLinks?.stop().catch(() => undefined);

@@ -22,7 +22,7 @@ export interface MembershipOptions {
   reportIntervalMs: number;
   collector: LoadCollector;
   /** What the agent holds now. */
-  stats: () => { nodes: number; rooms: string[] };
+  stats: () => { nodes: number; rooms: string[]; internalAddresses?: string[] };
   log: Logger;
 }
 
@@ -51,6 +51,7 @@ export class Membership {
       hostname: o.hostname,
       ip: o.ip,
       internalAddress: o.internalAddress,
+      ...(s.internalAddresses ? { internalAddresses: s.internalAddresses } : {}),
       capacity: o.capacity,
       maxLoad: o.maxLoad,
       nodes: s.nodes,
@@ -92,6 +93,17 @@ export class Membership {
     const s = this.#o.collector.sample();
     const { load, ...metrics } = s;
     await this.#put(this.#entry(load, metrics));
+  }
+
+  /**
+   * Makes sure the entry in the bucket lists this internal address before
+   * another agent is asked to send media to it (a node started since the
+   * last report): an extra write with the last load, not a new sample.
+   */
+  async ensureListed(address: string): Promise<void> {
+    if (this.#stopped || this.last?.internalAddresses?.includes(address)) return;
+    const last = this.last;
+    await this.#put(this.#entry(last?.load ?? null, last?.metrics));
   }
 
   /** Leaves: no more reports, the entry deleted. */

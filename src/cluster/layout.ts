@@ -23,6 +23,12 @@ export interface AgentEntry {
   ip: string;
   /** Address other agents use to reach this one (media between agents). */
   internalAddress: string;
+  /**
+   * `ip:port` of each node's internal port (getInternalAddress): the only
+   * destinations another agent's exportTrack sends this agent's requests'
+   * media to. Absent in entries of older agents (they get no exports).
+   */
+  internalAddresses?: string[];
   capacity: Capacity;
   maxLoad: number;
   nodes: number;

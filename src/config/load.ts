@@ -58,6 +58,7 @@ export interface AgentConfig {
     maxOperationsPerNode: number;
     maxTracksPerNode: number;
     maxSubscriptionsPerNode: number;
+    maxExportsPerNode: number;
     /** A power of two, 64 KiB .. 256 MiB. */
     linkRingBytes: number;
     internalRpcTimeoutMs: number;

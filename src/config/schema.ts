@@ -352,6 +352,18 @@ export const configSchema: SchemaOf<AgentConfig> = {
       env: 'AGENT_MAX_SUBSCRIPTIONS_PER_NODE',
       arg: 'agent-max-subscriptions-per-node',
     },
+    maxExportsPerNode: {
+      doc:
+        'Tracks one node thread sends to other agents at most (exportTrack on its internal address; ' +
+        '503 naming this key beyond). Exports are answered only for live members of the cluster, to ' +
+        'the internal addresses their cluster entry lists.',
+      format: 'bounded-int',
+      min: 1,
+      max: 100000,
+      default: 1000,
+      env: 'AGENT_MAX_EXPORTS_PER_NODE',
+      arg: 'agent-max-exports-per-node',
+    },
     linkRingBytes: {
       doc:
         'Size in bytes of each shared-memory ring between two node threads (one per direction, made ' +
@@ -378,9 +390,10 @@ export const configSchema: SchemaOf<AgentConfig> = {
       doc:
         'Encrypt media between agents (SRTP AEAD_AES_128_GCM on the internal transport; each side draws ' +
         'the key for what it sends and hands it over NATS, so NATS should run over TLS). Every agent ' +
-        'of a cluster must use the same setting: a linkup between agents that differ is refused (400).',
+        'of a cluster must use the same setting: a linkup between agents that differ is refused (400). ' +
+        'On by default; its cost is in docs/cluster.md.',
       format: 'bool',
-      default: false,
+      default: true,
       env: 'AGENT_INTERNAL_SRTP',
       arg: 'agent-internal-srtp',
     },

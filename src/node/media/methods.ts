@@ -176,6 +176,22 @@ export const mediaMethods: Record<string, NodeMethod> = {
       return { key: rt.media.mediaInternalEnableSrtp(transportId).toString('base64') };
     },
   }),
+  /**
+   * Closes the internal transport towards ip:port if nothing rides on it: the
+   * one a linkup made for a source address that no agent serves (its SRTP
+   * key is drawn before the request), so such addresses leave nothing behind.
+   */
+  _dropInternalPeer: m({
+    schema: internalKeySchema,
+    internal: true,
+    run: (rt, a) => {
+      const s = rt.media.mediaStats();
+      const t = s.transports.find((x) => x.remote?.ip === a.ip && x.remote?.port === a.port && x.id.startsWith('internal:'));
+      if (!t || s.tracks.some((x) => x.transportId === t.id) || s.subscriptions.some((x) => x.transportId === t.id)) return { dropped: false };
+      rt.media.mediaCloseTransport(t.id);
+      return { dropped: true };
+    },
+  }),
   /** Whether a track has no reader left here (no subscriber, no ring export). */
   _isUnused: m({
     schema: isUnusedSchema,
