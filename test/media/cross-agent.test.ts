@@ -329,3 +329,17 @@ t.test('an agent outside any cluster (cluster.enabled false) exports nothing: 50
   await t.rejects(nb('linkup', { subscriptionId: 's1', transportId: 'out', video: { id: 'cam', ip: addrA.ip, port: addrA.port } }), { code: 503, message: /exports answer only live members of the cluster/ });
   t.equal((await statsOf(na)).subscriptions.length, 0);
 });
+
+t.test('a node started after the last cluster report: its agent lists it before asking for media to it', async (t) => {
+  // Reports a minute apart: only the write before the request can list the new node.
+  const { a, b, addrA } = await setup(t, { CLUSTER_REPORT_INTERVAL_MS: '60000' });
+  const { nodeId } = await request<{ nodeId: string }>(b.nc, b.subjects.agent('getNode'), { room: 'late-room', task: 'late' });
+  const late = (method: string, args: unknown = {}) => request(b.nc, b.subjects.node(nodeId, method), args);
+  const lateAddr = await late('getInternalAddress');
+  const listed = () => b.cluster!.membership.last?.internalAddresses ?? [];
+  t.notOk(listed().includes(`${lateAddr.ip}:${lateAddr.port}`), 'not in the entry yet');
+  await late('createPlainTransport', { transportId: 'o' });
+  t.match(await late('linkup', { subscriptionId: 's', transportId: 'o', video: { id: 'cam', ip: addrA.ip, port: addrA.port } }), { ok: true, video: { subscriptionId: 's-video' } });
+  t.ok(listed().includes(`${lateAddr.ip}:${lateAddr.port}`), 'listed by the write before the request');
+  t.equal(a.remote.summary().exports, 1);
+});
