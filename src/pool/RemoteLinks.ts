@@ -124,6 +124,8 @@ export class RemoteLinks {
   readonly #pendingImports = new Map<string, Promise<void>>();
   /** `${nodeId}|${subscriptionId}` -> the router subscriptions it made. */
   readonly #linkups = new Map<string, LinkupPart[]>();
+  /** `${nodeId}|${subscriptionId}` -> the transport it leaves by (its end ends the linkup). */
+  readonly #linkupTransports = new Map<string, string>();
   /** `${ip}:${port}` -> unanswered pings in a row. */
   readonly #misses = new Map<string, number>();
   /** nodeId -> `ip:port` of its internal address, once known (published in the cluster entry). */
@@ -185,6 +187,15 @@ export class RemoteLinks {
       case 'unsubscribeTrack':
       case 'destroyTransport': {
         const reply = await this.#o.links.call(nodeId, method, args);
+        // Linkups leaving by that transport ended with it (their subscriptions were on it).
+        if (method === 'destroyTransport') {
+          const transportId = (args as { transportId?: unknown }).transportId;
+          for (const [key, tid] of [...this.#linkupTransports]) {
+            if (tid !== transportId || !key.startsWith(`${nodeId}|`)) continue;
+            this.#linkupTransports.delete(key);
+            this.#linkups.delete(key);
+          }
+        }
         // A stand-in this node no longer reads ends (and its source is told).
         for (const imp of [...this.#imports.values()]) if (imp.nodeId === nodeId) await this.#release(imp.trackId);
         return reply;
@@ -238,6 +249,11 @@ export class RemoteLinks {
   }
 
   #unserve(nodeId: string): void {
+    for (const key of [...this.#linkups.keys()]) {
+      if (!key.startsWith(`${nodeId}|`)) continue;
+      this.#linkups.delete(key);
+      this.#linkupTransports.delete(key);
+    }
     const p = this.#served.get(nodeId);
     this.#served.delete(nodeId);
     this.#addresses.delete(nodeId);
@@ -320,6 +336,7 @@ export class RemoteLinks {
     if (this.#linkups.has(key)) throw new ConflictError('subscriptionId', `already linked up: ${p.subscriptionId}`);
     const parts: LinkupPart[] = [];
     this.#linkups.set(key, parts);
+    this.#linkupTransports.set(key, p.transportId);
     const reply: Record<string, unknown> = { ok: true };
     try {
       for (const k of KINDS) {
@@ -342,6 +359,7 @@ export class RemoteLinks {
       return reply;
     } catch (err) {
       this.#linkups.delete(key);
+      this.#linkupTransports.delete(key);
       await this.#endParts(nodeId, parts);
       throw err;
     }
@@ -353,6 +371,7 @@ export class RemoteLinks {
     const parts = this.#linkups.get(key);
     if (!parts) throw new NotFoundError(`subscriptionId: no such linkup: ${p.subscriptionId}`);
     this.#linkups.delete(key);
+    this.#linkupTransports.delete(key);
     await this.#endParts(nodeId, parts);
     return { ok: true };
   }
