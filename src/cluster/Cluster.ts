@@ -35,7 +35,7 @@ export interface ClusterOptions {
   networkInterface: string;
   networkMaxScaleMbit: number;
   kvReplicas: number;
-  stats: () => { nodes: number; rooms: string[] };
+  stats: () => { nodes: number; rooms: string[]; draining?: string };
   log: Logger;
 }
 

@@ -61,6 +61,10 @@ export interface AgentConfig {
     /** Enables test-only node methods; never in production. */
     testHooks: boolean;
     shutdownTimeoutMs: number;
+    /** SIGTERM drains (Agent.drain) instead of stopping at once. */
+    drainOnSigterm: boolean;
+    /** How long a drain waits for the rooms to end before stopping anyway. */
+    drainTimeoutMs: number;
   };
   nats: {
     /** Comma-separated URLs; empty = local default. */

@@ -368,6 +368,27 @@ export const configSchema: SchemaOf<AgentConfig> = {
       env: 'AGENT_SHUTDOWN_TIMEOUT_MS',
       arg: 'agent-shutdown-timeout-ms',
     },
+    drainOnSigterm: {
+      doc:
+        'SIGTERM drains instead of stopping at once: the agent leaves scheduling, refuses new rooms ' +
+        '(503), keeps serving the rooms it holds until they end or drainTimeoutMs passes, then stops. ' +
+        'SIGINT always stops at once.',
+      format: 'bool',
+      default: false,
+      env: 'AGENT_DRAIN_ON_SIGTERM',
+      arg: 'agent-drain-on-sigterm',
+    },
+    drainTimeoutMs: {
+      doc:
+        'How long (ms) a draining agent waits for its rooms to end before it stops anyway, ending them ' +
+        '(the quit event names them). The drain method can give its own bound.',
+      format: 'bounded-int',
+      min: 0,
+      max: MAX_TIMER_MS,
+      default: 600000,
+      env: 'AGENT_DRAIN_TIMEOUT_MS',
+      arg: 'agent-drain-timeout-ms',
+    },
   },
   nats: {
     servers: {

@@ -18,6 +18,9 @@
  *   an exit is an abnormal quit: 'abnormal' is emitted with the node AND every
  *   room and task it held, the node is dropped and the pool refills.
  *
+ * - drain: no new rooms (getNode for a room no node holds answers 503 with
+ *   the reason), no refill, idle nodes ended; the rooms held are served on.
+ *
  * Where OWT differs, on purpose: a task id given twice for one room counts
  * once; a room is bound to its node when the node is picked, not when it is
  * ready, so two concurrent getNode calls for a new room cannot split it; an
@@ -107,6 +110,8 @@ export class NodeManager extends EventEmitter<NodeManagerEvents> {
   #inUse: string[] = [];
   #seq = 0;
   #closing = false;
+  /** Why the agent drains; undefined while it takes new rooms. */
+  #draining: string | undefined;
   #checkTimer: NodeJS.Timeout | undefined;
   #failures = 0;
   #refillTimer: NodeJS.Timeout | undefined;
@@ -129,10 +134,41 @@ export class NodeManager extends EventEmitter<NodeManagerEvents> {
     return this.#closing;
   }
 
+  /** Why this agent drains (undefined: it takes new rooms). */
+  get draining(): string | undefined {
+    return this.#draining;
+  }
+
+  /**
+   * Takes no new rooms from now on: getNode serves only rooms a node holds,
+   * the pool is not refilled and nodes holding no room are ended. Returns the
+   * rooms held, which are served on until they are recycled.
+   */
+  async drain(reason: string): Promise<RoomTasks[]> {
+    if (this.#draining === undefined) {
+      this.#draining = reason;
+      if (this.#refillTimer) clearTimeout(this.#refillTimer);
+      this.#refillTimer = undefined;
+      const empty = [...this.#entries].filter(([, e]) => e.rooms.size === 0).map(([id]) => id);
+      await Promise.all(empty.map((id) => this.#drop(id)));
+    }
+    return this.rooms();
+  }
+
+  /** Every room held, with its tasks, over all nodes. */
+  rooms(): RoomTasks[] {
+    return [...this.#entries.values()].flatMap(roomsOf);
+  }
+
   /** Picks the node for a task of a room and records the task there. */
   async getNode(room: string, task: string): Promise<string> {
     if (this.#closing) throw new UnavailableError('agent is shutting down');
-    let id = this.#o.consumeNodeByRoom ? this.#findByRoom(room, task) : undefined;
+    // Draining: only a room a node holds (whatever consumeNodeByRoom says),
+    // on a node with room to spare; never a new node.
+    let id = this.#o.consumeNodeByRoom || this.#draining !== undefined ? this.#findByRoom(room, task) : undefined;
+    if (id === undefined && this.#draining !== undefined) {
+      throw new UnavailableError(`agent is draining (${this.#draining}): it takes no new rooms`);
+    }
     if (id === undefined) id = this.#pickIdle();
     const entry = this.#entries.get(id)!;
     // Bind the room now, before waiting for READY, so a concurrent getNode for
@@ -251,7 +287,7 @@ export class NodeManager extends EventEmitter<NodeManagerEvents> {
   }
 
   #fill(): void {
-    if (this.#closing || this.#refillTimer) return;
+    if (this.#closing || this.#draining !== undefined || this.#refillTimer) return;
     const space = this.#o.prerunNodes - this.#idle.length;
     const toStart = this.#o.maxNodes < 0 ? space : Math.min(space, this.#o.maxNodes - this.#entries.size);
     for (let i = 0; i < toStart; i++) this.#launch();
@@ -331,7 +367,7 @@ export class NodeManager extends EventEmitter<NodeManagerEvents> {
   /** Refill at once, or after a growing pause while nodes keep failing to start. */
   #scheduleFill(): void {
     if (this.#failures === 0) return this.#fill();
-    if (this.#refillTimer || this.#closing) return;
+    if (this.#refillTimer || this.#closing || this.#draining !== undefined) return;
     const delay = Math.min(MAX_BACKOFF_MS, 250 * 2 ** (this.#failures - 1));
     this.#refillTimer = setTimeout(() => {
       this.#refillTimer = undefined;

@@ -15,7 +15,7 @@ import type { z } from 'zod';
 import { NotFoundError } from '../errors';
 import type { NodeManager } from '../pool/NodeManager';
 import { parseJson, parsePayload } from '../util/validate';
-import { getNodeSchema, listNodesSchema, queryNodeSchema, recycleNodeSchema } from './schemas';
+import { drainSchema, getNodeSchema, listNodesSchema, queryNodeSchema, recycleNodeSchema } from './schemas';
 import { replyError, replyValue } from './reply';
 import { SERVICE_NAME, type AgentMethod, type Subjects } from './subjects';
 
@@ -28,6 +28,8 @@ export interface AgentServiceOptions {
   agentId: string;
   cluster: string;
   version: string;
+  /** Takes the agent out of service (Agent.drain). */
+  drain: (reason?: string, timeoutMs?: number) => Promise<unknown>;
   log: Logger;
 }
 
@@ -77,6 +79,7 @@ export class AgentService {
     });
     this.#endpoint(group, 'queryNode', queryNodeSchema, (p) => ({ nodeId: nodes.queryNode(p.room) }));
     this.#endpoint(group, 'listNodes', listNodesSchema, () => ({ agentId, nodes: nodes.nodes() }));
+    this.#endpoint(group, 'drain', drainSchema, (p) => this.#o.drain(p.reason, p.timeoutMs));
 
     for (const n of nodes.nodes()) if (n.state === 'ready') this.#serveNode(n.id);
     nodes.on('nodeReady', this.#onReady);

@@ -3,7 +3,7 @@
  * publishes: a controller that is not listening loses nothing it asked for.
  */
 import type { NatsConnection } from 'nats';
-import type { AbnormalQuit } from '../pool/NodeManager';
+import type { AbnormalQuit, RoomTasks } from '../pool/NodeManager';
 import { encodeJson } from './reply';
 import { isToken, type Subjects } from './subjects';
 import type { NodeEvent } from '../node/protocol';
@@ -24,6 +24,20 @@ export interface QuitEvent {
   type: 'worker';
   id: string;
   reason: string;
+  /** The rooms (and their tasks) the agent still held: they end with it. */
+  rooms: RoomTasks[];
+  at: string;
+}
+
+/** The agent drains: no new rooms; the rooms listed end by `deadline` at the latest. */
+export interface DrainingEvent {
+  purpose: 'webrtc';
+  type: 'worker';
+  id: string;
+  reason: string;
+  rooms: RoomTasks[];
+  /** When the agent stops anyway, ending what is left (ISO time). */
+  deadline: string;
   at: string;
 }
 
@@ -57,12 +71,27 @@ export class EventPublisher {
     this.#nc.publish(this.#subjects.controller(ev.controller, ev.name), encodeJson({ nodeId, agentId: this.#subjects.agentId, ...(ev.payload as object) }));
   }
 
-  quit(reason: string): QuitEvent {
+  draining(reason: string, rooms: RoomTasks[], deadline: number): DrainingEvent {
+    const ev: DrainingEvent = {
+      purpose: 'webrtc',
+      type: 'worker',
+      id: this.#subjects.agentId,
+      reason,
+      rooms,
+      deadline: new Date(deadline).toISOString(),
+      at: new Date().toISOString(),
+    };
+    this.#nc.publish(this.#subjects.event('draining'), encodeJson(ev));
+    return ev;
+  }
+
+  quit(reason: string, rooms: RoomTasks[]): QuitEvent {
     const ev: QuitEvent = {
       purpose: 'webrtc',
       type: 'worker',
       id: this.#subjects.agentId,
       reason,
+      rooms,
       at: new Date().toISOString(),
     };
     this.#nc.publish(this.#subjects.event('quit'), encodeJson(ev));

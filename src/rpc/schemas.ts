@@ -11,6 +11,12 @@ export const getNodeSchema = z.object({ room: id, task: id }).strict();
 export const recycleNodeSchema = z.object({ nodeId: id, room: id, task: id }).strict();
 export const queryNodeSchema = z.object({ room: id }).strict();
 export const listNodesSchema = z.object({}).strict();
+export const drainSchema = z
+  .object({
+    reason: z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters').optional(),
+    timeoutMs: z.number().int('must be an integer').min(0, 'must be >= 0').max(2_147_483_647, 'must be <= 2147483647').optional(),
+  })
+  .strict();
 
 export type GetNodeRequest = z.infer<typeof getNodeSchema>;
 export type RecycleNodeRequest = z.infer<typeof recycleNodeSchema>;
