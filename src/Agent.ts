@@ -138,6 +138,12 @@ export class Agent extends EventEmitter<AgentEvents> {
           portMin: cfg.webrtc.portMin,
           portMax: cfg.webrtc.portMax,
           consentTimeoutMs: cfg.webrtc.consentTimeoutMs,
+          limits: {
+            transports: cfg.agent.maxTransportsPerNode,
+            operations: cfg.agent.maxOperationsPerNode,
+            tracks: cfg.agent.maxTracksPerNode,
+            subscriptions: cfg.agent.maxSubscriptionsPerNode,
+          },
         },
         maxTasksPerNode: cfg.agent.maxTasksPerNode,
         log,

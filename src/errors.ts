@@ -2,9 +2,9 @@
  * The agent's named errors. Each carries the service error code that the RPC
  * layer answers with, so a failure keeps its meaning from the node thread to
  * the NATS reply. Codes follow HTTP: 400 bad request, 404 not found,
- * 500 internal, 503 unavailable, 504 timeout.
+ * 409 conflict, 500 internal, 503 unavailable, 504 timeout.
  */
-export type ErrorCode = 400 | 404 | 500 | 503 | 504;
+export type ErrorCode = 400 | 404 | 409 | 500 | 503 | 504;
 
 export class AgentError extends Error {
   readonly code: ErrorCode;
@@ -28,6 +28,15 @@ export class InvalidRequestError extends AgentError {
 export class NotFoundError extends AgentError {
   constructor(message: string) {
     super(404, message);
+  }
+}
+
+/** An id that is already taken (a transport, operation, track, subscription, SSRC); the message names the field. */
+export class ConflictError extends AgentError {
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super(409, field ? `${field}: ${message}` : message);
+    this.field = field;
   }
 }
 
@@ -69,6 +78,7 @@ export function fromErrorShape(shape: ErrorShape): AgentError {
   switch (shape.code) {
     case 400: return new InvalidRequestError('', shape.message);
     case 404: return new NotFoundError(shape.message);
+    case 409: return new ConflictError('', shape.message);
     case 503: return new UnavailableError(shape.message);
     case 504: return new TimeoutError(shape.message);
     default: return new InternalError(shape.message);

@@ -69,9 +69,19 @@ t.test('drain: out of scheduling, no new rooms, the room held served until it en
   const r1 = await room(t, nc, agent, 'r1');
   await r1.send(10);
 
-  const bad = await rejects(request(nc, agent.subjects.agent('drain'), { timeoutMs: -1 }));
-  t.equal(bad.code, 400);
-  t.match(bad.message, /^timeoutMs: /);
+  for (const [payload, re] of [
+    [{ timeoutMs: -1 }, /^timeoutMs: /],
+    [{ timeoutMs: 1.5 }, /^timeoutMs: /],
+    [{ timeoutMs: '10' }, /^timeoutMs: /],
+    [{ reason: '' }, /^reason: /],
+    [{ reason: 'x'.repeat(65) }, /^reason: /],
+    [{ extra: 1 }, /extra/],
+    [[], /payload/],
+  ] as const) {
+    const bad = await rejects(request(nc, agent.subjects.agent('drain'), payload));
+    t.equal(bad.code, 400, JSON.stringify(payload));
+    t.match(bad.message, re);
+  }
   t.notOk(agent.draining, 'a bad drain request drains nothing');
 
   const reply = await request(nc, agent.subjects.agent('drain'), { reason: 'upgrade' });

@@ -74,7 +74,7 @@ uint32_t Router::NextRandom() {
 }
 
 Status Router::CreatePlainTransport(const std::string& id, bool comedia, int* port) {
-  if (transports_.count(id)) return Status::Invalid("transportId: already exists: " + id);
+  if (transports_.count(id)) return Status::Conflict("transportId: already exists: " + id);
   uint32_t rtcp_ssrc = NextRandom() | 1;
   auto t = std::make_unique<transport::PlainTransport>(id, comedia, rtcp_ssrc, this);
   std::string err = t->Open(addon_->env(), loop_, &recv_buffer_, settings_.listen_ip,
@@ -153,7 +153,7 @@ Status Router::InternalPeer(const std::string& ip, int port, std::string* transp
 Status Router::CreateWebRtcTransport(const std::string& id, const std::string& ufrag,
                                      const std::string& pwd, int64_t consent_timeout_ms) {
   if (!webrtc_ || !webrtc_->listening()) return Status::Internal("WebRTC port not open");
-  if (transports_.count(id)) return Status::Invalid("transportId: already exists: " + id);
+  if (transports_.count(id)) return Status::Conflict("transportId: already exists: " + id);
   if (ufrag.size() < 4 || pwd.size() < 22) return Status::Invalid("ice: ufrag >= 4 and pwd >= 22 characters");
   if (consent_timeout_ms < 1000 || consent_timeout_ms > 30000) {
     return Status::Invalid("consentTimeoutMs: 1000..30000");
@@ -224,9 +224,9 @@ Status Router::Publish(const std::string& transport_id, const std::string& track
                        bool nack) {
   auto it = transports_.find(transport_id);
   if (it == transports_.end()) return Status::NotFound("no such transport: " + transport_id);
-  if (tracks_.count(track_id)) return Status::Invalid("trackId: already exists: " + track_id);
+  if (tracks_.count(track_id)) return Status::Conflict("trackId: already exists: " + track_id);
   transport::Transport* t = it->second.get();
-  if (ssrc != 0 && t->HasSsrc(ssrc)) return Status::Invalid("ssrc: already published on this transport");
+  if (ssrc != 0 && t->HasSsrc(ssrc)) return Status::Conflict("ssrc: already published on this transport");
   auto track = std::make_unique<Track>(track_id, kind, clock_rate);
   track->source = t;
   track->ssrc = ssrc;
@@ -288,7 +288,7 @@ Status Router::Subscribe(const std::string& transport_id, const std::string& tra
   if (sit != subscriptions_.end()) {
     // A switch: same subscriber, another source, one continuous stream.
     Subscription* s = sit->second.get();
-    if (s->transport() != t) return Status::Invalid("subscriptionId: exists on another transport");
+    if (s->transport() != t) return Status::Conflict("subscriptionId: exists on another transport");
     if (s->track() != track) {
       auto& old = s->track()->subscribers;
       old.erase(std::remove(old.begin(), old.end(), s), old.end());
@@ -399,7 +399,7 @@ bool Router::InspectVideo(Track* track, const rtp::RtpPacketView& v) {
 
 Status Router::Import(const std::string& track_id, MediaKind kind, uint32_t clock_rate,
                       const std::string& peer, uint32_t link) {
-  if (tracks_.count(track_id)) return Status::Invalid("trackId: already exists: " + track_id);
+  if (tracks_.count(track_id)) return Status::Conflict("trackId: already exists: " + track_id);
   const std::string key = LinkKey(peer, link);
   if (imports_.count(key)) return Status::Invalid("link: already imported");
   auto track = std::make_unique<Track>(track_id, kind, clock_rate);

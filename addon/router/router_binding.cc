@@ -587,6 +587,7 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
     o.Set("unknownUfrag", static_cast<double>(w->counters().unknown_ufrag));
     o.Set("unknownTuple", static_cast<double>(w->counters().unknown_tuple));
     o.Set("notWebrtc", static_cast<double>(w->counters().not_webrtc));
+    o.Set("tuplesPruned", static_cast<double>(w->counters().tuples_pruned));
     out.Set("webrtcPort", o);
   } else {
     out.Set("webrtcPort", env.Null());

@@ -50,6 +50,21 @@ void WebRtcServer::BindTuple(const sockaddr_in& addr, WebRtcTransport* t) {
   by_tuple_[TupleKey(addr)] = t;
 }
 
+void WebRtcServer::PruneTuples() {
+  for (auto it = by_tuple_.begin(); it != by_tuple_.end();) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = static_cast<uint32_t>(it->first >> 16);
+    addr.sin_port = static_cast<uint16_t>(it->first & 0xffff);
+    if (it->second->Validates(addr)) {
+      ++it;
+    } else {
+      it = by_tuple_.erase(it);
+      counters_.tuples_pruned++;
+    }
+  }
+}
+
 void WebRtcServer::FlushEvents() {
   if (events_.empty()) return;
   std::vector<Event> batch;
@@ -113,6 +128,8 @@ void WebRtcServer::OnTick(void* self) {
   // Events wait for FlushEvents, so no transport goes away during the loop.
   const std::vector<WebRtcTransport*> list = s->transports_;
   for (WebRtcTransport* t : list) t->Tick(now);
+  // Once a second (every 20th tick): pairs expire on a scale of seconds.
+  if (++s->ticks_ % 20 == 0) s->PruneTuples();
   s->FlushEvents();
 }
 

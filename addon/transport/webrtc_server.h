@@ -33,6 +33,7 @@ struct WebRtcServerCounters {
   uint64_t unknown_ufrag = 0;   // STUN for no transport of ours
   uint64_t unknown_tuple = 0;   // DTLS/RTP/RTCP from an address no check bound
   uint64_t not_webrtc = 0;      // none of STUN, DTLS, RTP, RTCP
+  uint64_t tuples_pruned = 0;   // bound 5-tuples dropped once their ICE pair was gone
 };
 
 class WebRtcServer {
@@ -81,6 +82,11 @@ class WebRtcServer {
   void Dispatch(const uint8_t* data, size_t len, const sockaddr_in& from);
   static void OnTick(void* self);
   void FlushEvents();
+  // Drops the bound 5-tuples whose transport no longer validates them: an
+  // ICE pair expires (no consent) or is evicted from the transport's
+  // bounded pair table, and its tuple must go with it, or a client checking
+  // from ever new addresses would grow this table for the transport's life.
+  void PruneTuples();
   static uint64_t TupleKey(const sockaddr_in& a) {
     return (static_cast<uint64_t>(a.sin_addr.s_addr) << 16) | a.sin_port;
   }
@@ -102,6 +108,7 @@ class WebRtcServer {
   };
   std::vector<Event> events_;
   WebRtcServerCounters counters_;
+  uint32_t ticks_ = 0;
 };
 
 }  // namespace transport

@@ -109,6 +109,10 @@ bool WebRtcTransport::selected(sockaddr_in* out) const {
   return ice_.selected(&a) && ToSockaddr(a, out);
 }
 
+bool WebRtcTransport::Validates(const sockaddr_in& from) const {
+  return !closed_ && !failed_ && ice_.IsValidated(ToIce(from));
+}
+
 const char* WebRtcTransport::srtp_profile_name() const {
   return dtls_ ? dtls::SrtpProfileName(dtls_->srtp_profile()) : "";
 }

@@ -101,6 +101,9 @@ class WebRtcTransport : public Transport {
   bool connected() const { return srtp_.protect != nullptr; }
   bool failed() const { return failed_; }
   bool selected(sockaddr_in* out) const;
+  // Whether `from` is still a validated pair of this transport (its consent
+  // not expired, not evicted from the ICE agent's bounded table).
+  bool Validates(const sockaddr_in& from) const;
   const WebRtcCounters& webrtc_counters() const { return wcounters_; }
   const char* srtp_profile_name() const;
 

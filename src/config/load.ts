@@ -53,6 +53,11 @@ export interface AgentConfig {
     readyTimeoutMs: number;
     /** 0 = no limit. */
     maxTasksPerNode: number;
+    /** Per-node caps (503 naming the key when reached). */
+    maxTransportsPerNode: number;
+    maxOperationsPerNode: number;
+    maxTracksPerNode: number;
+    maxSubscriptionsPerNode: number;
     /** A power of two, 64 KiB .. 256 MiB. */
     linkRingBytes: number;
     internalRpcTimeoutMs: number;

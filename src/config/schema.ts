@@ -308,6 +308,50 @@ export const configSchema: SchemaOf<AgentConfig> = {
       env: 'AGENT_MAX_TASKS_PER_NODE',
       arg: 'agent-max-tasks-per-node',
     },
+    maxTransportsPerNode: {
+      doc:
+        'Transports (plain RTP and WebRTC) one node thread holds at most; createPlainTransport and ' +
+        'createTransport beyond it answer 503 naming this key. The internal transports towards other ' +
+        'agents count too.',
+      format: 'bounded-int',
+      min: 1,
+      max: 100000,
+      default: 2000,
+      env: 'AGENT_MAX_TRANSPORTS_PER_NODE',
+      arg: 'agent-max-transports-per-node',
+    },
+    maxOperationsPerNode: {
+      doc: 'WebRTC publish and subscribe operations one node thread holds at most (503 naming this key beyond).',
+      format: 'bounded-int',
+      min: 1,
+      max: 100000,
+      default: 4000,
+      env: 'AGENT_MAX_OPERATIONS_PER_NODE',
+      arg: 'agent-max-operations-per-node',
+    },
+    maxTracksPerNode: {
+      doc:
+        'Tracks one node thread holds at most: published (plain, WebRTC, each simulcast layer) and ' +
+        'stand-ins for tracks of other nodes and agents (503 naming this key beyond).',
+      format: 'bounded-int',
+      min: 1,
+      max: 100000,
+      default: 2000,
+      env: 'AGENT_MAX_TRACKS_PER_NODE',
+      arg: 'agent-max-tracks-per-node',
+    },
+    maxSubscriptionsPerNode: {
+      doc:
+        'Subscriptions one node thread holds at most, exports to other agents included (503 naming ' +
+        'this key beyond). Each video subscription keeps a send buffer for retransmissions (up to ' +
+        '~750 KB at high rates), so this also bounds that memory.',
+      format: 'bounded-int',
+      min: 1,
+      max: 100000,
+      default: 2000,
+      env: 'AGENT_MAX_SUBSCRIPTIONS_PER_NODE',
+      arg: 'agent-max-subscriptions-per-node',
+    },
     linkRingBytes: {
       doc:
         'Size in bytes of each shared-memory ring between two node threads (one per direction, made ' +

@@ -2,6 +2,7 @@
  * The messages that cross from the main thread into a node thread (as Piscina
  * tasks) and back. Kept in one file so both sides agree on the shapes.
  */
+import type { NodeLimits } from './limits';
 import type { ErrorShape } from '../errors';
 
 /** Test-only behaviours, honoured only when the agent runs with testHooks on. */
@@ -26,7 +27,7 @@ export interface NodeSettings {
   media: MediaSettings;
 }
 
-/** Where the node's media sockets live (config: webrtc.*). */
+/** Where the node's media sockets live (config: webrtc.*), and how much the node may hold. */
 export interface MediaSettings {
   listenIp: string;
   /** The address put in replies (what peers send to). */
@@ -35,6 +36,8 @@ export interface MediaSettings {
   portMax: number;
   /** ICE consent expiry of WebRTC transports (RFC 7675). */
   consentTimeoutMs: number;
+  /** Per-node caps (agent.max*PerNode). */
+  limits: NodeLimits;
 }
 
 export type NodeTask =

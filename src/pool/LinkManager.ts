@@ -24,7 +24,7 @@
  * elsewhere, so it can answer the subscriber's offer with it.
  */
 import type { Logger } from 'pino';
-import { InvalidRequestError } from '../errors';
+import { ConflictError } from '../errors';
 import {
   defaultClockRate,
   destroyTransportSchema,
@@ -34,7 +34,7 @@ import {
   type Removed,
 } from '../node/media/schemas';
 import { fromMediaFormat, type MediaFormat, type TrackFormat } from '../node/webrtc/format';
-import { subscribeSchema } from '../node/webrtc/schemas';
+import { operationSchema, publishSchema, subscribeSchema } from '../node/webrtc/schemas';
 import type { NodeEvent } from '../node/protocol';
 import { parsePayload } from '../util/validate';
 import type { NodeManager } from './NodeManager';
@@ -50,6 +50,22 @@ interface TrackHome {
   codec?: string;
   /** importer nodeId -> link id */
   links: Map<string, number>;
+}
+
+/**
+ * A track id taken before its track exists: a plain publishTrack in flight,
+ * or a WebRTC publish operation, whose tracks are named <transportId>-<mid>
+ * (and <transportId>-<mid>:<rid> for simulcast layers) only when the offer
+ * is answered. Taken on the main thread before anything is awaited, so two
+ * concurrent publishes of one id, on one node or two, cannot both pass.
+ */
+interface Claim {
+  nodeId: string;
+  transportId: string;
+  /** The WebRTC publish operation holding it (released with it); none for a plain publish. */
+  operationId?: string;
+  /** A WebRTC base id: <id>:<rid> is taken too. */
+  layers: boolean;
 }
 
 interface PeerPair {
@@ -70,6 +86,7 @@ export class LinkManager {
   readonly #ringBytes: number;
   readonly #log: Logger;
   readonly #homes = new Map<string, TrackHome>();
+  readonly #claims = new Map<string, Claim>();
   readonly #pairs = new Map<string, PeerPair>();
   /** Link set-ups in flight, so concurrent subscribers share one. */
   readonly #pending = new Map<string, Promise<void>>();
@@ -86,10 +103,22 @@ export class LinkManager {
 
   /** WebRTC tracks come and go inside node threads; their events say so. */
   #onNodeEvent(nodeId: string, ev: NodeEvent): void {
+    if (ev.name === 'onTransportProgress') {
+      // A WebRTC transport that failed is closed with its operations: their claims go too.
+      const p = ev.payload as { transportId?: string; status?: { type?: string } };
+      if (p.status?.type === 'failed') this.#release((c) => c.nodeId === nodeId && c.transportId === p.transportId);
+      return;
+    }
     if (ev.name !== 'onTrackUpdate') return;
     const u = (ev.payload as { update?: { type?: string; trackId?: string; direction?: string; mediaType?: string; mediaFormat?: MediaFormat; owner?: string } }).update;
     if (!u?.trackId) return;
-    if (u.type === 'track-added' && u.direction === 'in' && u.mediaFormat && !this.#homes.has(u.trackId)) {
+    if (u.type === 'track-added' && u.direction === 'in' && u.mediaFormat) {
+      const known = this.#homes.get(u.trackId);
+      if (known) {
+        // Cannot happen while every publish claims its ids; said aloud if it does.
+        if (known.nodeId !== nodeId) this.#log.error({ trackId: u.trackId, nodeId, home: known.nodeId }, 'a track id published twice: the second is not reachable from other nodes');
+        return;
+      }
       const format = { ...fromMediaFormat(u.mediaFormat), ...(typeof u.owner === 'string' ? { owner: u.owner } : {}) };
       const kind = u.mediaType === 'audio' ? 'audio' : 'video';
       this.#homes.set(u.trackId, { nodeId, kind, clockRate: format.clockRate, format, links: new Map() });
@@ -129,13 +158,72 @@ export class LinkManager {
     return [...this.#pairs.values()].map(({ a, b }) => ({ a, b }));
   }
 
+  /** Where a track id is taken on this agent (a track, or a claim), if it is. */
+  #holderOf(trackId: string): string | undefined {
+    const home = this.#homes.get(trackId);
+    if (home) return home.nodeId;
+    const claim = this.#claims.get(trackId);
+    if (claim) return claim.nodeId;
+    const colon = trackId.lastIndexOf(':');
+    const base = colon > 0 ? this.#claims.get(trackId.slice(0, colon)) : undefined;
+    return base?.layers ? base.nodeId : undefined;
+  }
+
+  /** A WebRTC base id is free when neither it nor any <base>:<rid> is taken. */
+  #baseHolder(base: string): string | undefined {
+    const held = this.#holderOf(base);
+    if (held) return held;
+    const prefix = `${base}:`;
+    for (const [id, h] of this.#homes) if (id.startsWith(prefix)) return h.nodeId;
+    for (const [id, c] of this.#claims) if (id.startsWith(prefix)) return c.nodeId;
+    return undefined;
+  }
+
+  #release(pred: (c: Claim) => boolean): void {
+    for (const [id, c] of this.#claims) if (pred(c)) this.#claims.delete(id);
+  }
+
+  /** Track ids claimed and not (yet) published: tests check that ends leave none behind. */
+  claims(): number {
+    return this.#claims.size;
+  }
+
   async call(nodeId: string, method: string, args: unknown): Promise<unknown> {
     switch (method) {
       case 'publishTrack': {
         const p = parsePayload(publishTrackSchema, args ?? {});
-        if (this.#homes.has(p.trackId)) throw new InvalidRequestError('trackId', `already exists: ${p.trackId}`);
+        const held = this.#holderOf(p.trackId);
+        if (held) throw new ConflictError('trackId', `already exists on this agent: ${p.trackId}${held === nodeId ? '' : ` (node ${held})`}`);
+        this.#claims.set(p.trackId, { nodeId, transportId: p.transportId, layers: false });
+        try {
+          const reply = await this.#nodes.call(nodeId, method, args);
+          this.#homes.set(p.trackId, { nodeId, kind: p.kind, clockRate: p.clockRate ?? defaultClockRate(p.kind), ...(p.codec ? { codec: p.codec } : {}), links: new Map() });
+          return reply;
+        } finally {
+          this.#claims.delete(p.trackId);
+        }
+      }
+      case 'publish': {
+        // The operation's tracks will be <transportId>-<mid>[:<rid>]: claimed now, held while it lasts.
+        const p = parsePayload(publishSchema, args ?? {});
+        const bases = p.options.tracks.map((tr) => `${p.options.transportId}-${tr.mid}`);
+        bases.forEach((base, i) => {
+          const held = this.#baseHolder(base);
+          if (held) throw new ConflictError(`options.tracks.${i}.mid`, `track id ${base} is already taken on this agent${held === nodeId ? '' : ` (node ${held})`}`);
+        });
+        const fresh = bases.filter((b) => !this.#claims.has(b));
+        for (const b of fresh) this.#claims.set(b, { nodeId, transportId: p.options.transportId, operationId: p.operationId, layers: true });
+        try {
+          return await this.#nodes.call(nodeId, method, args);
+        } catch (err) {
+          for (const b of fresh) this.#claims.delete(b);
+          throw err;
+        }
+      }
+      case 'unpublish': {
+        const p = parsePayload(operationSchema, args ?? {});
         const reply = await this.#nodes.call(nodeId, method, args);
-        this.#homes.set(p.trackId, { nodeId, kind: p.kind, clockRate: p.clockRate ?? defaultClockRate(p.kind), ...(p.codec ? { codec: p.codec } : {}), links: new Map() });
+        this.#release((c) => c.nodeId === nodeId && c.operationId === p.operationId);
         return reply;
       }
       case 'subscribeTrack': {
@@ -156,8 +244,9 @@ export class LinkManager {
       }
       case 'unpublishTrack':
       case 'destroyTransport': {
-        parsePayload(method === 'unpublishTrack' ? unpublishTrackSchema : destroyTransportSchema, args ?? {});
+        const p = parsePayload(method === 'unpublishTrack' ? unpublishTrackSchema : destroyTransportSchema, args ?? {}) as { transportId?: string };
         const reply = (await this.#nodes.call(nodeId, method, args)) as { removed: Removed };
+        if (p.transportId !== undefined) this.#release((c) => c.nodeId === nodeId && c.transportId === p.transportId);
         await this.#forgetTracks(nodeId, reply.removed.tracks);
         return reply;
       }
@@ -227,6 +316,7 @@ export class LinkManager {
   }
 
   async #onNodeGone(id: string): Promise<void> {
+    this.#release((c) => c.nodeId === id);
     const lost = [...this.#homes].filter(([, h]) => h.nodeId === id).map(([t]) => t);
     await this.#forgetTracks(id, lost);
     for (const [trackId, home] of this.#homes) {

@@ -32,7 +32,7 @@ import { randomInt } from 'node:crypto';
 import { ErrorCode, JSONCodec, ServiceError, type Msg, type NatsConnection, type NatsError, type Subscription } from 'nats';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { fromErrorShape, InvalidRequestError, NotFoundError, TimeoutError, UnavailableError, type ErrorCode as Code } from '../errors';
+import { ConflictError, fromErrorShape, InvalidRequestError, NotFoundError, TimeoutError, UnavailableError, type ErrorCode as Code } from '../errors';
 import { replyError, replyValue } from '../rpc/reply';
 import type { Subjects } from '../rpc/subjects';
 import { parseJson, parsePayload } from '../util/validate';
@@ -250,7 +250,7 @@ export class RemoteLinks {
     }
     const exportId = `x:${p.ip}:${p.port}:${p.ssrc}`;
     const known = this.#exports.get(exportId);
-    if (known && known.trackId !== p.trackId) throw new InvalidRequestError('ssrc', `already used by this address for ${known.trackId}`);
+    if (known && known.trackId !== p.trackId) throw new ConflictError('ssrc', `already used by this address for ${known.trackId}`);
     let key: string | undefined;
     if (known && p.srtp) {
       key = ((await this.#o.nodes.call(nodeId, '_internalKey', { ip: p.ip, port: p.port }, true)) as { key: string }).key;
@@ -277,7 +277,7 @@ export class RemoteLinks {
   async #linkup(nodeId: string, args: unknown): Promise<unknown> {
     const p = parsePayload(linkupSchema, args ?? {});
     const key = `${nodeId}|${p.subscriptionId}`;
-    if (this.#linkups.has(key)) throw new InvalidRequestError('subscriptionId', `already linked up: ${p.subscriptionId}`);
+    if (this.#linkups.has(key)) throw new ConflictError('subscriptionId', `already linked up: ${p.subscriptionId}`);
     const parts: LinkupPart[] = [];
     this.#linkups.set(key, parts);
     const reply: Record<string, unknown> = { ok: true };

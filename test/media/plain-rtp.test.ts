@@ -175,7 +175,6 @@ t.test('bad media requests are 400 naming the field, unknown ids 404', async (t)
   const n = node(await getNode('room', 'pub'));
   await n('createPlainTransport', { transportId: 'x' });
   const bad: Array<[string, unknown, RegExp]> = [
-    ['createPlainTransport', { transportId: 'x' }, /^transportId: already exists/],
     ['createPlainTransport', { transportId: 'a b' }, /^transportId:/],
     ['connectPlainTransport', { transportId: 'x', ip: 'nope', port: 5 }, /^ip:/],
     ['connectPlainTransport', { transportId: 'x', ip: '127.0.0.1', port: 70000 }, /^port:/],
@@ -189,13 +188,14 @@ t.test('bad media requests are 400 naming the field, unknown ids 404', async (t)
     t.equal(err?.code, 400, `${m} ${JSON.stringify(args)}`);
     t.match(err?.message, re);
   }
+  await t.rejects(n('createPlainTransport', { transportId: 'x' }), { code: 409, message: /^transportId: already exists/ });
   await t.rejects(n('publishTrack', { transportId: 'nope', trackId: 't', kind: 'audio' }), { code: 404 });
   await t.rejects(n('subscribeTrack', { transportId: 'x', trackId: 'nope', subscriptionId: 's' }), { code: 404 });
   await t.rejects(n('connectPlainTransport', { transportId: 'nope', ip: '127.0.0.1', port: 5 }), { code: 404 });
   await n('publishTrack', { transportId: 'x', trackId: 'dup', kind: 'audio' });
   const other = node(await getNode('room2', 'pub'));
   await other('createPlainTransport', { transportId: 'y' });
-  await t.rejects(other('publishTrack', { transportId: 'y', trackId: 'dup', kind: 'audio' }), { code: 400, message: /trackId: already exists/ }, 'track ids are unique across the agent');
+  await t.rejects(other('publishTrack', { transportId: 'y', trackId: 'dup', kind: 'audio' }), { code: 409, message: /^trackId: already exists on this agent: dup \(node / }, 'track ids are unique across the agent');
 });
 
 t.test('across node threads: a subscriber on another node is fed through a ring', async (t) => {

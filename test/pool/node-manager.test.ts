@@ -19,7 +19,7 @@ function manager(t: Test, o: Partial<NodeManagerOptions> = {}): NodeManager {
     testHooks: true,
     logLevel: 'silent',
     internalIp: '127.0.0.1',
-    media: { listenIp: '127.0.0.1', announcedIp: '127.0.0.1', portMin: 40000, portMax: 49999, consentTimeoutMs: 30000 },
+    media: { listenIp: '127.0.0.1', announcedIp: '127.0.0.1', portMin: 40000, portMax: 49999, consentTimeoutMs: 30000, limits: { transports: 2000, operations: 4000, tracks: 2000, subscriptions: 2000 } },
     maxTasksPerNode: 0,
     log: silentLog,
     ...o,

@@ -66,6 +66,39 @@ t.test('ICE credentials made of digits stay strings (the SDP parser would make n
   t.equal(a.remote.icePwd, '1234567890123456789012');
 });
 
+t.test('every field sdp-transform coerces into a number is typed at the parse boundary (no 500 from a digit token)', async (t) => {
+  const pub = fixture('chromium-publish.sdp');
+  // a=fmtp:<pt> <digits>: the config became the number 11 (`config.split is not a function`).
+  const fmtp = answerOffer(pub.replace('a=fmtp:111 ', 'a=fmtp:63 11\r\na=fmtp:111 '), local, receiveAll);
+  t.match(fmtp.media[0], { accepted: true, codec: { name: 'opus' } }, 'a=fmtp:63 11 is read as text');
+  // A fingerprint algorithm and hash of digits: a clear 400, not `toLowerCase is not a function`.
+  t.throws(() => answerOffer(pub.replace(/a=fingerprint:\S+ \S+/g, 'a=fingerprint:1 1'), local, receiveAll), { code: 400, message: /sdp: unsupported fingerprint algorithm 1/ });
+  // Numbers out of their range (a payload type of 12 digits, a clock rate beyond 2^53, a 0 extension id) drop their line.
+  const wild = answerOffer(
+    pub.replace('a=rtpmap:96 VP8/90000', 'a=rtpmap:999999999999 VP8/90000\r\na=rtpmap:96 VP8/90000').replace('a=rtpmap:111 opus/48000/2', 'a=rtpmap:111 opus/99999999999999999999/2\r\na=extmap:0 urn:ietf:params:rtp-hdrext:sdes:mid'),
+    local,
+    receiveAll,
+  );
+  t.match(wild.media[1], { accepted: true, codec: { name: 'VP8', payloadType: 96 } });
+  t.match(wild.media[0], { accepted: false, reason: 'no codec in common' }, 'opus with an impossible clock rate is not opus');
+  t.notOk(wild.media[0]!.extensions.some((e) => e.id === 0));
+  // An SSRC group of digits that are no SSRC, an empty m-line port, too many simulcast layers.
+  t.match(answerOffer(pub.replace(/a=ssrc-group:FID \d+ \d+/, 'a=ssrc-group:FID 99999999999 1'), local, receiveAll).media[1], { accepted: true, remoteRtxSsrc: undefined });
+  t.throws(() => answerOffer(pub.replace('m=audio 9 ', 'm=audio  '), local, receiveAll), { code: 400, message: /port/ });
+  const rids = Array.from({ length: 9 }, (_, i) => `a=rid:r${i} send`).join('\r\n');
+  t.throws(() => answerOffer(fixture('chromium-simulcast.sdp').replace('a=rid:q send', rids), local, { '0': { role: 'receive' } }), { code: 400, message: /a=rid/ });
+});
+
+t.test('Firefox ESR and GStreamer webrtcbin offers are answered', async (t) => {
+  const ff = answerOffer(fixture('firefox-publish.sdp'), local, receiveAll);
+  t.match(ff.media.map((m) => [m.accepted, m.codec?.name]), [[true, 'opus'], [true, 'VP8']]);
+  const sim = answerOffer(fixture('firefox-simulcast.sdp'), local, { '0': { role: 'receive' } });
+  t.same(sim.media[0]!.rids.length, 3, 'Firefox simulcast layers received');
+  // webrtcbin (bundle-policy max-bundle) offers its second m-line with port 0 and a=bundle-only: it is bundled, not rejected.
+  const gst = answerOffer(fixture('webrtcbin-publish.sdp'), local, { audio0: { role: 'receive' }, video1: { role: 'receive' } });
+  t.match(gst.media.map((m) => [m.mid, m.accepted, m.codec?.name]), [['audio0', true, 'OPUS'], ['video1', true, 'VP8']]);
+});
+
 t.test('codec preference picks H264 (packetization-mode 1) over the offer order', async (t) => {
   const a = answerOffer(fixture('chromium-publish.sdp'), local, { '0': { role: 'receive' }, '1': { role: 'receive', preferred: ['H264', 'VP8'] } });
   t.match(a.media[1]!.codec, { name: 'H264', fmtp: { 'packetization-mode': '1' } });

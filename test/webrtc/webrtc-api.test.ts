@@ -42,7 +42,7 @@ t.test('validation and unknown ids', async (t) => {
   await t.rejects(n('_setTrackFormat', { trackId: 'x', format: { name: 'VP8', clockRate: 90000, fmtp: {} } }), { code: 404 }, 'internal methods are not on NATS');
 
   t.same(await n('createTransport', { transportId: 'tr', controller: 'ctl' }), { ok: true });
-  await t.rejects(n('createTransport', { transportId: 'tr', controller: 'ctl' }), { code: 400, message: /^transportId: already exists/ });
+  await t.rejects(n('createTransport', { transportId: 'tr', controller: 'ctl' }), { code: 409, message: /^transportId: already exists/ });
   t.same(await n('publish', pub({})), { ok: true });
   await t.rejects(n('onTransportSignaling', { transportId: 'tr', message: { type: 'offer', sdp: 'v=0\r\n' } }), { code: 400, message: /^sdp: / });
   t.same(await n('onTransportSignaling', { transportId: 'tr', message: { type: 'removed-candidates', candidates: [] } }), { ok: true });

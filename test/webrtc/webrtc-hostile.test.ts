@@ -157,3 +157,36 @@ t.test('hostile datagrams on the WebRTC port are dropped, answered as STUN says,
   const closed = await on('destroyTransport', { transportId: 'h' });
   t.same([...closed.removed.tracks].sort(), ['h-0', 'h-1']);
 });
+
+t.test('a 5-tuple bound by a check goes with its ICE pair: expired pairs are pruned from the port\'s table and counted', async (t) => {
+  // Consent at its shortest (2 s), so a pair nobody checks expires quickly.
+  const { events, nodeFor } = await controllerAgent(t, CONTROLLER, { WEBRTC_CONSENT_TIMEOUT_MS: '2000' });
+  const on = await nodeFor('room-p', 'p');
+  const offer = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'sdp', 'chromium-publish.sdp'), 'utf8');
+  await on('createTransport', { transportId: 'p', controller: CONTROLLER });
+  await on('publish', { operationId: 'p-pub', connectionType: 'webrtc', options: { transportId: 'p', controller: CONTROLLER, tracks: [{ mid: '0', type: 'audio' }, { mid: '1', type: 'video' }] } });
+  await on('onTransportSignaling', { transportId: 'p', message: { type: 'offer', sdp: offer } });
+  const answer = (await nextEvent(events, 'onTransportProgress', (p) => p.transportId === 'p' && p.status.type === 'answer', 'answer')).status.sdp as string;
+  const username = `${/a=ice-ufrag:(\S+)/.exec(answer)![1]}:${/a=ice-ufrag:(\S+)/.exec(offer)![1]}`;
+  const password = /a=ice-pwd:(\S+)/.exec(answer)![1]!;
+  const port = Number(/a=candidate:\S+ 1 udp \d+ 127\.0\.0\.1 (\d+) typ host/.exec(answer)![1]);
+  const tuples = async () => (await on('dump', {})).media.webrtcTuples as number;
+
+  // Three addresses pass a check; the first is nominated and kept alive.
+  const peers = [await UdpPeer.open(t), await UdpPeer.open(t), await UdpPeer.open(t)];
+  for (const [i, p] of peers.entries()) {
+    const check = bindingRequest({ username, password, useCandidate: i === 0 });
+    await p.send(check.packet, port);
+    await waitFor(() => responseTo(p, check.txid)?.success === true, 3000, `check ${i} answered`);
+  }
+  t.equal(await tuples(), 3, 'three 5-tuples bound');
+  const keepAlive = setInterval(() => void peers[0]!.send(bindingRequest({ username, password }).packet, port), 300);
+  t.teardown(() => clearInterval(keepAlive));
+  await waitFor(async () => (await tuples()) === 1, 8000, 'the two unchecked pairs pruned');
+  const s = await on('getStats', {});
+  t.equal(s.webrtcPort.tuplesPruned, 2, 'the pruning is counted');
+  t.match(s.transports.find((x: { id: string }) => x.id === 'p'), { iceState: 'connected', remote: { port: peers[0]!.port } }, 'the selected pair stays');
+  clearInterval(keepAlive);
+  await on('destroyTransport', { transportId: 'p' });
+  t.equal(await tuples(), 0);
+});

@@ -16,7 +16,7 @@ import { iceCredentials } from '../../src/node/webrtc/iceCredentials';
 import { NotFoundError } from '../../src/errors';
 
 const fixture = (name: string) => readFileSync(path.join(__dirname, '../fixtures/sdp', name), 'utf8');
-const settings = { listenIp: '127.0.0.1', announcedIp: '127.0.0.1', portMin: 40000, portMax: 40100, consentTimeoutMs: 30000 };
+const settings = { listenIp: '127.0.0.1', announcedIp: '127.0.0.1', portMin: 40000, portMax: 40100, consentTimeoutMs: 30000, limits: { transports: 2000, operations: 4000, tracks: 2000, subscriptions: 2000 } };
 
 interface Call {
   fn: string;
@@ -29,12 +29,17 @@ function fakeNative(opts: { failSubscribe?: boolean } = {}) {
   const tracks = new Map<string, string>(); // trackId -> transportId
   const subs = new Map<string, string>();
   const sources = new Map<string, string>(); // subscriptionId -> trackId
+  const transports = new Set<string>();
   const native: WebrtcMediaNative = {
+    mediaObjects: () => ({ transports: transports.size, tracks: tracks.size, subscriptions: subs.size, sendBuffers: 0, webrtcRegistered: 0, webrtcUfrags: 0, webrtcTuples: 0 }),
     webrtcListen: (...args): ListenInfo => {
       calls.push({ fn: 'webrtcListen', args });
       return { ip: '127.0.0.1', port: 40000, fingerprint: { algorithm: 'sha-256', value: 'AB:CD' } };
     },
-    webrtcCreateTransport: (...args) => void calls.push({ fn: 'webrtcCreateTransport', args }),
+    webrtcCreateTransport: (...args) => {
+      calls.push({ fn: 'webrtcCreateTransport', args });
+      transports.add(args[0]);
+    },
     webrtcSetRemote: (...args) => void calls.push({ fn: 'webrtcSetRemote', args }),
     webrtcBindTrack: (...args) => void calls.push({ fn: 'webrtcBindTrack', args }),
     webrtcSetTransportCc: (...args) => void calls.push({ fn: 'webrtcSetTransportCc', args }),
@@ -72,6 +77,7 @@ function fakeNative(opts: { failSubscribe?: boolean } = {}) {
     },
     mediaCloseTransport: (id): Removed => {
       calls.push({ fn: 'mediaCloseTransport', args: [id] });
+      transports.delete(id);
       const r: Removed = { tracks: [...tracks].filter(([, tr]) => tr === id).map(([k]) => k), subscriptions: [...subs].filter(([, tr]) => tr === id).map(([k]) => k) };
       for (const k of r.tracks) tracks.delete(k);
       for (const k of r.subscriptions) subs.delete(k);
@@ -286,11 +292,11 @@ t.test('errors: unknown ids are 404, taken ids and mids 400, a failed offer leav
   t.throws(() => node.destroyTransport('nope'), { code: 404 });
   t.throws(() => node.endOperation('nope', 'publish'), { code: 404 });
   node.createTransport('tr', 'ctl');
-  t.throws(() => node.createTransport('tr', 'ctl'), { code: 400, message: /^transportId: already exists/ });
+  t.throws(() => node.createTransport('tr', 'ctl'), { code: 409, message: /^transportId: already exists/ });
   node.publish(publish('op', 'tr'));
-  t.throws(() => node.publish(publish('op', 'tr')), { code: 400, message: /^operationId: already exists/ });
+  t.throws(() => node.publish(publish('op', 'tr')), { code: 409, message: /^operationId: already exists/ });
   const clash = publish('op9', 'tr');
-  t.throws(() => node.publish(clash), { code: 400, message: /^options\.tracks\.0\.mid: mid 0 already belongs to operation op/ });
+  t.throws(() => node.publish(clash), { code: 409, message: /^options\.tracks\.0\.mid: mid 0 already belongs to operation op/ });
   const twice = { operationId: 'op8', connectionType: 'webrtc' as const, options: { transportId: 'tr', controller: 'c', tracks: [{ mid: '7', type: 'audio' as const }, { mid: '7', type: 'audio' as const }] } };
   t.throws(() => node.publish(twice), { code: 400, message: /^options\.tracks\.1\.mid: mid 7 listed twice/ });
   t.throws(() => node.signaling('tr', { type: 'offer', sdp: 'hello' }), { code: 400, message: /^sdp: not a session description/ });

@@ -4,7 +4,9 @@
  * methods (names starting with '_') link tracks between node threads; only
  * the main thread's LinkManager calls them, never NATS.
  */
+import { checkLimit } from '../limits';
 import type { NodeMethod } from '../methods';
+import type { NodeRuntime } from '../NodeRuntime';
 import {
   attachPeerSchema,
   connectPlainTransportSchema,
@@ -29,10 +31,16 @@ function m(def: NodeMethod<any>): NodeMethod {
   return def as NodeMethod;
 }
 
+/** 503 naming the cap when the node already holds its most of `kind`. */
+function room(rt: NodeRuntime, kind: 'transports' | 'tracks' | 'subscriptions'): void {
+  checkLimit(rt.settings.media.limits, kind, rt.media.mediaObjects()[kind]);
+}
+
 export const mediaMethods: Record<string, NodeMethod> = {
   createPlainTransport: m({
     schema: createPlainTransportSchema,
     run: (rt, a) => {
+      room(rt, 'transports');
       const port = rt.media.mediaCreatePlainTransport(a.transportId, a.comedia);
       return { transportId: a.transportId, ip: rt.settings.media.announcedIp, port };
     },
@@ -51,6 +59,7 @@ export const mediaMethods: Record<string, NodeMethod> = {
   publishTrack: m({
     schema: publishTrackSchema,
     run: (rt, a) => {
+      room(rt, 'tracks');
       rt.media.mediaPublish(a.transportId, a.trackId, a.kind, a.ssrc ?? 0, a.payloadType ?? -1, a.clockRate ?? defaultClockRate(a.kind), a.nack);
       if (a.codec) rt.media.mediaSetTrackCodec(a.trackId, a.codec);
       return { trackId: a.trackId };
@@ -63,6 +72,7 @@ export const mediaMethods: Record<string, NodeMethod> = {
   subscribeTrack: m({
     schema: subscribeTrackSchema,
     run: (rt, a) => {
+      room(rt, 'subscriptions');
       const ssrc = rt.media.mediaSubscribe(a.transportId, a.trackId, a.subscriptionId, a.ssrc ?? 0, a.payloadType ?? -1);
       return { subscriptionId: a.subscriptionId, ssrc };
     },
@@ -103,6 +113,7 @@ export const mediaMethods: Record<string, NodeMethod> = {
     schema: importTrackSchema,
     internal: true,
     run: (rt, a) => {
+      room(rt, 'tracks');
       rt.media.mediaImport(a.trackId, a.kind, a.clockRate, a.peer, a.link);
       // A plain track published with its codec: the stand-in's subscribers
       // start at a key frame too (WebRTC tracks get theirs with the format).
@@ -125,6 +136,7 @@ export const mediaMethods: Record<string, NodeMethod> = {
     schema: importRemoteSchema,
     internal: true,
     run: (rt, a) => {
+      room(rt, 'tracks');
       rt.internalAddress();
       const transportId = rt.media.mediaInternalPeer(a.ip, a.port);
       if (a.remoteKey) {
@@ -142,6 +154,7 @@ export const mediaMethods: Record<string, NodeMethod> = {
     schema: exportRemoteSchema,
     internal: true,
     run: (rt, a) => {
+      room(rt, 'subscriptions');
       rt.internalAddress();
       const transportId = rt.media.mediaInternalPeer(a.ip, a.port);
       let key: string | undefined;

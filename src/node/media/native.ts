@@ -2,7 +2,7 @@
  * The typed face of the addon's media functions (addon/router/router_binding.cc),
  * with native failures turned into the agent's named errors.
  */
-import { InternalError, InvalidRequestError, NotFoundError, type AgentError } from '../../errors';
+import { ConflictError, InternalError, InvalidRequestError, NotFoundError, type AgentError } from '../../errors';
 import type { NativeAddon } from '../addon';
 import type { Removed } from './schemas';
 
@@ -139,7 +139,16 @@ export interface MediaStats {
   subscriptions: SubscriptionStats[];
   peers: PeerStats[];
   /** The thread's WebRTC port (null until it opens): datagrams that reached no transport. */
-  webrtcPort: { port: number; datagramsIn: number; datagramsOut: number; unknownUfrag: number; unknownTuple: number; notWebrtc: number } | null;
+  webrtcPort: {
+    port: number;
+    datagramsIn: number;
+    datagramsOut: number;
+    unknownUfrag: number;
+    unknownTuple: number;
+    notWebrtc: number;
+    /** Bound 5-tuples dropped once their ICE pair expired or was evicted. */
+    tuplesPruned: number;
+  } | null;
   internal: InternalPortStats | null;
 }
 
@@ -185,6 +194,10 @@ function translate(err: unknown): AgentError {
     return colon > 0 ? new InvalidRequestError(msg.slice(0, colon), msg.slice(colon + 2)) : new InvalidRequestError('', msg);
   }
   if (e?.status === 404) return new NotFoundError(msg);
+  if (e?.status === 409) {
+    const colon = msg.indexOf(': ');
+    return colon > 0 ? new ConflictError(msg.slice(0, colon), msg.slice(colon + 2)) : new ConflictError('', msg);
+  }
   return new InternalError(msg);
 }
 

@@ -12,7 +12,8 @@
  */
 import type { Removed } from '../media/schemas';
 import type { MediaSettings } from '../protocol';
-import { InvalidRequestError, NotFoundError } from '../../errors';
+import { ConflictError, InvalidRequestError, NotFoundError } from '../../errors';
+import { checkLimit } from '../limits';
 import { formatOf, toMediaFormat, type TrackFormat } from './format';
 import { iceCredentials } from './iceCredentials';
 import type { ListenInfo, WebrtcMediaNative } from './native';
@@ -77,7 +78,8 @@ export class WebrtcNode {
   }
 
   createTransport(transportId: string, controller: string): void {
-    if (this.#transports.has(transportId)) throw new InvalidRequestError('transportId', `already exists: ${transportId}`);
+    if (this.#transports.has(transportId)) throw new ConflictError('transportId', `already exists: ${transportId}`);
+    checkLimit(this.#settings.limits, 'transports', this.#native.mediaObjects().transports);
     this.#listenInfo();
     const { ufrag, pwd } = iceCredentials();
     this.#native.webrtcCreateTransport(transportId, ufrag, pwd, this.#settings.consentTimeoutMs);
@@ -91,7 +93,8 @@ export class WebrtcNode {
   }
 
   #checkNewOperation(operationId: string): void {
-    if (this.#operations.has(operationId)) throw new InvalidRequestError('operationId', `already exists: ${operationId}`);
+    if (this.#operations.has(operationId)) throw new ConflictError('operationId', `already exists: ${operationId}`);
+    checkLimit(this.#settings.limits, 'operations', this.#operations.size);
   }
 
   publish(r: PublishRequest): void {
@@ -318,6 +321,7 @@ export class WebrtcNode {
       const twccExt = nm.extensions.find((e) => e.uri === TRANSPORT_CC_EXTENSION)?.id;
       if (twccExt !== undefined) this.#native.webrtcSetTransportCc(t.id, twccExt);
       const layers = nm.rids.length ? nm.rids : [''];
+      checkLimit(this.#settings.limits, 'tracks', this.#native.mediaObjects().tracks, layers.length);
       // Generic NACK (a=rtcp-fb:<pt> nack) negotiated: the agent asks the
       // publisher again for lost video packets.
       const nack = nm.kind === 'video' && codec.feedback.some((f) => f.type === 'nack' && !f.subtype);
@@ -336,6 +340,7 @@ export class WebrtcNode {
       m.format = format;
     } else {
       const subscriptionId = `${t.id}-${m.mid}`;
+      checkLimit(this.#settings.limits, 'subscriptions', this.#native.mediaObjects().subscriptions);
       this.#native.mediaSubscribe(t.id, m.track.from!, subscriptionId, m.ssrc, codec.payloadType);
       m.subscriptionId = subscriptionId;
       this.#subscriptions.set(subscriptionId, t);

@@ -5,7 +5,7 @@
  * those; this class decides what they must be, so it is unit-tested alone.
  */
 import { randomInt } from 'node:crypto';
-import { InvalidRequestError, NotFoundError } from '../../errors';
+import { ConflictError, InvalidRequestError, NotFoundError } from '../../errors';
 import type { TrackFormat } from './format';
 import type { MidPlan } from './sdp/answer';
 
@@ -79,12 +79,12 @@ export class WebrtcTransport {
     this.icePwd = icePwd;
   }
 
-  /** Adds an operation owning its mids; 400 if a mid is taken or listed twice. */
+  /** Adds an operation owning its mids; 409 if a mid is taken, 400 if it is listed twice. */
   addOperation(op: Operation): void {
     const seen = new Set<string>();
     op.tracks.forEach((t, i) => {
       const owner = this.mids.get(t.mid);
-      if (owner) throw new InvalidRequestError(`options.tracks.${i}.mid`, `mid ${t.mid} already belongs to operation ${owner.operationId}`);
+      if (owner) throw new ConflictError(`options.tracks.${i}.mid`, `mid ${t.mid} already belongs to operation ${owner.operationId}`);
       if (seen.has(t.mid)) throw new InvalidRequestError(`options.tracks.${i}.mid`, `mid ${t.mid} listed twice`);
       seen.add(t.mid);
     });

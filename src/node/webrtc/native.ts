@@ -32,7 +32,15 @@ export interface WebrtcNative {
 export type WebrtcMediaNative = WebrtcNative &
   Pick<
     MediaNative,
-    'mediaPublish' | 'mediaSetTrackCodec' | 'mediaSetTrackRtx' | 'mediaUnpublish' | 'mediaSubscribe' | 'mediaUnsubscribe' | 'mediaCloseTransport' | 'mediaSetPaused'
+    | 'mediaPublish'
+    | 'mediaSetTrackCodec'
+    | 'mediaSetTrackRtx'
+    | 'mediaUnpublish'
+    | 'mediaSubscribe'
+    | 'mediaUnsubscribe'
+    | 'mediaCloseTransport'
+    | 'mediaSetPaused'
+    | 'mediaObjects'
   >;
 
 /** The addon's WebRTC and media functions, native failures turned into AgentErrors. */

@@ -21,6 +21,7 @@ import {
   TRANSPORT_CC_EXTENSION,
   type MediaKind,
 } from './codecs';
+import { parseOffer } from './offer';
 
 export interface LocalParameters {
   iceUfrag: string;
@@ -88,26 +89,17 @@ function fail(message: string): never {
 type Media = sdpTransform.MediaDescription;
 
 export function answerOffer(offerSdp: string, local: LocalParameters, plans: Record<string, MidPlan>): Answer {
-  if (typeof offerSdp !== 'string' || !offerSdp.startsWith('v=0')) fail('not a session description (must start with v=0)');
-  let offer: sdpTransform.SessionDescription;
-  try {
-    offer = sdpTransform.parse(offerSdp);
-  } catch (err) {
-    fail(`cannot parse: ${(err as Error).message}`);
-  }
+  const offer = parseOffer(offerSdp);
   if (!offer.media?.length) fail('no m-lines');
 
   const bundle = offer.groups?.find((g) => g.type === 'BUNDLE');
   if (!bundle) fail('BUNDLE is required');
-  const bundled = new Set(String(bundle.mids).split(' ').filter(Boolean));
+  const bundled = new Set(bundle.mids.split(' ').filter(Boolean));
 
   const first = offer.media[0]!;
-  // sdp-transform turns values that look like integers into numbers: a
-  // ufrag of digits ("4294", as some stacks make them) is still a string.
-  const rawUfrag = first.iceUfrag ?? offer.iceUfrag;
-  const rawPwd = first.icePwd ?? offer.icePwd;
-  const iceUfrag = rawUfrag === undefined ? undefined : String(rawUfrag);
-  const icePwd = rawPwd === undefined ? undefined : String(rawPwd);
+  // parseOffer made every string field a string (a ufrag of digits included).
+  const iceUfrag = first.iceUfrag ?? offer.iceUfrag;
+  const icePwd = first.icePwd ?? offer.icePwd;
   if (!iceUfrag || !icePwd) fail('ice-ufrag and ice-pwd are required');
   const fp = first.fingerprint ?? offer.fingerprint;
   if (!fp) fail('a DTLS fingerprint is required');
@@ -122,7 +114,7 @@ export function answerOffer(offerSdp: string, local: LocalParameters, plans: Rec
   const media: NegotiatedMedia[] = [];
   const answerMedia: Media[] = [];
   for (const m of offer.media) {
-    const mid = m.mid === undefined ? '' : String(m.mid);
+    const mid = m.mid ?? '';
     const kind = m.type as MediaKind;
     const plan = plans[mid];
     const result: NegotiatedMedia = {
@@ -147,7 +139,9 @@ export function answerOffer(offerSdp: string, local: LocalParameters, plans: Rec
       reject(`${m.type} is not supported`);
       continue;
     }
-    if (m.port === 0) {
+    // Port 0 rejects an m-line, unless it is a=bundle-only (RFC 8843 §6:
+    // an offerer that bundles from the start, as webrtcbin's max-bundle does).
+    if (m.port === 0 && !(m as { bundleOnly?: string }).bundleOnly) {
       reject('rejected by the offerer');
       continue;
     }
@@ -226,7 +220,7 @@ function pickCodec(m: Media, kind: MediaKind, plan: MidPlan): NegotiatedCodec | 
     payloadType: r.payload,
     name: r.codec,
     clockRate: r.rate ?? 0,
-    channels: r.encoding ? Number(r.encoding) : undefined,
+    channels: channelsOf(r.encoding),
     fmtp: parseFmtp(m.fmtp?.find((f) => f.payload === r.payload)?.config),
   }));
   let candidates = offered.filter((o) => supportedSpec(o.name, kind, o.clockRate));
@@ -252,6 +246,12 @@ function pickCodec(m: Media, kind: MediaKind, plan: MidPlan): NegotiatedCodec | 
     // counts); the rest is video feedback.
     .filter((f) => (f.type === 'transport-cc' ? plan.role === 'receive' && hasTransportCc(m) : kind === 'video'));
   return { ...chosen, feedback };
+}
+
+/** a=rtpmap's third part for audio: a channel count (1..8), else none. */
+function channelsOf(encoding: string | number | undefined): number | undefined {
+  const n = Number(encoding);
+  return encoding !== undefined && Number.isInteger(n) && n >= 1 && n <= 8 ? n : undefined;
 }
 
 function hasTransportCc(m: Media): boolean {
