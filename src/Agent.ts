@@ -20,6 +20,7 @@ import { Cluster } from './cluster/Cluster';
 import type { AgentConfig } from './config/load';
 import { UnavailableError } from './errors';
 import { createLogger } from './log';
+import { LogLevels } from './LogLevels';
 import type { NodeHooks } from './node/protocol';
 import { LinkManager } from './pool/LinkManager';
 import { NodeManager, type RoomTasks } from './pool/NodeManager';
@@ -109,6 +110,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   static async start(cfg: AgentConfig, opts: AgentStartOptions = {}): Promise<Agent> {
     const id = cfg.agent.id || `${cfg.agent.idPrefix}-${randomBytes(4).toString('hex')}`;
     const log = opts.log ?? createLogger(cfg.log, { agent: id });
+    const logLevels = new LogLevels(log);
     const { servers, embedded } = await resolveNats(cfg, log);
     let nc: NatsConnection | undefined;
     let nodes: NodeManager | undefined;
@@ -146,12 +148,12 @@ export class Agent extends EventEmitter<AgentEvents> {
           },
         },
         maxTasksPerNode: cfg.agent.maxTasksPerNode,
-        log,
+        log: logLevels.module('pool'),
         nextNodeHooks: opts.nextNodeHooks,
       });
       nodes.on('abnormal', (q) => events.abnormal(q));
       nodes.on('nodeEvent', (nodeId, ev) => events.toController(nodeId, ev));
-      const links = new LinkManager({ nodes, ringBytes: cfg.agent.linkRingBytes, log });
+      const links = new LinkManager({ nodes, ringBytes: cfg.agent.linkRingBytes, log: logLevels.module('links') });
       const remote = new RemoteLinks({
         nc,
         subjects,
@@ -161,7 +163,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         rpcTimeoutMs: cfg.agent.internalRpcTimeoutMs,
         keepaliveMs: cfg.agent.internalKeepaliveMs,
         srtp: cfg.agent.internalSrtp,
-        log,
+        log: logLevels.module('links'),
       });
       remoteLinks = remote;
       await nodes.start();
@@ -178,6 +180,7 @@ export class Agent extends EventEmitter<AgentEvents> {
           if (!self) throw new UnavailableError('agent is starting');
           return self.drain(reason, timeoutMs);
         },
+        logLevels,
         log,
       });
       const nm = nodes;
@@ -198,6 +201,7 @@ export class Agent extends EventEmitter<AgentEvents> {
             networkInterface: cfg.cluster.networkInterface,
             networkMaxScaleMbit: cfg.cluster.networkMaxScaleMbit,
             kvReplicas: cfg.cluster.kvReplicas,
+            requestTimeoutMs: cfg.nats.requestTimeoutMs,
             stats: () => {
               const list = nm.nodes();
               return {
@@ -206,7 +210,7 @@ export class Agent extends EventEmitter<AgentEvents> {
                 draining: nm.draining,
               };
             },
-            log,
+            log: logLevels.module('cluster'),
           })
         : undefined;
       self = new Agent({

@@ -8,6 +8,7 @@
  * work through the same path.
  */
 import { z } from 'zod';
+import { LOG_LEVELS } from '../log';
 import { parsePayload } from '../util/validate';
 import type { NodeRuntime, RoomDump } from './NodeRuntime';
 import { mediaMethods } from './media/methods';
@@ -66,6 +67,16 @@ export const nodeMethods: Record<string, NodeMethod> = {
         webrtc: existingWebrtcNode(rt)?.objects() ?? { transports: 0, operations: 0, formats: 0, subscriptions: 0 },
       },
     }),
+  }),
+
+  /** The level of this thread's logger (the agent's setLogLevel reaches every node through it). */
+  setLogLevel: method({
+    schema: z.object({ level: z.enum(LOG_LEVELS) }).strict(),
+    internal: true,
+    run: (rt, a: { level: string }) => {
+      rt.log.level = a.level;
+      return { level: rt.log.level };
+    },
   }),
 
   // --- test hooks: the failure modes the node manager must survive ---

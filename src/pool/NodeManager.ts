@@ -97,6 +97,8 @@ interface Entry {
   lastBeat: number;
   /** When the heartbeat counter was last seen to move. */
   lastBeatAt: number;
+  /** The level of the thread's logger, as it last said. */
+  logLevel: string;
 }
 
 const MAX_BACKOFF_MS = 30_000;
@@ -153,6 +155,33 @@ export class NodeManager extends EventEmitter<NodeManagerEvents> {
       await Promise.all(empty.map((id) => this.#drop(id)));
     }
     return this.rooms();
+  }
+
+  /** The level new node threads log at. */
+  get logLevel(): string {
+    return this.#o.logLevel;
+  }
+
+  /** Each node thread's log level, as the thread last reported it. */
+  logLevels(): Record<string, string> {
+    return Object.fromEntries([...this.#entries].map(([id, e]) => [id, e.logLevel]));
+  }
+
+  /**
+   * Sets the log level inside one node thread (nodeId), or inside every node
+   * thread and for the ones started later. Starting nodes get it once READY.
+   */
+  async setLogLevel(level: string, nodeId?: string): Promise<void> {
+    const targets = nodeId === undefined ? [...this.#entries.values()] : [this.#entries.get(nodeId)];
+    if (targets[0] === undefined && nodeId !== undefined) throw new NotFoundError(`no such node: ${nodeId}`);
+    if (nodeId === undefined) this.#o.logLevel = level;
+    await Promise.all(
+      targets.map(async (e) => {
+        if (!e || (!e.ready && !(await e.readyPromise))) return;
+        const r = (await e.node.call('setLogLevel', { level }, true)) as { level: string };
+        e.logLevel = r.level;
+      }),
+    );
   }
 
   /** Every room held, with its tasks, over all nodes. */
@@ -315,6 +344,7 @@ export class NodeManager extends EventEmitter<NodeManagerEvents> {
       rooms: new Map(),
       lastBeat: 0,
       lastBeatAt: 0,
+      logLevel: this.#o.logLevel,
     };
     this.#entries.set(id, entry);
     this.#idle.push(id);

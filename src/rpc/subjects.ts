@@ -9,7 +9,7 @@
  *   <prefix>.internal.<ip-with-dashes>-<port>.<method>   media between agents
  */
 export const SERVICE_NAME = 'webrtc-agent';
-export const AGENT_METHODS = ['getNode', 'recycleNode', 'queryNode', 'listNodes', 'drain'] as const;
+export const AGENT_METHODS = ['getNode', 'recycleNode', 'queryNode', 'listNodes', 'drain', 'setLogLevel'] as const;
 export type AgentMethod = (typeof AGENT_METHODS)[number];
 
 export class Subjects {

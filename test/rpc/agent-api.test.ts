@@ -40,7 +40,7 @@ t.test('agent API over NATS', async (t) => {
     t.equal(info!.metadata?.cluster, 'itest');
     t.equal(info!.metadata?.purpose, 'webrtc');
     t.ok(info!.metadata?.version);
-    t.same(info!.endpoints.map((e) => e.name).sort(), ['drain', 'getNode', 'listNodes', 'queryNode', 'recycleNode']);
+    t.same(info!.endpoints.map((e) => e.name).sort(), ['drain', 'getNode', 'listNodes', 'queryNode', 'recycleNode', 'setLogLevel']);
   });
 
   t.test('getNode, queryNode, recycleNode', async (t) => {

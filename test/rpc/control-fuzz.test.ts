@@ -85,6 +85,8 @@ const agentTemplates: Record<string, () => Record<string, unknown>> = {
   recycleNode: () => ({ nodeId: 'x', room: pick(['fz-room-1', 'fz-room-2']), task: pick(['t1', 't2', 't3']) }),
   queryNode: () => ({ room: pick(['fz-room-1', 'fz-pin']) }),
   listNodes: () => ({}),
+  // Quiet levels only: a valid call really changes the levels of the agent under test.
+  setLogLevel: () => ({ level: pick(['silent', 'fatal']), module: pick(['agent', 'pool', 'cluster', 'links', 'node']), ...(chance(0.3) ? { nodeId: randomId() } : {}) }),
 };
 const internalTemplates: Record<string, () => Record<string, unknown>> = {
   exportTrack: () => ({ trackId: pick(['src-1', randomId()]), ip: '127.0.0.1', port: 1 + int(65535), ssrc: 1 + int(2 ** 31), agentId: randomId() }),
