@@ -79,6 +79,24 @@ export const nodeMethods: Record<string, NodeMethod> = {
     },
   }),
 
+  /**
+   * The node's last task ends: the room is released here, and the reply says
+   * whether the thread now holds nothing at all (no room, no native media
+   * object, no WebRTC state), so the node manager may give it a new room
+   * instead of ending it.
+   */
+  reset: method({
+    schema: z.object({ room: z.string(), task: z.string() }).strict(),
+    internal: true,
+    run: (rt, a: { room: string; task: string }) => {
+      rt.release(a.room, a.task);
+      const media = rt.media.mediaObjects();
+      const webrtc = existingWebrtcNode(rt)?.objects() ?? {};
+      const empty = rt.rooms().length === 0 && [...Object.values(media), ...Object.values(webrtc)].every((n) => n === 0);
+      return { empty, media, webrtc };
+    },
+  }),
+
   // --- test hooks: the failure modes the node manager must survive ---
 
   /** An uncaught exception on the node's loop: the thread dies. */

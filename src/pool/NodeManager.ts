@@ -12,7 +12,10 @@
  * - a node is used only once READY; one not READY within readyTimeoutMs is
  *   dropped.
  * - recycleNode removes a task; a room with no tasks leaves the node; a node
- *   with no rooms is ended (never returned to idle) and the pool refills.
+ *   with no rooms whose thread holds nothing (`reset`: no room, no native
+ *   media object, no WebRTC state) goes back to the head of the idle list
+ *   while the idle list has at most prerunNodes nodes; otherwise it is ended
+ *   and the pool refills (OWT always ends it: see docs/architecture.md).
  * - liveness: each node bumps a heartbeat counter; a check every
  *   checkWindowMs that sees no bump ends the node as hung. A hang, a crash or
  *   an exit is an abnormal quit: 'abnormal' is emitted with the node AND every
@@ -228,12 +231,37 @@ export class NodeManager extends EventEmitter<NodeManagerEvents> {
     if (!tasks.delete(task)) throw new NotFoundError(`task ${task} of room ${room} is not on node ${nodeId}`);
     if (tasks.size === 0) entry.rooms.delete(room);
     if (entry.rooms.size === 0) {
+      if (await this.#reuse(nodeId, entry, room, task)) return;
       this.#log.info({ nodeId }, 'node has no rooms left: ending it');
       await this.#drop(nodeId);
       this.#fill();
       return;
     }
     await entry.node.release(room, task).catch(() => undefined);
+  }
+
+  /**
+   * A node whose last room ended goes back to idle when its thread holds
+   * nothing, so the next new room takes a READY thread at once instead of
+   * waiting for a fresh one (rooms end and start together at the top of the
+   * hour). True when the node stays (idle, or in use again meanwhile).
+   */
+  async #reuse(id: string, entry: Entry, room: string, task: string): Promise<boolean> {
+    if (this.#closing || this.#draining !== undefined || !entry.ready) return false;
+    if (this.#idle.length > this.#o.prerunNodes) return false;
+    let empty = false;
+    try {
+      empty = ((await entry.node.call('reset', { room, task }, true)) as { empty: boolean }).empty;
+    } catch (err) {
+      this.#log.warn({ nodeId: id, err: (err as Error).message }, 'reset failed');
+    }
+    if (this.#entries.get(id) !== entry) return true; // it quit meanwhile: nothing left to end
+    if (entry.rooms.size > 0) return true; // a getNode gave it a room meanwhile
+    if (!empty || this.#closing || this.#draining !== undefined) return false;
+    this.#inUse = this.#inUse.filter((x) => x !== id);
+    this.#idle = [id, ...this.#idle.filter((x) => x !== id)];
+    this.#log.debug({ nodeId: id }, 'node holds nothing: back to idle');
+    return true;
   }
 
   /** The node holding a room. */
@@ -303,7 +331,9 @@ export class NodeManager extends EventEmitter<NodeManagerEvents> {
   }
 
   #pickIdle(): string {
-    const at = this.#idle.findIndex((id) => this.#hasCapacity(id));
+    // A READY node first: a starting one would make the caller wait.
+    let at = this.#idle.findIndex((id) => this.#entries.get(id)!.ready && this.#hasCapacity(id));
+    if (at < 0) at = this.#idle.findIndex((id) => this.#hasCapacity(id));
     if (at < 0) throw new UnavailableError('no node available');
     const [id] = this.#idle.splice(at, 1) as [string];
     this.#inUse.push(id);
