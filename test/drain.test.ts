@@ -14,7 +14,7 @@ import type { Agent } from '../src/Agent';
 import { agentKey, agentsBucket } from '../src/cluster/layout';
 import { natsClient, startNats } from './helpers/nats';
 import { CallError, request, startAgent, testConfig, waitFor } from './helpers/agent';
-import { buildRtp, UdpPeer } from './helpers/rtp';
+import { plainRoom } from './helpers/rtp';
 
 const json = JSONCodec<any>();
 const root = path.resolve(__dirname, '..');
@@ -37,20 +37,7 @@ async function rejects(p: Promise<unknown>): Promise<CallError> {
 /** A room on one node: a plain publisher and a plain subscriber; send(n) sends n packets. */
 async function room(t: Test, nc: NatsConnection, agent: Agent, name: string) {
   const { nodeId } = await request<{ nodeId: string }>(nc, agent.subjects.agent('getNode'), { room: name, task: 'pub' });
-  const n = (method: string, args: unknown) => request(nc, agent.subjects.node(nodeId, method), args);
-  const pub = await n('createPlainTransport', { transportId: 'pub' });
-  await n('publishTrack', { transportId: 'pub', trackId: 'cam', kind: 'video', ssrc: 777, payloadType: 96 });
-  const sink = await UdpPeer.open(t);
-  await n('createPlainTransport', { transportId: 'sub' });
-  await n('connectPlainTransport', { transportId: 'sub', ip: '127.0.0.1', port: sink.port });
-  await n('subscribeTrack', { transportId: 'sub', trackId: 'cam', subscriptionId: 's' });
-  const sender = await UdpPeer.open(t);
-  let seq = 0;
-  const send = async (count: number) => {
-    for (let i = 0; i < count; i++, seq++) await sender.send(buildRtp({ ssrc: 777, seq, ts: seq * 3000, pt: 96 }), pub.port);
-    const want = seq;
-    await waitFor(() => sink.rtp().length === want, 5000, `${want} packets at the subscriber`);
-  };
+  const { send } = await plainRoom(t, (method, args) => request(nc, agent.subjects.node(nodeId, method), args));
   return { nodeId, send };
 }
 

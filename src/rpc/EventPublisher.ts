@@ -72,29 +72,17 @@ export class EventPublisher {
   }
 
   draining(reason: string, rooms: RoomTasks[], deadline: number): DrainingEvent {
-    const ev: DrainingEvent = {
-      purpose: 'webrtc',
-      type: 'worker',
-      id: this.#subjects.agentId,
-      reason,
-      rooms,
-      deadline: new Date(deadline).toISOString(),
-      at: new Date().toISOString(),
-    };
-    this.#nc.publish(this.#subjects.event('draining'), encodeJson(ev));
-    return ev;
+    return this.#agentEvent('draining', { reason, rooms, deadline: new Date(deadline).toISOString() });
   }
 
   quit(reason: string, rooms: RoomTasks[]): QuitEvent {
-    const ev: QuitEvent = {
-      purpose: 'webrtc',
-      type: 'worker',
-      id: this.#subjects.agentId,
-      reason,
-      rooms,
-      at: new Date().toISOString(),
-    };
-    this.#nc.publish(this.#subjects.event('quit'), encodeJson(ev));
+    return this.#agentEvent('quit', { reason, rooms });
+  }
+
+  /** An event about the whole agent (type worker), stamped with its id and the time. */
+  #agentEvent<E extends { reason: string }>(name: 'draining' | 'quit', fields: E): { purpose: 'webrtc'; type: 'worker'; id: string; at: string } & E {
+    const ev = { purpose: 'webrtc' as const, type: 'worker' as const, id: this.#subjects.agentId, ...fields, at: new Date().toISOString() };
+    this.#nc.publish(this.#subjects.event(name), encodeJson(ev));
     return ev;
   }
 }

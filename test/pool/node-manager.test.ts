@@ -5,7 +5,7 @@ import t, { type Test } from 'tap';
 import { once } from 'node:events';
 import { NodeManager, type AbnormalQuit, type NodeManagerOptions } from '../../src/pool/NodeManager';
 import { silentLog, waitFor } from '../helpers/agent';
-import { buildRtp, UdpPeer } from '../helpers/rtp';
+import { plainRoom } from '../helpers/rtp';
 
 function manager(t: Test, o: Partial<NodeManagerOptions> = {}): NodeManager {
   const m = new NodeManager({
@@ -121,15 +121,7 @@ t.test('a node back from idle serves its next room: media flows, nothing of the 
   const roomOn = async (room: string) => {
     const id = await m.getNode(room, 't');
     const call = (method: string, args: unknown) => m.call(id, method, args) as Promise<any>;
-    const pub = await call('createPlainTransport', { transportId: 'pub' });
-    await call('publishTrack', { transportId: 'pub', trackId: 'cam', kind: 'video', ssrc: 777, payloadType: 96 });
-    const sink = await UdpPeer.open(t);
-    await call('createPlainTransport', { transportId: 'sub' });
-    await call('connectPlainTransport', { transportId: 'sub', ip: '127.0.0.1', port: sink.port });
-    await call('subscribeTrack', { transportId: 'sub', trackId: 'cam', subscriptionId: 's' });
-    const sender = await UdpPeer.open(t);
-    for (let i = 0; i < 5; i++) await sender.send(buildRtp({ ssrc: 777, seq: i, ts: i * 3000, pt: 96 }), pub.port);
-    await waitFor(() => sink.rtp().length === 5, 5000, `${room}: 5 packets at the subscriber`);
+    await (await plainRoom(t, call)).send(5);
     for (const transportId of ['pub', 'sub']) await call('destroyTransport', { transportId });
     return { id, call };
   };
