@@ -36,6 +36,7 @@ const path = require('node:path');
 const { parseArgs } = require('node:util');
 const proc = require('./lib/proc');
 const { Child, buildCTools } = require('./lib/child');
+const { startAgent: startAgentProcess } = require('./lib/agent');
 
 const ROOT = path.resolve(__dirname, '..');
 const BIN = path.join(ROOT, 'bench/out/bin');
@@ -89,31 +90,15 @@ async function request(subject, payload, timeout = 5000) {
 
 const PORTS = { 'bench-a': 21000, 'bench-b': 23000, 'bench-c': 25000, 'bench-d': 27000 };
 
-async function startAgent(natsUrl, name, logDir, extraEnv = {}) {
-  const logFile = path.join(logDir, `${name}.log`);
-  const ch = new Child(process.execPath, [path.join(ROOT, 'dist/main.js')], {
-    name,
-    stderrFile: logFile,
-    env: {
-      PATH: process.env.PATH,
-      NATS_URL: natsUrl,
-      LOG_LEVEL: 'warn',
-      AGENT_ID: name,
-      AGENT_PRERUN_NODES: '2',
-      AGENT_MAX_NODES: '2',
-      CLUSTER_ENABLED: 'false',
-      WEBRTC_LISTEN_IP: '127.0.0.1',
-      // Off the kernel's ephemeral range, where the sink's port is.
-      WEBRTC_PORT_MIN: String(PORTS[name]),
-      WEBRTC_PORT_MAX: String(PORTS[name] + 1999),
-      ...extraEnv,
-    },
+function startAgent(natsUrl, name, logDir, extraEnv = {}) {
+  return startAgentProcess(natsUrl, name, logDir, {
+    AGENT_PRERUN_NODES: '2',
+    AGENT_MAX_NODES: '2',
+    // Off the kernel's ephemeral range, where the sink's port is.
+    WEBRTC_PORT_MIN: String(PORTS[name]),
+    WEBRTC_PORT_MAX: String(PORTS[name] + 1999),
+    ...extraEnv,
   });
-  for (const end = Date.now() + 20000; Date.now() < end;) {
-    const line = await ch.nextLine(end - Date.now());
-    if (line.startsWith('webrtc-agent ready:')) return ch;
-  }
-  throw new Error(`${name} not ready; see ${logFile}`);
 }
 
 async function main() {

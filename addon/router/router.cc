@@ -314,8 +314,11 @@ Status Router::Subscribe(const std::string& transport_id, const std::string& tra
   track->subscribers.push_back(s.get());
   *chosen_ssrc = out_ssrc;
   subscriptions_.emplace(subscription_id, std::move(s));
-  // A new video subscriber can decode nothing until the next key frame.
-  if (track->kind() == MediaKind::kVideo) AskUpstream(track);
+  // A new video subscriber can decode nothing until the next key frame. A
+  // WebRTC subscriber still in its handshake asks when it can send
+  // (OnSendable): a key frame asked for now would arrive before its keys,
+  // and the one-a-second throttle would hold back the next request.
+  if (track->kind() == MediaKind::kVideo && (t->AsWebRtc() == nullptr || t->CanSend())) AskUpstream(track);
   return Status::Ok();
 }
 
@@ -521,6 +524,12 @@ void Router::Fanout(Track* track, const rtp::RtpPacketView& view) {
   for (Subscription* s : track->subscribers) {
     if (s->paused) continue;
     if (s->waiting_keyframe) {
+      if (key && !s->transport()->CanSend()) {
+        // A key frame the subscriber would not get (no keys or no remote
+        // yet) does not end the wait: the one it can decode comes later.
+        s->counters.dropped++;
+        continue;
+      }
       if (key) {
         s->waiting_keyframe = false;
       } else if (now - s->waiting_since_ms >= kKeyframeWaitMs) {
@@ -528,7 +537,10 @@ void Router::Fanout(Track* track, const rtp::RtpPacketView& view) {
         s->counters.keyframe_wait_timeouts++;
       } else {
         s->counters.keyframe_wait_drops++;
-        waiting = true;
+        // A subscriber still in its handshake asks when it can send
+        // (OnSendable); asking for it now would spend the track's
+        // one-a-second request on a key frame it cannot get.
+        if (s->transport()->CanSend()) waiting = true;
         continue;
       }
     }
@@ -552,6 +564,17 @@ void Router::Fanout(Track* track, const rtp::RtpPacketView& view) {
   if (waiting && now - track->wait_ask_ms >= 1000) {
     track->wait_ask_ms = now;
     AskUpstream(track);
+  }
+}
+
+void Router::OnSendable(transport::Transport* t) {
+  // Once per transport, when its handshake ends: a walk over the thread's
+  // subscriptions is fine.
+  const uint64_t now = NowMs();
+  for (auto& [id, s] : subscriptions_) {
+    if (s->transport() != t || !s->waiting_keyframe || s->paused) continue;
+    s->waiting_since_ms = now;  // the wait for a decodable start begins now
+    AskUpstream(s->track());
   }
 }
 

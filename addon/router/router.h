@@ -138,6 +138,7 @@ class Router : public transport::TransportListener {
   void OnSenderReport(transport::Transport* t, Track* track, const rtp::SenderInfo& info) override;
   void OnReportBlock(transport::Transport* t, Subscription* sub, const rtp::ReportBlock& block) override;
   bool TestLoseArrival() override;
+  void OnSendable(transport::Transport* t) override;
 
   // The RTCP timer: NACK retries and transport-wide feedback every tick
   // (the transport keeps its own interval), reports every report interval

@@ -426,6 +426,8 @@ Napi::Object TransportStats(Napi::Env env, transport::Transport& base) {
     o.Set("stunRejected", static_cast<double>(wc.stun_rejected));
     o.Set("stunDropped", static_cast<double>(wc.stun_dropped));
     o.Set("dtlsIn", static_cast<double>(wc.dtls_in));
+    // Flights sent again on OpenSSL's timer: 0 on a clean handshake.
+    o.Set("dtlsRetransmissions", static_cast<double>(w->dtls_retransmissions()));
     o.Set("twccFeedbackSent", static_cast<double>(wc.twcc_feedback_sent));
     // Packets that carried a transport-wide number (null: not negotiated).
     const rtp::TwccFeedback* tw = w->twcc();
@@ -441,6 +443,7 @@ Napi::Object TransportStats(Napi::Env env, transport::Transport& base) {
     }
     drops.Set("unvalidatedSource", static_cast<double>(wc.unvalidated));
     drops.Set("beforeKeys", static_cast<double>(wc.before_keys));
+    drops.Set("dtlsUnsent", static_cast<double>(wc.dtls_unsent));
     drops.Set("srtpFailed", static_cast<double>(wc.srtp_failures));
     drops.Set("protectFailed", static_cast<double>(wc.protect_failures));
   }

@@ -68,6 +68,9 @@ class TransportListener {
   virtual void OnSenderReport(Transport* t, router::Track* track, const rtp::SenderInfo& info) = 0;
   // A report block (in an RR or SR) from the subscriber about our stream.
   virtual void OnReportBlock(Transport* t, router::Subscription* sub, const rtp::ReportBlock& block) = 0;
+  // The transport can send from now on (a WebRTC transport's DTLS gave its
+  // keys): its subscriptions that wait for a key frame ask for one now.
+  virtual void OnSendable(Transport* /*t*/) {}
   // Test-only: whether the loss-injection switch loses this arriving packet.
   virtual bool TestLoseArrival() { return false; }
 };
@@ -142,6 +145,7 @@ class Transport {
   void RouteRtcp(const uint8_t* data, size_t len);
 
   TransportCounters counters_;
+  TransportListener* listener() const { return listener_; }
 
  private:
   void ReportBlocks(const rtp::ReportBlock* blocks, size_t count);

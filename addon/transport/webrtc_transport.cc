@@ -153,6 +153,12 @@ void WebRtcTransport::OnDtls(const uint8_t* data, size_t len, const sockaddr_in&
   }
   wcounters_.dtls_in++;
   if (!dtls_) return;  // before the answer's remote description: nothing to do yet
+  // DTLS is answered on the validated tuple it came from. The controlling
+  // agent (a browser) may start DTLS after its first successful check and
+  // nominate only later: waiting for the nomination would drop the server's
+  // first flight and leave the handshake to OpenSSL's 1 s retransmission.
+  dtls_peer_ = from;
+  has_dtls_peer_ = true;
   dtls_->Feed(data, len, now_ms);
   FlushDtls();
   AfterDtls(now_ms);
@@ -180,6 +186,7 @@ void WebRtcTransport::AfterDtls(uint64_t /*now_ms*/) {
       }
       server_->Emit(id(), "dtls-connected", dtls::SrtpProfileName(keys.profile));
       server_->Emit(id(), "connected", "");
+      listener()->OnSendable(this);
     } else if (st == dtls::DtlsState::kFailed) {
       Fail("DTLS: " + dtls_->failure_reason());
       return;
@@ -190,14 +197,24 @@ void WebRtcTransport::AfterDtls(uint64_t /*now_ms*/) {
   }
 }
 
+bool WebRtcTransport::DtlsDestination(sockaddr_in* out) const {
+  // The tuple the peer's DTLS last came from, while its consent holds;
+  // otherwise the nominated pair (a DTLS client's first flight, or a
+  // close_notify after the peer moved).
+  if (has_dtls_peer_ && ice_.IsValidated(ToIce(dtls_peer_))) {
+    *out = dtls_peer_;
+    return true;
+  }
+  return selected(out);
+}
+
 void WebRtcTransport::FlushDtls() {
   sockaddr_in to;
   std::vector<uint8_t> datagram;
-  if (!selected(&to)) {
-    // No nominated pair yet (a DTLS server may answer before nomination):
-    // drop the flight; DTLS retransmits once the path is chosen.
-    while (dtls_ && dtls_->PopOutgoing(&datagram)) {
-    }
+  if (!DtlsDestination(&to)) {
+    // No path at all (nothing validated): drop the flight; DTLS
+    // retransmits it once there is one. Counted.
+    while (dtls_ && dtls_->PopOutgoing(&datagram)) wcounters_.dtls_unsent++;
     return;
   }
   while (dtls_ && dtls_->PopOutgoing(&datagram)) server_->Send(datagram.data(), datagram.size(), to);

@@ -52,6 +52,7 @@ struct WebRtcCounters {
   uint64_t srtp_failures = 0;   // auth, replay, malformed
   uint64_t protect_failures = 0;
   uint64_t twcc_feedback_sent = 0;  // transport-cc feedback packets sent
+  uint64_t dtls_unsent = 0;     // DTLS datagrams dropped: no validated path to send them on
 };
 
 class WebRtcTransport : public Transport {
@@ -105,6 +106,7 @@ class WebRtcTransport : public Transport {
   // not expired, not evicted from the ICE agent's bounded table).
   bool Validates(const sockaddr_in& from) const;
   const WebRtcCounters& webrtc_counters() const { return wcounters_; }
+  uint64_t dtls_retransmissions() const { return dtls_ ? dtls_->stats().retransmissions : 0; }
   const char* srtp_profile_name() const;
 
  protected:
@@ -114,6 +116,7 @@ class WebRtcTransport : public Transport {
 
  private:
   void FlushDtls();
+  bool DtlsDestination(sockaddr_in* out) const;
   void AfterDtls(uint64_t now_ms);
   void Fail(const std::string& reason);
   bool SendProtected(bool rtcp, const uint8_t* data, size_t len);
@@ -125,6 +128,8 @@ class WebRtcTransport : public Transport {
   std::unique_ptr<dtls::DtlsTransport> dtls_;
   dtls::DtlsRole role_ = dtls::DtlsRole::kServer;
   bool remote_set_ = false;
+  sockaddr_in dtls_peer_{};  // where the peer's DTLS last came from (validated)
+  bool has_dtls_peer_ = false;
   bool ice_was_connected_ = false;
   bool failed_ = false;
   bool closed_ = false;

@@ -116,6 +116,16 @@ t.test('Chromium publishes; three subscribers (same node, other node) decode vid
     t.ok(after.audioPackets > before.audioPackets + 20, `${s.tid}: audio packets keep arriving (${before.audioPackets} -> ${after.audioPackets})`);
   }
 
+  // Every DTLS handshake went through on its first flights: Chromium starts
+  // DTLS after its first successful check and nominates later, and the
+  // agent answers on the tuple the ClientHello came from. (Waiting for the
+  // nomination dropped the agent's first flight: each join then waited for
+  // its 1 s retransmission.)
+  for (const [call, tid] of [[onA, 'ta'], ...subscribers.map((s) => [s.call, s.tid] as const)] as const) {
+    const tr = ((await call('getStats', {})).transports as any[]).find((x) => x.id === tid);
+    t.match(tr, { dtlsState: 'connected', dtlsRetransmissions: 0, drops: { dtlsUnsent: 0 } }, `${tid}: DTLS answered at once, nothing retransmitted`);
+  }
+
   // The picture size, read from the publisher's key frames (OWT's onMediaUpdate).
   const update = await nextEvent(events, 'onMediaUpdate', (p) => p.trackId === 'ta-1', 'ta-1 media update');
   t.match(update, { trackId: 'ta-1', direction: 'in', mediaUpdate: { video: { parameters: { resolution: { width: 160, height: 120 } } } } });

@@ -139,11 +139,98 @@ t.test('subscribe offer: the agent sends the publisher format with its SSRC', as
   t.match(av.media[0], { accepted: false, reason: 'not part of any operation' });
 });
 
+// Offers captured from Firefox ESR 153 and GStreamer 1.22 webrtcbin on
+// this machine (test/fixtures/sdp): max-bundle puts every m-line after the
+// first at port 0 with a=bundle-only.
+t.test('bundle-only m-lines of the BUNDLE group are answered in it (RFC 8843, JSEP 5.3.1): Firefox and webrtcbin, publish and subscribe', async (t) => {
+  const send = (mid: string, name: string, ssrc: number): MidPlan => ({ role: 'send', send: { format: { name, fmtp: {} }, ssrc, cname: 'agent', streamId: 'p', trackId: `t${mid}` } });
+  const cases: Array<[string, Record<string, MidPlan>, string]> = [
+    ['firefox-publish-max-bundle.sdp', receiveAll, '0 1'],
+    ['firefox-publish-balanced.sdp', receiveAll, '0 1'],
+    ['firefox-subscribe-max-bundle.sdp', { '0': send('0', 'opus', 11), '1': send('1', 'VP8', 22) }, '0 1'],
+    ['webrtcbin-publish-max-bundle.sdp', { video0: { role: 'receive' }, audio1: { role: 'receive' } }, 'video0 audio1'],
+    ['webrtcbin-publish-max-compat.sdp', { video0: { role: 'receive' }, audio1: { role: 'receive' } }, 'video0 audio1'],
+    ['webrtcbin-subscribe-max-bundle.sdp', { audio0: send('audio0', 'opus', 11), video1: send('video1', 'VP8', 22) }, 'audio0 video1'],
+  ];
+  for (const [name, plans, mids] of cases) {
+    const offer = fixture(name);
+    const a = answerOffer(offer, local, plans);
+    t.same(a.media.map((m) => [m.mid, m.accepted, m.reason]), mids.split(' ').map((mid) => [mid, true, undefined]), `${name}: every m-line accepted`);
+    const parsed = sdpTransform.parse(a.sdp);
+    t.equal(String(parsed.groups?.[0]?.mids), mids, `${name}: all in the answer's BUNDLE group`);
+    // Every accepted m-line carries the transport in full (port, ICE,
+    // fingerprint, setup): webrtcbin refuses an answer m-line without a
+    // fingerprint, browsers take the first m-line's.
+    for (const m of parsed.media) {
+      t.match(m, { port: 40000, iceUfrag: local.iceUfrag, setup: 'passive', fingerprint: { hash: local.fingerprint.value } }, `${name}: mid ${m.mid} answered with the transport`);
+      t.notOk((m as { bundleOnly?: string }).bundleOnly, `${name}: mid ${m.mid}: no bundle-only in the answer`);
+    }
+  }
+  // A port-0 m-line without bundle-only is still a rejection, and so is a
+  // bundle-only one outside the group.
+  const ff = fixture('firefox-publish-max-bundle.sdp');
+  const rejected = answerOffer(ff.replace(/a=bundle-only\r?\n/, ''), local, receiveAll);
+  t.match(rejected.media[1], { accepted: false, reason: 'rejected by the offerer' });
+  t.equal(String(sdpTransform.parse(rejected.sdp).groups?.[0]?.mids), '0');
+  const outside = answerOffer(ff.replace('a=group:BUNDLE 0 1', 'a=group:BUNDLE 0'), local, receiveAll);
+  t.match(outside.media[1], { accepted: false, reason: 'rejected by the offerer' });
+});
+
+t.test('renegotiation: a re-offer with a new bundle-only m-line (Firefox adds a subscription)', async (t) => {
+  // JSEP 5.2.2: a re-offer keeps the negotiated m-lines at their ports and
+  // offers a new one bundle-only. Built from Firefox's own m-lines.
+  const pub = fixture('firefox-publish-max-bundle.sdp');
+  const video = pub.slice(pub.indexOf('m=video'));
+  const added = video.replace(/a=mid:1/, 'a=mid:2').replace(/a=sendonly/, 'a=recvonly').replace(/a=ssrc.*\r?\n/g, '').replace(/a=msid.*\r?\n/, '');
+  const reoffer = pub.replace('m=video 0', 'm=video 9').replace(/a=bundle-only\r?\n/, '').replace('a=group:BUNDLE 0 1', 'a=group:BUNDLE 0 1 2') + added;
+  t.equal((reoffer.match(/a=bundle-only/g) ?? []).length, 1, 'only the new m-line is bundle-only');
+  const a = answerOffer(reoffer, local, { ...receiveAll, '2': { role: 'send', send: { format: { name: 'VP8', fmtp: {} }, ssrc: 33, cname: 'agent', streamId: 'p', trackId: 'v' } } });
+  t.same(a.media.map((m) => [m.mid, m.role, m.accepted]), [['0', 'receive', true], ['1', 'receive', true], ['2', 'send', true]]);
+  t.equal(String(sdpTransform.parse(a.sdp).groups?.[0]?.mids), '0 1 2');
+});
+
+t.test('header extensions with a direction (RFC 8285): answered with the matching direction', async (t) => {
+  // Firefox simulcast: a=extmap:9/sendonly rtp-stream-id, 10/sendonly repaired-rtp-stream-id.
+  const offer = fixture('firefox-simulcast-max-bundle.sdp');
+  t.match(offer, /a=extmap:9\/sendonly urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id/);
+  const a = answerOffer(offer, local, { '0': { role: 'receive' }, '1': { role: 'receive' } });
+  const video = a.media[1]!;
+  t.match(video, { accepted: true, rids: ['q', 'h', 'f'] });
+  t.same(
+    video.extensions.filter((e) => e.uri.includes('rtp-stream-id')).map((e) => [e.id, e.uri.split(':').at(-1), e.direction]),
+    [[9, 'rtp-stream-id', 'recvonly'], [10, 'repaired-rtp-stream-id', 'recvonly']],
+  );
+  const m = sdpTransform.parse(a.sdp).media[1]!;
+  t.ok(a.sdp.includes('a=extmap:9/recvonly urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id'), 'written as 9/recvonly');
+  t.same(m.simulcast, { dir1: 'recv', list1: 'q;h;f' });
+  // An extension only the agent would send (recvonly from the client's
+  // side, e.g. playout-delay) is left out of a publication's answer.
+  t.match(offer, /a=extmap:6\/recvonly .*playout-delay/);
+  t.notOk(video.extensions.some((e) => e.id === 6));
+  // Towards a subscriber: a recvonly extension is usable, answered sendonly;
+  // a sendonly one (only the client would send it) is not.
+  const sub = fixture('firefox-subscribe-max-bundle.sdp').replace(/a=extmap:3 urn:ietf:params:rtp-hdrext:sdes:mid/g, 'a=extmap:3/recvonly urn:ietf:params:rtp-hdrext:sdes:mid');
+  const plans: Record<string, MidPlan> = { '1': { role: 'send', send: { format: { name: 'VP8', fmtp: {} }, ssrc: 5, cname: 'c', streamId: 's', trackId: 't' } } };
+  t.same(answerOffer(sub, local, plans).media[1]!.extensions.find((e) => e.uri.endsWith('sdes:mid')), { id: 3, uri: 'urn:ietf:params:rtp-hdrext:sdes:mid', direction: 'sendonly' });
+  const subSendonly = sub.replace(/3\/recvonly/g, '3/sendonly');
+  t.notOk(answerOffer(subSendonly, local, plans).media[1]!.extensions.some((e) => e.uri.endsWith('sdes:mid')));
+});
+
+t.test('no BUNDLE: one m-line is answered alone; several are a 400 (webrtcbin bundle-policy=balanced)', async (t) => {
+  const gst = fixture('webrtcbin-publish-balanced.sdp');
+  t.notOk(gst.includes('a=group:BUNDLE'), 'webrtcbin balanced offers no BUNDLE');
+  t.throws(() => answerOffer(gst, local, { video0: { role: 'receive' }, audio1: { role: 'receive' } }), { code: 400, field: 'sdp', message: /BUNDLE is required when there are several m-lines/ });
+  const single = gst.slice(0, gst.indexOf('m=audio'));
+  const a = answerOffer(single, local, { video0: { role: 'receive' } });
+  t.match(a.media, [{ mid: 'video0', accepted: true, codec: { name: 'VP8' } }]);
+  t.same(sdpTransform.parse(a.sdp).groups ?? [], [], 'no BUNDLE in the answer either');
+});
+
 t.test('malformed or unsupported offers are 400 with the reason', async (t) => {
   const pub = fixture('chromium-publish.sdp');
   const cases: Array<[string, RegExp]> = [
     ['hello', /^sdp: not a session description/],
-    [pub.replace(/a=group:BUNDLE.*\r?\n/, ''), /BUNDLE is required/],
+    [pub.replace(/a=group:BUNDLE.*\r?\n/, ''), /BUNDLE is required when there are several m-lines/],
     [pub.replace(/a=rtcp-mux\r?\n/g, ''), /rtcp-mux is required/],
     [pub.replace(/a=fingerprint:.*\r?\n/g, ''), /fingerprint is required/],
     [pub.replace(/a=fingerprint:sha-256/g, 'a=fingerprint:md5'), /unsupported fingerprint algorithm/],

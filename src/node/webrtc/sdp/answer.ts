@@ -64,7 +64,8 @@ export interface NegotiatedMedia {
   reason?: string;
   codec?: NegotiatedCodec;
   rtxPayloadType?: number;
-  extensions: Array<{ id: number; uri: string }>;
+  /** direction: as the answer writes it (RFC 8285), absent when the offer gave none. */
+  extensions: Array<{ id: number; uri: string; direction?: string }>;
   /** receive: the SSRCs the client announced (media, then RTX). */
   remoteSsrcs: number[];
   remoteRtxSsrc?: number;
@@ -92,9 +93,19 @@ export function answerOffer(offerSdp: string, local: LocalParameters, plans: Rec
   const offer = parseOffer(offerSdp);
   if (!offer.media?.length) fail('no m-lines');
 
+  // One transport carries everything, so the m-lines must share it: a
+  // BUNDLE group (every browser's default policy, and max-bundle), or a
+  // single m-line. Several m-lines without BUNDLE (webrtcbin's
+  // bundle-policy=balanced or none) would each want their own ICE and DTLS.
   const bundle = offer.groups?.find((g) => g.type === 'BUNDLE');
-  if (!bundle) fail('BUNDLE is required');
-  const bundled = new Set(bundle.mids.split(' ').filter(Boolean));
+  if (!bundle && offer.media.length > 1) fail('BUNDLE is required when there are several m-lines (bundle-policy max-bundle, max-compat or balanced with BUNDLE)');
+  const bundled = new Set(bundle ? String(bundle.mids).split(' ').filter(Boolean) : []);
+  if (!bundle) bundled.add(String(offer.media[0]!.mid ?? ''));
+  // RFC 8843: the first mid of the group is the offerer-tagged m-line; the
+  // others (a=bundle-only ones above all) may leave out what they share
+  // with it, rtcp-mux included.
+  const taggedMid = bundle ? String(bundle.mids).split(' ').filter(Boolean)[0] : String(offer.media[0]!.mid ?? '');
+  const tagged = offer.media.find((m) => String(m.mid ?? '') === taggedMid);
 
   const first = offer.media[0]!;
   // parseOffer made every string field a string (a ufrag of digits included).
@@ -139,9 +150,10 @@ export function answerOffer(offerSdp: string, local: LocalParameters, plans: Rec
       reject(`${m.type} is not supported`);
       continue;
     }
-    // Port 0 rejects an m-line, unless it is a=bundle-only (RFC 8843 §6:
-    // an offerer that bundles from the start, as webrtcbin's max-bundle does).
-    if (m.port === 0 && !(m as { bundleOnly?: string }).bundleOnly) {
+    // Port 0 rejects an m-line, unless it is bundle-only in the BUNDLE
+    // group (RFC 8843 §6: max-bundle offers every m-line but the first so):
+    // then it is part of the group and answered in it (JSEP §5.3.1).
+    if (m.port === 0 && !(m.bundleOnly && bundled.has(mid))) {
       reject('rejected by the offerer');
       continue;
     }
@@ -150,7 +162,7 @@ export function answerOffer(offerSdp: string, local: LocalParameters, plans: Rec
       continue;
     }
     if (!bundled.has(mid)) fail(`mid ${mid} is not in the BUNDLE group`);
-    if (!m.rtcpMux) fail(`rtcp-mux is required (mid ${mid})`);
+    if (!m.rtcpMux && !tagged?.rtcpMux) fail(`rtcp-mux is required (mid ${mid})`);
     if (!/^UDP\/TLS\/RTP\/SAVPF$/i.test(m.protocol)) fail(`mid ${mid}: protocol ${m.protocol} is not supported`);
     const dir = m.direction ?? 'sendrecv';
     if (plan.role === 'receive' && dir !== 'sendonly' && dir !== 'sendrecv') fail(`mid ${mid}: the client does not send on an m-line it publishes (${dir})`);
@@ -171,9 +183,9 @@ export function answerOffer(offerSdp: string, local: LocalParameters, plans: Rec
     const fidGroup = m.ssrcGroups?.find((g) => g.semantics === 'FID');
     result.rtxPayloadType = plan.role === 'receive' && fidGroup && !m.rids?.length ? findRtx(m, codec.payloadType) : undefined;
     result.extensions = (m.ext ?? [])
-      .filter((e) => SUPPORTED_EXTENSIONS.includes(e.uri) && (!e.direction || e.direction === 'sendrecv'))
+      .filter((e) => SUPPORTED_EXTENSIONS.includes(e.uri) && extensionFlows(e.direction, plan.role))
       .filter((e) => plan.role === 'receive' || (!e.uri.includes('rtp-stream-id') && e.uri !== TRANSPORT_CC_EXTENSION))
-      .map((e) => ({ id: e.value, uri: e.uri }));
+      .map((e) => (e.direction ? { id: e.value, uri: e.uri, direction: ANSWER_DIRECTION[e.direction]! } : { id: e.value, uri: e.uri }));
     if (plan.role === 'receive') {
       const fid = m.ssrcGroups?.find((g) => g.semantics === 'FID');
       if (fid) {
@@ -203,7 +215,7 @@ export function answerOffer(offerSdp: string, local: LocalParameters, plans: Rec
     name: '-',
     timing: { start: 0, stop: 0 },
     icelite: 'ice-lite',
-    groups: accepted.length ? [{ type: 'BUNDLE', mids: accepted.join(' ') }] : [],
+    groups: accepted.length && bundle ? [{ type: 'BUNDLE', mids: accepted.join(' ') }] : [],
     msidSemantic: { semantic: 'WMS', token: '*' },
     media: answerMedia,
   } as sdpTransform.SessionDescription;
@@ -255,8 +267,21 @@ function channelsOf(encoding: string | number | undefined): number | undefined {
 }
 
 function hasTransportCc(m: Media): boolean {
-  return (m.ext ?? []).some((e) => e.uri === TRANSPORT_CC_EXTENSION && (!e.direction || e.direction === 'sendrecv'));
+  return (m.ext ?? []).some((e) => e.uri === TRANSPORT_CC_EXTENSION && extensionFlows(e.direction, 'receive'));
 }
+
+/**
+ * RFC 8285 §7: an extmap direction is the offerer's. A header extension the
+ * client sends (publish: no direction, sendrecv or sendonly) or receives
+ * (subscribe: none, sendrecv or recvonly) is usable; the answer mirrors the
+ * direction. Firefox writes `a=extmap:9/sendonly ...rtp-stream-id`.
+ */
+function extensionFlows(direction: string | undefined, role: 'receive' | 'send'): boolean {
+  if (!direction || direction === 'sendrecv') return true;
+  return direction === (role === 'receive' ? 'sendonly' : 'recvonly');
+}
+
+const ANSWER_DIRECTION: Record<string, string> = { sendrecv: 'sendrecv', sendonly: 'recvonly', recvonly: 'sendonly' };
 
 function findRtx(m: Media, apt: number): number | undefined {
   const rtx = (m.rtp ?? []).find(
@@ -313,7 +338,7 @@ function acceptedMedia(
     rtp,
     fmtp,
     rtcpFb: c.feedback.map((f) => ({ payload: c.payloadType, type: f.type, subtype: f.subtype })),
-    ext: r.extensions.map((e) => ({ value: e.id, uri: e.uri })),
+    ext: r.extensions.map((e) => ({ value: e.id, uri: e.uri, direction: e.direction })),
     candidates: local.candidates.map((cand, i) => ({
       foundation: String(i + 1),
       component: 1,
