@@ -197,6 +197,19 @@ void WebRtcTransport::AfterDtls(uint64_t /*now_ms*/) {
   }
 }
 
+bool WebRtcTransport::MediaDestination(sockaddr_in* out) const {
+  // The nominated pair; until the client nominates one (Chromium does so
+  // after DTLS is done), the validated tuple its DTLS came from. Without
+  // it a key frame sent right after the handshake was lost, and the
+  // subscriber waited a second for the next request to pass the throttle.
+  if (selected(out)) return true;
+  if (has_dtls_peer_ && ice_.IsValidated(ToIce(dtls_peer_))) {
+    *out = dtls_peer_;
+    return true;
+  }
+  return false;
+}
+
 bool WebRtcTransport::DtlsDestination(sockaddr_in* out) const {
   // The tuple the peer's DTLS last came from, while its consent holds;
   // otherwise the nominated pair (a DTLS client's first flight, or a
@@ -328,7 +341,7 @@ void WebRtcTransport::Fail(const std::string& reason) {
 
 bool WebRtcTransport::SendProtected(bool rtcp, const uint8_t* data, size_t len) {
   sockaddr_in to;
-  if (!srtp_.protect || !selected(&to)) {
+  if (!srtp_.protect || !MediaDestination(&to)) {
     CountDrop(DropReason::kNoRemote);
     return false;
   }

@@ -117,6 +117,7 @@ class WebRtcTransport : public Transport {
  private:
   void FlushDtls();
   bool DtlsDestination(sockaddr_in* out) const;
+  bool MediaDestination(sockaddr_in* out) const;
   void AfterDtls(uint64_t now_ms);
   void Fail(const std::string& reason);
   bool SendProtected(bool rtcp, const uint8_t* data, size_t len);

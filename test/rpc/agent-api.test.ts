@@ -75,6 +75,12 @@ t.test('agent API over NATS', async (t) => {
     t.equal(r.message, 'no such task: room a b', 'CR/LF cannot go into a header: replaced');
   });
 
+  t.test('an error quoting a caller\'s string with a newline is still answered', async (t) => {
+    const r = await req(nc, s.agent('queryNode'), { room: 'a\r\nb' });
+    t.equal(r.code, 404);
+    t.equal(r.message, 'no such task: room a b', 'CR/LF cannot go into a header: replaced');
+  });
+
   t.test('bad payloads get 400 naming the field', async (t) => {
     const cases: Array<[string, unknown, RegExp]> = [
       [s.agent('getNode'), '{not json', /payload: invalid JSON/],
