@@ -35,7 +35,9 @@ export interface ClusterOptions {
   networkInterface: string;
   networkMaxScaleMbit: number;
   kvReplicas: number;
-  stats: () => { nodes: number; rooms: string[]; internalAddresses?: string[] };
+  /** Bound (ms) on the JetStream requests of the rooms bucket, reservations and loss claims. */
+  requestTimeoutMs: number;
+  stats: () => { nodes: number; rooms: string[]; internalAddresses?: string[]; draining?: string };
   log: Logger;
 }
 
@@ -71,7 +73,7 @@ export class Cluster {
   static async start(o: ClusterOptions): Promise<Cluster> {
     const interval = o.reportIntervalMs;
     const lostAfterMs = LOST_AFTER_INTERVALS * interval;
-    const js = o.nc.jetstream();
+    const js = o.nc.jetstream({ timeout: o.requestTimeoutMs });
     const agents = await js.views.kv(agentsBucket(o.cluster), {
       history: 1,
       ttl: AGENTS_MAX_AGE_INTERVALS * interval,
@@ -85,7 +87,7 @@ export class Cluster {
     // Reads of room entries go to the stream leader (no direct get from a lagging replica).
     const rooms = await js.views.kv(roomsBucket(o.cluster), { history: 1, replicas: o.kvReplicas, allow_direct: false });
     const subjects = new ClusterSubjects(o.subjectPrefix, o.cluster);
-    const log = o.log.child({ part: 'cluster' });
+    const log = o.log;
     const collector = new LoadCollector({
       metric: o.loadMetric,
       networkInterface: o.networkInterface,

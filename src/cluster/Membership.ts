@@ -1,7 +1,9 @@
 /**
  * This agent's entry in the agents bucket (key agent.<id>), refreshed every
  * reportIntervalMs with its load. The first write has load null: an agent is
- * schedulable only after its first load report. stop() deletes the entry.
+ * schedulable only after its first load report. While the agent drains the
+ * entry says so (`draining`: why), and the scheduler passes it by; drain()
+ * writes that at once rather than at the next report. stop() deletes the entry.
  */
 import { JSONCodec, type KV } from 'nats';
 import type { Logger } from 'pino';
@@ -22,7 +24,7 @@ export interface MembershipOptions {
   reportIntervalMs: number;
   collector: LoadCollector;
   /** What the agent holds now. */
-  stats: () => { nodes: number; rooms: string[]; internalAddresses?: string[] };
+  stats: () => { nodes: number; rooms: string[]; internalAddresses?: string[]; draining?: string };
   log: Logger;
 }
 
@@ -57,6 +59,7 @@ export class Membership {
       nodes: s.nodes,
       rooms: s.rooms,
       load,
+      ...(s.draining !== undefined ? { draining: s.draining } : {}),
       ...(metrics ? { metrics } : {}),
       version: o.version,
       startedAt: this.#startedAt,

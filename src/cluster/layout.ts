@@ -33,6 +33,8 @@ export interface AgentEntry {
   maxLoad: number;
   nodes: number;
   rooms: string[];
+  /** Set while the agent drains (why): it serves the rooms it holds and is never scheduled. */
+  draining?: string;
   /** null until the first load report: not schedulable before that. */
   load: number | null;
   /** Every metric the collector measured, for operators (0..1 each). */

@@ -14,22 +14,14 @@ export function replyValue(msg: Msg, value: unknown): void {
   msg.respond(json.encode(value ?? null));
 }
 
-/**
- * A header value holds no CR or LF (nats.js throws on them) and stays short:
- * a message can quote the caller's input (an id with a newline in it), and
- * a throw here would leave the request unanswered.
- */
-export function headerSafe(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  const flat = text.replace(/[\u0000-\u001f\u007f]+/g, ' ');
-  return flat.length > 1024 ? `${flat.slice(0, 1021)}...` : flat;
-}
-
 export function replyError(msg: Msg, err: unknown): void {
   if (!msg.reply) return;
   const shape = err instanceof AgentError ? { code: err.code, message: err.message } : toErrorShape(err);
   const h = headers();
-  h.set('Nats-Service-Error', headerSafe(shape.message));
+  // A header value cannot hold CR or LF (nats.js throws): a message that
+  // quotes a caller's string (a room or node id with a newline) would
+  // otherwise leave the request unanswered and the rejection unhandled.
+  h.set('Nats-Service-Error', shape.message.replace(/[\r\n]+/g, ' '));
   h.set('Nats-Service-Error-Code', String(shape.code));
   msg.respond(new Uint8Array(0), { headers: h });
 }
