@@ -168,7 +168,7 @@ export const mediaMethods: Record<string, NodeMethod> = {
    * key is drawn before the request), so such addresses leave nothing behind.
    */
   _dropInternalPeer: m({
-    schema: internalKeySchema,
+    schema: () => S().internalKeySchema,
     internal: true,
     run: (rt, a) => {
       const s = rt.media.mediaStats();
