@@ -5,7 +5,12 @@
  * entry deleted) -> stop taking requests (service and node subscriptions end)
  * -> publish 'quit' -> end every node thread -> drain NATS -> stop the
  * embedded nats-server, if this agent started one.
+ * Drain (Agent.drain): leave scheduling, take no new rooms, serve the rooms
+ * held until they end or the drain's bound passes, then the close cascade.
+ *
+ * Events: 'draining' (DrainState), 'stopping' (reason): the close cascade began.
  */
+import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,10 +18,12 @@ import { connect, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { Cluster } from './cluster/Cluster';
 import type { AgentConfig } from './config/load';
+import { UnavailableError } from './errors';
 import { createLogger } from './log';
+import { LogLevels } from './LogLevels';
 import type { NodeHooks } from './node/protocol';
 import { LinkManager } from './pool/LinkManager';
-import { NodeManager } from './pool/NodeManager';
+import { NodeManager, type RoomTasks } from './pool/NodeManager';
 import { RemoteLinks } from './pool/RemoteLinks';
 import { AgentService } from './rpc/AgentService';
 import { EventPublisher } from './rpc/EventPublisher';
@@ -30,7 +37,20 @@ export interface AgentStartOptions {
   nextNodeHooks?: NodeHooks[];
 }
 
-export class Agent {
+/** A drain under way: why, since when, until when at the latest, and the rooms still held. */
+export interface DrainState {
+  reason: string;
+  since: number;
+  deadline: number;
+  rooms: RoomTasks[];
+}
+
+export interface AgentEvents {
+  draining: [state: DrainState];
+  stopping: [reason: string];
+}
+
+export class Agent extends EventEmitter<AgentEvents> {
   readonly id: string;
   readonly natsUrl: string;
   readonly nc: NatsConnection;
@@ -45,6 +65,10 @@ export class Agent {
   /** Media between agents (linkup/cutoff, the internal addresses served). */
   readonly remote: RemoteLinks;
   #stopping: Promise<void> | undefined;
+  readonly #drainTimeoutMs: number;
+  #drain: DrainState | undefined;
+  #drainTimer: NodeJS.Timeout | undefined;
+  readonly #onNodeGone = () => this.#checkDrained();
 
   private constructor(p: {
     id: string;
@@ -58,7 +82,9 @@ export class Agent {
     embedded: NatsServerProcess | undefined;
     cluster: Cluster | undefined;
     remote: RemoteLinks;
+    drainTimeoutMs: number;
   }) {
+    super();
     this.id = p.id;
     this.natsUrl = p.natsUrl;
     this.nc = p.nc;
@@ -70,6 +96,7 @@ export class Agent {
     this.#embedded = p.embedded;
     this.cluster = p.cluster;
     this.remote = p.remote;
+    this.#drainTimeoutMs = p.drainTimeoutMs;
   }
 
   get serviceName(): string {
@@ -83,11 +110,14 @@ export class Agent {
   static async start(cfg: AgentConfig, opts: AgentStartOptions = {}): Promise<Agent> {
     const id = cfg.agent.id || `${cfg.agent.idPrefix}-${randomBytes(4).toString('hex')}`;
     const log = opts.log ?? createLogger(cfg.log, { agent: id });
+    const logLevels = new LogLevels(log);
     const { servers, embedded } = await resolveNats(cfg, log);
     let nc: NatsConnection | undefined;
     let nodes: NodeManager | undefined;
     let service: AgentService | undefined;
     let remoteLinks: RemoteLinks | undefined;
+    // The service answers `drain` for the agent it is part of, made last.
+    let self: Agent | undefined;
     try {
       nc = await connect({ servers, name: id, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
       const subjects = new Subjects(cfg.nats.subjectPrefix, id);
@@ -126,12 +156,12 @@ export class Agent {
           },
         },
         maxTasksPerNode: cfg.agent.maxTasksPerNode,
-        log,
+        log: logLevels.module('pool'),
         nextNodeHooks: opts.nextNodeHooks,
       });
       nodes.on('abnormal', (q) => events.abnormal(q));
       nodes.on('nodeEvent', (nodeId, ev) => events.toController(nodeId, ev));
-      const links = new LinkManager({ nodes, ringBytes: cfg.agent.linkRingBytes, log });
+      const links = new LinkManager({ nodes, ringBytes: cfg.agent.linkRingBytes, log: logLevels.module('links') });
       const remote = new RemoteLinks({
         nc,
         subjects,
@@ -141,7 +171,8 @@ export class Agent {
         rpcTimeoutMs: cfg.agent.internalRpcTimeoutMs,
         keepaliveMs: cfg.agent.internalKeepaliveMs,
         srtp: cfg.agent.internalSrtp,
-        log,
+        maxExportsPerNode: cfg.agent.maxExportsPerNode,
+        log: logLevels.module('links'),
       });
       remoteLinks = remote;
       await nodes.start();
@@ -154,6 +185,11 @@ export class Agent {
         agentId: id,
         cluster: cfg.cluster.name,
         version: VERSION,
+        drain: (reason, timeoutMs) => {
+          if (!self) throw new UnavailableError('agent is starting');
+          return self.drain(reason, timeoutMs);
+        },
+        logLevels,
         log,
       });
       const nm = nodes;
@@ -174,14 +210,40 @@ export class Agent {
             networkInterface: cfg.cluster.networkInterface,
             networkMaxScaleMbit: cfg.cluster.networkMaxScaleMbit,
             kvReplicas: cfg.cluster.kvReplicas,
+            requestTimeoutMs: cfg.nats.requestTimeoutMs,
             stats: () => {
               const list = nm.nodes();
-              return { nodes: list.length, rooms: [...new Set(list.flatMap((n) => n.rooms.map((r) => r.room)))] };
+              return {
+                nodes: list.length,
+                rooms: [...new Set(list.flatMap((n) => n.rooms.map((r) => r.room)))],
+                internalAddresses: remote.addresses(),
+                draining: nm.draining,
+              };
             },
-            log,
+            log: logLevels.module('cluster'),
           })
         : undefined;
-      return new Agent({ id, natsUrl: servers.join(','), nc, nodes, subjects, log, service, events, embedded, cluster, remote });
+      if (cluster) {
+        remote.setGate({
+          memberAddress: (agentId, ip, port) => cluster.memberAddress(agentId, ip, port),
+          ensureListed: (address) => cluster.membership.ensureListed(address),
+        });
+      }
+      self = new Agent({
+        id,
+        natsUrl: servers.join(','),
+        nc,
+        nodes,
+        subjects,
+        log,
+        service,
+        events,
+        embedded,
+        cluster,
+        remote,
+        drainTimeoutMs: cfg.agent.drainTimeoutMs,
+      });
+      return self;
     } catch (err) {
       await remoteLinks?.stop().catch(() => undefined);
       await service?.stop().catch(() => undefined);
@@ -192,18 +254,60 @@ export class Agent {
     }
   }
 
+  /** The drain under way, if any. */
+  get draining(): DrainState | undefined {
+    return this.#drain && { ...this.#drain, rooms: this.nodes.rooms() };
+  }
+
+  /**
+   * Takes the agent out of service without cutting calls: its cluster entry
+   * says draining (the scheduler passes it by), getNode answers 503 for a
+   * room no node holds, the 'draining' event names the rooms held and the
+   * deadline; when the last room is recycled, or at the deadline, the close
+   * cascade runs ('drained' / 'drain-timeout'). Calling it again changes
+   * nothing and answers the drain under way.
+   */
+  async drain(reason = 'drain', timeoutMs = this.#drainTimeoutMs): Promise<DrainState> {
+    if (this.#stopping) throw new UnavailableError('agent is shutting down');
+    if (!this.#drain) {
+      const since = Date.now();
+      const state: DrainState = { reason, since, deadline: since + timeoutMs, rooms: [] };
+      this.#drain = state;
+      state.rooms = await this.nodes.drain(reason);
+      this.log.info({ reason, timeoutMs, rooms: state.rooms.length }, 'draining');
+      this.#events.draining(reason, state.rooms, state.deadline);
+      this.emit('draining', { ...state });
+      if (this.#stopping) return { ...state };
+      this.#drainTimer = setTimeout(() => void this.stop('drain-timeout'), timeoutMs);
+      this.#drainTimer.unref();
+      this.nodes.on('nodeGone', this.#onNodeGone);
+      await this.cluster?.membership.report().catch((err: Error) => this.log.warn({ err: err.message }, 'could not report draining'));
+      this.#checkDrained();
+    }
+    return this.draining!;
+  }
+
+  #checkDrained(): void {
+    if (this.#drain && !this.#stopping && this.nodes.rooms().length === 0) void this.stop('drained');
+  }
+
   /** The close cascade; safe to call more than once. */
   stop(reason = 'shutdown'): Promise<void> {
-    this.#stopping ??= this.#stop(reason);
+    if (!this.#stopping) {
+      this.#stopping = this.#stop(reason);
+      this.emit('stopping', reason);
+    }
     return this.#stopping;
   }
 
   async #stop(reason: string): Promise<void> {
+    if (this.#drainTimer) clearTimeout(this.#drainTimer);
+    this.nodes.off('nodeGone', this.#onNodeGone);
     await this.cluster?.stop().catch((err: Error) => this.log.warn({ err: err.message }, 'leaving the cluster failed'));
     await this.remote.stop();
     await this.#service.stop();
     if (!this.nc.isClosed()) {
-      this.#events.quit(reason);
+      this.#events.quit(reason, this.nodes.rooms());
       await this.nc.flush().catch(() => undefined);
     }
     await this.nodes.close();

@@ -19,6 +19,8 @@ function typeDoc(leaf: Leaf<unknown>): string {
   switch (leaf.format) {
     case 'bool':
       return 'boolean';
+    case 'bool-or-auto':
+      return '`auto` or boolean';
     case 'bounded-int': {
       const { min, max, unlimited } = leaf;
       if (unlimited) return `integer: -1 (unlimited) or >= ${min ?? 0}`;

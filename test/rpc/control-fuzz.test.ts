@@ -95,6 +95,8 @@ const agentTemplates: Record<string, () => Record<string, unknown>> = {
   recycleNode: () => ({ nodeId: 'x', room: pick(['fz-room-1', 'fz-room-2']), task: pick(['t1', 't2', 't3']) }),
   queryNode: () => ({ room: pick(['fz-room-1', 'fz-pin']) }),
   listNodes: () => ({}),
+  // Quiet levels only: a valid call really changes the levels of the agent under test.
+  setLogLevel: () => ({ level: pick(['silent', 'fatal']), module: pick(['agent', 'pool', 'cluster', 'links', 'node']), ...(chance(0.3) ? { nodeId: randomId() } : {}) }),
 };
 const internalTemplates: Record<string, () => Record<string, unknown>> = {
   exportTrack: () => ({ trackId: pick(['src-1', randomId()]), ip: '127.0.0.1', port: 1 + int(65535), ssrc: 1 + int(2 ** 31), agentId: randomId() }),
@@ -210,7 +212,10 @@ t.test(`control-plane fuzz (seed ${SEED}, ${FUZZ_MS} ms): no 500, no missing rep
   // Every public node method has a template, so a new one is fuzzed too.
   const publicMethods = Object.entries(nodeMethods).filter(([, m]) => !m.testOnly && !m.internal).map(([k]) => k);
   t.same(publicMethods.filter((m) => !templates[m]), [], 'every public node method is fuzzed');
-  t.same(AGENT_METHODS.filter((m) => !agentTemplates[m]), [], 'every agent method is fuzzed');
+  // drain takes the whole agent out of service by design (a valid mutation
+  // would end the run); its payload errors are checked in test/drain.test.ts.
+  const NOT_FUZZED = ['drain'];
+  t.same(AGENT_METHODS.filter((m) => !agentTemplates[m] && !NOT_FUZZED.includes(m)), [], 'every agent method but drain is fuzzed');
 
   // A real publication on the node, so subscriptions in the fuzz meet a track with a format.
   await call('createTransport', { transportId: 'src', controller: CTL });

@@ -9,12 +9,62 @@
  */
 import t from 'tap';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
 import { waitFor } from '../helpers/agent';
 import { buildRtp, UdpPeer } from '../helpers/rtp';
-import { answeredFixture, controllerAgent } from '../helpers/webrtc';
-import { bindingRequest, COOKIE } from '../helpers/stun';
+import { controllerAgent, nextEvent, type Call, type ControllerEvent } from '../helpers/webrtc';
 
 const CONTROLLER = 'hostile-ctl';
+const COOKIE = 0x2112a442;
+
+interface StunOptions {
+  username: string;
+  password: string;
+  useCandidate?: boolean;
+  /** Flip one bit of the FINGERPRINT. */
+  badFingerprint?: boolean;
+}
+
+function attr(type: number, value: Buffer): Buffer {
+  const pad = (4 - (value.length % 4)) % 4;
+  const h = Buffer.alloc(4);
+  h.writeUInt16BE(type, 0);
+  h.writeUInt16BE(value.length, 2);
+  return Buffer.concat([h, value, Buffer.alloc(pad)]);
+}
+
+/** A Binding request as a controlling full ICE agent sends it (RFC 8445 §7.1.1). */
+function bindingRequest(o: StunOptions): { packet: Buffer; txid: Buffer } {
+  const txid = crypto.randomBytes(12);
+  const priority = Buffer.alloc(4);
+  priority.writeUInt32BE(0x6e7f1eff, 0);
+  let body = Buffer.concat([
+    attr(0x0006, Buffer.from(o.username)),
+    attr(0x0024, priority),
+    attr(0x802a, crypto.randomBytes(8)), // ICE-CONTROLLING
+    ...(o.useCandidate ? [attr(0x0025, Buffer.alloc(0))] : []),
+  ]);
+  const header = (len: number) => {
+    const h = Buffer.alloc(20);
+    h.writeUInt16BE(0x0001, 0);
+    h.writeUInt16BE(len, 2);
+    h.writeUInt32BE(COOKIE, 4);
+    txid.copy(h, 8);
+    return h;
+  };
+  // MESSAGE-INTEGRITY: HMAC-SHA1 over the message up to it, its length
+  // field counting the attribute itself (RFC 5389 §15.4).
+  const mi = crypto.createHmac('sha1', o.password).update(Buffer.concat([header(body.length + 24), body])).digest();
+  body = Buffer.concat([body, attr(0x0008, mi)]);
+  // FINGERPRINT: CRC-32 of the message up to it, XOR 0x5354554e (§15.5).
+  const crc = (zlib.crc32(Buffer.concat([header(body.length + 8), body])) ^ 0x5354554e) >>> 0;
+  const fp = Buffer.alloc(4);
+  fp.writeUInt32BE(o.badFingerprint ? (crc ^ 1) >>> 0 : crc, 0);
+  body = Buffer.concat([body, attr(0x8028, fp)]);
+  return { packet: Buffer.concat([header(body.length), body]), txid };
+}
 
 /** The STUN response to `txid` among what `peer` received: its class and error code. */
 function responseTo(peer: UdpPeer, txid: Buffer): { success: boolean; error?: number } | undefined {
@@ -34,14 +84,31 @@ function responseTo(peer: UdpPeer, txid: Buffer): { success: boolean; error?: nu
   return undefined;
 }
 
+/**
+ * A transport answered for a recorded Chromium offer: its credentials and
+ * port, read from the answer, and the STUN USERNAME a client would use.
+ */
+async function answeredTransport(on: Call, events: ControllerEvent[], id: string) {
+  const offer = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'sdp', 'chromium-publish.sdp'), 'utf8');
+  await on('createTransport', { transportId: id, controller: CONTROLLER });
+  await on('publish', { operationId: `${id}-pub`, connectionType: 'webrtc', options: { transportId: id, controller: CONTROLLER, tracks: [{ mid: '0', type: 'audio' }, { mid: '1', type: 'video' }] } });
+  await on('onTransportSignaling', { transportId: id, message: { type: 'offer', sdp: offer } });
+  const answer = (await nextEvent(events, 'onTransportProgress', (p) => p.transportId === id && p.status.type === 'answer', 'answer')).status.sdp as string;
+  const clientUfrag = /a=ice-ufrag:(\S+)/.exec(offer)![1]!;
+  return {
+    username: `${/a=ice-ufrag:(\S+)/.exec(answer)![1]}:${clientUfrag}`,
+    password: /a=ice-pwd:(\S+)/.exec(answer)![1]!,
+    port: Number(/a=candidate:\S+ 1 udp \d+ 127\.0\.0\.1 (\d+) typ host/.exec(answer)![1]),
+    clientUfrag,
+  };
+}
+
 t.test('hostile datagrams on the WebRTC port are dropped, answered as STUN says, and counted', async (t) => {
   const { events, nodeFor } = await controllerAgent(t, CONTROLLER);
   const on = await nodeFor('room-h', 'h');
 
-  // A transport answered for a recorded Chromium offer: its credentials and
-  // port are in the answer.
-  const { answer, pwd, clientUfrag, username } = await answeredFixture(on, events, CONTROLLER, 'h');
-  const port = Number(/a=candidate:\S+ 1 udp \d+ 127\.0\.0\.1 (\d+) typ host/.exec(answer)![1]);
+  const { username, password: pwd, port, clientUfrag } = await answeredTransport(on, events, 'h');
+
   const stats = async () => {
     const s = await on('getStats', {});
     return { port: s.webrtcPort, transport: s.transports.find((x: { id: string }) => x.id === 'h') };
@@ -103,8 +170,7 @@ t.test('a 5-tuple bound by a check goes with its ICE pair: expired pairs are pru
   // Consent at its shortest (2 s), so a pair nobody checks expires quickly.
   const { events, nodeFor } = await controllerAgent(t, CONTROLLER, { WEBRTC_CONSENT_TIMEOUT_MS: '2000' });
   const on = await nodeFor('room-p', 'p');
-  const { answer, username, pwd: password } = await answeredFixture(on, events, CONTROLLER, 'p');
-  const port = Number(/a=candidate:\S+ 1 udp \d+ 127\.0\.0\.1 (\d+) typ host/.exec(answer)![1]);
+  const { username, password, port } = await answeredTransport(on, events, 'p');
   const tuples = async () => (await on('dump', {})).media.webrtcTuples as number;
 
   // Three addresses pass a check; the first is nominated and kept alive.
