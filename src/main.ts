@@ -1,6 +1,10 @@
 /**
  * The process entry: `node dist/main.js [--config file] [--<key> value ...]`.
  * Exit codes: 0 clean stop, 1 failed to start, 2 bad configuration.
+ * SIGINT stops at once; SIGTERM too, unless agent.drainOnSigterm: then it
+ * drains (Agent.drain) and stops when the rooms have ended. However the
+ * close cascade starts (a signal, a drain that ends, the `drain` method),
+ * the process exits when it is done, at most agent.shutdownTimeoutMs later.
  */
 import { ConfigError, loadConfig, type AgentConfig } from './config/load';
 import { Agent } from './Agent';
@@ -35,25 +39,28 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   );
 
   let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
+  agent.once('stopping', (reason) => {
     stopping = true;
-    log.info({ signal }, 'stopping');
+    log.info({ reason }, 'stopping');
     // The hard bound: whatever hangs, the process is gone within the timeout.
     setTimeout(() => {
       log.error('shutdown timed out; exiting');
       process.exit(1);
     }, cfg.agent.shutdownTimeoutMs).unref();
-    agent.stop(signal).then(
+    agent.stop().then(
       () => process.exit(0),
       (err: Error) => {
         log.error({ err: err.message }, 'shutdown failed');
         process.exit(1);
       },
     );
-  };
+  });
+  const shutdown = (reason: string) => void agent.stop(reason);
   process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGTERM', () => {
+    if (!cfg.agent.drainOnSigterm || stopping) return shutdown('SIGTERM');
+    agent.drain('SIGTERM').catch((err: Error) => log.warn({ err: err.message }, 'drain failed'));
+  });
   // If NATS goes away for good, there is no agent left to be.
   void agent.nc.closed().then((err) => {
     if (!stopping) {

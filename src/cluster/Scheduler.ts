@@ -4,11 +4,11 @@
  * (`<prefix>.cluster.<cluster>.schedule`); any agent answers for the cluster.
  *
  * - Candidates: the agent's purpose matches, it has reported a load, its entry
- *   is fresh (updatedAt within lostAfterMs), load <= maxLoad, and when the
+ *   is fresh (updatedAt within lostAfterMs), it is not draining, load <= maxLoad, and when the
  *   request names an isp, the agent serves it (no isps = serves all). Agents
  *   serving the preferred region are preferred (none: any candidate).
  * - A task keeps its agent while its reservation (task.<b64>) is unexpired and
- *   the agent is alive.
+ *   the agent is alive and not draining.
  * - A room stays together: room.<b64> is created only if it does not exist,
  *   so concurrent schedules of one room agree on one agent. When that agent is
  *   full (over maxLoad) or gone, the room spills to the next agent, appended
@@ -69,7 +69,7 @@ export interface StrategyState {
 
 /** True when the agent may take new work now. */
 export function schedulable(a: AgentEntry, now: number, lostAfterMs: number): boolean {
-  return a.load !== null && now - a.updatedAt <= lostAfterMs && a.load <= a.maxLoad;
+  return a.load !== null && now - a.updatedAt <= lostAfterMs && a.load <= a.maxLoad && !a.draining;
 }
 
 /** The candidates for a request, in a stable order (oldest agent first, then id). */
@@ -198,7 +198,7 @@ export class Scheduler {
     const strategy = req.strategy ?? this.#o.strategy;
     const reserveMs = req.reserveTimeMs ?? DEFAULT_RESERVE_TIME_MS;
     const alive = (a: AgentEntry | undefined): a is AgentEntry =>
-      a !== undefined && a.purpose === req.purpose && a.load !== null && now - a.updatedAt <= lostAfterMs;
+      a !== undefined && a.purpose === req.purpose && a.load !== null && now - a.updatedAt <= lostAfterMs && !a.draining;
 
     let chosen: AgentEntry | undefined;
     // A task keeps its agent while reserved.

@@ -15,7 +15,8 @@ import type { z } from 'zod';
 import { NotFoundError, toErrorShape } from '../errors';
 import type { NodeManager } from '../pool/NodeManager';
 import { parseJson, parsePayload } from '../util/validate';
-import { getNodeSchema, listNodesSchema, queryNodeSchema, recycleNodeSchema } from './schemas';
+import type { LogLevels } from '../LogLevels';
+import { drainSchema, getNodeSchema, listNodesSchema, queryNodeSchema, recycleNodeSchema, setLogLevelSchema } from './schemas';
 import { replyError, replyValue } from './reply';
 import { SERVICE_NAME, type AgentMethod, type Subjects } from './subjects';
 
@@ -28,6 +29,10 @@ export interface AgentServiceOptions {
   agentId: string;
   cluster: string;
   version: string;
+  /** Takes the agent out of service (Agent.drain). */
+  drain: (reason?: string, timeoutMs?: number) => Promise<unknown>;
+  /** The main thread's log modules (setLogLevel). */
+  logLevels: LogLevels;
   log: Logger;
   /** Called once per request answered: method (`getNode`, `node.<method>`), code (200 or the error code), seconds. */
   onRequest?: (method: string, code: number, seconds: number) => void;
@@ -82,6 +87,16 @@ export class AgentService {
     });
     this.#endpoint(group, 'queryNode', queryNodeSchema, (p) => ({ nodeId: nodes.queryNode(p.room) }));
     this.#endpoint(group, 'listNodes', listNodesSchema, () => ({ agentId, nodes: nodes.nodes() }));
+    this.#endpoint(group, 'drain', drainSchema, (p) => this.#o.drain(p.reason, p.timeoutMs));
+    // Without a level: reads. A module: that module; `node` with a nodeId: that node thread.
+    this.#endpoint(group, 'setLogLevel', setLogLevelSchema, async (p) => {
+      const { logLevels } = this.#o;
+      if (p.level !== undefined) {
+        if (p.module === undefined || p.module === 'node') await nodes.setLogLevel(p.level, p.nodeId);
+        if (p.module !== 'node') logLevels.set(p.level, p.module);
+      }
+      return { modules: { ...logLevels.levels(), node: nodes.logLevel }, nodes: nodes.logLevels() };
+    });
 
     for (const n of nodes.nodes()) if (n.state === 'ready') this.#serveNode(n.id);
     nodes.on('nodeReady', this.#onReady);
