@@ -73,7 +73,8 @@ async function main() {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'wa-soak-'));
   const nats = await NatsServerProcess.start({ port: 0, dataDir });
   const nc = await connect({ servers: nats.url });
-  const agent = await startAgent(nats.url, { AGENT_PRERUN_NODES: '1', AGENT_MAX_NODES: '1', WEBRTC_LISTEN_IP: '127.0.0.1', CLUSTER_ENABLED: 'false' });
+  const ch = await startAgent(nats.url, 'soak', tmpdir(), { AGENT_PRERUN_NODES: '1', AGENT_MAX_NODES: '1' });
+  const agent = { child: ch.child, id: /id=(\S+)/.exec(ch.readyLine)[1] };
   const children = new Set();
   try {
     const req = async (subject, payload, timeout = 10_000) => {

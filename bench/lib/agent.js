@@ -1,34 +1,44 @@
 /**
- * The agent as the benches run it: its own process (`node dist/main.js`),
- * as in production, resolved once it prints its ready line.
+ * Starts an agent process for a bench (dist/main.js, on the given NATS, no
+ * cluster, WebRTC on 127.0.0.1, warnings only, stderr to <logDir>/<name>.log)
+ * and waits for its ready line (20 s at most).
+ *
+ *   startAgent(natsUrl, name, logDir, env)   env: more variables, overriding these
+ *
+ * Resolves with the Child; its readyLine is the agent's ready line (the id,
+ * and `metrics=<url>`: the metrics endpoint is on a port the system picks).
  */
 'use strict';
-const { spawn } = require('node:child_process');
 const path = require('node:path');
+const { Child } = require('./child');
 
-const root = path.resolve(__dirname, '../..');
+const ROOT = path.resolve(__dirname, '..', '..');
 
-/** Starts an agent on natsUrl with extra env; resolves {child, id, readyMs}. */
-function startAgent(natsUrl, env = {}) {
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn(process.execPath, [path.join(root, 'dist/main.js')], {
-      env: { PATH: process.env.PATH, NATS_URL: natsUrl, LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('agent not ready in 20 s')), 20_000);
-    child.stdout.on('data', (d) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.startsWith('webrtc-agent ready:'));
-      if (line) {
-        clearTimeout(timer);
-        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-        resolve({ child, id: /id=(\S+)/.exec(line)[1], readyMs: ms });
-      }
-    });
-    child.once('exit', (c) => reject(new Error(`agent exited ${c}`)));
+async function startAgent(natsUrl, name, logDir, env = {}) {
+  const logFile = path.join(logDir, `${name}.log`);
+  const ch = new Child(process.execPath, [path.join(ROOT, 'dist/main.js')], {
+    name,
+    stderrFile: logFile,
+    env: {
+      PATH: process.env.PATH,
+      NATS_URL: natsUrl,
+      LOG_LEVEL: 'warn',
+      AGENT_ID: name,
+      CLUSTER_ENABLED: 'false',
+      WEBRTC_LISTEN_IP: '127.0.0.1',
+      // Several agents may run at once: the metrics endpoint on a port the system picks.
+      METRICS_PORT: '0',
+      ...env,
+    },
   });
+  for (const end = Date.now() + 20000; Date.now() < end;) {
+    const line = await ch.nextLine(end - Date.now());
+    if (line.startsWith('webrtc-agent ready:')) {
+      ch.readyLine = line;
+      return ch;
+    }
+  }
+  throw new Error(`${name} not ready; see ${logFile}`);
 }
 
 module.exports = { startAgent };

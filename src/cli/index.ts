@@ -4,6 +4,7 @@
  *   webrtc-agent [start] [--config file] [--key value ...]   run the agent
  *   webrtc-agent call <method> ['<json>'] [--node id] [--agent id] [--nats url] [--timeout ms]
  *   webrtc-agent agents [--nats url]                          list running agents
+ *   webrtc-agent drain [--agent id] [--timeout-ms ms] [--reason text] [--nats url]
  */
 import { parseArgs } from 'node:util';
 import { call, discoverAgents, prefixOf } from './call';
@@ -18,6 +19,10 @@ const USAGE = `usage:
       --nats <url>      NATS server (default: $NATS_URL or nats://127.0.0.1:4222)
       --timeout <ms>    reply timeout (default 5000)
   webrtc-agent agents [--nats url]                          list running agents
+  webrtc-agent drain [--agent id] [--timeout-ms ms] [--reason text] [--nats url]
+                                                            take an agent out of service: no new rooms,
+                                                            its rooms served until they end (or timeout-ms),
+                                                            then it stops; prints the rooms it holds
   webrtc-agent demo [--port 8080] [--host 127.0.0.1] [--nats url] [--agent id]
                                                             serve the demo page (a room where
                                                             everyone sees everyone) on a running agent
@@ -51,6 +56,7 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (cmd === 'demo') return demo(rest);
+  if (cmd === 'drain') return drain(rest);
   if (cmd === 'call' || cmd === 'agents') {
     let parsed;
     try {
@@ -101,6 +107,31 @@ async function run(argv: string[]): Promise<number> {
   }
   process.stderr.write(`unknown command: ${cmd}\n${USAGE}\n`);
   return 2;
+}
+
+async function drain(args: string[]): Promise<number> {
+  let v;
+  try {
+    v = parseArgs({
+      args,
+      options: { agent: { type: 'string' }, nats: { type: 'string' }, 'timeout-ms': { type: 'string' }, reason: { type: 'string' } },
+    }).values;
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const payload: { reason: string; timeoutMs?: number } = { reason: v.reason ?? 'cli' };
+  if (v['timeout-ms'] !== undefined) {
+    const ms = Number(v['timeout-ms']);
+    if (!Number.isInteger(ms) || ms < 0) {
+      process.stderr.write('--timeout-ms must be a whole number of milliseconds >= 0\n');
+      return 2;
+    }
+    payload.timeoutMs = ms;
+  }
+  const out = await call({ method: 'drain', payload: JSON.stringify(payload), agent: v.agent, nats: v.nats ?? natsDefault(), timeoutMs: 5000 });
+  (out.exitCode === 0 ? process.stdout : process.stderr).write(`${out.output}\n`);
+  return out.exitCode;
 }
 
 async function demo(args: string[]): Promise<number> {

@@ -4,11 +4,11 @@
  * (`<prefix>.cluster.<cluster>.schedule`); any agent answers for the cluster.
  *
  * - Candidates: the agent's purpose matches, it has reported a load, its entry
- *   is fresh (changed within 2/3 of lostAfterMs, as this agent saw it: Directory), load <= maxLoad, and when the
+ *   is fresh (changed within 2/3 of lostAfterMs, as this agent saw it: Directory), it is not draining, load <= maxLoad, and when the
  *   request names an isp, the agent serves it (no isps = serves all). Agents
  *   serving the preferred region are preferred (none: any candidate).
  * - A task keeps its agent while its reservation (task.<b64>) is unexpired and
- *   the agent is alive.
+ *   the agent is alive and not draining.
  * - A room stays together: room.<b64> is created only if it does not exist,
  *   so concurrent schedules of one room agree on one agent. When that agent is
  *   full (over maxLoad) or gone, the room spills to the next agent, appended
@@ -19,7 +19,7 @@
 import { JSONCodec, type JetStreamClient, type KV, type KvEntry, type NatsConnection, type Subscription } from 'nats';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { UnavailableError } from '../errors';
+import { toErrorShape, UnavailableError } from '../errors';
 import { replyError, replyValue } from '../rpc/reply';
 import { parseJson, parsePayload } from '../util/validate';
 import { casWrite } from './cas';
@@ -70,9 +70,9 @@ export interface StrategyState {
 /** How long ago an entry last changed, as this agent saw it (Directory.ages; never the entry's own clock). */
 export type AgeOf = (a: AgentEntry) => number;
 
-/** True when the agent may take new work now: reported (load set), fresh and not over its max load. */
+/** True when the agent may take new work now: reported (load set), fresh, not draining and not over its max load. */
 export function schedulable(a: AgentEntry, ageOf: AgeOf, lostAfterMs: number): boolean {
-  return a.load !== null && ageOf(a) <= lostAfterMs && a.load <= a.maxLoad;
+  return a.load !== null && ageOf(a) <= lostAfterMs && a.load <= a.maxLoad && !a.draining;
 }
 
 /** The candidates for a request, in a stable order (oldest agent first, then id). */
@@ -139,6 +139,8 @@ const MAX_RACES = 16;
 export class Scheduler {
   readonly #o: SchedulerOptions;
   readonly #state = new Map<Strategy, StrategyState>();
+  /** strategy \t result -> count; bounded: strategies are an enum, results error codes. */
+  readonly #decisions = new Map<string, number>();
   #sub: Subscription | undefined;
 
   constructor(o: SchedulerOptions) {
@@ -151,10 +153,15 @@ export class Scheduler {
       callback: (err, msg) => {
         if (err) return;
         void (async () => {
+          let strategy: string = this.#o.strategy;
           try {
-            replyValue(msg, await this.schedule(parsePayload(scheduleSchema, parseJson(msg.data))));
+            const req = parsePayload(scheduleSchema, parseJson(msg.data));
+            strategy = req.strategy ?? strategy;
+            replyValue(msg, await this.schedule(req));
+            this.#count(strategy, 'ok');
           } catch (e) {
             this.#o.log.debug({ err: (e as Error).message }, 'schedule failed');
+            this.#count(strategy, String(toErrorShape(e).code));
             replyError(msg, e);
           }
         })();
@@ -167,6 +174,19 @@ export class Scheduler {
     const sub = this.#sub;
     this.#sub = undefined;
     await sub.drain().catch(() => sub.unsubscribe());
+  }
+
+  #count(strategy: string, result: string): void {
+    const key = `${strategy}\t${result}`;
+    this.#decisions.set(key, (this.#decisions.get(key) ?? 0) + 1);
+  }
+
+  /** Schedule requests this agent answered, by strategy and result ('ok' or the error code). */
+  decisions(): { strategy: string; result: string; count: number }[] {
+    return [...this.#decisions].map(([k, count]) => {
+      const [strategy, result] = k.split('\t') as [string, string];
+      return { strategy, result, count };
+    });
   }
 
   #stateOf(s: Strategy): StrategyState {
@@ -194,7 +214,7 @@ export class Scheduler {
     const reserveMs = req.reserveTimeMs ?? DEFAULT_RESERVE_TIME_MS;
     const ageOf = directory.ages();
     const alive = (a: AgentEntry | undefined): a is AgentEntry =>
-      a !== undefined && a.purpose === req.purpose && a.load !== null && ageOf(a) <= lostAfterMs;
+      a !== undefined && a.purpose === req.purpose && a.load !== null && ageOf(a) <= lostAfterMs && !a.draining;
 
     let chosen: AgentEntry | undefined;
     // A task keeps its agent while reserved.
