@@ -56,6 +56,7 @@ function startAgent(id, natsUrl, cluster) {
     const child = spawn(process.execPath, [path.join(root, 'dist/main.js')], {
       env: {
         PATH: process.env.PATH,
+        METRICS_PORT: '0',
         NATS_URL: natsUrl,
         NATS_EMBEDDED: 'never',
         LOG_LEVEL: 'warn',

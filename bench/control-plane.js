@@ -1,8 +1,15 @@
 #!/usr/bin/env node
 /**
- * Control-plane bench: agent start time, RPC round trips over NATS, idle memory.
+ * Control-plane bench: agent start time, RPC round trips over NATS, idle memory,
+ * getNode under churn.
  *
- *   node bench/control-plane.js [--calls 1000] [--runs 3]
+ *   node bench/control-plane.js [--calls 1000] [--runs 3] [--pairs 200] [--only churn]
+ *
+ * Churn: a controller ends a room (recycleNode of the node's last task) and at
+ * once asks getNode for a new room, `--pairs` times, as when rooms end and
+ * start at the top of the hour. Steady state: the same pairs, with a pause
+ * after each recycle until the pool has its prerunNodes idle nodes READY, so
+ * getNode never waits for a thread. Only getNode is timed.
  *
  * Starts a nats-server on a free loopback port and the agent as a separate
  * process (`node dist/main.js`), exactly as it runs in production. Prints one
@@ -19,9 +26,17 @@ const { parseArgs } = require('node:util');
 const { connect, JSONCodec } = require('nats');
 const { NatsServerProcess } = require('../dist/rpc/NatsServerProcess');
 
-const { values } = parseArgs({ options: { calls: { type: 'string', default: '1000' }, runs: { type: 'string', default: '3' } } });
+const { values } = parseArgs({
+  options: {
+    calls: { type: 'string', default: '1000' },
+    runs: { type: 'string', default: '3' },
+    pairs: { type: 'string', default: '200' },
+    only: { type: 'string' },
+  },
+});
 const CALLS = Number(values.calls);
 const RUNS = Number(values.runs);
+const PAIRS = Number(values.pairs);
 const json = JSONCodec();
 const root = path.resolve(__dirname, '..');
 
@@ -37,7 +52,7 @@ function startAgent(natsUrl, env) {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
     const child = spawn(process.execPath, [path.join(root, 'dist/main.js')], {
-      env: { PATH: process.env.PATH, NATS_URL: natsUrl, LOG_LEVEL: 'warn', ...env },
+      env: { PATH: process.env.PATH, NATS_URL: natsUrl, LOG_LEVEL: 'warn', METRICS_PORT: '0', ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -79,19 +94,60 @@ async function timeCalls(nc, n, subjectOf, payloadOf) {
   return { calls: n, p50_us: +pct(lat, 50).toFixed(1), p99_us: +pct(lat, 99).toFixed(1), max_us: +lat[lat.length - 1].toFixed(1) };
 }
 
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** recycleNode of the last room's task, then (settled: once prerunNodes idle nodes are READY) getNode for a new room. */
+async function churn(nc, id, run, settled, prerun) {
+  const s = (m) => `webrtc-agent.agent.${id}.${m}`;
+  const req = async (m, p) => json.decode((await nc.request(s(m), json.encode(p), { timeout: 10_000 })).data);
+  const lat = [];
+  let prev;
+  let ended = 0;
+  for (let i = 0; i < PAIRS; i++) {
+    if (prev) {
+      await req('recycleNode', prev);
+      if (settled) {
+        const end = Date.now() + 10_000;
+        for (;;) {
+          const { nodes } = await req('listNodes', {});
+          if (nodes.filter((n) => n.list === 'idle' && n.state === 'ready').length >= prerun || Date.now() > end) break;
+          await sleep(5);
+        }
+      }
+    }
+    const room = `churn-${settled ? 's' : 'c'}-${run}-${i}`;
+    const t0 = process.hrtime.bigint();
+    const { nodeId } = await req('getNode', { room, task: 't' });
+    lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    if (prev && prev.nodeId !== nodeId) ended++;
+    prev = { nodeId, room, task: 't' };
+  }
+  lat.sort((a, b) => a - b);
+  return {
+    pairs: PAIRS,
+    p50_ms: +pct(lat, 50).toFixed(2),
+    p99_ms: +pct(lat, 99).toFixed(2),
+    max_ms: +lat[lat.length - 1].toFixed(2),
+    other_node: ended,
+  };
+}
+
 async function main() {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'wa-bench-'));
   const nats = await NatsServerProcess.start({ port: 0, dataDir });
   const nc = await connect({ servers: nats.url });
   const emit = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
+  const onlyChurn = values.only === 'churn';
   try {
-    // Baseline: NATS request/reply through a plain echo subscriber.
-    const echo = nc.subscribe('bench.echo', { callback: (_e, m) => m.respond(m.data) });
-    await nc.flush();
-    for (let r = 0; r < RUNS; r++) emit({ bench: 'rpc', what: 'baseline nats echo', run: r, ...(await timeCalls(nc, CALLS, () => 'bench.echo', (i) => ({ room: 'r', task: `t${i}` }))) });
-    echo.unsubscribe();
+    if (!onlyChurn) {
+      // Baseline: NATS request/reply through a plain echo subscriber.
+      const echo = nc.subscribe('bench.echo', { callback: (_e, m) => m.respond(m.data) });
+      await nc.flush();
+      for (let r = 0; r < RUNS; r++) emit({ bench: 'rpc', what: 'baseline nats echo', run: r, ...(await timeCalls(nc, CALLS, () => 'bench.echo', (i) => ({ room: 'r', task: `t${i}` }))) });
+      echo.unsubscribe();
+    }
 
-    for (const nodes of [2, 13]) {
+    for (const nodes of onlyChurn ? [2] : [2, 13]) {
       const starts = [];
       for (let r = 0; r < RUNS; r++) {
         const a = await startAgent(nats.url, { AGENT_PRERUN_NODES: String(nodes), AGENT_MAX_NODES: '13' });
@@ -100,10 +156,18 @@ async function main() {
         emit({ bench: 'agent', what: 'start and idle memory', prerunNodes: nodes, run: r, ready_ms: +a.readyMs.toFixed(0), rss_mib: +rssMiB(a.child.pid).toFixed(1) });
         if (nodes === 2) {
           const s = (m) => `webrtc-agent.agent.${a.id}.${m}`;
-          emit({ bench: 'rpc', what: 'getNode same room', run: r, ...(await timeCalls(nc, CALLS, () => s('getNode'), (i) => ({ room: 'bench-room', task: `t${i}` }))) });
-          emit({ bench: 'rpc', what: 'getNode new room each call', run: r, ...(await timeCalls(nc, CALLS, () => s('getNode'), (i) => ({ room: `room-${r}-${i}`, task: 't' }))) });
-          const { nodeId } = json.decode((await nc.request(s('queryNode'), json.encode({ room: 'bench-room' }))).data);
-          emit({ bench: 'rpc', what: 'node dump (inside the node thread)', run: r, ...(await timeCalls(nc, CALLS, () => `webrtc-agent.node.${nodeId}.dump`, () => ({}))) });
+          if (!onlyChurn) {
+            emit({ bench: 'rpc', what: 'getNode same room', run: r, ...(await timeCalls(nc, CALLS, () => s('getNode'), (i) => ({ room: 'bench-room', task: `t${i}` }))) });
+            emit({ bench: 'rpc', what: 'getNode new room each call', run: r, ...(await timeCalls(nc, CALLS, () => s('getNode'), (i) => ({ room: `room-${r}-${i}`, task: 't' }))) });
+            const { nodeId } = json.decode((await nc.request(s('queryNode'), json.encode({ room: 'bench-room' }))).data);
+            emit({ bench: 'rpc', what: 'node dump (inside the node thread)', run: r, ...(await timeCalls(nc, CALLS, () => `webrtc-agent.node.${nodeId}.dump`, () => ({}))) });
+            await stopAgent(a.child);
+            const b = await startAgent(nats.url, { AGENT_PRERUN_NODES: '2', AGENT_MAX_NODES: '13' });
+            a.child = b.child;
+            a.id = b.id;
+          }
+          emit({ bench: 'churn', what: 'getNode, steady state (pool refilled before each)', run: r, ...(await churn(nc, a.id, r, true, 2)) });
+          emit({ bench: 'churn', what: 'getNode right after recycleNode of the last room', run: r, ...(await churn(nc, a.id, r, false, 2)) });
         }
         await stopAgent(a.child);
       }

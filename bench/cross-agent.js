@@ -8,7 +8,8 @@
  *          (the shared-memory ring between node threads)
  *   agent  publisher on agent A, subscriber on agent B, another process,
  *          through linkup over the internal transport (loopback UDP)
- *   srtp   the same between two agents with agent.internalSrtp on
+ *   srtp   the same between two agents with agent.internalSrtp on (the default;
+ *          agent and ring/node run with it off)
  *
  *   node bench/cross-agent.js [--rate 2000] [--seconds 5] [--runs 5] [--size 1200]
  *                             [--layouts node,ring,agent,srtp] [--json]
@@ -94,6 +95,8 @@ function startAgent(natsUrl, name, logDir, extraEnv = {}) {
   return startAgentProcess(natsUrl, name, logDir, {
     AGENT_PRERUN_NODES: '2',
     AGENT_MAX_NODES: '2',
+    // Exports answer only live members of the cluster.
+    CLUSTER_ENABLED: 'true',
     // Off the kernel's ephemeral range, where the sink's port is.
     WEBRTC_PORT_MIN: String(PORTS[name]),
     WEBRTC_PORT_MAX: String(PORTS[name] + 1999),
@@ -114,8 +117,9 @@ async function main() {
   nc = await connect({ servers: nats.url });
   const agents = {};
   try {
-    agents.a = await startAgent(nats.url, 'bench-a', outDir);
-    agents.b = await startAgent(nats.url, 'bench-b', outDir);
+    // SRTP between agents is the default: a and b turn it off for the plain layout.
+    agents.a = await startAgent(nats.url, 'bench-a', outDir, { AGENT_INTERNAL_SRTP: 'false' });
+    agents.b = await startAgent(nats.url, 'bench-b', outDir, { AGENT_INTERNAL_SRTP: 'false' });
     if (P.layouts.includes('srtp')) {
       agents.c = await startAgent(nats.url, 'bench-c', outDir, { AGENT_INTERNAL_SRTP: 'true' });
       agents.d = await startAgent(nats.url, 'bench-d', outDir, { AGENT_INTERNAL_SRTP: 'true' });

@@ -306,6 +306,7 @@ function startAgentProcess(natsUrl, logFile) {
     stderrFile: logFile,
     env: {
       PATH: process.env.PATH,
+      METRICS_PORT: '0',
       NATS_URL: natsUrl,
       LOG_LEVEL: 'warn',
       AGENT_PRERUN_NODES: '2',

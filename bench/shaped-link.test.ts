@@ -19,7 +19,7 @@ import t from 'tap';
 import { chromium } from 'playwright-core';
 import { browserEnv, CHROMIUM_ARGS, openBrowser } from '../test/helpers/chromium';
 import { waitFor } from '../test/helpers/agent';
-import { makeNetns } from '../test/helpers/netns';
+import { makeNetns } from './lib/netns';
 import { controllerAgent, inbound, negotiate, publisherPage, subscriberPage } from '../test/helpers/webrtc';
 
 const CONTROLLER = 'shaped-ctl';

@@ -17,26 +17,13 @@
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const { parseNumberArgs } = require('./lib/number-args');
 
 const ROOT = path.resolve(__dirname, '..');
 const BIN = path.join(ROOT, 'bench/out/bin');
 
 function parseArgs(argv) {
-  const opts = { packets: 1000000, runs: 5 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--help' || a === '-h') {
-      console.log('usage: node bench/twcc.js [--packets N] [--runs R]');
-      process.exit(0);
-    }
-    const key = a.replace(/^--/, '');
-    if (!(key in opts) || i + 1 >= argv.length) {
-      console.error(`twcc bench: unknown or incomplete option ${a}`);
-      process.exit(2);
-    }
-    opts[key] = Number(argv[++i]);
-  }
-  return opts;
+  return parseNumberArgs(argv, { packets: 1000000, runs: 5 }, { name: 'twcc', usage: 'usage: node bench/twcc.js [--packets N] [--runs R]' });
 }
 
 function build() {

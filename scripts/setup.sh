@@ -22,7 +22,10 @@ RUNTIME_PACKAGES=(nats-server)
 # (MESSAGE-INTEGRITY is HMAC-SHA1; the addon itself uses Node's OpenSSL),
 # and likewise for addon/srtp's test, fuzzer and bench (AES-CM/GCM, HMAC),
 # and libssl for addon/dtls's test and fuzzer (DTLS 1.2).
-TEST_PACKAGES=(clang libfuzzer-14-dev libclang-rt-14-dev gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good chromium libssl-dev firefox-esr python3-gi python3-gst-1.0 gir1.2-gst-plugins-bad-1.0 gstreamer1.0-nice gstreamer1.0-plugins-bad iproute2)
+# iproute2: the network namespaces of the ICE-TCP test (a client without
+# UDP); coturn: the TURN server the relay tests run on free ports;
+# openssl: the CA and certificates of the NATS TLS test.
+TEST_PACKAGES=(clang libfuzzer-14-dev libclang-rt-14-dev gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good chromium libssl-dev firefox-esr python3-gi python3-gst-1.0 gir1.2-gst-plugins-bad-1.0 gstreamer1.0-nice gstreamer1.0-plugins-bad iproute2 coturn openssl)
 
 APT_PACKAGES=("${RUNTIME_PACKAGES[@]}")
 [ "${1:-}" = "--runtime" ] || APT_PACKAGES+=("${TEST_PACKAGES[@]}")

@@ -5,22 +5,35 @@
  * entry deleted) -> stop taking requests (service and node subscriptions end)
  * -> publish 'quit' -> end every node thread -> drain NATS -> stop the
  * embedded nats-server, if this agent started one.
+ * Drain (Agent.drain): leave scheduling, take no new rooms, serve the rooms
+ * held until they end or the drain's bound passes, then the close cascade.
+ *
+ * Events: 'draining' (DrainState), 'stopping' (reason): the close cascade began.
  */
+import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { Cluster } from './cluster/Cluster';
+import { AgentMetrics } from './metrics/AgentMetrics';
+import { HealthServer, type Verdict } from './metrics/HealthServer';
+import type { NodeMetricsReply } from './node/NodeMetrics';
 import type { AgentConfig } from './config/load';
+import { UnavailableError } from './errors';
 import { createLogger } from './log';
+import { LogLevels } from './LogLevels';
 import type { NodeHooks } from './node/protocol';
 import { LinkManager } from './pool/LinkManager';
-import { NodeManager } from './pool/NodeManager';
+import { NodeManager, type RoomTasks } from './pool/NodeManager';
 import { RemoteLinks } from './pool/RemoteLinks';
 import { AgentService } from './rpc/AgentService';
 import { EventPublisher } from './rpc/EventPublisher';
-import { isListening, NatsServerProcess } from './rpc/NatsServerProcess';
+import { EmbeddedNats } from './rpc/EmbeddedNats';
+import { embeddedAuthorization, natsAuthOptions } from './rpc/natsAuth';
+import { isListening } from './rpc/NatsServerProcess';
+import { NatsWatch } from './rpc/NatsWatch';
 import { SERVICE_NAME, Subjects } from './rpc/subjects';
 import { VERSION } from './version';
 
@@ -30,7 +43,20 @@ export interface AgentStartOptions {
   nextNodeHooks?: NodeHooks[];
 }
 
-export class Agent {
+/** A drain under way: why, since when, until when at the latest, and the rooms still held. */
+export interface DrainState {
+  reason: string;
+  since: number;
+  deadline: number;
+  rooms: RoomTasks[];
+}
+
+export interface AgentEvents {
+  draining: [state: DrainState];
+  stopping: [reason: string];
+}
+
+export class Agent extends EventEmitter<AgentEvents> {
   readonly id: string;
   readonly natsUrl: string;
   readonly nc: NatsConnection;
@@ -39,12 +65,20 @@ export class Agent {
   readonly log: Logger;
   readonly #service: AgentService;
   readonly #events: EventPublisher;
-  readonly #embedded: NatsServerProcess | undefined;
+  readonly #embedded: EmbeddedNats | undefined;
   /** The cluster membership; undefined when cluster.enabled is false. */
   readonly cluster: Cluster | undefined;
   /** Media between agents (linkup/cutoff, the internal addresses served). */
   readonly remote: RemoteLinks;
+  /** Prometheus metrics (always collected; served over HTTP when metrics.enabled). */
+  readonly metrics: AgentMetrics;
+  readonly #http: HealthServer | undefined;
+  readonly #nats: NatsWatch;
   #stopping: Promise<void> | undefined;
+  readonly #drainTimeoutMs: number;
+  #drain: DrainState | undefined;
+  #drainTimer: NodeJS.Timeout | undefined;
+  readonly #onNodeGone = () => this.#checkDrained();
 
   private constructor(p: {
     id: string;
@@ -55,10 +89,15 @@ export class Agent {
     log: Logger;
     service: AgentService;
     events: EventPublisher;
-    embedded: NatsServerProcess | undefined;
+    embedded: EmbeddedNats | undefined;
     cluster: Cluster | undefined;
     remote: RemoteLinks;
+    metrics: AgentMetrics;
+    http: HealthServer | undefined;
+    nats: NatsWatch;
+    drainTimeoutMs: number;
   }) {
+    super();
     this.id = p.id;
     this.natsUrl = p.natsUrl;
     this.nc = p.nc;
@@ -70,26 +109,84 @@ export class Agent {
     this.#embedded = p.embedded;
     this.cluster = p.cluster;
     this.remote = p.remote;
+    this.#drainTimeoutMs = p.drainTimeoutMs;
+    this.metrics = p.metrics;
+    this.#http = p.http;
+    this.#nats = p.nats;
+  }
+
+  /** Where /metrics, /healthz and /readyz are served; undefined when metrics.enabled is false. */
+  get metricsUrl(): string | undefined {
+    return this.#http?.url;
+  }
+
+  /**
+   * /healthz: the process answers, NATS is connected, and every ready node
+   * thread's heartbeat moved within max(2 heartbeats, half the check window)
+   * (the liveness check ends a node at the whole window).
+   */
+  health(): Verdict {
+    const reasons: string[] = [];
+    if (!this.#nats.connected) reasons.push('NATS is not connected');
+    const staleMs = Math.max(2 * this.nodes.heartbeatMs, this.nodes.checkWindowMs / 2);
+    const beats = this.nodes.heartbeats();
+    for (const b of beats) if (b.beatAgeMs > staleMs) reasons.push(`node ${b.id}: no heartbeat for ${b.beatAgeMs} ms`);
+    if (this.#stopping) reasons.push('the agent is stopping');
+    return { ok: reasons.length === 0, reasons, nats: this.#nats.connected, nodes: beats.length };
+  }
+
+  /**
+   * /readyz, and the ONE place that says whether this agent takes new rooms:
+   * not stopping, and (in a cluster) a load reported and not above maxLoad,
+   * the same rule the cluster's scheduler applies to this agent's entry.
+   */
+  readiness(): Verdict {
+    const reasons: string[] = [];
+    if (this.#stopping || this.nodes.closing) reasons.push('the agent is stopping');
+    if (this.nodes.draining !== undefined) reasons.push(`the agent is draining (${this.nodes.draining})`);
+    const last = this.cluster?.membership.last;
+    const load = last?.load ?? null;
+    const maxLoad = last?.maxLoad ?? null;
+    if (this.cluster) {
+      if (load === null) reasons.push('no load reported to the cluster yet');
+      else if (maxLoad !== null && load > maxLoad) reasons.push(`load ${load.toFixed(3)} is above maxLoad ${maxLoad}`);
+    }
+    return { ok: reasons.length === 0, reasons, load, maxLoad };
   }
 
   get serviceName(): string {
     return SERVICE_NAME;
   }
 
-  get embeddedNats(): boolean {
-    return this.#embedded !== undefined;
+  /** The supervised embedded nats-server, when this agent started one. */
+  get embeddedNats(): EmbeddedNats | undefined {
+    return this.#embedded;
   }
 
   static async start(cfg: AgentConfig, opts: AgentStartOptions = {}): Promise<Agent> {
     const id = cfg.agent.id || `${cfg.agent.idPrefix}-${randomBytes(4).toString('hex')}`;
     const log = opts.log ?? createLogger(cfg.log, { agent: id });
+    const logLevels = new LogLevels(log);
     const { servers, embedded } = await resolveNats(cfg, log);
     let nc: NatsConnection | undefined;
     let nodes: NodeManager | undefined;
     let service: AgentService | undefined;
     let remoteLinks: RemoteLinks | undefined;
+    let http: HealthServer | undefined;
+    // The service answers `drain` for the agent it is part of, made last.
+    let self: Agent | undefined;
     try {
-      nc = await connect({ servers, name: id, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+      // One connection for everything (agent API, nodes, cluster KV, media between agents): one set of credentials.
+      nc = await connect({
+        servers,
+        name: id,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 500,
+        timeout: cfg.nats.requestTimeoutMs,
+        ...natsAuthOptions(cfg.nats),
+      });
+      logNatsStatus(nc, log);
+      const nats = new NatsWatch(nc);
       const subjects = new Subjects(cfg.nats.subjectPrefix, id);
       const events = new EventPublisher(nc, subjects);
       nodes = new NodeManager({
@@ -110,6 +207,14 @@ export class Agent {
           portMin: cfg.webrtc.portMin,
           portMax: cfg.webrtc.portMax,
           consentTimeoutMs: cfg.webrtc.consentTimeoutMs,
+          tcp: cfg.webrtc.tcp
+            ? {
+                portMin: cfg.webrtc.tcpPortMin,
+                portMax: cfg.webrtc.tcpPortMax,
+                maxConnections: cfg.webrtc.tcpMaxConnections,
+                idleTimeoutMs: cfg.webrtc.tcpIdleTimeoutMs,
+              }
+            : undefined,
           limits: {
             transports: cfg.agent.maxTransportsPerNode,
             operations: cfg.agent.maxOperationsPerNode,
@@ -118,12 +223,12 @@ export class Agent {
           },
         },
         maxTasksPerNode: cfg.agent.maxTasksPerNode,
-        log,
+        log: logLevels.module('pool'),
         nextNodeHooks: opts.nextNodeHooks,
       });
       nodes.on('abnormal', (q) => events.abnormal(q));
       nodes.on('nodeEvent', (nodeId, ev) => events.toController(nodeId, ev));
-      const links = new LinkManager({ nodes, ringBytes: cfg.agent.linkRingBytes, log });
+      const links = new LinkManager({ nodes, ringBytes: cfg.agent.linkRingBytes, log: logLevels.module('links') });
       const remote = new RemoteLinks({
         nc,
         subjects,
@@ -133,9 +238,29 @@ export class Agent {
         rpcTimeoutMs: cfg.agent.internalRpcTimeoutMs,
         keepaliveMs: cfg.agent.internalKeepaliveMs,
         srtp: cfg.agent.internalSrtp,
-        log,
+        maxExportsPerNode: cfg.agent.maxExportsPerNode,
+        log: logLevels.module('links'),
       });
       remoteLinks = remote;
+      const nm0 = nodes;
+      let clusterRef: Cluster | undefined;
+      const metrics = new AgentMetrics({
+        agentId: id,
+        nodes: () => nm0.nodes(),
+        heartbeats: () => nm0.heartbeats(),
+        readNode: (nodeId) => nm0.call(nodeId, 'metrics', {}, true) as Promise<NodeMetricsReply>,
+        load: () => {
+          const last = clusterRef?.membership.last;
+          if (!last || last.load === null) return undefined;
+          return { load: last.load, maxLoad: last.maxLoad, parts: last.metrics ?? {} };
+        },
+        decisions: () => clusterRef?.scheduler.decisions() ?? [],
+        health: () => {
+          const h = self?.health();
+          return { healthy: h?.ok ?? false, natsConnected: nats.connected };
+        },
+        readiness: () => ({ ready: self?.readiness().ok ?? false }),
+      });
       await nodes.start();
       remote.start();
       service = await AgentService.start({
@@ -146,7 +271,14 @@ export class Agent {
         agentId: id,
         cluster: cfg.cluster.name,
         version: VERSION,
+        drain: (reason, timeoutMs) => {
+          if (!self) throw new UnavailableError('agent is starting');
+          return self.drain(reason, timeoutMs);
+        },
+        logLevels,
         log,
+        onRequest: (method, code, seconds) => metrics.observeRpc(method, code, seconds),
+        statsData: () => metrics.summary(),
       });
       const nm = nodes;
       const cluster = cfg.cluster.enabled
@@ -166,15 +298,57 @@ export class Agent {
             networkInterface: cfg.cluster.networkInterface,
             networkMaxScaleMbit: cfg.cluster.networkMaxScaleMbit,
             kvReplicas: cfg.cluster.kvReplicas,
+            requestTimeoutMs: cfg.nats.requestTimeoutMs,
             stats: () => {
               const list = nm.nodes();
-              return { nodes: list.length, rooms: [...new Set(list.flatMap((n) => n.rooms.map((r) => r.room)))] };
+              return {
+                nodes: list.length,
+                rooms: [...new Set(list.flatMap((n) => n.rooms.map((r) => r.room)))],
+                internalAddresses: remote.addresses(),
+                draining: nm.draining,
+              };
             },
-            log,
+            log: logLevels.module('cluster'),
           })
         : undefined;
-      return new Agent({ id, natsUrl: servers.join(','), nc, nodes, subjects, log, service, events, embedded, cluster, remote });
+      clusterRef = cluster;
+      if (cfg.metrics.enabled) {
+        http = await HealthServer.start({
+          host: cfg.metrics.listenIp,
+          port: cfg.metrics.port,
+          scrape: () => metrics.scrape(),
+          contentType: metrics.contentType,
+          health: () => self!.health(),
+          readiness: () => self!.readiness(),
+          log,
+        });
+      }
+      if (cluster) {
+        remote.setGate({
+          memberAddress: (agentId, ip, port) => cluster.memberAddress(agentId, ip, port),
+          ensureListed: (address) => cluster.membership.ensureListed(address),
+        });
+      }
+      self = new Agent({
+        id,
+        natsUrl: servers.join(','),
+        nc,
+        nodes,
+        subjects,
+        log,
+        service,
+        events,
+        embedded,
+        cluster,
+        remote,
+        drainTimeoutMs: cfg.agent.drainTimeoutMs,
+        metrics,
+        http,
+        nats,
+      });
+      return self;
     } catch (err) {
+      await http?.stop().catch(() => undefined);
       await remoteLinks?.stop().catch(() => undefined);
       await service?.stop().catch(() => undefined);
       await nodes?.close().catch(() => undefined);
@@ -184,21 +358,65 @@ export class Agent {
     }
   }
 
+  /** The drain under way, if any. */
+  get draining(): DrainState | undefined {
+    return this.#drain && { ...this.#drain, rooms: this.nodes.rooms() };
+  }
+
+  /**
+   * Takes the agent out of service without cutting calls: its cluster entry
+   * says draining (the scheduler passes it by), getNode answers 503 for a
+   * room no node holds, the 'draining' event names the rooms held and the
+   * deadline; when the last room is recycled, or at the deadline, the close
+   * cascade runs ('drained' / 'drain-timeout'). Calling it again changes
+   * nothing and answers the drain under way.
+   */
+  async drain(reason = 'drain', timeoutMs = this.#drainTimeoutMs): Promise<DrainState> {
+    if (this.#stopping) throw new UnavailableError('agent is shutting down');
+    if (!this.#drain) {
+      const since = Date.now();
+      const state: DrainState = { reason, since, deadline: since + timeoutMs, rooms: [] };
+      this.#drain = state;
+      state.rooms = await this.nodes.drain(reason);
+      this.log.info({ reason, timeoutMs, rooms: state.rooms.length }, 'draining');
+      this.#events.draining(reason, state.rooms, state.deadline);
+      this.emit('draining', { ...state });
+      if (this.#stopping) return { ...state };
+      this.#drainTimer = setTimeout(() => void this.stop('drain-timeout'), timeoutMs);
+      this.#drainTimer.unref();
+      this.nodes.on('nodeGone', this.#onNodeGone);
+      await this.cluster?.membership.report().catch((err: Error) => this.log.warn({ err: err.message }, 'could not report draining'));
+      this.#checkDrained();
+    }
+    return this.draining!;
+  }
+
+  #checkDrained(): void {
+    if (this.#drain && !this.#stopping && this.nodes.rooms().length === 0) void this.stop('drained');
+  }
+
   /** The close cascade; safe to call more than once. */
   stop(reason = 'shutdown'): Promise<void> {
-    this.#stopping ??= this.#stop(reason);
+    if (!this.#stopping) {
+      this.#stopping = this.#stop(reason);
+      this.emit('stopping', reason);
+    }
     return this.#stopping;
   }
 
   async #stop(reason: string): Promise<void> {
+    if (this.#drainTimer) clearTimeout(this.#drainTimer);
+    this.nodes.off('nodeGone', this.#onNodeGone);
+    // Health answers 503 from the first moment of the stop; the listener goes last but one.
     await this.cluster?.stop().catch((err: Error) => this.log.warn({ err: err.message }, 'leaving the cluster failed'));
     await this.remote.stop();
     await this.#service.stop();
     if (!this.nc.isClosed()) {
-      this.#events.quit(reason);
+      this.#events.quit(reason, this.nodes.rooms());
       await this.nc.flush().catch(() => undefined);
     }
     await this.nodes.close();
+    await this.#http?.stop();
     await this.nc.drain().catch(() => undefined);
     await this.#embedded?.stop();
   }
@@ -208,7 +426,7 @@ export class Agent {
 async function resolveNats(
   cfg: AgentConfig,
   log: Logger,
-): Promise<{ servers: string[]; embedded: NatsServerProcess | undefined }> {
+): Promise<{ servers: string[]; embedded: EmbeddedNats | undefined }> {
   const configured = cfg.nats.servers
     .split(',')
     .map((s) => s.trim())
@@ -225,9 +443,30 @@ async function resolveNats(
     }
   }
   const dataDir = path.resolve(cfg.nats.embeddedDataDir);
-  const embedded = await NatsServerProcess.start({ port, dataDir });
+  const embedded = await EmbeddedNats.start({
+    port,
+    dataDir,
+    restartAttempts: cfg.nats.embeddedRestartAttempts,
+    restartBackoffMs: cfg.nats.embeddedRestartBackoffMs,
+    authorization: embeddedAuthorization(cfg.nats),
+  });
   log.info({ url: embedded.url, dataDir, pid: embedded.pid }, 'started embedded nats-server');
+  embedded.on('exited', (e) => log.error({ url: embedded.url, code: e.code, signal: e.signal }, 'embedded nats-server exited; restarting it'));
+  embedded.on('restarted', (url, pid) => log.warn({ url, pid, restarts: embedded.restarts }, 'embedded nats-server restarted'));
   return { servers: [embedded.url], embedded };
+}
+
+/** Logs the connection's disconnects and reconnects (and errors) with the server URL, until it closes. */
+function logNatsStatus(nc: NatsConnection, log: Logger): void {
+  void (async () => {
+    for await (const s of nc.status()) {
+      const url = typeof s.data === 'string' ? s.data : undefined;
+      if (s.type === 'disconnect') log.warn({ url }, 'NATS disconnected');
+      else if (s.type === 'reconnect') log.info({ url }, 'NATS reconnected');
+      else if (s.type === 'error') log.warn({ err: String(s.data) }, 'NATS error');
+      else if (s.type === 'ldm') log.warn({ url }, 'NATS server entering lame duck mode');
+    }
+  })().catch(() => undefined);
 }
 
 /**

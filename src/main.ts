@@ -1,6 +1,10 @@
 /**
  * The process entry: `node dist/main.js [--config file] [--<key> value ...]`.
  * Exit codes: 0 clean stop, 1 failed to start, 2 bad configuration.
+ * SIGINT stops at once; SIGTERM too, unless agent.drainOnSigterm: then it
+ * drains (Agent.drain) and stops when the rooms have ended. However the
+ * close cascade starts (a signal, a drain that ends, the `drain` method),
+ * the process exits when it is done, at most agent.shutdownTimeoutMs later.
  */
 import { ConfigError, loadConfig, type AgentConfig } from './config/load';
 import { Agent } from './Agent';
@@ -30,34 +34,53 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   const startMs = Number(process.hrtime.bigint() - t0) / 1e6;
   process.stdout.write(
     `webrtc-agent ready: id=${agent.id} nats=${agent.natsUrl} service=${agent.serviceName}` +
-      ` nodes=${agent.nodes.nodes().length} startup_ms=${startMs.toFixed(0)}\n`,
+      ` nodes=${agent.nodes.nodes().length} startup_ms=${startMs.toFixed(0)}` +
+      `${agent.metricsUrl ? ` metrics=${agent.metricsUrl}/metrics` : ''}\n`,
   );
 
   let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
+  // 1 when the stop comes from a failure (NATS gone for good, the embedded
+  // nats-server beyond restarting): a supervisor then knows to act.
+  let exitCode = 0;
+  agent.once('stopping', (reason) => {
     stopping = true;
-    log.info({ signal }, 'stopping');
+    log.info({ reason }, 'stopping');
     // The hard bound: whatever hangs, the process is gone within the timeout.
     setTimeout(() => {
       log.error('shutdown timed out; exiting');
       process.exit(1);
     }, cfg.agent.shutdownTimeoutMs).unref();
-    agent.stop(signal).then(
-      () => process.exit(0),
+    agent.stop().then(
+      () => process.exit(exitCode),
       (err: Error) => {
         log.error({ err: err.message }, 'shutdown failed');
         process.exit(1);
       },
     );
+  });
+  const shutdown = (reason: string, code = 0): void => {
+    if (code !== 0 && !stopping) exitCode = code;
+    void agent.stop(reason);
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGTERM', () => {
+    if (!cfg.agent.drainOnSigterm || stopping) return shutdown('SIGTERM');
+    agent.drain('SIGTERM').catch((err: Error) => log.warn({ err: err.message }, 'drain failed'));
+  });
+  // The embedded nats-server died and could not be started again: the agent
+  // is unreachable, so it exits (non-zero) for its own supervisor to act.
+  agent.embeddedNats?.on('failed', (err) => {
+    log.fatal({ err: err.message }, 'embedded nats-server failed');
+    process.stderr.write(`webrtc-agent: ${err.message}\n`);
+    // Nothing can reach the bus: end the connection so the stop does not wait on it.
+    void agent.nc.close().catch(() => undefined);
+    shutdown('nats-failed', 1);
+  });
   // If NATS goes away for good, there is no agent left to be.
   void agent.nc.closed().then((err) => {
     if (!stopping) {
       log.fatal({ err: err?.message }, 'NATS connection closed');
-      shutdown('nats-closed');
+      shutdown('nats-closed', 1);
     }
   });
 }

@@ -173,6 +173,9 @@ t.test('bad values', async (tt) => {
   fails(tt, { env: { WEBRTC_PORT_MAX: '70000' } }, 'webrtc.portMax', /1\.\.65535/);
   fails(tt, { env: { NATS_EMBEDDED_PORT: 'http' } }, 'nats.embeddedPort');
   tt.equal(load({ env: { WEBRTC_PORT_MIN: '41000', WEBRTC_PORT_MAX: '41000' } }).webrtc.portMin, 41000);
+  fails(tt, { env: { WEBRTC_TCP_PORT_MIN: '42000', WEBRTC_TCP_PORT_MAX: '41000' } }, 'webrtc.tcpPortMin', /must be <= webrtc\.tcpPortMax \(41000\), got 42000/);
+  fails(tt, { env: { WEBRTC_TCP_MAX_CONNECTIONS: '0' } }, 'webrtc.tcpMaxConnections');
+  tt.equal(load({ env: { WEBRTC_TCP: 'off' } }).webrtc.tcp, false);
 
   fails(tt, { env: { AGENT_HEARTBEAT_MS: '3000' } }, 'agent.checkWindowMs', /must be > agent\.heartbeatMs \(3000\), got 3000/);
   fails(tt, { argv: ['--agent-check-window-ms', '1000'] }, 'agent.checkWindowMs', /from --agent-check-window-ms/);
@@ -229,7 +232,7 @@ t.test('several errors on one line', async (tt) => {
 
 t.test('schema: every leaf documented, env/arg unique, arg = kebab(path)', async (tt) => {
   const leaves = schemaLeaves();
-  tt.equal(leaves.length, 44);
+  tt.equal(leaves.length, 65);
   const kebab = (p: string): string => p.replace(/\./g, '-').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
   for (const { path, leaf } of leaves) {
     tt.ok('default' in leaf && leaf.default !== undefined && leaf.default !== null, `${path} has a default`);

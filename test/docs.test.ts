@@ -26,10 +26,10 @@ t.test('every node method has a section (test hooks are listed together)', async
 });
 
 t.test('every event has a section', async (t) => {
-  for (const e of ['abnormal', 'quit']) t.ok(headings.has(e), `### ${e}`);
+  for (const e of ['abnormal', 'quit', 'draining']) t.ok(headings.has(e), `### ${e}`);
 });
 
 t.test('no section documents a method that does not exist', async (t) => {
-  const known = new Set<string>([...AGENT_METHODS, ...Object.keys(nodeMethods), ...REMOTE_NODE_METHODS, 'abnormal', 'quit']);
+  const known = new Set<string>([...AGENT_METHODS, ...Object.keys(nodeMethods), ...REMOTE_NODE_METHODS, 'abnormal', 'quit', 'draining']);
   for (const h of headings) t.ok(known.has(h!), `### ${h} exists in the code`);
 });

@@ -17,7 +17,7 @@ const cliJs = path.join(root, 'dist/cli/index.js');
 const json = JSONCodec();
 
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', AGENT_READY_TIMEOUT_MS: '10000' };
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', AGENT_READY_TIMEOUT_MS: '10000', METRICS_PORT: '0' };
   return { ...env, ...extra };
 }
 

@@ -77,7 +77,7 @@ Address Address::V6(const uint8_t ip6[16], uint16_t port) {
 }
 
 bool Address::operator==(const Address& o) const {
-  return family == o.family && port == o.port &&
+  return family == o.family && port == o.port && tcp == o.tcp &&
          std::memcmp(ip, o.ip, sizeof(ip)) == 0;
 }
 

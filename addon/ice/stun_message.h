@@ -83,6 +83,10 @@ struct Address {
   Family family = kNone;
   uint16_t port = 0;
   uint8_t ip[16] = {};
+  // Reached over ICE-TCP (RFC 6544) rather than UDP. Not on the wire (a
+  // STUN address has no protocol); part of equality, because a candidate
+  // pair is a 5-tuple and a TCP peer may have a UDP peer's ip:port.
+  bool tcp = false;
 
   static Address V4(const uint8_t ip4[4], uint16_t port);
   static Address V6(const uint8_t ip6[16], uint16_t port);

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "net/port_range.h"
+
 namespace webrtc_agent {
 namespace net {
 
@@ -9,25 +11,18 @@ std::string UdpSocket::Open(napi_env env, uv_loop_t* loop, RecvBuffer* buffer,
                             const std::string& ip, int port_min, int port_max,
                             uint32_t seed, OnDatagram on_datagram) {
   if (handle_.is_open()) return "socket already open";
-  if (port_min < 1 || port_max > 65535 || port_min > port_max) {
-    return "bad port range";
-  }
   struct sockaddr_in addr;
   if (uv_ip4_addr(ip.c_str(), 0, &addr) != 0) return "bad listen ip: " + ip;
   buffer_ = buffer;
   on_datagram_ = std::move(on_datagram);
-
-  const int span = port_max - port_min + 1;
-  std::string last_error = "no free port in range";
-  for (int i = 0; i < span; i++) {
-    const int port = port_min + static_cast<int>((seed + i) % span);
-    const char* err = handle_.Open(env, loop, this, [](uv_loop_t* l, uv_udp_t* h) {
-      return uv_udp_init_ex(l, h, AF_INET | UV_UDP_RECVMMSG);
-    });
-    if (err != nullptr) return err;
+  return BindInRange(0, port_min, port_max, seed, [&](int port) -> int {
+    if (handle_.Open(env, loop, this, [](uv_loop_t* l, uv_udp_t* h) {
+          return uv_udp_init_ex(l, h, AF_INET | UV_UDP_RECVMMSG);
+        }) != nullptr) {
+      return UV_ENOMEM;  // no handle: nothing to retry
+    }
     addr.sin_port = htons(static_cast<uint16_t>(port));
-    int rc = uv_udp_bind(handle_.get(), reinterpret_cast<const sockaddr*>(&addr),
-                         0);
+    int rc = uv_udp_bind(handle_.get(), reinterpret_cast<const sockaddr*>(&addr), 0);
     if (rc == 0) {
       // Large kernel buffers absorb bursts (a key frame is dozens of packets
       // arriving at once); the kernel caps them at its own maximum.
@@ -35,18 +30,15 @@ std::string UdpSocket::Open(napi_env env, uv_loop_t* loop, RecvBuffer* buffer,
       uv_recv_buffer_size(reinterpret_cast<uv_handle_t*>(handle_.get()), &size);
       size = 4 * 1024 * 1024;
       uv_send_buffer_size(reinterpret_cast<uv_handle_t*>(handle_.get()), &size);
-      rc = uv_udp_recv_start(handle_.get(), &UdpSocket::OnAlloc,
-                             &UdpSocket::OnRecv);
+      rc = uv_udp_recv_start(handle_.get(), &UdpSocket::OnAlloc, &UdpSocket::OnRecv);
       if (rc == 0) {
         port_ = port;
-        return "";
+        return 0;
       }
     }
-    last_error = uv_strerror(rc);
     handle_.Close();
-    if (rc != UV_EADDRINUSE && rc != UV_EACCES) break;
-  }
-  return last_error;
+    return rc;
+  });
 }
 
 void UdpSocket::Close() {

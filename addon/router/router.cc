@@ -128,6 +128,18 @@ Status Router::ListenWebRtc(const std::string& ip, int port_min, int port_max, i
   return Status::Ok();
 }
 
+Status Router::ListenWebRtcTcp(const std::string& ip, int port_min, int port_max, size_t max_connections,
+                               uint64_t idle_timeout_ms, int* port) {
+  if (!webrtc_ || !webrtc_->listening()) return Status::Internal("the WebRTC port is not open");
+  net::TcpServerOptions opts;
+  opts.max_connections = max_connections;
+  opts.idle_timeout_ms = idle_timeout_ms;
+  std::string err = webrtc_->ListenTcp(ip, port_min, port_max, NextRandom(), opts);
+  if (!err.empty()) return Status::Internal("cannot open the ICE-TCP port: " + err);
+  *port = webrtc_->tcp()->port();
+  return Status::Ok();
+}
+
 Status Router::ListenInternal(const std::string& ip, int port_min, int port_max, int* port) {
   if (!internal_) internal_ = std::make_unique<transport::InternalServer>(addon_->env(), loop_, &recv_buffer_);
   std::string err = internal_->Listen(ip, port_min, port_max, NextRandom());

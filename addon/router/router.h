@@ -63,6 +63,9 @@ class Router : public transport::TransportListener {
   // like any transport's.
   Status ListenWebRtc(const std::string& ip, int port_min, int port_max, int* port,
                       std::string* fingerprint);
+  // The thread's ICE-TCP port beside its WebRTC UDP port (after ListenWebRtc).
+  Status ListenWebRtcTcp(const std::string& ip, int port_min, int port_max, size_t max_connections,
+                         uint64_t idle_timeout_ms, int* port);
   // consent_timeout_ms: RFC 7675 consent expiry (the transport then fails).
   Status CreateWebRtcTransport(const std::string& id, const std::string& ufrag,
                                const std::string& pwd, int64_t consent_timeout_ms);

@@ -268,6 +268,16 @@ Napi::Value WebRtcListen(const Napi::CallbackInfo& info) {
   return out;
 }
 
+Napi::Value WebRtcListenTcp(const Napi::CallbackInfo& info) {
+  // (listenIp, portMin, portMax, maxConnections, idleTimeoutMs) -> port
+  if (!Args(info, "snnnn")) return info.Env().Undefined();
+  int port = 0;
+  Status s = RouterOf(info).ListenWebRtcTcp(Str(info, 0), static_cast<int>(Num(info, 1)), static_cast<int>(Num(info, 2)),
+                                            static_cast<size_t>(Num(info, 3)), static_cast<uint64_t>(Num(info, 4)), &port);
+  if (!s.ok()) return Fail(info.Env(), s);
+  return Napi::Number::New(info.Env(), port);
+}
+
 Napi::Value InternalListen(const Napi::CallbackInfo& info) {
   // (listenIp, portMin, portMax) -> port
   if (!Args(info, "snn")) return info.Env().Undefined();
@@ -425,6 +435,7 @@ Napi::Object TransportStats(Napi::Env env, transport::Transport& base) {
       Napi::Object r = Napi::Object::New(env);
       r.Set("ip", ip);
       r.Set("port", ntohs(sel.sin_port));
+      r.Set("protocol", net::IsTcp(sel) ? "tcp" : "udp");
       o.Set("remote", r);
     } else {
       o.Set("remote", env.Null());
@@ -611,6 +622,28 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
     o.Set("unknownTuple", static_cast<double>(w->counters().unknown_tuple));
     o.Set("notWebrtc", static_cast<double>(w->counters().not_webrtc));
     o.Set("tuplesPruned", static_cast<double>(w->counters().tuples_pruned));
+    if (const net::TcpServer* tcp = w->tcp()) {
+      const net::TcpCounters& c = tcp->counters();
+      Napi::Object t = Napi::Object::New(env);
+      t.Set("port", static_cast<double>(tcp->port()));
+      t.Set("connections", static_cast<double>(tcp->connections()));
+      t.Set("accepted", static_cast<double>(c.accepted));
+      t.Set("framesIn", static_cast<double>(c.frames_in));
+      t.Set("framesOut", static_cast<double>(c.frames_out));
+      t.Set("bytesIn", static_cast<double>(c.bytes_in));
+      t.Set("bytesOut", static_cast<double>(c.bytes_out));
+      Napi::Object closed = Napi::Object::New(env);
+      closed.Set("rejectedFull", static_cast<double>(c.rejected_full));
+      closed.Set("byPeer", static_cast<double>(c.closed_by_peer));
+      closed.Set("idle", static_cast<double>(c.closed_idle));
+      closed.Set("slow", static_cast<double>(c.closed_slow));
+      closed.Set("badFrame", static_cast<double>(c.closed_bad_frame));
+      closed.Set("errors", static_cast<double>(c.closed_errors));
+      t.Set("closed", closed);
+      o.Set("tcp", t);
+    } else {
+      o.Set("tcp", env.Null());
+    }
     out.Set("webrtcPort", o);
   } else {
     out.Set("webrtcPort", env.Null());
@@ -689,6 +722,7 @@ void RegisterRouterBindings(Napi::Env env, Napi::Object exports) {
       {"mediaInternalEnableSrtp", InternalEnableSrtp},
       {"mediaInternalSetRemoteKey", InternalSetRemoteKey},
       {"webrtcListen", WebRtcListen},
+      {"webrtcListenTcp", WebRtcListenTcp},
       {"webrtcCreateTransport", WebRtcCreateTransport},
       {"webrtcSetRemote", WebRtcSetRemote},
       {"webrtcBindTrack", WebRtcBindTrack},

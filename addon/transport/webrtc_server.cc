@@ -13,6 +13,7 @@ namespace transport {
 WebRtcServer::~WebRtcServer() {
   timer_.Stop();
   socket_.Close();
+  tcp_.reset();
 }
 
 std::string WebRtcServer::Listen(const std::string& ip, int port_min, int port_max, uint32_t seed) {
@@ -32,6 +33,21 @@ std::string WebRtcServer::Listen(const std::string& ip, int port_min, int port_m
   return "";
 }
 
+std::string WebRtcServer::ListenTcp(const std::string& ip, int port_min, int port_max, uint32_t seed,
+                                    const net::TcpServerOptions& options) {
+  if (!socket_.is_open()) return "the UDP port is not open";
+  if (tcp_ && tcp_->listening()) return "";
+  tcp_ = std::make_unique<net::TcpServer>(env_, loop_, buffer_);
+  // Frames are datagrams from a TCP-marked address: the same path as UDP.
+  std::string err = tcp_->Listen(ip, socket_.port(), port_min, port_max, seed, options,
+                                 [this](const uint8_t* d, size_t n, const sockaddr_in& from) {
+                                   Dispatch(d, n, from);
+                                   FlushEvents();
+                                 });
+  if (!err.empty()) tcp_.reset();
+  return err;
+}
+
 void WebRtcServer::Register(WebRtcTransport* t) {
   by_ufrag_[t->ufrag()] = t;
   transports_.push_back(t);
@@ -40,25 +56,32 @@ void WebRtcServer::Register(WebRtcTransport* t) {
 void WebRtcServer::Unregister(WebRtcTransport* t) {
   by_ufrag_.erase(t->ufrag());
   for (auto it = by_tuple_.begin(); it != by_tuple_.end();) {
-    if (it->second == t) it = by_tuple_.erase(it);
-    else ++it;
+    if (it->second == t) {
+      // A TCP connection serves one transport's pair: it goes with it.
+      const sockaddr_in peer = net::PeerFromKey(it->first);
+      if (tcp_ && net::IsTcp(peer)) tcp_->CloseConnection(peer);
+      it = by_tuple_.erase(it);
+    } else {
+      ++it;
+    }
   }
   transports_.erase(std::remove(transports_.begin(), transports_.end(), t), transports_.end());
 }
 
 void WebRtcServer::BindTuple(const sockaddr_in& addr, WebRtcTransport* t) {
   by_tuple_[TupleKey(addr)] = t;
+  // A connection that passed a check is no longer subject to the idle timeout.
+  if (tcp_ && net::IsTcp(addr)) tcp_->SetAuthenticated(addr);
 }
 
 void WebRtcServer::PruneTuples() {
   for (auto it = by_tuple_.begin(); it != by_tuple_.end();) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = static_cast<uint32_t>(it->first >> 16);
-    addr.sin_port = static_cast<uint16_t>(it->first & 0xffff);
+    const sockaddr_in addr = net::PeerFromKey(it->first);
     if (it->second->Validates(addr)) {
       ++it;
     } else {
+      // An ICE-TCP pair that expired takes its connection with it.
+      if (tcp_ && net::IsTcp(addr)) tcp_->CloseConnection(addr);
       it = by_tuple_.erase(it);
       counters_.tuples_pruned++;
     }
@@ -75,7 +98,9 @@ void WebRtcServer::FlushEvents() {
 }
 
 void WebRtcServer::OnDatagram(const uint8_t* data, size_t len, const sockaddr_in& from) {
-  Dispatch(data, len, from);
+  sockaddr_in udp = from;
+  net::ClearMark(&udp);  // a UDP peer, whatever the padding held
+  Dispatch(data, len, udp);
   FlushEvents();
 }
 
@@ -131,6 +156,7 @@ void WebRtcServer::OnTick(void* self) {
   // Once a second (every 20th tick): pairs expire on a scale of seconds.
   if (++s->ticks_ % 20 == 0) s->PruneTuples();
   s->FlushEvents();
+  if (s->tcp_) s->tcp_->Tick(now);
 }
 
 }  // namespace transport

@@ -22,6 +22,8 @@
 
 #include "dtls/dtls_context.h"
 #include "loop/timer.h"
+#include "net/peer_address.h"
+#include "net/tcp_server.h"
 #include "net/udp_socket.h"
 
 namespace webrtc_agent {
@@ -50,7 +52,11 @@ class WebRtcServer {
 
   // Opens the port and makes the certificate. Empty string on success.
   std::string Listen(const std::string& ip, int port_min, int port_max, uint32_t seed);
+  // The ICE-TCP port, after Listen. Empty string on success.
+  std::string ListenTcp(const std::string& ip, int port_min, int port_max, uint32_t seed,
+                        const net::TcpServerOptions& options);
   bool listening() const { return socket_.is_open(); }
+  const net::TcpServer* tcp() const { return tcp_ && tcp_->listening() ? tcp_.get() : nullptr; }
   int port() const { return socket_.port(); }
   dtls::DtlsContext* dtls_context() const { return dtls_.get(); }
 
@@ -59,7 +65,10 @@ class WebRtcServer {
   // A check from `addr` succeeded for `t`: later non-STUN bytes from there are its.
   void BindTuple(const sockaddr_in& addr, WebRtcTransport* t);
 
-  bool Send(const uint8_t* data, size_t len, const sockaddr_in& to) { return socket_.Send(data, len, to); }
+  bool Send(const uint8_t* data, size_t len, const sockaddr_in& to) {
+    if (net::IsTcp(to)) return tcp_ != nullptr && tcp_->Send(to, data, len);
+    return socket_.Send(data, len, to);
+  }
   uint64_t NowMs() const { return uv_now(loop_); }
 
   void set_event_fn(EventFn fn) { event_fn_ = std::move(fn); }
@@ -87,14 +96,13 @@ class WebRtcServer {
   // bounded pair table, and its tuple must go with it, or a client checking
   // from ever new addresses would grow this table for the transport's life.
   void PruneTuples();
-  static uint64_t TupleKey(const sockaddr_in& a) {
-    return (static_cast<uint64_t>(a.sin_addr.s_addr) << 16) | a.sin_port;
-  }
+  static uint64_t TupleKey(const sockaddr_in& a) { return net::PeerKey(a); }
 
   napi_env env_;
   uv_loop_t* loop_;
   net::RecvBuffer* buffer_;
   net::UdpSocket socket_;
+  std::unique_ptr<net::TcpServer> tcp_;
   loop::LoopTimer timer_;
   std::unique_ptr<dtls::DtlsContext> dtls_;
   std::unordered_map<std::string, WebRtcTransport*> by_ufrag_;

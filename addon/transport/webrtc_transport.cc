@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "net/peer_address.h"
 #include "router/track.h"
 #include "rtp/byte_io.h"
 #include "rtp/rtp_packet.h"
@@ -19,7 +20,9 @@ namespace {
 ice::Address ToIce(const sockaddr_in& a) {
   uint8_t ip[4];
   std::memcpy(ip, &a.sin_addr.s_addr, 4);
-  return ice::Address::V4(ip, ntohs(a.sin_port));
+  ice::Address out = ice::Address::V4(ip, ntohs(a.sin_port));
+  out.tcp = net::IsTcp(a);  // an ICE-TCP pair is not the UDP one with the same ip:port
+  return out;
 }
 
 bool ToSockaddr(const ice::Address& a, sockaddr_in* out) {
@@ -28,6 +31,7 @@ bool ToSockaddr(const ice::Address& a, sockaddr_in* out) {
   out->sin_family = AF_INET;
   std::memcpy(&out->sin_addr.s_addr, a.ip, 4);
   out->sin_port = htons(a.port);
+  if (a.tcp) net::MarkTcp(out);
   return true;
 }
 

@@ -2,7 +2,7 @@
  * `webrtc-agent call`: find a running agent through the NATS services
  * discovery ($SRV.INFO) and call one of its methods, or a node's method.
  */
-import { connect, RequestStrategy, ServiceError, type NatsConnection, type ServiceInfo } from 'nats';
+import { connect, RequestStrategy, ServiceError, type ConnectionOptions, type NatsConnection, type ServiceInfo } from 'nats';
 import { SERVICE_NAME } from '../rpc/subjects';
 
 export interface CallOptions {
@@ -11,6 +11,8 @@ export interface CallOptions {
   agent?: string;
   node?: string;
   nats: string;
+  /** Credentials and TLS for the connection (natsAuthOptions). */
+  auth?: Partial<ConnectionOptions>;
   timeoutMs: number;
   prefix?: string;
 }
@@ -43,7 +45,7 @@ export async function call(o: CallOptions): Promise<CallOutcome> {
   }
   let nc: NatsConnection;
   try {
-    nc = await connect({ servers: o.nats.split(','), timeout: 2000 });
+    nc = await connect({ servers: o.nats.split(','), timeout: 2000, ...o.auth });
   } catch (err) {
     return { exitCode: 3, output: `cannot reach NATS at ${o.nats}: ${(err as Error).message}` };
   }

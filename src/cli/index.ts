@@ -4,10 +4,12 @@
  *   webrtc-agent [start] [--config file] [--key value ...]   run the agent
  *   webrtc-agent call <method> ['<json>'] [--node id] [--agent id] [--nats url] [--timeout ms]
  *   webrtc-agent agents [--nats url]                          list running agents
+ *   webrtc-agent drain [--agent id] [--timeout-ms ms] [--reason text] [--nats url]
  */
 import { parseArgs } from 'node:util';
 import { call, discoverAgents, prefixOf } from './call';
-import { connect } from 'nats';
+import { connect, type ConnectionOptions } from 'nats';
+import { natsAuthFromEnv, natsAuthOptions } from '../rpc/natsAuth';
 
 const USAGE = `usage:
   webrtc-agent [start] [--config file] [--<key> value ...]   run the agent (see docs/config.md)
@@ -17,10 +19,26 @@ const USAGE = `usage:
       --nats <url>      NATS server (default: $NATS_URL or nats://127.0.0.1:4222)
       --timeout <ms>    reply timeout (default 5000)
   webrtc-agent agents [--nats url]                          list running agents
+  webrtc-agent drain [--agent id] [--timeout-ms ms] [--reason text] [--nats url]
+                                                            take an agent out of service: no new rooms,
+                                                            its rooms served until they end (or timeout-ms),
+                                                            then it stops; prints the rooms it holds
   webrtc-agent demo [--port 8080] [--host 127.0.0.1] [--nats url] [--agent id]
                                                             serve the demo page (a room where
                                                             everyone sees everyone) on a running agent
-exit codes: 0 ok, 1 the call failed (error code printed), 2 bad usage, 3 no NATS or no agent`;
+NATS credentials and TLS come from the agent's environment variables: NATS_CREDS,
+NATS_NKEY_SEED_FILE, NATS_TOKEN, NATS_USER/NATS_PASSWORD, NATS_TLS_CA, NATS_TLS_CERT/NATS_TLS_KEY
+exit codes: 0 ok, 1 the call failed (error code printed), 2 bad usage or credentials, 3 no NATS or no agent`;
+
+/** The connection's credentials from the environment; undefined (after one line on stderr) when they are bad. */
+function authFromEnv(): Partial<ConnectionOptions> | undefined {
+  try {
+    return natsAuthOptions(natsAuthFromEnv(process.env));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return undefined;
+  }
+}
 
 function natsDefault(): string {
   return process.env.NATS_URL || 'nats://127.0.0.1:4222';
@@ -38,6 +56,7 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (cmd === 'demo') return demo(rest);
+  if (cmd === 'drain') return drain(rest);
   if (cmd === 'call' || cmd === 'agents') {
     let parsed;
     try {
@@ -58,9 +77,11 @@ async function run(argv: string[]): Promise<number> {
     }
     const v = parsed.values;
     const nats = v.nats ?? natsDefault();
+    const auth = authFromEnv();
+    if (!auth) return 2;
     if (cmd === 'agents') {
       try {
-        const nc = await connect({ servers: nats.split(','), timeout: 2000 });
+        const nc = await connect({ servers: nats.split(','), timeout: 2000, ...auth });
         const infos = await discoverAgents(nc);
         await nc.close();
         process.stdout.write(`${JSON.stringify(infos.map((i) => ({ id: i.id, version: i.version, metadata: i.metadata })), null, 2)}\n`);
@@ -80,12 +101,37 @@ async function run(argv: string[]): Promise<number> {
       process.stderr.write('--timeout must be a positive number of milliseconds\n');
       return 2;
     }
-    const out = await call({ method, payload: payload ?? '{}', agent: v.agent, node: v.node, nats, timeoutMs, prefix: v.prefix });
+    const out = await call({ method, payload: payload ?? '{}', agent: v.agent, node: v.node, nats, auth, timeoutMs, prefix: v.prefix });
     (out.exitCode === 0 ? process.stdout : process.stderr).write(`${out.output}\n`);
     return out.exitCode;
   }
   process.stderr.write(`unknown command: ${cmd}\n${USAGE}\n`);
   return 2;
+}
+
+async function drain(args: string[]): Promise<number> {
+  let v;
+  try {
+    v = parseArgs({
+      args,
+      options: { agent: { type: 'string' }, nats: { type: 'string' }, 'timeout-ms': { type: 'string' }, reason: { type: 'string' } },
+    }).values;
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const payload: { reason: string; timeoutMs?: number } = { reason: v.reason ?? 'cli' };
+  if (v['timeout-ms'] !== undefined) {
+    const ms = Number(v['timeout-ms']);
+    if (!Number.isInteger(ms) || ms < 0) {
+      process.stderr.write('--timeout-ms must be a whole number of milliseconds >= 0\n');
+      return 2;
+    }
+    payload.timeoutMs = ms;
+  }
+  const out = await call({ method: 'drain', payload: JSON.stringify(payload), agent: v.agent, nats: v.nats ?? natsDefault(), timeoutMs: 5000 });
+  (out.exitCode === 0 ? process.stdout : process.stderr).write(`${out.output}\n`);
+  return out.exitCode;
 }
 
 async function demo(args: string[]): Promise<number> {
@@ -97,9 +143,11 @@ async function demo(args: string[]): Promise<number> {
     return 2;
   }
   const nats = v.nats ?? natsDefault();
+  const auth = authFromEnv();
+  if (!auth) return 2;
   let nc;
   try {
-    nc = await connect({ servers: nats.split(','), timeout: 2000 });
+    nc = await connect({ servers: nats.split(','), timeout: 2000, ...auth });
   } catch (err) {
     process.stderr.write(`cannot reach NATS at ${nats}: ${(err as Error).message}\n`);
     return 3;

@@ -5,10 +5,10 @@
  * docs/cluster.md describes the model, the KV layout and the failure behaviour.
  */
 import os from 'node:os';
-import type { KV, NatsConnection } from 'nats';
+import { JSONCodec, type KV, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { Directory } from './Directory';
-import { agentsBucket, ClusterSubjects, roomsBucket, splitList } from './layout';
+import { agentKey, agentsBucket, ClusterSubjects, roomsBucket, splitList, type AgentEntry } from './layout';
 import { LoadCollector, type LoadMetric } from './LoadCollector';
 import { LossDetector } from './LossDetector';
 import { Membership } from './Membership';
@@ -35,9 +35,13 @@ export interface ClusterOptions {
   networkInterface: string;
   networkMaxScaleMbit: number;
   kvReplicas: number;
-  stats: () => { nodes: number; rooms: string[] };
+  /** Bound (ms) on the JetStream requests of the rooms bucket, reservations and loss claims. */
+  requestTimeoutMs: number;
+  stats: () => { nodes: number; rooms: string[]; internalAddresses?: string[]; draining?: string };
   log: Logger;
 }
+
+const entryCodec = JSONCodec<AgentEntry>();
 
 export class Cluster {
   readonly subjects: ClusterSubjects;
@@ -69,7 +73,7 @@ export class Cluster {
   static async start(o: ClusterOptions): Promise<Cluster> {
     const interval = o.reportIntervalMs;
     const lostAfterMs = LOST_AFTER_INTERVALS * interval;
-    const js = o.nc.jetstream();
+    const js = o.nc.jetstream({ timeout: o.requestTimeoutMs });
     const agents = await js.views.kv(agentsBucket(o.cluster), {
       history: 1,
       ttl: AGENTS_MAX_AGE_INTERVALS * interval,
@@ -83,7 +87,7 @@ export class Cluster {
     // Reads of room entries go to the stream leader (no direct get from a lagging replica).
     const rooms = await js.views.kv(roomsBucket(o.cluster), { history: 1, replicas: o.kvReplicas, allow_direct: false });
     const subjects = new ClusterSubjects(o.subjectPrefix, o.cluster);
-    const log = o.log.child({ part: 'cluster' });
+    const log = o.log;
     const collector = new LoadCollector({
       metric: o.loadMetric,
       networkInterface: o.networkInterface,
@@ -143,6 +147,31 @@ export class Cluster {
     }
     log.info({ bucket: agentsBucket(o.cluster), schedule: subjects.schedule(), iface: collector.interfaceName }, 'joined the cluster');
     return new Cluster({ subjects, membership, directory, scheduler, loss, agents, rooms });
+  }
+
+  /**
+   * Whether `agentId` is a live member of the cluster whose entry lists
+   * ip:port as one of its nodes' internal addresses: who may ask this agent
+   * to export a track, and where to. The watched directory first; an entry
+   * it has not seen yet (a write a moment ago) is read from the bucket.
+   */
+  async memberAddress(agentId: string, ip: string, port: number): Promise<'ok' | 'not-member' | 'foreign-address'> {
+    let e = this.directory.get(agentId);
+    const address = `${ip}:${port}`;
+    if (!e?.internalAddresses?.includes(address)) {
+      const fresh = await this.agents.get(agentKey(agentId)).catch(() => null);
+      if (fresh && fresh.operation === 'PUT') {
+        try {
+          e = entryCodec.decode(fresh.value);
+        } catch {
+          e = undefined;
+        }
+      } else if (!e) {
+        e = undefined;
+      }
+    }
+    if (!e) return 'not-member';
+    return e.internalAddresses?.includes(address) ? 'ok' : 'foreign-address';
   }
 
   /** Leaves: no more schedules served, no more loss checks, the entry deleted. */

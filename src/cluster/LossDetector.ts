@@ -1,9 +1,13 @@
 /**
- * Agent loss. An agent whose entry's updatedAt is older than lostAfterMs
- * (3 report intervals) is lost: NATS 2.9 has no per-key TTL and leaves no
- * marker when the bucket's maxAge drops an entry, so the entry's own
- * timestamp is the truth. Every live agent checks every half interval; exactly one
- * acts, the one whose create of `lost.<agentId>.<updatedAt>` wins (casWrite). It
+ * Agent loss. An agent whose entry has not changed for lostAfterMs (3 report
+ * intervals) is lost: NATS 2.9 has no per-key TTL and leaves no marker when
+ * the bucket's maxAge drops an entry. "Not changed for" is measured on this
+ * machine's clock from when this agent saw the entry's last new revision
+ * (Directory.ageMs), never by comparing the entry's own updatedAt with the
+ * local clock: a member whose clock is minutes off is still alive as long as
+ * its entry keeps changing. Every live agent checks every half interval; exactly one
+ * acts, the one whose create of `lost.<agentId>.<updatedAt>` wins (casWrite;
+ * updatedAt only names the entry's version, every agent reads the same). It
  * re-reads the entry (an agent that reported meanwhile is not lost), frees the
  * agent's rooms (CAS on each room entry) and reservations, deletes the entry
  * and publishes the lost event. An agent whose own reports are failing judges
@@ -14,6 +18,7 @@ import { JSONCodec, type JetStreamClient, type KV, type NatsConnection } from 'n
 import { casWrite } from './cas';
 import type { Logger } from 'pino';
 import type { Directory } from './Directory';
+import type { AgeOf } from './Scheduler';
 import { agentKey, type AgentEntry, type LostClaim, type LostEvent, lostKey, type Reservation, type RoomEntry } from './layout';
 import { getJson, readKey } from './Scheduler';
 
@@ -38,9 +43,9 @@ export interface LossDetectorOptions {
   log: Logger;
 }
 
-/** Entries that are stale at `now` (pure; the caller excludes itself). */
-export function staleAgents(agents: readonly AgentEntry[], now: number, lostAfterMs: number): AgentEntry[] {
-  return agents.filter((a) => now - a.updatedAt > lostAfterMs);
+/** Entries unchanged for more than lostAfterMs (pure; ages from Directory.ages; the caller excludes itself). */
+export function staleAgents(agents: readonly AgentEntry[], ageOf: AgeOf, lostAfterMs: number): AgentEntry[] {
+  return agents.filter((a) => ageOf(a) > lostAfterMs);
 }
 
 export interface Versioned {
@@ -74,7 +79,12 @@ export async function snapshot(kv: KV): Promise<Map<string, Versioned>> {
 
 export class LossDetector {
   readonly #o: LossDetectorOptions;
-  readonly #tried = new Set<string>();
+  /**
+   * The claim last tried per agent id: a claim is tried once. Keyed by the
+   * agents in the directory and pruned with it, so it is bounded by the
+   * bucket's size (it used to keep every claim ever tried).
+   */
+  readonly #tried = new Map<string, string>();
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
@@ -83,6 +93,11 @@ export class LossDetector {
 
   constructor(o: LossDetectorOptions) {
     this.#o = o;
+  }
+
+  /** How many claims it remembers (bounded by the agents in the directory). */
+  get triedSize(): number {
+    return this.#tried.size;
   }
 
   start(): void {
@@ -107,12 +122,15 @@ export class LossDetector {
     // lostAfterMs: after a NATS outage everyone's entry is stale at once.
     const since = this.#o.healthySince();
     if (now - this.#o.lastOkAt() > lostAfterMs || since === 0 || now - since < lostAfterMs) return;
-    const others = directory.all().filter((a) => a.id !== agentId);
-    for (const a of staleAgents(others, now, lostAfterMs)) {
+    const all = directory.all();
+    const present = new Set(all.map((a) => a.id));
+    for (const id of this.#tried.keys()) if (!present.has(id)) this.#tried.delete(id);
+    const others = all.filter((a) => a.id !== agentId);
+    for (const a of staleAgents(others, directory.ages(), lostAfterMs)) {
       if (this.#stopped) return;
       const claim = lostKey(a.id, a.updatedAt);
-      if (this.#tried.has(claim)) continue;
-      this.#tried.add(claim);
+      if (this.#tried.get(a.id) === claim) continue;
+      this.#tried.set(a.id, claim);
       await this.#handle(a, claim);
     }
   }
@@ -128,7 +146,11 @@ export class LossDetector {
     const cur = await agents.get(agentKey(a.id));
     if (cur && cur.operation === 'PUT') {
       const e = json.decode(cur.value) as AgentEntry;
-      if (e.updatedAt !== a.updatedAt) return; // it reported again: not lost
+      if (e.updatedAt !== a.updatedAt) {
+        // It reported again (our watch lagged): not lost, and its age starts over.
+        this.#o.directory.saw(a.id, cur.revision);
+        return;
+      }
     }
     // What it held, from one pass over the rooms bucket; the event goes out
     // first, the entries are freed right after (a schedule racing with the

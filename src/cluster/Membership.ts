@@ -1,7 +1,9 @@
 /**
  * This agent's entry in the agents bucket (key agent.<id>), refreshed every
  * reportIntervalMs with its load. The first write has load null: an agent is
- * schedulable only after its first load report. stop() deletes the entry.
+ * schedulable only after its first load report. While the agent drains the
+ * entry says so (`draining`: why), and the scheduler passes it by; drain()
+ * writes that at once rather than at the next report. stop() deletes the entry.
  */
 import { JSONCodec, type KV } from 'nats';
 import type { Logger } from 'pino';
@@ -22,7 +24,7 @@ export interface MembershipOptions {
   reportIntervalMs: number;
   collector: LoadCollector;
   /** What the agent holds now. */
-  stats: () => { nodes: number; rooms: string[] };
+  stats: () => { nodes: number; rooms: string[]; internalAddresses?: string[]; draining?: string };
   log: Logger;
 }
 
@@ -51,11 +53,13 @@ export class Membership {
       hostname: o.hostname,
       ip: o.ip,
       internalAddress: o.internalAddress,
+      ...(s.internalAddresses ? { internalAddresses: s.internalAddresses } : {}),
       capacity: o.capacity,
       maxLoad: o.maxLoad,
       nodes: s.nodes,
       rooms: s.rooms,
       load,
+      ...(s.draining !== undefined ? { draining: s.draining } : {}),
       ...(metrics ? { metrics } : {}),
       version: o.version,
       startedAt: this.#startedAt,
@@ -92,6 +96,17 @@ export class Membership {
     const s = this.#o.collector.sample();
     const { load, ...metrics } = s;
     await this.#put(this.#entry(load, metrics));
+  }
+
+  /**
+   * Makes sure the entry in the bucket lists this internal address before
+   * another agent is asked to send media to it (a node started since the
+   * last report): an extra write with the last load, not a new sample.
+   */
+  async ensureListed(address: string): Promise<void> {
+    if (this.#stopped || this.last?.internalAddresses?.includes(address)) return;
+    const last = this.last;
+    await this.#put(this.#entry(last?.load ?? null, last?.metrics));
   }
 
   /** Leaves: no more reports, the entry deleted. */

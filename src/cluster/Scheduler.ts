@@ -4,11 +4,11 @@
  * (`<prefix>.cluster.<cluster>.schedule`); any agent answers for the cluster.
  *
  * - Candidates: the agent's purpose matches, it has reported a load, its entry
- *   is fresh (updatedAt within lostAfterMs), load <= maxLoad, and when the
+ *   is fresh (changed within 2/3 of lostAfterMs, as this agent saw it: Directory), it is not draining, load <= maxLoad, and when the
  *   request names an isp, the agent serves it (no isps = serves all). Agents
  *   serving the preferred region are preferred (none: any candidate).
  * - A task keeps its agent while its reservation (task.<b64>) is unexpired and
- *   the agent is alive.
+ *   the agent is alive and not draining.
  * - A room stays together: room.<b64> is created only if it does not exist,
  *   so concurrent schedules of one room agree on one agent. When that agent is
  *   full (over maxLoad) or gone, the room spills to the next agent, appended
@@ -19,7 +19,7 @@
 import { JSONCodec, type JetStreamClient, type KV, type KvEntry, type NatsConnection, type Subscription } from 'nats';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { UnavailableError } from '../errors';
+import { toErrorShape, UnavailableError } from '../errors';
 import { replyError, replyValue } from '../rpc/reply';
 import { parseJson, parsePayload } from '../util/validate';
 import { casWrite } from './cas';
@@ -67,22 +67,25 @@ export interface StrategyState {
   next: number;
 }
 
-/** True when the agent may take new work now. */
-export function schedulable(a: AgentEntry, now: number, lostAfterMs: number): boolean {
-  return a.load !== null && now - a.updatedAt <= lostAfterMs && a.load <= a.maxLoad;
+/** How long ago an entry last changed, as this agent saw it (Directory.ages; never the entry's own clock). */
+export type AgeOf = (a: AgentEntry) => number;
+
+/** True when the agent may take new work now: reported (load set), fresh, not draining and not over its max load. */
+export function schedulable(a: AgentEntry, ageOf: AgeOf, lostAfterMs: number): boolean {
+  return a.load !== null && ageOf(a) <= lostAfterMs && a.load <= a.maxLoad && !a.draining;
 }
 
 /** The candidates for a request, in a stable order (oldest agent first, then id). */
 export function candidates(
   agents: readonly AgentEntry[],
   req: { purpose: string; preference?: { isp?: string; region?: string } },
-  now: number,
+  ageOf: AgeOf,
   lostAfterMs: number,
 ): AgentEntry[] {
   const isp = req.preference?.isp;
   const region = req.preference?.region;
   const ok = agents
-    .filter((a) => a.purpose === req.purpose && schedulable(a, now, lostAfterMs))
+    .filter((a) => a.purpose === req.purpose && schedulable(a, ageOf, lostAfterMs))
     .filter((a) => !isp || a.capacity.isps.length === 0 || a.capacity.isps.includes(isp))
     .sort((a, b) => a.startedAt - b.startedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   if (!region) return ok;
@@ -136,6 +139,8 @@ const MAX_RACES = 16;
 export class Scheduler {
   readonly #o: SchedulerOptions;
   readonly #state = new Map<Strategy, StrategyState>();
+  /** strategy \t result -> count; bounded: strategies are an enum, results error codes. */
+  readonly #decisions = new Map<string, number>();
   #sub: Subscription | undefined;
 
   constructor(o: SchedulerOptions) {
@@ -148,10 +153,15 @@ export class Scheduler {
       callback: (err, msg) => {
         if (err) return;
         void (async () => {
+          let strategy: string = this.#o.strategy;
           try {
-            replyValue(msg, await this.schedule(parsePayload(scheduleSchema, parseJson(msg.data))));
+            const req = parsePayload(scheduleSchema, parseJson(msg.data));
+            strategy = req.strategy ?? strategy;
+            replyValue(msg, await this.schedule(req));
+            this.#count(strategy, 'ok');
           } catch (e) {
             this.#o.log.debug({ err: (e as Error).message }, 'schedule failed');
+            this.#count(strategy, String(toErrorShape(e).code));
             replyError(msg, e);
           }
         })();
@@ -166,19 +176,45 @@ export class Scheduler {
     await sub.drain().catch(() => sub.unsubscribe());
   }
 
+  #count(strategy: string, result: string): void {
+    const key = `${strategy}\t${result}`;
+    this.#decisions.set(key, (this.#decisions.get(key) ?? 0) + 1);
+  }
+
+  /** Schedule requests this agent answered, by strategy and result ('ok' or the error code). */
+  decisions(): { strategy: string; result: string; count: number }[] {
+    return [...this.#decisions].map(([k, count]) => {
+      const [strategy, result] = k.split('\t') as [string, string];
+      return { strategy, result, count };
+    });
+  }
+
   #stateOf(s: Strategy): StrategyState {
     let st = this.#state.get(s);
     if (!st) this.#state.set(s, (st = { next: 0 }));
     return st;
   }
 
+  /**
+   * New work goes only to agents whose entry changed within 2/3 of
+   * lostAfterMs (2 of the 3 intervals): each agent measures ages from when its
+   * own watch saw a change, so views differ by the watch lag; an agent silent
+   * long enough to be declared lost by one view is then never picked by
+   * another view that lags it by less than an interval.
+   */
+  get #freshMs(): number {
+    return Math.floor((this.#o.lostAfterMs * 2) / 3);
+  }
+
   async schedule(req: ScheduleRequest): Promise<ScheduleReply> {
     const now = Date.now();
-    const { directory, rooms, lostAfterMs } = this.#o;
+    const { directory, rooms } = this.#o;
+    const lostAfterMs = this.#freshMs;
     const strategy = req.strategy ?? this.#o.strategy;
     const reserveMs = req.reserveTimeMs ?? DEFAULT_RESERVE_TIME_MS;
+    const ageOf = directory.ages();
     const alive = (a: AgentEntry | undefined): a is AgentEntry =>
-      a !== undefined && a.purpose === req.purpose && a.load !== null && now - a.updatedAt <= lostAfterMs;
+      a !== undefined && a.purpose === req.purpose && a.load !== null && ageOf(a) <= lostAfterMs && !a.draining;
 
     let chosen: AgentEntry | undefined;
     // A task keeps its agent while reserved.
@@ -187,9 +223,9 @@ export class Scheduler {
       const a = directory.get(res.value.agent);
       if (alive(a)) chosen = a;
     }
-    if (!chosen && req.room !== undefined) chosen = await this.#forRoom(req, strategy, now);
+    if (!chosen && req.room !== undefined) chosen = await this.#forRoom(req, strategy);
     if (!chosen) {
-      const cands = candidates(directory.all(), req, now, lostAfterMs);
+      const cands = candidates(directory.all(), req, ageOf, lostAfterMs);
       if (cands.length === 0) throw new UnavailableError(`no ${req.purpose} agent available`);
       chosen = pick(strategy, cands, this.#stateOf(strategy));
     }
@@ -214,12 +250,14 @@ export class Scheduler {
   }
 
   /** The room's agent: the first schedulable one it already uses, else a new one recorded with create/CAS. */
-  async #forRoom(req: ScheduleRequest, strategy: Strategy, now: number): Promise<AgentEntry> {
-    const { directory, rooms, lostAfterMs } = this.#o;
+  async #forRoom(req: ScheduleRequest, strategy: Strategy): Promise<AgentEntry> {
+    const { directory, rooms } = this.#o;
+    const lostAfterMs = this.#freshMs;
     const key = roomKey(req.room!);
     for (let race = 0; race < MAX_RACES; race++) {
       const read = await readKey(rooms, key, roomJson);
-      const cands = candidates(directory.all(), req, now, lostAfterMs);
+      const ageOf = directory.ages();
+      const cands = candidates(directory.all(), req, ageOf, lostAfterMs);
       if (read.value === undefined) {
         if (cands.length === 0) throw new UnavailableError(`no ${req.purpose} agent available`);
         const a = pick(strategy, cands, this.#stateOf(strategy));
@@ -235,7 +273,7 @@ export class Scheduler {
       const used = cur.value.agents;
       for (const id of used) {
         const a = directory.get(id);
-        if (a && a.purpose === req.purpose && schedulable(a, now, lostAfterMs)) {
+        if (a && a.purpose === req.purpose && schedulable(a, ageOf, lostAfterMs)) {
           this.#o.log.debug({ room: req.room, agent: a.id, rev: cur.revision, agents: used }, 'room found');
           return a;
         }
@@ -247,7 +285,7 @@ export class Scheduler {
       const a = pick(strategy, pool, this.#stateOf(strategy));
       const keep = used.filter((id) => {
         const e = directory.get(id);
-        return e !== undefined && now - e.updatedAt <= lostAfterMs && id !== a.id;
+        return e !== undefined && ageOf(e) <= lostAfterMs && id !== a.id;
       });
       const next: RoomEntry = { room: req.room!, agents: [...keep, a.id], updatedAt: Date.now() };
       const rev = await casWrite(this.#o.js, this.#o.roomsBucket, key, next, cur.revision);

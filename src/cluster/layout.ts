@@ -23,10 +23,18 @@ export interface AgentEntry {
   ip: string;
   /** Address other agents use to reach this one (media between agents). */
   internalAddress: string;
+  /**
+   * `ip:port` of each node's internal port (getInternalAddress): the only
+   * destinations another agent's exportTrack sends this agent's requests'
+   * media to. Absent in entries of older agents (they get no exports).
+   */
+  internalAddresses?: string[];
   capacity: Capacity;
   maxLoad: number;
   nodes: number;
   rooms: string[];
+  /** Set while the agent drains (why): it serves the rooms it holds and is never scheduled. */
+  draining?: string;
   /** null until the first load report: not schedulable before that. */
   load: number | null;
   /** Every metric the collector measured, for operators (0..1 each). */

@@ -19,6 +19,8 @@ function typeDoc(leaf: Leaf<unknown>): string {
   switch (leaf.format) {
     case 'bool':
       return 'boolean';
+    case 'bool-or-auto':
+      return '`auto` or boolean';
     case 'bounded-int': {
       const { min, max, unlimited } = leaf;
       if (unlimited) return `integer: -1 (unlimited) or >= ${min ?? 0}`;
@@ -128,6 +130,7 @@ export function renderConfigDoc(): string {
     '- `agent.prerunNodes` <= `agent.maxNodes`, unless `agent.maxNodes` is -1.',
     '- `agent.checkWindowMs` > `agent.heartbeatMs`.',
     '- `webrtc.portMin` <= `webrtc.portMax`.',
+    '- `webrtc.tcpPortMin` <= `webrtc.tcpPortMax`.',
     '',
     '`agent.id`: when empty, `loadConfig()` sets it to `<agent.idPrefix>-<12 random hex digits>`.',
     '',

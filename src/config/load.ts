@@ -28,6 +28,7 @@ import {
 } from './schema';
 
 import type { LoadMetric } from '../cluster/LoadCollector';
+import { NatsAuthError, natsAuthOptions, type NatsAuthConfig } from '../rpc/natsAuth';
 import type { Strategy } from '../cluster/Scheduler';
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -58,6 +59,7 @@ export interface AgentConfig {
     maxOperationsPerNode: number;
     maxTracksPerNode: number;
     maxSubscriptionsPerNode: number;
+    maxExportsPerNode: number;
     /** A power of two, 64 KiB .. 256 MiB. */
     linkRingBytes: number;
     internalRpcTimeoutMs: number;
@@ -66,6 +68,10 @@ export interface AgentConfig {
     /** Enables test-only node methods; never in production. */
     testHooks: boolean;
     shutdownTimeoutMs: number;
+    /** SIGTERM drains (Agent.drain) instead of stopping at once. */
+    drainOnSigterm: boolean;
+    /** How long a drain waits for the rooms to end before stopping anyway. */
+    drainTimeoutMs: number;
   };
   nats: {
     /** Comma-separated URLs; empty = local default. */
@@ -73,10 +79,14 @@ export interface AgentConfig {
     embedded: NatsEmbeddedMode;
     embeddedPort: number;
     embeddedDataDir: string;
+    /** 0..100 */
+    embeddedRestartAttempts: number;
+    /** 0..60000 */
+    embeddedRestartBackoffMs: number;
     /** Dot-separated subject tokens. */
     subjectPrefix: string;
     requestTimeoutMs: number;
-  };
+  } & NatsAuthConfig; // authentication and TLS (empty = unused), checked and read by src/rpc/natsAuth.ts
   cluster: {
     /** Subject-safe, 1..32 chars. */
     name: string;
@@ -99,7 +109,7 @@ export interface AgentConfig {
   };
   log: {
     level: LogLevel;
-    pretty: boolean;
+    pretty: boolean | 'auto';
   };
   webrtc: {
     listenIp: string;
@@ -109,6 +119,18 @@ export interface AgentConfig {
     portMin: number;
     portMax: number;
     consentTimeoutMs: number;
+    tcp: boolean;
+    /** <= tcpPortMax */
+    tcpPortMin: number;
+    tcpPortMax: number;
+    tcpMaxConnections: number;
+    tcpIdleTimeoutMs: number;
+  };
+  metrics: {
+    enabled: boolean;
+    listenIp: string;
+    /** 0 = picked by the system. */
+    port: number;
   };
 }
 
@@ -197,7 +219,7 @@ function parseCli(argv: readonly string[], leaves: readonly LeafEntry[]): CliRes
     let negated = false;
     if (!entry && name.startsWith('no-')) {
       const e = byArg.get(name.slice(3));
-      if (e && e.leaf.format === 'bool') {
+      if (e && (e.leaf.format === 'bool' || e.leaf.format === 'bool-or-auto')) {
         entry = e;
         negated = true;
       }
@@ -211,9 +233,10 @@ function parseCli(argv: readonly string[], leaves: readonly LeafEntry[]): CliRes
     if (negated) {
       if (inline !== undefined) out.issues.push({ key: `--${name}`, message: 'takes no value' });
       else value = 'false';
-    } else if (entry.leaf.format === 'bool') {
+    } else if (entry.leaf.format === 'bool' || entry.leaf.format === 'bool-or-auto') {
+      // A bare flag is true; `auto` only where the format takes it.
       if (inline !== undefined) value = inline;
-      else if (next !== undefined && BOOL_WORDS.test(next)) value = argv[++i];
+      else if (next !== undefined && (BOOL_WORDS.test(next) || (entry.leaf.format === 'bool-or-auto' && /^auto$/i.test(next)))) value = argv[++i];
       else value = 'true';
     } else {
       value = takeValue();
@@ -364,6 +387,28 @@ export function loadConfig(opts: LoadConfigOptions = {}): AgentConfig {
   }
   if (webrtc.portMin > webrtc.portMax) {
     cross('webrtc.portMin', `must be <= webrtc.portMax (${webrtc.portMax}), got ${webrtc.portMin}`);
+  }
+  if (webrtc.tcpPortMin > webrtc.tcpPortMax) {
+    cross('webrtc.tcpPortMin', `must be <= webrtc.tcpPortMax (${webrtc.tcpPortMax}), got ${webrtc.tcpPortMin}`);
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  // NATS credentials: their files are read and checked now, so a bad one is a config error.
+  const { nats } = props;
+  try {
+    natsAuthOptions(nats);
+  } catch (err) {
+    if (!(err instanceof NatsAuthError)) throw err;
+    cross(err.key, err.message.slice(err.key.length + 2));
+  }
+  const embedded = nats.embedded === 'always' || (nats.embedded === 'auto' && nats.servers.trim() === '');
+  for (const k of ['credsFile', 'nkeySeedFile', 'tlsCaFile', 'tlsCertFile'] as const) {
+    if (embedded && nats[k] !== '' && issues.length === 0) {
+      cross(
+        `nats.${k}`,
+        'the bundled nats-server takes nats.token or nats.user/password only; set nats.servers to the server this is for (or nats.embedded=never)',
+      );
+    }
   }
   if (issues.length > 0) throw new ConfigError(issues);
 

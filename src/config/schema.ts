@@ -17,8 +17,9 @@ import { parse as parseToml } from 'smol-toml';
 import type { AgentConfig } from './load';
 import { LOAD_METRICS } from '../cluster/LoadCollector';
 import { STRATEGIES } from '../cluster/Scheduler';
+import { LOG_LEVELS } from '../log';
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export { LOG_LEVELS };
 export const NATS_EMBEDDED_MODES = ['auto', 'always', 'never'] as const;
 
 /** Characters allowed in one NATS subject token (no dots, spaces, `*`, `>`). */
@@ -50,6 +51,7 @@ export interface LeafConstraints {
 
 export type FormatName =
   | 'bool'
+  | 'bool-or-auto'
   | 'bounded-int'
   | 'port-number'
   | 'one-of'
@@ -110,6 +112,18 @@ export const FORMATS: Record<FormatName, FormatDef> = {
     },
     validate(v) {
       if (typeof v !== 'boolean') fail('must be a boolean (true/false, 1/0, yes/no, on/off)', v);
+    },
+  },
+  'bool-or-auto': {
+    coerce(v) {
+      const w = v.trim().toLowerCase();
+      if (w === 'auto') return 'auto';
+      if (TRUE_WORDS.has(w)) return true;
+      if (FALSE_WORDS.has(w)) return false;
+      return v;
+    },
+    validate(v) {
+      if (typeof v !== 'boolean' && v !== 'auto') fail('must be auto or a boolean (true/false, 1/0, yes/no, on/off)', v);
     },
   },
   'bounded-int': {
@@ -216,7 +230,8 @@ export const SECTION_DOCS: Record<keyof AgentConfig, string> = {
   nats: 'Connection to the NATS cluster bus, and the optional bundled nats-server.',
   cluster: 'The conferencing cluster this agent joins.',
   log: 'Logging (pino).',
-  webrtc: 'Media transport (ICE/DTLS/SRTP over UDP).',
+  webrtc: 'Media transport (ICE/DTLS/SRTP over UDP, and ICE-TCP).',
+  metrics: 'The HTTP endpoint for operators: Prometheus metrics and health checks.',
 };
 
 export const configSchema: SchemaOf<AgentConfig> = {
@@ -352,6 +367,18 @@ export const configSchema: SchemaOf<AgentConfig> = {
       env: 'AGENT_MAX_SUBSCRIPTIONS_PER_NODE',
       arg: 'agent-max-subscriptions-per-node',
     },
+    maxExportsPerNode: {
+      doc:
+        'Tracks one node thread sends to other agents at most (exportTrack on its internal address; ' +
+        '503 naming this key beyond). Exports are answered only for live members of the cluster, to ' +
+        'the internal addresses their cluster entry lists.',
+      format: 'bounded-int',
+      min: 1,
+      max: 100000,
+      default: 1000,
+      env: 'AGENT_MAX_EXPORTS_PER_NODE',
+      arg: 'agent-max-exports-per-node',
+    },
     linkRingBytes: {
       doc:
         'Size in bytes of each shared-memory ring between two node threads (one per direction, made ' +
@@ -378,9 +405,10 @@ export const configSchema: SchemaOf<AgentConfig> = {
       doc:
         'Encrypt media between agents (SRTP AEAD_AES_128_GCM on the internal transport; each side draws ' +
         'the key for what it sends and hands it over NATS, so NATS should run over TLS). Every agent ' +
-        'of a cluster must use the same setting: a linkup between agents that differ is refused (400).',
+        'of a cluster must use the same setting: a linkup between agents that differ is refused (400). ' +
+        'On by default; its cost is in docs/cluster.md.',
       format: 'bool',
-      default: false,
+      default: true,
       env: 'AGENT_INTERNAL_SRTP',
       arg: 'agent-internal-srtp',
     },
@@ -411,6 +439,27 @@ export const configSchema: SchemaOf<AgentConfig> = {
       default: 5000,
       env: 'AGENT_SHUTDOWN_TIMEOUT_MS',
       arg: 'agent-shutdown-timeout-ms',
+    },
+    drainOnSigterm: {
+      doc:
+        'SIGTERM drains instead of stopping at once: the agent leaves scheduling, refuses new rooms ' +
+        '(503), keeps serving the rooms it holds until they end or drainTimeoutMs passes, then stops. ' +
+        'SIGINT always stops at once.',
+      format: 'bool',
+      default: false,
+      env: 'AGENT_DRAIN_ON_SIGTERM',
+      arg: 'agent-drain-on-sigterm',
+    },
+    drainTimeoutMs: {
+      doc:
+        'How long (ms) a draining agent waits for its rooms to end before it stops anyway, ending them ' +
+        '(the quit event names them). The drain method can give its own bound.',
+      format: 'bounded-int',
+      min: 0,
+      max: MAX_TIMER_MS,
+      default: 600000,
+      env: 'AGENT_DRAIN_TIMEOUT_MS',
+      arg: 'agent-drain-timeout-ms',
     },
   },
   nats: {
@@ -445,6 +494,90 @@ export const configSchema: SchemaOf<AgentConfig> = {
       env: 'NATS_EMBEDDED_DATA_DIR',
       arg: 'nats-embedded-data-dir',
     },
+    embeddedRestartAttempts: {
+      doc:
+        'Restarts of the bundled nats-server after it dies while the agent runs (same port and data ' +
+        'directory, back-off doubling from embeddedRestartBackoffMs); when all fail the agent exits 1. 0 = exit at once.',
+      format: 'bounded-int',
+      min: 0,
+      max: 100,
+      default: 5,
+      env: 'NATS_EMBEDDED_RESTART_ATTEMPTS',
+      arg: 'nats-embedded-restart-attempts',
+    },
+    embeddedRestartBackoffMs: {
+      doc: 'Delay before the first restart of the bundled nats-server (ms); doubles per failed attempt.',
+      format: 'bounded-int',
+      min: 0,
+      max: 60_000,
+      default: 250,
+      env: 'NATS_EMBEDDED_RESTART_BACKOFF_MS',
+      arg: 'nats-embedded-restart-backoff-ms',
+    },
+    credsFile: {
+      doc: 'NATS credentials file (user JWT and nkey seed, from nsc); at most one of credsFile, nkeySeedFile, token, user. Read at start.',
+      format: 'text',
+      allowEmpty: true,
+      default: '',
+      env: 'NATS_CREDS',
+      arg: 'nats-creds-file',
+    },
+    nkeySeedFile: {
+      doc: 'File holding an nkey user seed (`SU...`) to sign the server nonce with. Read at start.',
+      format: 'text',
+      allowEmpty: true,
+      default: '',
+      env: 'NATS_NKEY_SEED_FILE',
+      arg: 'nats-nkey-seed-file',
+    },
+    token: {
+      doc: 'NATS authentication token. With the bundled nats-server, the server requires it too.',
+      format: 'text',
+      allowEmpty: true,
+      default: '',
+      env: 'NATS_TOKEN',
+      arg: 'nats-token',
+    },
+    user: {
+      doc: 'NATS user name (with nats.password). With the bundled nats-server, the server requires them too.',
+      format: 'text',
+      allowEmpty: true,
+      default: '',
+      env: 'NATS_USER',
+      arg: 'nats-user',
+    },
+    password: {
+      doc: 'NATS password (with nats.user).',
+      format: 'text',
+      allowEmpty: true,
+      default: '',
+      env: 'NATS_PASSWORD',
+      arg: 'nats-password',
+    },
+    tlsCaFile: {
+      doc: 'PEM file of the CA(s) the NATS server certificate must chain to; set = TLS required. Read at start.',
+      format: 'text',
+      allowEmpty: true,
+      default: '',
+      env: 'NATS_TLS_CA',
+      arg: 'nats-tls-ca-file',
+    },
+    tlsCertFile: {
+      doc: 'PEM client certificate for NATS TLS (with nats.tlsKeyFile; for servers that verify clients). Read at start.',
+      format: 'text',
+      allowEmpty: true,
+      default: '',
+      env: 'NATS_TLS_CERT',
+      arg: 'nats-tls-cert-file',
+    },
+    tlsKeyFile: {
+      doc: 'PEM private key of nats.tlsCertFile. Read at start.',
+      format: 'text',
+      allowEmpty: true,
+      default: '',
+      env: 'NATS_TLS_KEY',
+      arg: 'nats-tls-key-file',
+    },
     subjectPrefix: {
       doc: 'Prefix of every NATS subject the agent uses (dot-separated tokens).',
       format: 'subject-prefix',
@@ -453,7 +586,11 @@ export const configSchema: SchemaOf<AgentConfig> = {
       arg: 'nats-subject-prefix',
     },
     requestTimeoutMs: {
-      doc: 'Timeout of NATS requests, in milliseconds.',
+      doc:
+        'Bound (ms) on the agent\'s JetStream requests: the cluster\'s KV reads and writes (rooms, ' +
+        'reservations, loss claims); a request that runs out fails the schedule or check it was for. ' +
+        'The agents bucket\'s own writes are bounded by cluster.reportIntervalMs, requests to other ' +
+        'agents by agent.internalRpcTimeoutMs. Also bounds the first connection to NATS.',
       format: 'bounded-int',
       min: 1,
       max: MAX_TIMER_MS,
@@ -564,9 +701,11 @@ export const configSchema: SchemaOf<AgentConfig> = {
       arg: 'log-level',
     },
     pretty: {
-      doc: 'Human-readable logs (pino-pretty) instead of JSON lines.',
-      format: 'bool',
-      default: false,
+      doc:
+        'Human-readable logs (pino-pretty) or JSON lines: `auto` = text when the logs\' destination ' +
+        '(stderr) is a terminal, JSON lines otherwise (systemd, a pipe, a file); `true`/`false` force one.',
+      format: 'bool-or-auto',
+      default: 'auto',
       env: 'LOG_PRETTY',
       arg: 'log-pretty',
     },
@@ -609,6 +748,70 @@ export const configSchema: SchemaOf<AgentConfig> = {
       default: 30000,
       env: 'WEBRTC_CONSENT_TIMEOUT_MS',
       arg: 'webrtc-consent-timeout-ms',
+    },
+    tcp: {
+      doc: 'ICE-TCP (RFC 6544): each node thread also listens on a TCP port and answers with a `tcptype passive` host candidate beside the UDP one, for clients whose UDP is blocked. Off: UDP only.',
+      format: 'bool',
+      default: true,
+      env: 'WEBRTC_TCP',
+      arg: 'webrtc-tcp',
+    },
+    tcpPortMin: {
+      doc: 'Lowest ICE-TCP port; must be <= tcpPortMax. The thread\'s UDP port number is tried first (one number to open in firewalls), then this range.',
+      format: 'port-number',
+      default: 40000,
+      env: 'WEBRTC_TCP_PORT_MIN',
+      arg: 'webrtc-tcp-port-min',
+    },
+    tcpPortMax: {
+      doc: 'Highest ICE-TCP port.',
+      format: 'port-number',
+      default: 49999,
+      env: 'WEBRTC_TCP_PORT_MAX',
+      arg: 'webrtc-tcp-port-max',
+    },
+    tcpMaxConnections: {
+      doc: 'Most ICE-TCP connections open at once per node thread; more are closed at once (counted in getStats).',
+      format: 'bounded-int',
+      min: 1,
+      max: 65535,
+      default: 512,
+      env: 'WEBRTC_TCP_MAX_CONNECTIONS',
+      arg: 'webrtc-tcp-max-connections',
+    },
+    tcpIdleTimeoutMs: {
+      doc: 'An ICE-TCP connection that has passed no ICE check within this long (ms) is closed.',
+      format: 'bounded-int',
+      min: 500,
+      max: 120000,
+      default: 10000,
+      env: 'WEBRTC_TCP_IDLE_TIMEOUT_MS',
+      arg: 'webrtc-tcp-idle-timeout-ms',
+    },
+  },
+  metrics: {
+    enabled: {
+      doc: 'Serve `/metrics` (Prometheus text), `/healthz` and `/readyz` over HTTP (docs/metrics.md). The agent does not start when the address cannot be had.',
+      format: 'bool',
+      default: true,
+      env: 'METRICS_ENABLED',
+      arg: 'metrics-enabled',
+    },
+    listenIp: {
+      doc: 'Address the HTTP endpoint listens on (loopback by default: put it on a reachable address for a remote Prometheus).',
+      format: 'ipaddress',
+      default: '127.0.0.1',
+      env: 'METRICS_LISTEN_IP',
+      arg: 'metrics-listen-ip',
+    },
+    port: {
+      doc: 'TCP port of the HTTP endpoint; 0 = one the system picks (printed in the ready line).',
+      format: 'bounded-int',
+      min: 0,
+      max: 65535,
+      default: 9474,
+      env: 'METRICS_PORT',
+      arg: 'metrics-port',
     },
   },
 };

@@ -6,11 +6,15 @@
 import { parentPort, threadId } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { createLogger } from '../log';
+import type { LogLevel } from '../log';
 import { InternalError } from '../errors';
 import { ADDON_PATH_ENV, loadAddon, type NativeAddon } from './addon';
 import { mediaOf, type MediaNative } from './media/native';
+import { NodeMetrics } from './NodeMetrics';
 import { HEARTBEAT_SLOT, type NodeEventMessage, type NodeSettings, type ReadyInfo } from './protocol';
+
+/** pino's level numbers (silent: nothing). */
+const LEVEL_VALUES: Record<LogLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
 
 export interface RoomDump {
   room: string;
@@ -21,23 +25,53 @@ export class NodeRuntime {
   readonly settings: NodeSettings;
   readonly addon: NativeAddon;
   readonly media: MediaNative;
-  readonly log: Logger;
   readonly startedAt = Date.now();
+  /** The thread's side of a metrics scrape (event-loop delay runs from the start). */
+  readonly metrics = new NodeMetrics();
   readonly #rooms = new Map<string, Set<string>>();
   #beatTimer: NodeJS.Timeout | undefined;
+  #logLevel: string;
+  #log: Logger | undefined;
   #calls = 0;
   #callErrors = 0;
 
-  private constructor(settings: NodeSettings, addon: NativeAddon, log: Logger) {
+  private constructor(settings: NodeSettings, addon: NativeAddon) {
     this.settings = settings;
     this.addon = addon;
     this.media = mediaOf(addon);
-    this.log = log;
+    this.#logLevel = settings.logLevel;
+  }
+
+  /**
+   * The thread's logger, made on first use: a node thread seldom logs, and
+   * pino costs each thread ~1.2 MiB resident (docs/bench.md). Check
+   * logs(level) first where a message would be made for nothing.
+   */
+  get log(): Logger {
+    if (!this.#log) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { createLogger } = require('../log') as typeof import('../log');
+      this.#log = createLogger({ level: this.#logLevel, pretty: false }, { node: this.settings.nodeId });
+    }
+    return this.#log;
+  }
+
+  get logLevel(): string {
+    return this.#logLevel;
+  }
+
+  set logLevel(level: string) {
+    this.#logLevel = level;
+    if (this.#log) this.#log.level = level;
+  }
+
+  /** Whether a message at `level` would be written. */
+  logs(level: Exclude<LogLevel, 'silent'>): boolean {
+    return LEVEL_VALUES[level] >= LEVEL_VALUES[this.#logLevel as LogLevel];
   }
 
   /** Loads the addon and starts the heartbeat; resolves when the node is READY. */
   static async create(settings: NodeSettings): Promise<NodeRuntime> {
-    const log = createLogger({ level: settings.logLevel, pretty: false }, { node: settings.nodeId });
     const hooks = settings.testHooks ? settings.hooks : {};
     if (hooks.initDelayMs) await sleep(hooks.initDelayMs);
     let addon: NativeAddon;
@@ -48,11 +82,11 @@ export class NodeRuntime {
     } catch (err) {
       throw new InternalError(`addon failed to load: ${(err as Error).message}`);
     }
-    const rt = new NodeRuntime(settings, addon, log);
+    const rt = new NodeRuntime(settings, addon);
     const m = settings.media;
     rt.media.mediaConfigure(m.listenIp, m.portMin, m.portMax);
     rt.#startHeartbeat();
-    log.debug({ threadId }, 'node ready');
+    if (rt.logs('debug')) rt.log.debug({ threadId }, 'node ready');
     return rt;
   }
 
@@ -112,6 +146,7 @@ export class NodeRuntime {
   }
 
   close(): void {
+    this.metrics.close();
     if (this.#beatTimer) clearInterval(this.#beatTimer);
     this.#beatTimer = undefined;
   }

@@ -1,21 +1,24 @@
 /**
  * The node methods: what a controller can call on one node, served inside the
- * node's own thread. Each method declares its payload schema; the payload is
- * validated here, in the thread that owns the state, so every caller (NATS,
- * the CLI, tests) gets the same 400 naming the field.
+ * node's own thread. Each method declares its payload schema; the main
+ * thread validates every call with it (validateNodeCall, from WorkerNode)
+ * before the call is handed to the thread, so every caller (NATS, the CLI,
+ * tests, the link managers) gets the same 400 naming the field.
  *
- * Media methods (transports, publish, subscribe ...) join this table in later
- * work through the same path.
+ * Schemas are loaded lazily (`schema()`, from the *schemas.ts modules): the
+ * node thread imports this table for its handlers but never asks for a
+ * schema, so zod is never loaded there (~6 MiB resident per thread).
  */
-import { z } from 'zod';
-import { parsePayload } from '../util/validate';
+import type { z } from 'zod';
+import type { NodeMetricsReply } from './NodeMetrics';
 import type { NodeRuntime, RoomDump } from './NodeRuntime';
 import { mediaMethods } from './media/methods';
 import type { MediaObjects } from './media/native';
 import { existingWebrtcNode, webrtcMethods } from './webrtc/methods';
 
 export interface NodeMethod<S extends z.ZodType = z.ZodType> {
-  schema: S;
+  /** The payload schema; called in the main thread only. */
+  schema: () => S;
   /** Only callable when the agent runs with agent.testHooks on. */
   testOnly?: boolean;
   /** Only callable by the main thread itself (never from NATS). */
@@ -27,7 +30,8 @@ function method<S extends z.ZodType>(m: NodeMethod<S>): NodeMethod {
   return m as unknown as NodeMethod;
 }
 
-const empty = z.object({}).strict();
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const S = (): typeof import('./schemas') => require('./schemas') as typeof import('./schemas');
 
 export interface DumpReply {
   nodeId: string;
@@ -45,13 +49,13 @@ export interface DumpReply {
 export const nodeMethods: Record<string, NodeMethod> = {
   /** Where other agents reach this node's internal transport. */
   getInternalAddress: method({
-    schema: empty,
+    schema: () => S().emptySchema,
     run: (rt) => rt.internalAddress(),
   }),
 
   /** The node's own view of itself: rooms, tasks, uptime, addon state. */
   dump: method({
-    schema: empty,
+    schema: () => S().emptySchema,
     run: (rt): DumpReply => ({
       nodeId: rt.settings.nodeId,
       agentId: rt.settings.agentId,
@@ -68,11 +72,39 @@ export const nodeMethods: Record<string, NodeMethod> = {
     }),
   }),
 
+  /** The level of this thread's logger (the agent's setLogLevel reaches every node through it). */
+  setLogLevel: method({
+    schema: () => S().setLogLevelSchema,
+    internal: true,
+    run: (rt, a: { level: string }) => {
+      rt.logLevel = a.level;
+      return { level: rt.logLevel };
+    },
+  }),
+
+  /**
+   * The node's last task ends: the room is released here, and the reply says
+   * whether the thread now holds nothing at all (no room, no native media
+   * object, no WebRTC state), so the node manager may give it a new room
+   * instead of ending it.
+   */
+  reset: method({
+    schema: () => S().resetSchema,
+    internal: true,
+    run: (rt, a: { room: string; task: string }) => {
+      rt.release(a.room, a.task);
+      const media = rt.media.mediaObjects();
+      const webrtc = existingWebrtcNode(rt)?.objects() ?? {};
+      const empty = rt.rooms().length === 0 && [...Object.values(media), ...Object.values(webrtc)].every((n) => n === 0);
+      return { empty, media, webrtc };
+    },
+  }),
+
   // --- test hooks: the failure modes the node manager must survive ---
 
   /** An uncaught exception on the node's loop: the thread dies. */
   testThrow: method({
-    schema: empty,
+    schema: () => S().emptySchema,
     testOnly: true,
     run: () => {
       setImmediate(() => {
@@ -84,7 +116,7 @@ export const nodeMethods: Record<string, NodeMethod> = {
 
   /** The thread exits on its own. */
   testExit: method({
-    schema: z.object({ code: z.number().int().min(0).max(255).default(3) }).strict(),
+    schema: () => S().testExitSchema,
     testOnly: true,
     run: (_rt, args: { code: number }) => {
       setImmediate(() => process.exit(args.code));
@@ -94,7 +126,7 @@ export const nodeMethods: Record<string, NodeMethod> = {
 
   /** The thread's loop is stuck in a busy loop (bounded so a leak cannot spin forever). */
   testHang: method({
-    schema: z.object({ ms: z.number().int().min(1).max(600_000).default(60_000) }).strict(),
+    schema: () => S().testHangSchema,
     testOnly: true,
     run: (_rt, args: { ms: number }) => {
       setImmediate(() => {
@@ -107,7 +139,7 @@ export const nodeMethods: Record<string, NodeMethod> = {
 
   /** Raises an event for a controller (the event path from a node thread to NATS). */
   testEmit: method({
-    schema: z.object({ controller: z.string().min(1), name: z.string().min(1), payload: z.record(z.string(), z.unknown()).default({}) }).strict(),
+    schema: () => S().testEmitSchema,
     testOnly: true,
     run: (rt, a: { controller: string; name: string; payload: Record<string, unknown> }) => {
       rt.emit(a.controller, a.name, a.payload);
@@ -117,7 +149,7 @@ export const nodeMethods: Record<string, NodeMethod> = {
 
   /** Drops this share of packets on the way to subscribers (loss recovery tests). */
   testSetSendLoss: method({
-    schema: z.object({ percent: z.number().min(0).max(100) }).strict(),
+    schema: () => S().lossSchema,
     testOnly: true,
     run: (rt, a: { percent: number }) => {
       rt.media.mediaTestSetSendLoss(a.percent);
@@ -127,7 +159,7 @@ export const nodeMethods: Record<string, NodeMethod> = {
 
   /** Drops this share of packets arriving from publishers, RTX excepted (NACK generation tests). */
   testSetReceiveLoss: method({
-    schema: z.object({ percent: z.number().min(0).max(100) }).strict(),
+    schema: () => S().lossSchema,
     testOnly: true,
     run: (rt, a: { percent: number }) => {
       rt.media.mediaTestSetReceiveLoss(a.percent);
@@ -137,7 +169,7 @@ export const nodeMethods: Record<string, NodeMethod> = {
 
   /** A handler that fails: the caller gets a 500, the thread lives on. */
   testFail: method({
-    schema: empty,
+    schema: () => S().emptySchema,
     testOnly: true,
     run: () => {
       throw new Error('test hook: handler failure');
@@ -146,8 +178,15 @@ export const nodeMethods: Record<string, NodeMethod> = {
 
   /** Counters of every transport, track, subscription and ring link of the node. */
   getStats: method({
-    schema: empty,
+    schema: () => S().emptySchema,
     run: (rt) => rt.media.mediaStats(),
+  }),
+
+  /** One metrics scrape's worth of this node (the main thread's AgentMetrics): one native read. */
+  metrics: method({
+    schema: () => S().emptySchema,
+    internal: true,
+    run: (rt): NodeMetricsReply => rt.metrics.read(rt.media.mediaStats()),
   }),
 
   ...mediaMethods,
@@ -157,23 +196,25 @@ export const nodeMethods: Record<string, NodeMethod> = {
 
   /** Echo, for latency benches of the node path. */
   echo: method({
-    schema: z.object({ data: z.unknown().optional() }).strict(),
+    schema: () => S().echoSchema,
     run: (_rt, args: { data?: unknown }) => ({ data: args.data ?? null }),
   }),
 };
 
-function lookup(name: string, testHooks: boolean, internal: boolean): NodeMethod | undefined {
+/** The method a call names, if this caller may call it (test hooks on, internal from the main thread). */
+export function lookupMethod(name: string, testHooks: boolean, internal: boolean): NodeMethod | undefined {
   const m = Object.hasOwn(nodeMethods, name) ? nodeMethods[name] : undefined;
   if (!m || (m.testOnly && !testHooks) || (m.internal && !internal)) return undefined;
   return m;
 }
 
+/** Runs a call in the node thread; its args were validated by the main thread (WorkerNode.call). */
 export function callMethod(rt: NodeRuntime, name: string, args: unknown, internal = false): unknown | Promise<unknown> {
-  const m = lookup(name, rt.settings.testHooks, internal);
+  const m = lookupMethod(name, rt.settings.testHooks, internal);
   if (!m) return undefined;
-  return m.run(rt, parsePayload(m.schema, args ?? {}));
+  return m.run(rt, args);
 }
 
 export function hasMethod(name: string, testHooks: boolean, internal = false): boolean {
-  return lookup(name, testHooks, internal) !== undefined;
+  return lookupMethod(name, testHooks, internal) !== undefined;
 }

@@ -38,6 +38,15 @@ export interface MediaSettings {
   consentTimeoutMs: number;
   /** Per-node caps (agent.max*PerNode). */
   limits: NodeLimits;
+  /** ICE-TCP beside the UDP port (config webrtc.tcp*); absent: UDP only. */
+  tcp?: TcpSettings;
+}
+
+export interface TcpSettings {
+  portMin: number;
+  portMax: number;
+  maxConnections: number;
+  idleTimeoutMs: number;
 }
 
 export type NodeTask =

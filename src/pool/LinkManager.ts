@@ -220,6 +220,15 @@ export class LinkManager {
           throw err;
         }
       }
+      case 'createTransport': {
+        // A transport of this id was just made on this node, so none was
+        // there: claims left by one the node closed by itself (the client
+        // went) are stale and go.
+        const reply = await this.#nodes.call(nodeId, method, args);
+        const transportId = (args as { transportId?: unknown }).transportId;
+        this.#release((c) => c.nodeId === nodeId && c.transportId === transportId);
+        return reply;
+      }
       case 'unpublish': {
         const p = parsePayload(operationSchema, args ?? {});
         const reply = await this.#nodes.call(nodeId, method, args);

@@ -12,11 +12,17 @@
  * - a node is used only once READY; one not READY within readyTimeoutMs is
  *   dropped.
  * - recycleNode removes a task; a room with no tasks leaves the node; a node
- *   with no rooms is ended (never returned to idle) and the pool refills.
+ *   with no rooms whose thread holds nothing (`reset`: no room, no native
+ *   media object, no WebRTC state) goes back to the head of the idle list
+ *   while the idle list has at most prerunNodes nodes; otherwise it is ended
+ *   and the pool refills (OWT always ends it: see docs/architecture.md).
  * - liveness: each node bumps a heartbeat counter; a check every
  *   checkWindowMs that sees no bump ends the node as hung. A hang, a crash or
  *   an exit is an abnormal quit: 'abnormal' is emitted with the node AND every
  *   room and task it held, the node is dropped and the pool refills.
+ *
+ * - drain: no new rooms (getNode for a room no node holds answers 503 with
+ *   the reason), no refill, idle nodes ended; the rooms held are served on.
  *
  * Where OWT differs, on purpose: a task id given twice for one room counts
  * once; a room is bound to its node when the node is picked, not when it is
@@ -94,6 +100,8 @@ interface Entry {
   lastBeat: number;
   /** When the heartbeat counter was last seen to move. */
   lastBeatAt: number;
+  /** The level of the thread's logger, as it last said. */
+  logLevel: string;
 }
 
 const MAX_BACKOFF_MS = 30_000;
@@ -107,6 +115,8 @@ export class NodeManager extends EventEmitter<NodeManagerEvents> {
   #inUse: string[] = [];
   #seq = 0;
   #closing = false;
+  /** Why the agent drains; undefined while it takes new rooms. */
+  #draining: string | undefined;
   #checkTimer: NodeJS.Timeout | undefined;
   #failures = 0;
   #refillTimer: NodeJS.Timeout | undefined;
@@ -129,10 +139,68 @@ export class NodeManager extends EventEmitter<NodeManagerEvents> {
     return this.#closing;
   }
 
+  /** Why this agent drains (undefined: it takes new rooms). */
+  get draining(): string | undefined {
+    return this.#draining;
+  }
+
+  /**
+   * Takes no new rooms from now on: getNode serves only rooms a node holds,
+   * the pool is not refilled and nodes holding no room are ended. Returns the
+   * rooms held, which are served on until they are recycled.
+   */
+  async drain(reason: string): Promise<RoomTasks[]> {
+    if (this.#draining === undefined) {
+      this.#draining = reason;
+      if (this.#refillTimer) clearTimeout(this.#refillTimer);
+      this.#refillTimer = undefined;
+      const empty = [...this.#entries].filter(([, e]) => e.rooms.size === 0).map(([id]) => id);
+      await Promise.all(empty.map((id) => this.#drop(id)));
+    }
+    return this.rooms();
+  }
+
+  /** The level new node threads log at. */
+  get logLevel(): string {
+    return this.#o.logLevel;
+  }
+
+  /** Each node thread's log level, as the thread last reported it. */
+  logLevels(): Record<string, string> {
+    return Object.fromEntries([...this.#entries].map(([id, e]) => [id, e.logLevel]));
+  }
+
+  /**
+   * Sets the log level inside one node thread (nodeId), or inside every node
+   * thread and for the ones started later. Starting nodes get it once READY.
+   */
+  async setLogLevel(level: string, nodeId?: string): Promise<void> {
+    const targets = nodeId === undefined ? [...this.#entries.values()] : [this.#entries.get(nodeId)];
+    if (targets[0] === undefined && nodeId !== undefined) throw new NotFoundError(`no such node: ${nodeId}`);
+    if (nodeId === undefined) this.#o.logLevel = level;
+    await Promise.all(
+      targets.map(async (e) => {
+        if (!e || (!e.ready && !(await e.readyPromise))) return;
+        const r = (await e.node.call('setLogLevel', { level }, true)) as { level: string };
+        e.logLevel = r.level;
+      }),
+    );
+  }
+
+  /** Every room held, with its tasks, over all nodes. */
+  rooms(): RoomTasks[] {
+    return [...this.#entries.values()].flatMap(roomsOf);
+  }
+
   /** Picks the node for a task of a room and records the task there. */
   async getNode(room: string, task: string): Promise<string> {
     if (this.#closing) throw new UnavailableError('agent is shutting down');
-    let id = this.#o.consumeNodeByRoom ? this.#findByRoom(room, task) : undefined;
+    // Draining: only a room a node holds (whatever consumeNodeByRoom says),
+    // on a node with room to spare; never a new node.
+    let id = this.#o.consumeNodeByRoom || this.#draining !== undefined ? this.#findByRoom(room, task) : undefined;
+    if (id === undefined && this.#draining !== undefined) {
+      throw new UnavailableError(`agent is draining (${this.#draining}): it takes no new rooms`);
+    }
     if (id === undefined) id = this.#pickIdle();
     const entry = this.#entries.get(id)!;
     // Bind the room now, before waiting for READY, so a concurrent getNode for
@@ -163,12 +231,37 @@ export class NodeManager extends EventEmitter<NodeManagerEvents> {
     if (!tasks.delete(task)) throw new NotFoundError(`task ${task} of room ${room} is not on node ${nodeId}`);
     if (tasks.size === 0) entry.rooms.delete(room);
     if (entry.rooms.size === 0) {
+      if (await this.#reuse(nodeId, entry, room, task)) return;
       this.#log.info({ nodeId }, 'node has no rooms left: ending it');
       await this.#drop(nodeId);
       this.#fill();
       return;
     }
     await entry.node.release(room, task).catch(() => undefined);
+  }
+
+  /**
+   * A node whose last room ended goes back to idle when its thread holds
+   * nothing, so the next new room takes a READY thread at once instead of
+   * waiting for a fresh one (rooms end and start together at the top of the
+   * hour). True when the node stays (idle, or in use again meanwhile).
+   */
+  async #reuse(id: string, entry: Entry, room: string, task: string): Promise<boolean> {
+    if (this.#closing || this.#draining !== undefined || !entry.ready) return false;
+    if (this.#idle.length > this.#o.prerunNodes) return false;
+    let empty = false;
+    try {
+      empty = ((await entry.node.call('reset', { room, task }, true)) as { empty: boolean }).empty;
+    } catch (err) {
+      this.#log.warn({ nodeId: id, err: (err as Error).message }, 'reset failed');
+    }
+    if (this.#entries.get(id) !== entry) return true; // it quit meanwhile: nothing left to end
+    if (entry.rooms.size > 0) return true; // a getNode gave it a room meanwhile
+    if (!empty || this.#closing || this.#draining !== undefined) return false;
+    this.#inUse = this.#inUse.filter((x) => x !== id);
+    this.#idle = [id, ...this.#idle.filter((x) => x !== id)];
+    this.#log.debug({ nodeId: id }, 'node holds nothing: back to idle');
+    return true;
   }
 
   /** The node holding a room. */
@@ -197,6 +290,32 @@ export class NodeManager extends EventEmitter<NodeManagerEvents> {
       rooms: roomsOf(e),
       startedAt: e.startedAt,
     }));
+  }
+
+  /**
+   * How long ago each ready node's heartbeat last moved (ms), read now; the
+   * liveness check ends a node at checkWindowMs, health reports it sooner.
+   */
+  heartbeats(now = Date.now()): { id: string; beatAgeMs: number }[] {
+    const out: { id: string; beatAgeMs: number }[] = [];
+    for (const [id, e] of this.#entries) {
+      if (!e.ready) continue;
+      const beats = e.node.beats;
+      if (beats !== e.lastBeat) {
+        e.lastBeat = beats;
+        e.lastBeatAt = now;
+      }
+      out.push({ id, beatAgeMs: Math.max(0, now - e.lastBeatAt) });
+    }
+    return out;
+  }
+
+  get checkWindowMs(): number {
+    return this.#o.checkWindowMs;
+  }
+
+  get heartbeatMs(): number {
+    return this.#o.heartbeatMs;
   }
 
   idleIds(): string[] {
@@ -238,7 +357,9 @@ export class NodeManager extends EventEmitter<NodeManagerEvents> {
   }
 
   #pickIdle(): string {
-    const at = this.#idle.findIndex((id) => this.#hasCapacity(id));
+    // A READY node first: a starting one would make the caller wait.
+    let at = this.#idle.findIndex((id) => this.#entries.get(id)!.ready && this.#hasCapacity(id));
+    if (at < 0) at = this.#idle.findIndex((id) => this.#hasCapacity(id));
     if (at < 0) throw new UnavailableError('no node available');
     const [id] = this.#idle.splice(at, 1) as [string];
     this.#inUse.push(id);
@@ -251,7 +372,7 @@ export class NodeManager extends EventEmitter<NodeManagerEvents> {
   }
 
   #fill(): void {
-    if (this.#closing || this.#refillTimer) return;
+    if (this.#closing || this.#draining !== undefined || this.#refillTimer) return;
     const space = this.#o.prerunNodes - this.#idle.length;
     const toStart = this.#o.maxNodes < 0 ? space : Math.min(space, this.#o.maxNodes - this.#entries.size);
     for (let i = 0; i < toStart; i++) this.#launch();
@@ -279,6 +400,7 @@ export class NodeManager extends EventEmitter<NodeManagerEvents> {
       rooms: new Map(),
       lastBeat: 0,
       lastBeatAt: 0,
+      logLevel: this.#o.logLevel,
     };
     this.#entries.set(id, entry);
     this.#idle.push(id);
@@ -331,7 +453,7 @@ export class NodeManager extends EventEmitter<NodeManagerEvents> {
   /** Refill at once, or after a growing pause while nodes keep failing to start. */
   #scheduleFill(): void {
     if (this.#failures === 0) return this.#fill();
-    if (this.#refillTimer || this.#closing) return;
+    if (this.#refillTimer || this.#closing || this.#draining !== undefined) return;
     const delay = Math.min(MAX_BACKOFF_MS, 250 * 2 ** (this.#failures - 1));
     this.#refillTimer = setTimeout(() => {
       this.#refillTimer = undefined;

@@ -87,6 +87,18 @@ interface LinkupPart {
   routerSub: string;
 }
 
+/**
+ * Who may ask for an export, and where to: the cluster's membership
+ * (Cluster.memberAddress). Without one (cluster.enabled false) no export is
+ * made: the internal subject would otherwise stream a track to any address
+ * for anyone on the bus.
+ */
+export interface ExportGate {
+  memberAddress(agentId: string, ip: string, port: number): Promise<'ok' | 'not-member' | 'foreign-address'>;
+  /** Our own entry lists this internal address before we ask another agent for media to it. */
+  ensureListed(address: string): Promise<void>;
+}
+
 export interface RemoteLinksOptions {
   nc: NatsConnection;
   subjects: Subjects;
@@ -97,6 +109,8 @@ export interface RemoteLinksOptions {
   keepaliveMs: number;
   /** SRTP on the internal transport (agent.internalSrtp); the same on every agent. */
   srtp: boolean;
+  /** Exports one node sends to other agents at most (agent.maxExportsPerNode). */
+  maxExportsPerNode: number;
   log: Logger;
 }
 
@@ -110,8 +124,13 @@ export class RemoteLinks {
   readonly #pendingImports = new Map<string, Promise<void>>();
   /** `${nodeId}|${subscriptionId}` -> the router subscriptions it made. */
   readonly #linkups = new Map<string, LinkupPart[]>();
+  /** `${nodeId}|${subscriptionId}` -> the transport it leaves by (its end ends the linkup). */
+  readonly #linkupTransports = new Map<string, string>();
   /** `${ip}:${port}` -> unanswered pings in a row. */
   readonly #misses = new Map<string, number>();
+  /** nodeId -> `ip:port` of its internal address, once known (published in the cluster entry). */
+  readonly #addresses = new Map<string, string>();
+  #gate: ExportGate | undefined;
   #timer: NodeJS.Timeout | undefined;
   #ticking = false;
   #stopped = false;
@@ -121,6 +140,16 @@ export class RemoteLinks {
   constructor(o: RemoteLinksOptions) {
     this.#o = o;
     o.links.onForget((nodeId, trackId) => this.#onForget(nodeId, trackId));
+  }
+
+  /** The cluster's membership, once joined: exports are answered from then on, to members only. */
+  setGate(gate: ExportGate): void {
+    this.#gate = gate;
+  }
+
+  /** `ip:port` of every served node's internal address (for this agent's cluster entry). */
+  addresses(): string[] {
+    return [...this.#addresses.values()];
   }
 
   start(): void {
@@ -158,6 +187,15 @@ export class RemoteLinks {
       case 'unsubscribeTrack':
       case 'destroyTransport': {
         const reply = await this.#o.links.call(nodeId, method, args);
+        // Linkups leaving by that transport ended with it (their subscriptions were on it).
+        if (method === 'destroyTransport') {
+          const transportId = (args as { transportId?: unknown }).transportId;
+          for (const [key, tid] of [...this.#linkupTransports]) {
+            if (tid !== transportId || !key.startsWith(`${nodeId}|`)) continue;
+            this.#linkupTransports.delete(key);
+            this.#linkups.delete(key);
+          }
+        }
         // A stand-in this node no longer reads ends (and its source is told).
         for (const imp of [...this.#imports.values()]) if (imp.nodeId === nodeId) await this.#release(imp.trackId);
         return reply;
@@ -197,6 +235,7 @@ export class RemoteLinks {
     p = (async () => {
       const addr = (await this.#o.nodes.call(nodeId, 'getInternalAddress', {})) as Address;
       if (this.#stopped || !this.#served.has(nodeId)) return addr;
+      this.#addresses.set(nodeId, `${addr.ip}:${addr.port}`);
       const sub = this.#o.nc.subscribe(this.#o.subjects.internalAll(addr.ip, addr.port), {
         callback: (err, msg) => {
           if (!err) void this.#answer(nodeId, msg);
@@ -210,8 +249,14 @@ export class RemoteLinks {
   }
 
   #unserve(nodeId: string): void {
+    for (const key of [...this.#linkups.keys()]) {
+      if (!key.startsWith(`${nodeId}|`)) continue;
+      this.#linkups.delete(key);
+      this.#linkupTransports.delete(key);
+    }
     const p = this.#served.get(nodeId);
     this.#served.delete(nodeId);
+    this.#addresses.delete(nodeId);
     void p?.then((s) => s.sub?.unsubscribe()).catch(() => undefined);
   }
 
@@ -243,6 +288,12 @@ export class RemoteLinks {
   // --- the source side (A) ---
 
   async #exportTrack(nodeId: string, p: z.infer<typeof exportTrackSchema>): Promise<ExportTrackReply> {
+    // Only a live member of the cluster, and only to one of its nodes' internal addresses.
+    const gate = this.#gate;
+    if (!gate) throw new UnavailableError('exports answer only live members of the cluster, and this agent is in none (cluster.enabled is false)');
+    const verdict = await gate.memberAddress(p.agentId, p.ip, p.port);
+    if (verdict === 'not-member') throw new InvalidRequestError('agentId', `${p.agentId} is not a live member of the cluster`);
+    if (verdict === 'foreign-address') throw new InvalidRequestError('ip', `${p.ip}:${p.port} is not an internal address of agent ${p.agentId}`);
     const d = this.#o.links.describe(p.trackId);
     if (!d || d.nodeId !== nodeId) throw new NotFoundError(`trackId: no track ${p.trackId} on the node at this address`);
     if (this.#o.srtp !== (p.srtp !== undefined)) {
@@ -256,6 +307,11 @@ export class RemoteLinks {
       key = ((await this.#o.nodes.call(nodeId, '_internalKey', { ip: p.ip, port: p.port }, true)) as { key: string }).key;
     }
     if (!known) {
+      let held = 0;
+      for (const e of this.#exports.values()) if (e.nodeId === nodeId) held++;
+      if (held >= this.#o.maxExportsPerNode) {
+        throw new UnavailableError(`agent.maxExportsPerNode: the node sends ${held} exports of at most ${this.#o.maxExportsPerNode}`);
+      }
       const r = (await this.#o.nodes.call(nodeId, '_exportRemote', { trackId: p.trackId, ip: p.ip, port: p.port, ssrc: p.ssrc, exportId, ...(p.srtp ? { remoteKey: p.srtp.key } : {}) }, true)) as { key?: string };
       key = r.key;
       this.#exports.set(exportId, { exportId, nodeId, trackId: p.trackId, ip: p.ip, port: p.port, ssrc: p.ssrc });
@@ -280,6 +336,7 @@ export class RemoteLinks {
     if (this.#linkups.has(key)) throw new ConflictError('subscriptionId', `already linked up: ${p.subscriptionId}`);
     const parts: LinkupPart[] = [];
     this.#linkups.set(key, parts);
+    this.#linkupTransports.set(key, p.transportId);
     const reply: Record<string, unknown> = { ok: true };
     try {
       for (const k of KINDS) {
@@ -302,6 +359,7 @@ export class RemoteLinks {
       return reply;
     } catch (err) {
       this.#linkups.delete(key);
+      this.#linkupTransports.delete(key);
       await this.#endParts(nodeId, parts);
       throw err;
     }
@@ -313,6 +371,7 @@ export class RemoteLinks {
     const parts = this.#linkups.get(key);
     if (!parts) throw new NotFoundError(`subscriptionId: no such linkup: ${p.subscriptionId}`);
     this.#linkups.delete(key);
+    this.#linkupTransports.delete(key);
     await this.#endParts(nodeId, parts);
     return { ok: true };
   }
@@ -348,6 +407,8 @@ export class RemoteLinks {
   async #doImport(nodeId: string, field: string, src: { id: string; ip: string; port: number }): Promise<void> {
     const me = await this.#addressOf(nodeId);
     if (me.ip === src.ip && me.port === src.port) throw new NotFoundError(`${field}: no track ${src.id} on this node`);
+    // The source's agent sends only to addresses our cluster entry lists.
+    await this.#gate?.ensureListed(`${me.ip}:${me.port}`);
     let ssrc: number;
     const used = new Set([...this.#imports.values()].map((i) => i.ssrc));
     do ssrc = randomInt(1, 0xffffffff); while (used.has(ssrc));
@@ -362,6 +423,12 @@ export class RemoteLinks {
         await this.#request(src, 'exportTrack', { trackId: src.id, ip: me.ip, port: me.port, ssrc, agentId: this.#o.agentId, ...(srtp ? { srtp } : {}) }),
       );
     } catch (err) {
+      // Refused or unserved: the source's agent holds nothing of ours, so the
+      // transport (and key) made for that address goes unless something uses
+      // it. After a timeout the other side may hold our key: kept.
+      if (!(err instanceof TimeoutError)) {
+        await this.#o.nodes.call(nodeId, '_dropInternalPeer', { ip: src.ip, port: src.port }, true).catch(() => undefined);
+      }
       // Name the field the caller gave: the address or the track is theirs.
       if (err instanceof NotFoundError) throw new NotFoundError(`${field}: ${err.message.replace(/^trackId: /, '')}`);
       throw err;

@@ -17,8 +17,10 @@
 import { EventEmitter } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { fromErrorShape, InternalError, UnavailableError } from '../errors';
+import { fromErrorShape, InternalError, NotFoundError, UnavailableError } from '../errors';
+import { lookupMethod } from '../node/methods';
 import { HEARTBEAT_BYTES, HEARTBEAT_SLOT, isNodeEventMessage, type MediaSettings, type NodeEvent, type NodeHooks, type NodeTask, type ReadyInfo, type TaskResult } from '../node/protocol';
+import { parsePayload } from '../util/validate';
 import { nodeWorkerFile } from './workerFile';
 
 export interface WorkerNodeOptions {
@@ -130,9 +132,21 @@ export class WorkerNode extends EventEmitter<WorkerNodeEvents> {
     return this.#run({ kind: 'release', room, task });
   }
 
-  /** A node method; `internal` ones are for the main thread only. */
+  /**
+   * A node method; `internal` ones are for the main thread only. The payload
+   * is validated here, in the main thread, and the thread gets the parsed
+   * value: node threads never load zod (docs/architecture.md).
+   */
   call(method: string, args: unknown, internal = false): Promise<unknown> {
-    return this.#run({ kind: 'call', method, args, internal });
+    const m = lookupMethod(method, this.#opts.testHooks, internal);
+    if (!m) return Promise.reject(new NotFoundError(`no such node method: ${method}`));
+    let parsed: unknown;
+    try {
+      parsed = parsePayload(m.schema(), args ?? {});
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#run({ kind: 'call', method, args: parsed, internal });
   }
 
   /** Ends the thread on purpose (recycle, hang, shutdown). No 'exit' event. */

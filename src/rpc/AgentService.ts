@@ -12,10 +12,11 @@ import type { Msg, NatsConnection, Service, ServiceConfig, Subscription } from '
 import { ServiceImpl } from 'nats/lib/nats-base-client/service';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { NotFoundError } from '../errors';
+import { NotFoundError, toErrorShape } from '../errors';
 import type { NodeManager } from '../pool/NodeManager';
 import { parseJson, parsePayload } from '../util/validate';
-import { getNodeSchema, listNodesSchema, queryNodeSchema, recycleNodeSchema } from './schemas';
+import type { LogLevels } from '../LogLevels';
+import { drainSchema, getNodeSchema, listNodesSchema, queryNodeSchema, recycleNodeSchema, setLogLevelSchema } from './schemas';
 import { replyError, replyValue } from './reply';
 import { SERVICE_NAME, type AgentMethod, type Subjects } from './subjects';
 
@@ -28,7 +29,15 @@ export interface AgentServiceOptions {
   agentId: string;
   cluster: string;
   version: string;
+  /** Takes the agent out of service (Agent.drain). */
+  drain: (reason?: string, timeoutMs?: number) => Promise<unknown>;
+  /** The main thread's log modules (setLogLevel). */
+  logLevels: LogLevels;
   log: Logger;
+  /** Called once per request answered: method (`getNode`, `node.<method>`), code (200 or the error code), seconds. */
+  onRequest?: (method: string, code: number, seconds: number) => void;
+  /** The `data` of each endpoint in `$SRV.STATS` (a summary of the agent). */
+  statsData?: () => Promise<unknown>;
 }
 
 /** How long a gone node's subject keeps answering 404 before it is released. */
@@ -64,6 +73,7 @@ export class AgentService {
       version,
       description: 'WebRTC media agent (SFU worker)',
       metadata: { cluster, purpose: 'webrtc', agentId, version },
+      ...(this.#o.statsData ? { statsHandler: this.#o.statsData } : {}),
     };
     const impl = new ServiceImpl(nc, config);
     impl._id = agentId;
@@ -77,6 +87,16 @@ export class AgentService {
     });
     this.#endpoint(group, 'queryNode', queryNodeSchema, (p) => ({ nodeId: nodes.queryNode(p.room) }));
     this.#endpoint(group, 'listNodes', listNodesSchema, () => ({ agentId, nodes: nodes.nodes() }));
+    this.#endpoint(group, 'drain', drainSchema, (p) => this.#o.drain(p.reason, p.timeoutMs));
+    // Without a level: reads. A module: that module; `node` with a nodeId: that node thread.
+    this.#endpoint(group, 'setLogLevel', setLogLevelSchema, async (p) => {
+      const { logLevels } = this.#o;
+      if (p.level !== undefined) {
+        if (p.module === undefined || p.module === 'node') await nodes.setLogLevel(p.level, p.nodeId);
+        if (p.module !== 'node') logLevels.set(p.level, p.module);
+      }
+      return { modules: { ...logLevels.levels(), node: nodes.logLevel }, nodes: nodes.logLevels() };
+    });
 
     for (const n of nodes.nodes()) if (n.state === 'ready') this.#serveNode(n.id);
     nodes.on('nodeReady', this.#onReady);
@@ -102,12 +122,18 @@ export class AgentService {
   }
 
   async #answer(msg: Msg, work: () => Promise<unknown>, what: string): Promise<void> {
+    const started = performance.now();
+    let code = 200;
     try {
       replyValue(msg, await work());
     } catch (err) {
       this.#o.log.debug({ what, err: (err as Error).message }, 'request failed');
+      code = toErrorShape(err).code;
+      // A method name that names nothing must not become a metrics label.
+      if (code === 404 && /^no such node method/.test((err as Error).message)) what = 'node.unknown';
       replyError(msg, err);
     }
+    this.#o.onRequest?.(what, code, (performance.now() - started) / 1000);
   }
 
   #serveNode(nodeId: string): void {

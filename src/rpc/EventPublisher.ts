@@ -3,7 +3,7 @@
  * publishes: a controller that is not listening loses nothing it asked for.
  */
 import type { NatsConnection } from 'nats';
-import type { AbnormalQuit } from '../pool/NodeManager';
+import type { AbnormalQuit, RoomTasks } from '../pool/NodeManager';
 import { encodeJson } from './reply';
 import { isToken, type Subjects } from './subjects';
 import type { NodeEvent } from '../node/protocol';
@@ -24,6 +24,20 @@ export interface QuitEvent {
   type: 'worker';
   id: string;
   reason: string;
+  /** The rooms (and their tasks) the agent still held: they end with it. */
+  rooms: RoomTasks[];
+  at: string;
+}
+
+/** The agent drains: no new rooms; the rooms listed end by `deadline` at the latest. */
+export interface DrainingEvent {
+  purpose: 'webrtc';
+  type: 'worker';
+  id: string;
+  reason: string;
+  rooms: RoomTasks[];
+  /** When the agent stops anyway, ending what is left (ISO time). */
+  deadline: string;
   at: string;
 }
 
@@ -57,15 +71,18 @@ export class EventPublisher {
     this.#nc.publish(this.#subjects.controller(ev.controller, ev.name), encodeJson({ nodeId, agentId: this.#subjects.agentId, ...(ev.payload as object) }));
   }
 
-  quit(reason: string): QuitEvent {
-    const ev: QuitEvent = {
-      purpose: 'webrtc',
-      type: 'worker',
-      id: this.#subjects.agentId,
-      reason,
-      at: new Date().toISOString(),
-    };
-    this.#nc.publish(this.#subjects.event('quit'), encodeJson(ev));
+  draining(reason: string, rooms: RoomTasks[], deadline: number): DrainingEvent {
+    return this.#agentEvent('draining', { reason, rooms, deadline: new Date(deadline).toISOString() });
+  }
+
+  quit(reason: string, rooms: RoomTasks[]): QuitEvent {
+    return this.#agentEvent('quit', { reason, rooms });
+  }
+
+  /** An event about the whole agent (type worker), stamped with its id and the time. */
+  #agentEvent<E extends { reason: string }>(name: 'draining' | 'quit', fields: E): { purpose: 'webrtc'; type: 'worker'; id: string; at: string } & E {
+    const ev = { purpose: 'webrtc' as const, type: 'worker' as const, id: this.#subjects.agentId, ...fields, at: new Date().toISOString() };
+    this.#nc.publish(this.#subjects.event(name), encodeJson(ev));
     return ev;
   }
 }

@@ -18,7 +18,10 @@ export function replyError(msg: Msg, err: unknown): void {
   if (!msg.reply) return;
   const shape = err instanceof AgentError ? { code: err.code, message: err.message } : toErrorShape(err);
   const h = headers();
-  h.set('Nats-Service-Error', shape.message);
+  // A header value cannot hold CR or LF (nats.js throws): a message that
+  // quotes a caller's string (a room or node id with a newline) would
+  // otherwise leave the request unanswered and the rejection unhandled.
+  h.set('Nats-Service-Error', shape.message.replace(/[\r\n]+/g, ' '));
   h.set('Nats-Service-Error-Code', String(shape.code));
   msg.respond(new Uint8Array(0), { headers: h });
 }

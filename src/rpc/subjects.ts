@@ -9,7 +9,7 @@
  *   <prefix>.internal.<ip-with-dashes>-<port>.<method>   media between agents
  */
 export const SERVICE_NAME = 'webrtc-agent';
-export const AGENT_METHODS = ['getNode', 'recycleNode', 'queryNode', 'listNodes'] as const;
+export const AGENT_METHODS = ['getNode', 'recycleNode', 'queryNode', 'listNodes', 'drain', 'setLogLevel'] as const;
 export type AgentMethod = (typeof AGENT_METHODS)[number];
 
 export class Subjects {
@@ -38,7 +38,7 @@ export class Subjects {
     return `${this.prefix}.node.${nodeId}.*`;
   }
 
-  event(name: 'abnormal' | 'quit' | 'ready', agentId = this.agentId): string {
+  event(name: 'abnormal' | 'quit' | 'ready' | 'draining', agentId = this.agentId): string {
     return `${this.prefix}.event.${agentId}.${name}`;
   }
 

@@ -69,6 +69,7 @@ export function startAgentProcess(t: Test, id: string, env: Record<string, strin
       NATS_EMBEDDED: 'never',
       AGENT_ID: id,
       AGENT_PRERUN_NODES: '1',
+      METRICS_PORT: '0', // several agents run at once
       AGENT_READY_TIMEOUT_MS: '10000', // a loaded CI machine starts threads slowly
       ...env,
     },

@@ -4,28 +4,15 @@
 import t from 'tap';
 import { candidates, pick, schedulable, scheduleSchema, type StrategyState } from '../../src/cluster/Scheduler';
 import type { AgentEntry } from '../../src/cluster/layout';
+import { agentEntry } from './entry';
 import { staleAgents } from '../../src/cluster/LossDetector';
 
 const NOW = 1_000_000;
+/** Ages as in a directory that saw each entry change at its updatedAt (the pure checks take ages, not clocks). */
+const age = (a: AgentEntry): number => NOW - a.updatedAt;
 
 function agent(id: string, load: number | null, extra: Partial<AgentEntry> = {}): AgentEntry {
-  return {
-    id,
-    purpose: 'webrtc',
-    hostname: 'h',
-    ip: '127.0.0.1',
-    internalAddress: '127.0.0.1',
-    capacity: { isps: [], regions: [] },
-    maxLoad: 0.85,
-    nodes: 2,
-    rooms: [],
-    load,
-    version: '0',
-    startedAt: 1,
-    updatedAt: NOW,
-    reportIntervalMs: 1000,
-    ...extra,
-  };
+  return agentEntry(id, { load, updatedAt: NOW, ...extra });
 }
 
 const A = agent('a', 0.5, { startedAt: 1 });
@@ -61,22 +48,22 @@ t.test('randomly-pick uses the random source', async (t) => {
 t.test('candidates: reported, fresh, under maxLoad, purpose, isp, region, stable order', async (t) => {
   const ids = (l: AgentEntry[]) => l.map((a) => a.id);
   const req = { purpose: 'webrtc' };
-  t.same(ids(candidates([C, B, A], req, NOW, 3000)), ['a', 'b', 'c'], 'oldest first');
-  t.same(ids(candidates([A, agent('n', null)], req, NOW, 3000)), ['a'], 'not reported yet: excluded');
-  t.same(ids(candidates([A, agent('o', 0.9)], req, NOW, 3000)), ['a'], 'over maxLoad: excluded');
-  t.same(ids(candidates([A, agent('s', 0.1, { updatedAt: NOW - 3001 })], req, NOW, 3000)), ['a'], 'stale: excluded');
-  t.same(ids(candidates([A], { purpose: 'video' }, NOW, 3000)), [], 'other purpose');
+  t.same(ids(candidates([C, B, A], req, age, 3000)), ['a', 'b', 'c'], 'oldest first');
+  t.same(ids(candidates([A, agent('n', null)], req, age, 3000)), ['a'], 'not reported yet: excluded');
+  t.same(ids(candidates([A, agent('o', 0.9)], req, age, 3000)), ['a'], 'over maxLoad: excluded');
+  t.same(ids(candidates([A, agent('s', 0.1, { updatedAt: NOW - 3001 })], req, age, 3000)), ['a'], 'stale: excluded');
+  t.same(ids(candidates([A], { purpose: 'video' }, age, 3000)), [], 'other purpose');
   const tel = agent('t', 0.1, { capacity: { isps: ['telecom'], regions: ['north'] }, startedAt: 9 });
   const uni = agent('u', 0.1, { capacity: { isps: ['unicom'], regions: ['south'] }, startedAt: 8 });
-  t.same(ids(candidates([tel, uni, A], { purpose: 'webrtc', preference: { isp: 'telecom' } }, NOW, 3000)), ['a', 't'], 'isp must match (empty isps = any)');
-  t.same(ids(candidates([tel, uni, A], { purpose: 'webrtc', preference: { region: 'south' } }, NOW, 3000)), ['u'], 'region preferred');
-  t.same(ids(candidates([tel, A], { purpose: 'webrtc', preference: { region: 'west' } }, NOW, 3000)), ['a', 't'], 'no agent in region: any');
-  t.ok(schedulable(agent('x', 0.85), NOW, 3000), 'at maxLoad is still schedulable (above is not)');
+  t.same(ids(candidates([tel, uni, A], { purpose: 'webrtc', preference: { isp: 'telecom' } }, age, 3000)), ['a', 't'], 'isp must match (empty isps = any)');
+  t.same(ids(candidates([tel, uni, A], { purpose: 'webrtc', preference: { region: 'south' } }, age, 3000)), ['u'], 'region preferred');
+  t.same(ids(candidates([tel, A], { purpose: 'webrtc', preference: { region: 'west' } }, age, 3000)), ['a', 't'], 'no agent in region: any');
+  t.ok(schedulable(agent('x', 0.85), age, 3000), 'at maxLoad is still schedulable (above is not)');
 });
 
 t.test('staleAgents: older than lostAfter', async (t) => {
   const old = agent('old', 0.1, { updatedAt: NOW - 3001 });
-  t.same(staleAgents([A, old], NOW, 3000).map((a) => a.id), ['old']);
+  t.same(staleAgents([A, old], age, 3000).map((a) => a.id), ['old']);
 });
 
 t.test('scheduleSchema names the bad field', async (t) => {

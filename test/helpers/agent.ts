@@ -16,6 +16,8 @@ export function testConfig(env: Record<string, string> = {}): AgentConfig {
       WEBRTC_LISTEN_IP: '127.0.0.1',
       AGENT_TEST_HOOKS: 'true',
       LOG_LEVEL: 'silent',
+      // Tests run in parallel: the metrics endpoint on a port the system picks.
+      METRICS_PORT: '0',
       AGENT_HEARTBEAT_MS: '100',
       AGENT_CHECK_WINDOW_MS: '2000',
       // A loaded CI machine can take seconds to start a thread; production keeps 1.5 s.

@@ -36,10 +36,31 @@ export function browserEnv(env: NodeJS.ProcessEnv = process.env): Record<string,
   return out;
 }
 
+const PAGE = '<!doctype html><html><body>webrtc-agent test page</body></html>';
+
+/**
+ * Chromium inside a test's network namespace (test/helpers/netns.ts): its
+ * loopback is not the host's, so the page is served by playwright itself
+ * (a routed http://localhost/, still a secure origin for getUserMedia).
+ */
+export async function openBrowserIn(t: Test, executable: string): Promise<{ browser: Browser; newPage: () => Promise<Page> }> {
+  const browser = await chromium.launch({ executablePath: executable, args: CHROMIUM_ARGS, env: browserEnv(), timeout: 30_000 });
+  t.teardown(() => browser.close());
+  return {
+    browser,
+    newPage: async () => {
+      const page = await browser.newPage();
+      await page.route('http://localhost/', (route) => route.fulfill({ contentType: 'text/html', body: PAGE }));
+      await page.goto('http://localhost/');
+      return page;
+    },
+  };
+}
+
 export async function openBrowser(t: Test): Promise<{ browser: Browser; newPage: () => Promise<Page> }> {
   const server = http.createServer((_req, res) => {
     res.setHeader('content-type', 'text/html');
-    res.end('<!doctype html><html><body>webrtc-agent test page</body></html>');
+    res.end(PAGE);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as AddressInfo).port;

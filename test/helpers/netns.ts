@@ -1,62 +1,65 @@
 /**
- * A network namespace of the test's own, joined to the host by a veth pair
- * with a /30 that nothing else on the machine uses, for clients behind a
- * real, shaped link (tc on the host side shapes what goes towards them).
- * Names and addresses are unique per run (other engineers' tests run at the
- * same time); everything is removed at teardown. Needs root and iproute2.
+ * A network namespace made by a test: a veth pair from the host into it,
+ * addresses of its own (a random /30 in 10.0.0.0/8 no interface of the
+ * host uses), a default route inside, and optionally every UDP packet of
+ * the namespace dropped, both ways: a client behind a firewall that blocks
+ * UDP. Names carry the pid and a
+ * random suffix, so tests running at the same time do not collide.
+ * Everything is removed on teardown (deleting the namespace deletes its
+ * veth end, and with it the pair).
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Test } from 'tap';
+import { browserEnv } from './chromium';
 
 export interface Netns {
   name: string;
-  /** The veth end on the host (the agent listens on its address). */
-  hostIf: string;
+  /** The host side's address: what a server in the host listens on for the namespace. */
   hostIp: string;
-  /** The end inside the namespace. */
-  nsIf: string;
+  /** The namespace side's address. */
   nsIp: string;
-  /** An executable that runs /usr/bin/chromium inside the namespace (for playwright's executablePath). */
-  chromium: string;
-  /** `tc -s qdisc show` of the host end: packets the shaper dropped. */
-  shaperDrops(): number;
+  /** An executable that runs `program` inside the namespace with its arguments. */
+  wrapper(program: string): string;
 }
 
-const run = (args: string[]) => execFileSync(args[0]!, args.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+function sh(args: string[]): string {
+  // Without the AddressSanitizer run's preload: ip and tc are not what it checks.
+  return execFileSync(args[0]!, args.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000, env: browserEnv() });
+}
 
-/** A /30 in 10.213.0.0/16 that no interface of the machine has an address in. */
+/** A /30 in 10.0.0.0/8 that no interface of the host has an address in. */
 function freeSubnet(): [string, string] {
-  const used = run(['ip', '-4', '-o', 'addr', 'show']);
+  const used = sh(['ip', '-o', '-4', 'addr', 'show']);
   for (let i = 0; i < 50; i++) {
-    const base = randomInt(0, 16384) * 4;
-    const prefix = `10.213.${base >> 8}.`;
-    const host = `${prefix}${(base & 255) + 1}`;
-    const ns = `${prefix}${(base & 255) + 2}`;
-    if (!used.includes(` ${host}/`) && !used.includes(` ${ns}/`)) return [host, ns];
+    const b = randomBytes(3);
+    const base = `10.${b[0]}.${b[1]}.${b[2]! & 0xfc}`;
+    const prefix = base.split('.').slice(0, 3).join('.');
+    if (used.includes(` ${prefix}.`)) continue;
+    const last = b[2]! & 0xfc;
+    return [`${prefix}.${last + 1}`, `${prefix}.${last + 2}`];
   }
-  throw new Error('no free /30 in 10.213.0.0/16');
+  throw new Error('no free 10.x.y.z/30 for a test namespace');
 }
 
-/** Makes the namespace and the veth pair; `shape` is the tc qdisc for the host end (e.g. ['tbf', 'rate', '400kbit', ...]). */
-export function makeNetns(t: Test, shape: string[]): Netns {
-  const suffix = `${(process.pid % 4096).toString(36)}${randomBytes(3).toString('hex')}`;
-  const name = `wa-${suffix}`;
-  const hostIf = `wah${suffix}`;
-  const nsIf = `wan${suffix}`;
+export function makeNetns(t: Test, opts: { blockUdp: boolean }): Netns {
+  const tag = `${(process.pid % 10000).toString(36)}${randomBytes(2).toString('hex')}`;
+  const name = `wa-ns-${tag}`;
+  const hostIf = `wah${tag}`; // <= 15 characters
+  const nsIf = `wan${tag}`;
   const [hostIp, nsIp] = freeSubnet();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${name}-`));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wa-netns-'));
   const cleanup = () => {
     try {
-      run(['ip', 'netns', 'del', name]); // takes the pair with it
+      sh(['ip', 'netns', 'del', name]);
     } catch {
-      /* not made (yet) */
+      /* not made, or gone */
     }
     try {
-      run(['ip', 'link', 'del', hostIf]);
+      sh(['ip', 'link', 'del', hostIf]);
     } catch {
       /* gone with the namespace */
     }
@@ -64,29 +67,37 @@ export function makeNetns(t: Test, shape: string[]): Netns {
   };
   t.teardown(cleanup);
   try {
-    run(['ip', 'netns', 'add', name]);
-    run(['ip', 'link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf]);
-    run(['ip', 'link', 'set', nsIf, 'netns', name]);
-    run(['ip', 'addr', 'add', `${hostIp}/30`, 'dev', hostIf]);
-    run(['ip', 'link', 'set', hostIf, 'up']);
-    run(['ip', '-n', name, 'addr', 'add', `${nsIp}/30`, 'dev', nsIf]);
-    run(['ip', '-n', name, 'link', 'set', nsIf, 'up']);
-    run(['ip', '-n', name, 'link', 'set', 'lo', 'up']);
-    run(['ip', '-n', name, 'route', 'add', 'default', 'via', hostIp]);
-    run(['tc', 'qdisc', 'add', 'dev', hostIf, 'root', ...shape]);
+    sh(['ip', 'netns', 'add', name]);
+    sh(['ip', 'link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf]);
+    sh(['ip', 'link', 'set', nsIf, 'netns', name]);
+    sh(['ip', 'addr', 'add', `${hostIp}/30`, 'dev', hostIf]);
+    sh(['ip', 'link', 'set', hostIf, 'up']);
+    const inNs = (args: string[]) => sh(['ip', 'netns', 'exec', name, ...args]);
+    inNs(['ip', 'link', 'set', 'lo', 'up']);
+    inNs(['ip', 'addr', 'add', `${nsIp}/30`, 'dev', nsIf]);
+    inNs(['ip', 'link', 'set', nsIf, 'up']);
+    inNs(['ip', 'route', 'add', 'default', 'via', hostIp]);
+    if (opts.blockUdp) {
+      // A firewall that blocks UDP: every UDP packet of the namespace, in
+      // or out, is routed to a blackhole (policy routing on the IP
+      // protocol; the local table moves after it so arriving UDP is
+      // dropped too). tc's drop action is not available on this kernel.
+      inNs(['ip', 'rule', 'add', 'pref', '5', 'ipproto', 'udp', 'blackhole']);
+      inNs(['ip', 'rule', 'add', 'pref', '10', 'lookup', 'local']);
+      inNs(['ip', 'rule', 'del', 'pref', '0']);
+    }
   } catch (err) {
     cleanup();
     throw err;
   }
-  const chromium = path.join(dir, 'chromium');
-  fs.writeFileSync(chromium, `#!/bin/sh\nexec ip netns exec ${name} /usr/bin/chromium "$@"\n`, { mode: 0o755 });
   return {
     name,
-    hostIf,
     hostIp,
-    nsIf,
     nsIp,
-    chromium,
-    shaperDrops: () => Number(/dropped (\d+)/.exec(run(['tc', '-s', 'qdisc', 'show', 'dev', hostIf]))?.[1] ?? NaN),
+    wrapper(program: string): string {
+      const file = path.join(dir, `in-${path.basename(program)}`);
+      fs.writeFileSync(file, `#!/bin/sh\nexec ip netns exec ${name} ${program} "$@"\n`, { mode: 0o755 });
+      return file;
+    },
   };
 }

@@ -3,6 +3,7 @@
  */
 import dgram from 'node:dgram';
 import type { Test } from 'tap';
+import { waitFor } from './agent';
 
 export interface RtpFields {
   ssrc: number;
@@ -242,4 +243,27 @@ export class UdpPeer {
   rtcp(): Buffer[] {
     return this.received.filter((b) => b.length >= 4 && (b[1]! & 0x7f) >= 64 && (b[1]! & 0x7f) <= 95);
   }
+}
+
+/**
+ * A plain publisher (transport pub, track cam) and a plain subscriber
+ * (transport sub) on one node, `call` being that node's methods; send(n)
+ * sends n more packets and waits until the subscriber has them all.
+ */
+export async function plainRoom(t: Test, call: (method: string, args: unknown) => Promise<any>): Promise<{ send(count: number): Promise<void> }> {
+  const pub = await call('createPlainTransport', { transportId: 'pub' });
+  await call('publishTrack', { transportId: 'pub', trackId: 'cam', kind: 'video', ssrc: 777, payloadType: 96 });
+  const sink = await UdpPeer.open(t);
+  await call('createPlainTransport', { transportId: 'sub' });
+  await call('connectPlainTransport', { transportId: 'sub', ip: '127.0.0.1', port: sink.port });
+  await call('subscribeTrack', { transportId: 'sub', trackId: 'cam', subscriptionId: 's' });
+  const sender = await UdpPeer.open(t);
+  let seq = 0;
+  return {
+    send: async (count: number) => {
+      for (let i = 0; i < count; i++, seq++) await sender.send(buildRtp({ ssrc: 777, seq, ts: seq * 3000, pt: 96 }), pub.port);
+      const want = seq;
+      await waitFor(() => sink.rtp().length === want, 5000, `${want} packets at the subscriber`);
+    },
+  };
 }

@@ -4,6 +4,8 @@
  * (publisher of the fake camera and microphone, subscriber) and stats.
  */
 import type { Test } from 'tap';
+import fs from 'node:fs';
+import path from 'node:path';
 import { JSONCodec, type NatsConnection } from 'nats';
 import type { Page } from 'playwright-core';
 import { request, startAgent, testConfig, waitFor } from './agent';
@@ -101,4 +103,26 @@ export async function inbound(page: Page): Promise<{ framesDecoded: number; audi
     });
     return out;
   });
+}
+
+/**
+ * A transport that publishes audio and video, answered for a recorded
+ * Chromium offer (test/fixtures/sdp/chromium-publish.sdp): for tests that
+ * play the client by hand. Returns the offer, the answer and the ICE
+ * USERNAME a client's checks carry.
+ */
+export async function answeredFixture(call: Call, events: ControllerEvent[], controller: string, transportId: string) {
+  const offer = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'sdp', 'chromium-publish.sdp'), 'utf8');
+  await call('createTransport', { transportId, controller });
+  await call('publish', {
+    operationId: `${transportId}-pub`,
+    connectionType: 'webrtc',
+    options: { transportId, controller, tracks: [{ mid: '0', type: 'audio' }, { mid: '1', type: 'video' }] },
+  });
+  await call('onTransportSignaling', { transportId, message: { type: 'offer', sdp: offer } });
+  const answer = (await nextEvent(events, 'onTransportProgress', (p) => p.transportId === transportId && p.status.type === 'answer', 'answer')).status.sdp as string;
+  const ufrag = /a=ice-ufrag:(\S+)/.exec(answer)![1]!;
+  const pwd = /a=ice-pwd:(\S+)/.exec(answer)![1]!;
+  const clientUfrag = /a=ice-ufrag:(\S+)/.exec(offer)![1]!;
+  return { offer, answer, pwd, clientUfrag, username: `${ufrag}:${clientUfrag}` };
 }

@@ -12,7 +12,8 @@ import { CallError, request, startAgent, testConfig, waitFor } from '../helpers/
 import { buildNack, buildPli, buildRtp, findPli, isPli, UdpPeer } from '../helpers/rtp';
 import { startAgentProcess } from '../cluster/helpers';
 
-const ENV = { CLUSTER_ENABLED: 'false', AGENT_PRERUN_NODES: '1', AGENT_INTERNAL_KEEPALIVE_MS: '300', AGENT_INTERNAL_RPC_TIMEOUT_MS: '1000' };
+// Plain RTP between agents here (the SRTP tests turn it on; it is the default).
+const ENV = { AGENT_INTERNAL_SRTP: 'false', AGENT_PRERUN_NODES: '1', AGENT_INTERNAL_KEEPALIVE_MS: '300', AGENT_INTERNAL_RPC_TIMEOUT_MS: '1000' };
 
 async function setup(t: Test, extra: Record<string, string> = {}) {
   const nats = await startNats(t);
@@ -293,4 +294,52 @@ t.test('bad linkup and cutoff payloads: 400 naming the field, 404, 503; never a 
   await t.rejects(nb('cutoff', { subscriptionId: 'never' }), { code: 404, message: /^subscriptionId: / });
   await t.rejects(nb('cutoff', {}), { code: 400, message: /^subscriptionId: / });
   t.equal((await statsOf(nb)).tracks.length, 0, 'no failed linkup left a stand-in behind');
+});
+
+t.test('the export path answers only live members of the cluster, to their own nodes\' internal addresses', async (t) => {
+  const { a, b, na, nb, nc, addrA } = await setup(t);
+  const exportTrack = (payload: Record<string, unknown>) =>
+    request(nc, a.subjects.internal(addrA.ip, addrA.port, 'exportTrack'), { trackId: 'cam', ssrc: 777, ...payload });
+  const addrB = await nb('getInternalAddress');
+  const foreign = await UdpPeer.open(t);
+  // Anyone on the bus claiming to be someone else: refused, nothing exported.
+  await t.rejects(exportTrack({ agentId: 'intruder', ip: addrB.ip, port: addrB.port }), { code: 400, message: /^agentId: intruder is not a live member of the cluster/ });
+  // A member asking for media to an address that is not one of its nodes: refused.
+  await t.rejects(exportTrack({ agentId: b.id, ip: '127.0.0.1', port: foreign.port }), { code: 400, message: new RegExp(`^ip: 127\\.0\\.0\\.1:${foreign.port} is not an internal address of agent ${b.id}`) });
+  t.equal((await statsOf(na)).subscriptions.length, 0, 'nothing exported');
+  t.equal(a.remote.summary().exports, 0);
+  // The member, to its own node's address: served.
+  const ok = await exportTrack({ agentId: b.id, ip: addrB.ip, port: addrB.port });
+  t.match(ok, { exportId: String, kind: 'video' });
+  await request(nc, a.subjects.internal(addrA.ip, addrA.port, 'unexportTrack'), { exportId: ok.exportId });
+});
+
+t.test('exports are bounded per node (agent.maxExportsPerNode): 503 naming the key', async (t) => {
+  const { na, nb, addrA } = await setup(t, { AGENT_MAX_EXPORTS_PER_NODE: '1' });
+  await na('publishTrack', { transportId: 'pub', trackId: 'mic', kind: 'audio' });
+  await nb('linkup', { subscriptionId: 's1', transportId: 'out', video: { id: 'cam', ip: addrA.ip, port: addrA.port } });
+  await t.rejects(nb('linkup', { subscriptionId: 's2', transportId: 'out', audio: { id: 'mic', ip: addrA.ip, port: addrA.port } }), { code: 503, message: /^agent\.maxExportsPerNode: the node sends 1 exports of at most 1/ });
+  await nb('cutoff', { subscriptionId: 's1' });
+  await waitFor(async () => (await statsOf(na)).subscriptions.length === 0, 3000, 'the export ends with the cutoff');
+  t.match(await nb('linkup', { subscriptionId: 's2', transportId: 'out', audio: { id: 'mic', ip: addrA.ip, port: addrA.port } }), { ok: true }, 'room again once it ended');
+});
+
+t.test('an agent outside any cluster (cluster.enabled false) exports nothing: 503', async (t) => {
+  const { na, addrA, nb } = await setup(t, { CLUSTER_ENABLED: 'false' });
+  await t.rejects(nb('linkup', { subscriptionId: 's1', transportId: 'out', video: { id: 'cam', ip: addrA.ip, port: addrA.port } }), { code: 503, message: /exports answer only live members of the cluster/ });
+  t.equal((await statsOf(na)).subscriptions.length, 0);
+});
+
+t.test('a node started after the last cluster report: its agent lists it before asking for media to it', async (t) => {
+  // Reports a minute apart: only the write before the request can list the new node.
+  const { a, b, addrA } = await setup(t, { CLUSTER_REPORT_INTERVAL_MS: '60000' });
+  const { nodeId } = await request<{ nodeId: string }>(b.nc, b.subjects.agent('getNode'), { room: 'late-room', task: 'late' });
+  const late = (method: string, args: unknown = {}) => request(b.nc, b.subjects.node(nodeId, method), args);
+  const lateAddr = await late('getInternalAddress');
+  const listed = () => b.cluster!.membership.last?.internalAddresses ?? [];
+  t.notOk(listed().includes(`${lateAddr.ip}:${lateAddr.port}`), 'not in the entry yet');
+  await late('createPlainTransport', { transportId: 'o' });
+  t.match(await late('linkup', { subscriptionId: 's', transportId: 'o', video: { id: 'cam', ip: addrA.ip, port: addrA.port } }), { ok: true, video: { subscriptionId: 's-video' } });
+  t.ok(listed().includes(`${lateAddr.ip}:${lateAddr.port}`), 'listed by the write before the request');
+  t.equal(a.remote.summary().exports, 1);
 });

@@ -109,7 +109,7 @@ t.test('GStreamer VP8 in, GStreamer decodes it out, same node and across nodes',
 
 t.test('GStreamer VP8 into agent A, decoded out of agent B (internal transport), and out of another node of B (ring from the stand-in)', async (t) => {
   const nats = await startNats(t);
-  const env = { NATS_URL: nats.url, WEBRTC_LISTEN_IP: '127.0.0.1', CLUSTER_ENABLED: 'false' };
+  const env = { NATS_URL: nats.url, WEBRTC_LISTEN_IP: '127.0.0.1' };
   const a = await startAgent(t, testConfig(env));
   const b = await startAgent(t, testConfig(env));
   const nc = await natsClient(t, nats.url);

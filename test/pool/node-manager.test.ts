@@ -5,6 +5,7 @@ import t, { type Test } from 'tap';
 import { once } from 'node:events';
 import { NodeManager, type AbnormalQuit, type NodeManagerOptions } from '../../src/pool/NodeManager';
 import { silentLog, waitFor } from '../helpers/agent';
+import { plainRoom } from '../helpers/rtp';
 
 function manager(t: Test, o: Partial<NodeManagerOptions> = {}): NodeManager {
   const m = new NodeManager({
@@ -97,7 +98,7 @@ t.test('at maxNodes without reuseNode, no idle node is a 503', async (t) => {
   t.equal(await m.getNode('r1', 't2'), m.queryNode('r1'), 'a held room still finds its node');
 });
 
-t.test('recycleNode: a node left with no rooms is ended and the pool refills', async (t) => {
+t.test('recycleNode: a node left with no rooms whose thread holds nothing goes back to idle, first', async (t) => {
   const m = manager(t);
   await m.start();
   const id = await m.getNode('r1', 't1');
@@ -105,10 +106,56 @@ t.test('recycleNode: a node left with no rooms is ended and the pool refills', a
   await m.recycleNode(id, 'r1', 't1');
   t.ok(m.has(id), 'still holds a task');
   await m.recycleNode(id, 'r1', 't2');
+  t.ok(m.has(id), 'not ended');
+  t.equal(m.idleIds()[0], id, 'at the head of the idle list');
+  t.same(((await m.call(id, 'dump', {})) as { rooms: unknown[] }).rooms, [], 'the thread released the room');
+  t.throws(() => m.queryNode('r1'), { code: 404 });
+  const threads = m.nodes().length;
+  t.equal(await m.getNode('r2', 't'), id, 'the next new room takes it');
+  t.equal(m.nodes().length, threads, 'no thread started for it');
+});
+
+t.test('a node back from idle serves its next room: media flows, nothing of the last room is left', async (t) => {
+  const m = manager(t, { prerunNodes: 1 });
+  await m.start();
+  const roomOn = async (room: string) => {
+    const id = await m.getNode(room, 't');
+    const call = (method: string, args: unknown) => m.call(id, method, args) as Promise<any>;
+    await (await plainRoom(t, call)).send(5);
+    for (const transportId of ['pub', 'sub']) await call('destroyTransport', { transportId });
+    return { id, call };
+  };
+  const r1 = await roomOn('r1');
+  await m.recycleNode(r1.id, 'r1', 't');
+  t.equal(m.idleIds()[0], r1.id, 'emptied: back to idle');
+  const r2 = await roomOn('r2');
+  t.equal(r2.id, r1.id, 'the next room got the same thread, and its media flowed');
+  t.same((await r2.call('getStats', {})).tracks.length, 0, 'only what the new room made (destroyed again)');
+});
+
+t.test('recycleNode: a node whose thread still holds media objects is ended and the pool refills', async (t) => {
+  const m = manager(t);
+  await m.start();
+  const id = await m.getNode('r1', 't1');
+  await m.call(id, 'createPlainTransport', { transportId: 'left-over' });
+  await m.recycleNode(id, 'r1', 't1');
   t.notOk(m.has(id), 'ended, not returned to idle');
   t.notOk(m.idleIds().includes(id));
   await waitFor(() => m.nodes().filter((n) => n.state === 'ready').length === 2, 5000, 'refill');
   t.equal(m.idleIds().length, 2);
+});
+
+t.test('recycleNode: with more than prerunNodes idle nodes, an empty node is ended', async (t) => {
+  const m = manager(t);
+  await m.start();
+  const a = await m.getNode('r1', 't');
+  const b = await m.getNode('r2', 't');
+  await waitFor(() => m.nodes().every((n) => n.state === 'ready'), 5000, 'refill');
+  await m.recycleNode(a, 'r1', 't');
+  t.equal(m.idleIds().length, 3, 'a back to idle: prerunNodes + 1');
+  await m.recycleNode(b, 'r2', 't');
+  t.notOk(m.has(b), 'b ended: idle is full');
+  t.equal(m.idleIds().length, 3);
 });
 
 t.test('a task id given twice counts once', async (t) => {
@@ -118,7 +165,7 @@ t.test('a task id given twice counts once', async (t) => {
   await m.getNode('r1', 'dup');
   t.same(m.nodes().find((n) => n.id === id)!.rooms, [{ room: 'r1', tasks: ['dup'] }]);
   await m.recycleNode(id, 'r1', 'dup');
-  t.notOk(m.has(id), 'one recycle releases it');
+  t.throws(() => m.queryNode('r1'), { code: 404 }, 'one recycle releases it');
 });
 
 t.test('recycleNode of unknown node, room or task is a 404', async (t) => {

@@ -7,7 +7,7 @@
  */
 import t from 'tap';
 import { CallError } from '../helpers/agent';
-import { controllerAgent } from '../helpers/webrtc';
+import { controllerAgent, nextEvent } from '../helpers/webrtc';
 
 async function twoNodes(t: Parameters<Parameters<typeof t.test>[1]>[0]) {
   const { nodeFor } = await controllerAgent(t, 'ids-ctl', { AGENT_PRERUN_NODES: '2' });
@@ -80,4 +80,19 @@ t.test('a failed publish gives its claim back', async (t) => {
   await A('createTransport', { transportId: 'w', controller: 'ids-ctl' });
   t.same(await A('publish', { operationId: 'o', connectionType: 'webrtc', options: { transportId: 'w', tracks: [{ mid: '0', type: 'audio' }], controller: 'ids-ctl' } }), { ok: true });
   t.same(await A('publish', { operationId: 'o2', connectionType: 'webrtc', options: { transportId: 'nope', tracks: [{ mid: '0', type: 'audio' }], controller: 'ids-ctl' } }).catch((e) => e.code), 404, 'a plain transport id is no WebRTC transport');
+});
+
+t.test('a transport that fails on its own (no ICE within the consent time) gives its claims back', async (t) => {
+  const { events, nodeFor } = await controllerAgent(t, 'ids-ctl', { WEBRTC_CONSENT_TIMEOUT_MS: '2000' });
+  const A = await nodeFor('room-a', 'x');
+  const publish = { operationId: 'op', connectionType: 'webrtc', options: { transportId: 'gone', tracks: [{ mid: '0', type: 'video' }], controller: 'ids-ctl' } };
+  await A('createTransport', { transportId: 'gone', controller: 'ids-ctl' });
+  await A('publish', publish);
+  await A('createPlainTransport', { transportId: 'plain' });
+  await t.rejects(A('publishTrack', { transportId: 'plain', trackId: 'gone-0', kind: 'video' }), { code: 409 }, 'claimed while the operation lives');
+  await nextEvent(events, 'onTransportProgress', (p) => p.transportId === 'gone' && p.status.type === 'failed', 'the transport fails (no ICE)');
+  t.same(await A('publishTrack', { transportId: 'plain', trackId: 'gone-0', kind: 'video' }), { trackId: 'gone-0' }, 'the failed transport\'s id is free');
+  await A('unpublishTrack', { trackId: 'gone-0' });
+  t.same(await A('createTransport', { transportId: 'gone', controller: 'ids-ctl' }), { ok: true });
+  t.same(await A('publish', publish), { ok: true }, 'the same transport id and mid again');
 });

@@ -40,7 +40,7 @@ t.test('agent API over NATS', async (t) => {
     t.equal(info!.metadata?.cluster, 'itest');
     t.equal(info!.metadata?.purpose, 'webrtc');
     t.ok(info!.metadata?.version);
-    t.same(info!.endpoints.map((e) => e.name).sort(), ['getNode', 'listNodes', 'queryNode', 'recycleNode']);
+    t.same(info!.endpoints.map((e) => e.name).sort(), ['drain', 'getNode', 'listNodes', 'queryNode', 'recycleNode', 'setLogLevel']);
   });
 
   t.test('getNode, queryNode, recycleNode', async (t) => {
@@ -53,6 +53,8 @@ t.test('agent API over NATS', async (t) => {
     const dump = await req(nc, s.node(nodeId, 'dump'), {});
     t.same(dump.value.rooms, [{ room: 'room1', tasks: ['pub1', 'sub1'] }], 'dump from inside the node');
     t.match((await req(nc, s.node(nodeId, 'getInternalAddress'), {})).value, { ip: '127.0.0.1', port: Number }, 'the internal address: ip and the node internal port');
+    // A transport left over: the node cannot go back to idle and is ended.
+    await req(nc, s.node(nodeId, 'createPlainTransport'), { transportId: 'left-over' });
     t.same((await req(nc, s.agent('recycleNode'), { nodeId, room: 'room1', task: 'pub1' })).value, { ok: true });
     t.same((await req(nc, s.agent('recycleNode'), { nodeId, room: 'room1', task: 'sub1' })).value, { ok: true });
     const q = await req(nc, s.agent('queryNode'), { room: 'room1' });
@@ -60,6 +62,23 @@ t.test('agent API over NATS', async (t) => {
     const gone = await req(nc, s.node(nodeId, 'dump'), {});
     t.equal(gone.code, 404, 'a recycled node answers 404 on its subject');
     t.match(gone.message, /gone/);
+    // A node whose thread holds nothing goes back to idle and answers on.
+    const b = (await req(nc, s.agent('getNode'), { room: 'room2', task: 't' })).value.nodeId as string;
+    t.same((await req(nc, s.agent('recycleNode'), { nodeId: b, room: 'room2', task: 't' })).value, { ok: true });
+    t.same((await req(nc, s.node(b, 'dump'), {})).value.rooms, [], 'an emptied node lives on, idle');
+    t.match((await req(nc, s.agent('listNodes'), {})).value.nodes, [{ id: b, list: 'idle' }]);
+  });
+
+  t.test('an error quoting a caller\'s string with a newline is still answered', async (t) => {
+    const r = await req(nc, s.agent('queryNode'), { room: 'a\r\nb' });
+    t.equal(r.code, 404);
+    t.equal(r.message, 'no such task: room a b', 'CR/LF cannot go into a header: replaced');
+  });
+
+  t.test('an error quoting a caller\'s string with a newline is still answered', async (t) => {
+    const r = await req(nc, s.agent('queryNode'), { room: 'a\r\nb' });
+    t.equal(r.code, 404);
+    t.equal(r.message, 'no such task: room a b', 'CR/LF cannot go into a header: replaced');
   });
 
   t.test('bad payloads get 400 naming the field', async (t) => {

@@ -56,7 +56,7 @@ async function inbound(page: Page): Promise<{ framesDecoded: number; audioPacket
 
 t.test('Chromium publishes on agent A; Chromium on agent B decodes it over the internal transport', async (t) => {
   const nats = await startNats(t);
-  const env = { NATS_URL: nats.url, WEBRTC_LISTEN_IP: '127.0.0.1', CLUSTER_ENABLED: 'false' };
+  const env = { NATS_URL: nats.url, WEBRTC_LISTEN_IP: '127.0.0.1' };
   const a = await startAgent(t, testConfig(env));
   const b = await startAgent(t, testConfig(env));
   const nc = await natsClient(t, nats.url);

@@ -14,7 +14,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { waitFor } from '../helpers/agent';
 import { buildRtp, UdpPeer } from '../helpers/rtp';
-import { controllerAgent, nextEvent } from '../helpers/webrtc';
+import { controllerAgent, nextEvent, type Call, type ControllerEvent } from '../helpers/webrtc';
 
 const CONTROLLER = 'hostile-ctl';
 const COOKIE = 0x2112a442;
@@ -84,22 +84,30 @@ function responseTo(peer: UdpPeer, txid: Buffer): { success: boolean; error?: nu
   return undefined;
 }
 
+/**
+ * A transport answered for a recorded Chromium offer: its credentials and
+ * port, read from the answer, and the STUN USERNAME a client would use.
+ */
+async function answeredTransport(on: Call, events: ControllerEvent[], id: string) {
+  const offer = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'sdp', 'chromium-publish.sdp'), 'utf8');
+  await on('createTransport', { transportId: id, controller: CONTROLLER });
+  await on('publish', { operationId: `${id}-pub`, connectionType: 'webrtc', options: { transportId: id, controller: CONTROLLER, tracks: [{ mid: '0', type: 'audio' }, { mid: '1', type: 'video' }] } });
+  await on('onTransportSignaling', { transportId: id, message: { type: 'offer', sdp: offer } });
+  const answer = (await nextEvent(events, 'onTransportProgress', (p) => p.transportId === id && p.status.type === 'answer', 'answer')).status.sdp as string;
+  const clientUfrag = /a=ice-ufrag:(\S+)/.exec(offer)![1]!;
+  return {
+    username: `${/a=ice-ufrag:(\S+)/.exec(answer)![1]}:${clientUfrag}`,
+    password: /a=ice-pwd:(\S+)/.exec(answer)![1]!,
+    port: Number(/a=candidate:\S+ 1 udp \d+ 127\.0\.0\.1 (\d+) typ host/.exec(answer)![1]),
+    clientUfrag,
+  };
+}
+
 t.test('hostile datagrams on the WebRTC port are dropped, answered as STUN says, and counted', async (t) => {
   const { events, nodeFor } = await controllerAgent(t, CONTROLLER);
   const on = await nodeFor('room-h', 'h');
 
-  // A transport answered for a recorded Chromium offer: its credentials and
-  // port are in the answer.
-  const offer = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'sdp', 'chromium-publish.sdp'), 'utf8');
-  await on('createTransport', { transportId: 'h', controller: CONTROLLER });
-  await on('publish', { operationId: 'h-pub', connectionType: 'webrtc', options: { transportId: 'h', controller: CONTROLLER, tracks: [{ mid: '0', type: 'audio' }, { mid: '1', type: 'video' }] } });
-  await on('onTransportSignaling', { transportId: 'h', message: { type: 'offer', sdp: offer } });
-  const answer = (await nextEvent(events, 'onTransportProgress', (p) => p.transportId === 'h' && p.status.type === 'answer', 'answer')).status.sdp as string;
-  const ufrag = /a=ice-ufrag:(\S+)/.exec(answer)![1]!;
-  const pwd = /a=ice-pwd:(\S+)/.exec(answer)![1]!;
-  const port = Number(/a=candidate:\S+ 1 udp \d+ 127\.0\.0\.1 (\d+) typ host/.exec(answer)![1]);
-  const clientUfrag = /a=ice-ufrag:(\S+)/.exec(offer)![1]!;
-  const username = `${ufrag}:${clientUfrag}`;
+  const { username, password: pwd, port, clientUfrag } = await answeredTransport(on, events, 'h');
 
   const stats = async () => {
     const s = await on('getStats', {});
@@ -162,14 +170,7 @@ t.test('a 5-tuple bound by a check goes with its ICE pair: expired pairs are pru
   // Consent at its shortest (2 s), so a pair nobody checks expires quickly.
   const { events, nodeFor } = await controllerAgent(t, CONTROLLER, { WEBRTC_CONSENT_TIMEOUT_MS: '2000' });
   const on = await nodeFor('room-p', 'p');
-  const offer = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'sdp', 'chromium-publish.sdp'), 'utf8');
-  await on('createTransport', { transportId: 'p', controller: CONTROLLER });
-  await on('publish', { operationId: 'p-pub', connectionType: 'webrtc', options: { transportId: 'p', controller: CONTROLLER, tracks: [{ mid: '0', type: 'audio' }, { mid: '1', type: 'video' }] } });
-  await on('onTransportSignaling', { transportId: 'p', message: { type: 'offer', sdp: offer } });
-  const answer = (await nextEvent(events, 'onTransportProgress', (p) => p.transportId === 'p' && p.status.type === 'answer', 'answer')).status.sdp as string;
-  const username = `${/a=ice-ufrag:(\S+)/.exec(answer)![1]}:${/a=ice-ufrag:(\S+)/.exec(offer)![1]}`;
-  const password = /a=ice-pwd:(\S+)/.exec(answer)![1]!;
-  const port = Number(/a=candidate:\S+ 1 udp \d+ 127\.0\.0\.1 (\d+) typ host/.exec(answer)![1]);
+  const { username, password, port } = await answeredTransport(on, events, 'p');
   const tuples = async () => (await on('dump', {})).media.webrtcTuples as number;
 
   // Three addresses pass a check; the first is nominated and kept alive.

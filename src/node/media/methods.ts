@@ -7,25 +7,11 @@
 import { checkLimit } from '../limits';
 import type { NodeMethod } from '../methods';
 import type { NodeRuntime } from '../NodeRuntime';
-import {
-  attachPeerSchema,
-  connectPlainTransportSchema,
-  createPlainTransportSchema,
-  defaultClockRate,
-  destroyTransportSchema,
-  detachPeerSchema,
-  isUnusedSchema,
-  exportRemoteSchema,
-  importRemoteSchema,
-  internalKeySchema,
-  exportTrackSchema,
-  importTrackSchema,
-  publishTrackSchema,
-  requestKeyframeSchema,
-  subscribeTrackSchema,
-  unpublishTrackSchema,
-  unsubscribeTrackSchema,
-} from './schemas';
+import { defaultClockRate } from './defaults';
+
+// Schemas load in the main thread only (methods.ts says why).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const S = (): typeof import('./schemas') => require('./schemas') as typeof import('./schemas');
 
 function m(def: NodeMethod<any>): NodeMethod {
   return def as NodeMethod;
@@ -38,7 +24,7 @@ function room(rt: NodeRuntime, kind: 'transports' | 'tracks' | 'subscriptions'):
 
 export const mediaMethods: Record<string, NodeMethod> = {
   createPlainTransport: m({
-    schema: createPlainTransportSchema,
+    schema: () => S().createPlainTransportSchema,
     run: (rt, a) => {
       room(rt, 'transports');
       const port = rt.media.mediaCreatePlainTransport(a.transportId, a.comedia);
@@ -46,18 +32,18 @@ export const mediaMethods: Record<string, NodeMethod> = {
     },
   }),
   connectPlainTransport: m({
-    schema: connectPlainTransportSchema,
+    schema: () => S().connectPlainTransportSchema,
     run: (rt, a) => {
       rt.media.mediaConnect(a.transportId, a.ip, a.port);
       return { ok: true };
     },
   }),
   destroyTransport: m({
-    schema: destroyTransportSchema,
+    schema: () => S().destroyTransportSchema,
     run: (rt, a) => ({ ok: true, removed: rt.media.mediaCloseTransport(a.transportId) }),
   }),
   publishTrack: m({
-    schema: publishTrackSchema,
+    schema: () => S().publishTrackSchema,
     run: (rt, a) => {
       room(rt, 'tracks');
       rt.media.mediaPublish(a.transportId, a.trackId, a.kind, a.ssrc ?? 0, a.payloadType ?? -1, a.clockRate ?? defaultClockRate(a.kind), a.nack);
@@ -66,11 +52,11 @@ export const mediaMethods: Record<string, NodeMethod> = {
     },
   }),
   unpublishTrack: m({
-    schema: unpublishTrackSchema,
+    schema: () => S().unpublishTrackSchema,
     run: (rt, a) => ({ ok: true, removed: rt.media.mediaUnpublish(a.trackId) }),
   }),
   subscribeTrack: m({
-    schema: subscribeTrackSchema,
+    schema: () => S().subscribeTrackSchema,
     run: (rt, a) => {
       room(rt, 'subscriptions');
       const ssrc = rt.media.mediaSubscribe(a.transportId, a.trackId, a.subscriptionId, a.ssrc ?? 0, a.payloadType ?? -1);
@@ -78,14 +64,14 @@ export const mediaMethods: Record<string, NodeMethod> = {
     },
   }),
   unsubscribeTrack: m({
-    schema: unsubscribeTrackSchema,
+    schema: () => S().unsubscribeTrackSchema,
     run: (rt, a) => {
       rt.media.mediaUnsubscribe(a.subscriptionId);
       return { ok: true };
     },
   }),
   requestKeyframe: m({
-    schema: requestKeyframeSchema,
+    schema: () => S().requestKeyframeSchema,
     run: (rt, a) => {
       rt.media.mediaRequestKeyframe(a.trackId);
       return { ok: true };
@@ -94,7 +80,7 @@ export const mediaMethods: Record<string, NodeMethod> = {
 
   // --- internal: linking tracks between node threads ---
   _attachPeer: m({
-    schema: attachPeerSchema,
+    schema: () => S().attachPeerSchema,
     internal: true,
     run: (rt, a) => {
       rt.media.mediaAttachPeer(a.peer, a.outbound, a.inbound);
@@ -102,7 +88,7 @@ export const mediaMethods: Record<string, NodeMethod> = {
     },
   }),
   _detachPeer: m({
-    schema: detachPeerSchema,
+    schema: () => S().detachPeerSchema,
     internal: true,
     run: (rt, a) => {
       rt.media.mediaDetachPeer(a.peer);
@@ -110,7 +96,7 @@ export const mediaMethods: Record<string, NodeMethod> = {
     },
   }),
   _importTrack: m({
-    schema: importTrackSchema,
+    schema: () => S().importTrackSchema,
     internal: true,
     run: (rt, a) => {
       room(rt, 'tracks');
@@ -122,7 +108,7 @@ export const mediaMethods: Record<string, NodeMethod> = {
     },
   }),
   _exportTrack: m({
-    schema: exportTrackSchema,
+    schema: () => S().exportTrackSchema,
     internal: true,
     run: (rt, a) => {
       rt.media.mediaExport(a.trackId, a.peer, a.link);
@@ -133,7 +119,7 @@ export const mediaMethods: Record<string, NodeMethod> = {
   // --- internal: media between agents (the main thread's RemoteLinks) ---
   /** A stand-in for a track on another agent, fed by the internal port from ip:port with this SSRC. */
   _importRemote: m({
-    schema: importRemoteSchema,
+    schema: () => S().importRemoteSchema,
     internal: true,
     run: (rt, a) => {
       room(rt, 'tracks');
@@ -151,7 +137,7 @@ export const mediaMethods: Record<string, NodeMethod> = {
   }),
   /** Sends a track to another agent's node at ip:port under the SSRC that node chose. */
   _exportRemote: m({
-    schema: exportRemoteSchema,
+    schema: () => S().exportRemoteSchema,
     internal: true,
     run: (rt, a) => {
       room(rt, 'subscriptions');
@@ -168,7 +154,7 @@ export const mediaMethods: Record<string, NodeMethod> = {
   }),
   /** This node's SRTP sending key towards ip:port (drawn on first use), to hand to that node's agent. */
   _internalKey: m({
-    schema: internalKeySchema,
+    schema: () => S().internalKeySchema,
     internal: true,
     run: (rt, a) => {
       rt.internalAddress();
@@ -176,9 +162,25 @@ export const mediaMethods: Record<string, NodeMethod> = {
       return { key: rt.media.mediaInternalEnableSrtp(transportId).toString('base64') };
     },
   }),
+  /**
+   * Closes the internal transport towards ip:port if nothing rides on it: the
+   * one a linkup made for a source address that no agent serves (its SRTP
+   * key is drawn before the request), so such addresses leave nothing behind.
+   */
+  _dropInternalPeer: m({
+    schema: () => S().internalKeySchema,
+    internal: true,
+    run: (rt, a) => {
+      const s = rt.media.mediaStats();
+      const t = s.transports.find((x) => x.remote?.ip === a.ip && x.remote?.port === a.port && x.id.startsWith('internal:'));
+      if (!t || s.tracks.some((x) => x.transportId === t.id) || s.subscriptions.some((x) => x.transportId === t.id)) return { dropped: false };
+      rt.media.mediaCloseTransport(t.id);
+      return { dropped: true };
+    },
+  }),
   /** Whether a track has no reader left here (no subscriber, no ring export). */
   _isUnused: m({
-    schema: isUnusedSchema,
+    schema: () => S().isUnusedSchema,
     internal: true,
     run: (rt, a) => {
       const t = rt.media.mediaStats().tracks.find((x) => x.id === a.trackId);
@@ -186,7 +188,7 @@ export const mediaMethods: Record<string, NodeMethod> = {
     },
   }),
   _unexportTrack: m({
-    schema: exportTrackSchema,
+    schema: () => S().exportTrackSchema,
     internal: true,
     run: (rt, a) => {
       rt.media.mediaUnexport(a.trackId, a.peer, a.link);

@@ -161,6 +161,17 @@ export interface MediaStats {
     notWebrtc: number;
     /** Bound 5-tuples dropped once their ICE pair expired or was evicted. */
     tuplesPruned: number;
+    /** The ICE-TCP port (null: not open). */
+    tcp: {
+      port: number;
+      connections: number;
+      accepted: number;
+      framesIn: number;
+      framesOut: number;
+      bytesIn: number;
+      bytesOut: number;
+      closed: { rejectedFull: number; byPeer: number; idle: number; slow: number; badFrame: number; errors: number };
+    } | null;
   } | null;
   internal: InternalPortStats | null;
 }

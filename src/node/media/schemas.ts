@@ -79,6 +79,4 @@ export interface Removed {
   subscriptions: string[];
 }
 
-export function defaultClockRate(k: 'audio' | 'video'): number {
-  return k === 'audio' ? 48000 : 90000;
-}
+export { defaultClockRate } from './defaults';

@@ -18,7 +18,7 @@ import { formatOf, toMediaFormat, type TrackFormat } from './format';
 import { iceCredentials } from './iceCredentials';
 import type { ListenInfo, WebrtcMediaNative } from './native';
 import type { MediaOnOffRequest, PublishRequest, SignalingMessage, SubscribeRequest } from './schemas';
-import { answerOffer, type NegotiatedMedia } from './sdp/answer';
+import { answerOffer, type LocalCandidate, type NegotiatedMedia } from './sdp/answer';
 import { TRANSPORT_CC_EXTENSION } from './sdp/codecs';
 import { WebrtcTransport, type MidState, type Operation } from './WebrtcTransport';
 
@@ -26,6 +26,13 @@ export type Emit = (controller: string, name: string, payload: unknown) => void;
 
 const MID_EXT = 'urn:ietf:params:rtp-hdrext:sdes:mid';
 const RID_EXT = 'urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id';
+
+/** The answer's host candidates: the UDP port, and the ICE-TCP port when open (UDP first: preferred). */
+function candidatesOf(listen: ListenInfo): LocalCandidate[] {
+  const out: LocalCandidate[] = [{ ip: listen.ip, port: listen.port, protocol: 'udp' }];
+  if (listen.tcpPort) out.push({ ip: listen.ip, port: listen.tcpPort, protocol: 'tcp' });
+  return out;
+}
 
 function tolerate(fn: () => void): void {
   try {
@@ -71,7 +78,11 @@ export class WebrtcNode {
   #listenInfo(): ListenInfo {
     if (!this.#listen) {
       const s = this.#settings;
-      this.#listen = this.#native.webrtcListen(s.listenIp, s.announcedIp, s.portMin, s.portMax);
+      const listen = this.#native.webrtcListen(s.listenIp, s.announcedIp, s.portMin, s.portMax);
+      if (s.tcp) {
+        listen.tcpPort = this.#native.webrtcListenTcp(s.listenIp, s.tcp.portMin, s.tcp.portMax, s.tcp.maxConnections, s.tcp.idleTimeoutMs);
+      }
+      this.#listen = listen;
       this.#native.webrtcOnEvent((transportId, type, detail) => this.onNativeEvent(transportId, type, detail));
     }
     return this.#listen;
@@ -232,7 +243,7 @@ export class WebrtcNode {
     const listen = this.#listenInfo();
     const answer = answerOffer(
       sdp,
-      { iceUfrag: t.iceUfrag, icePwd: t.icePwd, fingerprint: listen.fingerprint, candidates: [{ ip: listen.ip, port: listen.port }] },
+      { iceUfrag: t.iceUfrag, icePwd: t.icePwd, fingerprint: listen.fingerprint, candidates: candidatesOf(listen) },
       t.plans(),
     );
     const remote = { iceUfrag: answer.remote.iceUfrag, fingerprint: answer.remote.fingerprint };

@@ -6,18 +6,14 @@
 import type { NodeMethod } from '../methods';
 import type { NodeRuntime } from '../NodeRuntime';
 import { mediaMethods } from '../media/methods';
-import { destroyTransportSchema, unpublishTrackSchema, type Removed } from '../media/schemas';
+import type { Removed } from '../media/schemas';
 import { webrtcNativeOf } from './native';
-import {
-  createTransportSchema,
-  mediaOnOffSchema,
-  onTransportSignalingSchema,
-  operationSchema,
-  publishSchema,
-  setTrackFormatSchema,
-  subscribeSchema,
-} from './schemas';
-import { WebrtcNode } from './WebrtcNode';
+// Schemas load in the main thread only (../methods.ts says why).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const S = (): typeof import('./schemas') => require('./schemas') as typeof import('./schemas');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const MS = (): typeof import('../media/schemas') => require('../media/schemas') as typeof import('../media/schemas');
+import type { WebrtcNode } from './WebrtcNode';
 
 const nodes = new WeakMap<NodeRuntime, WebrtcNode>();
 
@@ -25,6 +21,10 @@ const nodes = new WeakMap<NodeRuntime, WebrtcNode>();
 export function webrtcNodeOf(rt: NodeRuntime): WebrtcNode {
   let n = nodes.get(rt);
   if (!n) {
+    // The WebRTC stack (SDP, sdp-transform) loads with the first WebRTC call:
+    // a thread that never does WebRTC does not pay for it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { WebrtcNode } = require('./WebrtcNode') as typeof import('./WebrtcNode');
     n = new WebrtcNode(webrtcNativeOf(rt.addon), (c, name, p) => rt.emit(c, name, p), rt.settings.media);
     nodes.set(rt, n);
   }
@@ -42,50 +42,50 @@ function m(def: NodeMethod<any>): NodeMethod {
 
 export const webrtcMethods: Record<string, NodeMethod> = {
   createTransport: m({
-    schema: createTransportSchema,
+    schema: () => S().createTransportSchema,
     run: (rt, a) => {
       webrtcNodeOf(rt).createTransport(a.transportId, a.controller);
       return { ok: true };
     },
   }),
   publish: m({
-    schema: publishSchema,
+    schema: () => S().publishSchema,
     run: (rt, a) => {
       webrtcNodeOf(rt).publish(a);
       return { ok: true };
     },
   }),
   subscribe: m({
-    schema: subscribeSchema,
+    schema: () => S().subscribeSchema,
     run: (rt, a) => {
       webrtcNodeOf(rt).subscribe(a);
       return { ok: true };
     },
   }),
   unpublish: m({
-    schema: operationSchema,
+    schema: () => S().operationSchema,
     run: (rt, a) => ({ ok: true, removed: webrtcNodeOf(rt).endOperation(a.operationId, 'publish') }),
   }),
   mediaOnOff: m({
-    schema: mediaOnOffSchema,
+    schema: () => S().mediaOnOffSchema,
     run: (rt, a) => {
       webrtcNodeOf(rt).mediaOnOff(a);
       return { ok: true };
     },
   }),
   unsubscribe: m({
-    schema: operationSchema,
+    schema: () => S().operationSchema,
     run: (rt, a) => ({ ok: true, removed: webrtcNodeOf(rt).endOperation(a.operationId, 'subscribe') }),
   }),
   onTransportSignaling: m({
-    schema: onTransportSignalingSchema,
+    schema: () => S().onTransportSignalingSchema,
     run: (rt, a) => {
       webrtcNodeOf(rt).signaling(a.transportId, a.message);
       return { ok: true };
     },
   }),
   destroyTransport: m({
-    schema: destroyTransportSchema,
+    schema: () => MS().destroyTransportSchema,
     run: (rt, a) => {
       const n = nodes.get(rt);
       if (n?.has(a.transportId)) return { ok: true, removed: n.destroyTransport(a.transportId) };
@@ -96,7 +96,7 @@ export const webrtcMethods: Record<string, NodeMethod> = {
   // Also the LinkManager's way to drop a stand-in track on a subscriber's
   // node: WebRTC subscribers of it are told their track is gone.
   unpublishTrack: m({
-    schema: unpublishTrackSchema,
+    schema: () => MS().unpublishTrackSchema,
     run: (rt, a) => {
       const reply = mediaMethods.unpublishTrack!.run(rt, a) as { ok: true; removed: Removed };
       nodes.get(rt)?.subscriptionsGone(reply.removed.subscriptions);
@@ -107,7 +107,7 @@ export const webrtcMethods: Record<string, NodeMethod> = {
 
   // --- internal: the LinkManager hands a subscriber's node the format of a track published elsewhere ---
   _setTrackFormat: m({
-    schema: setTrackFormatSchema,
+    schema: () => S().setTrackFormatSchema,
     internal: true,
     run: (rt, a) => {
       webrtcNodeOf(rt).setTrackFormat(a.trackId, a.format);

@@ -11,6 +11,8 @@ export interface ListenInfo {
   ip: string;
   port: number;
   fingerprint: { algorithm: string; value: string };
+  /** The ICE-TCP port, when open. */
+  tcpPort?: number;
 }
 
 export type WebrtcEventType = 'ice-connected' | 'ice-disconnected' | 'dtls-connected' | 'connected' | 'failed' | 'closed';
@@ -18,6 +20,8 @@ export type WebrtcEventType = 'ice-connected' | 'ice-disconnected' | 'dtls-conne
 export interface WebrtcNative {
   /** Opens (once per thread; later calls return the same) the thread's WebRTC UDP port and DTLS certificate. */
   webrtcListen(listenIp: string, announcedIp: string, portMin: number, portMax: number): ListenInfo;
+  /** Opens the thread's ICE-TCP port beside the UDP one (after webrtcListen); its number. */
+  webrtcListenTcp(listenIp: string, portMin: number, portMax: number, maxConnections: number, idleTimeoutMs: number): number;
   webrtcCreateTransport(transportId: string, iceUfrag: string, icePwd: string, consentTimeoutMs: number): void;
   webrtcSetRemote(transportId: string, iceUfrag: string, fingerprintAlgorithm: string, fingerprintValue: string, dtlsRole: 'client' | 'server'): void;
   /** How a published track's packets are recognised: by SSRC when non-zero, else by the MID (and RID) header extensions. */

@@ -27,7 +27,25 @@ export interface LocalParameters {
   iceUfrag: string;
   icePwd: string;
   fingerprint: { algorithm: string; value: string };
-  candidates: Array<{ ip: string; port: number }>;
+  candidates: LocalCandidate[];
+}
+
+/** A host candidate of the agent: UDP, or ICE-TCP (RFC 6544; passive, the agent only accepts). */
+export interface LocalCandidate {
+  ip: string;
+  port: number;
+  protocol?: 'udp' | 'tcp';
+}
+
+/**
+ * RFC 8445 §5.1.2.1 priority of a host candidate, component 1. UDP keeps
+ * the full local preference; TCP gets a lower one (RFC 6544 §4.2: a passive
+ * host candidate's direction preference, below UDP's), so a client that
+ * can use both prefers UDP.
+ */
+function hostPriority(protocol: 'udp' | 'tcp', index: number): number {
+  const localPreference = protocol === 'udp' ? 65535 : (2 << 13) + 8191;
+  return 126 * 2 ** 24 + (localPreference - index) * 2 ** 8 + 255;
 }
 
 export interface SendPlan {
@@ -350,11 +368,12 @@ function acceptedMedia(
     candidates: local.candidates.map((cand, i) => ({
       foundation: String(i + 1),
       component: 1,
-      transport: 'udp',
-      priority: 2130706431 - i,
+      transport: cand.protocol ?? 'udp',
+      priority: hostPriority(cand.protocol ?? 'udp', i),
       ip: cand.ip,
       port: cand.port,
       type: 'host',
+      ...(cand.protocol === 'tcp' ? { tcptype: 'passive' } : {}),
     })),
     endOfCandidates: 'end-of-candidates',
   };
