@@ -4,6 +4,8 @@
       "target_name": "webrtc_agent",
       "sources": [
         "addon/addon.cc",
+        "addon/audio/audio_level.cc",
+        "addon/audio/audio_binding.cc",
         "addon/loop/timer.cc",
         "addon/modules.cc",
         "addon/net/udp_socket.cc",

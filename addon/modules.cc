@@ -3,6 +3,7 @@
 // per-thread state in AgentAddon::State<T>(); adding a module is one line here
 // and its sources in binding.gyp.
 #include "addon.h"
+#include "audio/audio_binding.h"
 #include "ring/ring_binding.h"
 #include "router/router_binding.h"
 
@@ -11,6 +12,7 @@ namespace webrtc_agent {
 void RegisterModules(Napi::Env env, Napi::Object exports) {
   ring::RingBinding::Register(env, exports);
   router::RegisterRouterBindings(env, exports);
+  audio::RegisterAudioBindings(env, exports);
 }
 
 }  // namespace webrtc_agent

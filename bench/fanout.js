@@ -19,6 +19,9 @@
  *      reaches the track through the agent's shared-memory ring).
  *   c  the agent, the same split, the two nodes linked by a loopback UDP plain
  *      transport hop (X on node A subscribes, R on node B republishes).
+ *   al a, with an audio track whose RFC 6464 level is read from every packet
+ *      (rtp_gen --audio-level): run with a (`--configs a,al --by-n`) for the
+ *      cost of that read ("bench":"fanout-audio-level" lines).
  *   (a)-(c) need the node media API; when it does not answer (404/503) they
  *   are skipped with a message and the rest runs.
  * With SRTP on both sides (bench/tools/webrtc_peer.cc is the publisher and
@@ -87,9 +90,9 @@ const peerTool = require('./lib/webrtc-peer');
 const ROOT = path.resolve(__dirname, '..');
 const BIN = path.join(ROOT, 'bench/out/bin');
 const TOOLS = ['rtp_gen', 'rtp_sink', 'c_forwarder'];
-const CONFIGS = ['d', 'ds', 'e', 'a', 'as', 'b', 'bs', 'c']; // also the output order
+const CONFIGS = ['d', 'ds', 'e', 'a', 'al', 'as', 'b', 'bs', 'c']; // also the output order
 const SRTP_CONFIGS = new Set(['ds', 'as', 'bs']);
-const AGENT_CONFIGS = new Set(['a', 'b', 'c', 'as', 'bs']);
+const AGENT_CONFIGS = new Set(['a', 'al', 'b', 'c', 'as', 'bs']);
 const CONTROLLER = 'fanout-bench';
 const KEYFRAME_HOLD_MS = 3200; // addon/router: kKeyframeWaitMs (3 s) and a margin
 
@@ -159,6 +162,7 @@ const LABELS = {
   d: 'd: C forwarder (reference)',
   e: 'e: Node dgram relay',
   a: 'a: agent, 1 node',
+  al: 'al: agent, 1 node, audio levels read',
   b: 'b: agent, 2 nodes, ring',
   c: 'c: agent, 2 nodes, UDP hop',
   ds: 'ds: C forwarder, SRTP',
@@ -367,7 +371,7 @@ async function startAgentConfig(config, sinkPorts) {
     const agentCall = (m, p) => request(`webrtc-agent.agent.${agent.id}.${m}`, p);
     nodeA = (await agentCall('getNode', { room: 'fanout-A', task: 'pub' })).nodeId;
     nodeB = nodeA;
-    if (config !== 'a') {
+    if (config !== 'a' && config !== 'al') {
       nodeB = (await agentCall('getNode', { room: 'fanout-B', task: 'sub' })).nodeId;
       if (nodeB === nodeA) throw new Error(`getNode gave the same node ${nodeA} for two rooms`);
     }
@@ -379,7 +383,11 @@ async function startAgentConfig(config, sinkPorts) {
       throw e;
     }
     created.push([nodeA, 'pub']);
-    await node(nodeA, 'publishTrack', { transportId: 'pub', trackId: 'track', kind: 'video', ssrc: P.genSsrc, payloadType: P.payloadType });
+    // al: an audio track whose RFC 6464 level the agent reads from every
+    // packet (rtp_gen --audio-level puts it there): against a, the cost of
+    // that read on the packet path.
+    const levels = config === 'al' ? { kind: 'audio', audioLevelExt: 1 } : { kind: 'video' };
+    await node(nodeA, 'publishTrack', { transportId: 'pub', trackId: 'track', ...levels, ssrc: P.genSsrc, payloadType: P.payloadType });
 
     let trackOnB = 'track';
     if (config === 'c') {
@@ -395,7 +403,7 @@ async function startAgentConfig(config, sinkPorts) {
       trackOnB = 'track-relay';
     }
     // a: all on A. b, c: the first floor(N/2) on A, the rest on B (N = 1: on B).
-    const onA = config === 'a' ? sinkPorts.length : Math.floor(sinkPorts.length / 2);
+    const onA = config === 'a' || config === 'al' ? sinkPorts.length : Math.floor(sinkPorts.length / 2);
     for (let i = 0; i < sinkPorts.length; i++) {
       const n = i < onA ? nodeA : nodeB;
       const tid = `sub-${i}`;
@@ -581,6 +589,7 @@ async function measureStep(ctx, rate) {
       '--dst', `${fwd.ip}:${fwd.port}`, '--rate', String(rate), '--duration', String(P.stepMs / 1000),
       '--size', String(P.size), '--ssrc', String(P.genSsrc), '--pt', String(P.payloadType),
       '--stream', String(stream), '--tick-us', String(P.tickUs),
+      ...(ctx.config === 'al' ? ['--audio-level', '1'] : []),
     ]);
     g = await gen.nextJson(P.stepMs + 10000);
     await gen.exited;
@@ -961,6 +970,17 @@ async function main() {
   }
   const srtpRows = srtpSummary(results);
   for (const r of srtpRows) emit(r);
+  // Audio levels read per packet (al) against none (a), this invocation only.
+  for (const n of P.ns) {
+    const a = results.find((r) => r.config === 'a' && r.n === n && r.cpu_us_per_pkt != null);
+    const al = results.find((r) => r.config === 'al' && r.n === n && r.cpu_us_per_pkt != null);
+    if (!a || !al) continue;
+    emit({
+      bench: 'fanout-audio-level', pair: 'al/a', n,
+      cpu_us_per_pkt_a: a.cpu_us_per_pkt, cpu_us_per_pkt_al: al.cpu_us_per_pkt, cpu_ratio: round(al.cpu_us_per_pkt / a.cpu_us_per_pkt, 3),
+      output_pps_a: a.output_pps, output_pps_al: al.output_pps,
+    });
+  }
   const srtpAlone = results.some((r) => SRTP_CONFIGS.has(r.config)) && !opt['no-srtp-bench'] ? srtpProtectAlone() : null;
   if (srtpAlone) emit(srtpAlone);
   // Keep results of configurations not run this time.

@@ -51,6 +51,8 @@ for t in $targets; do
   # addon/ice, whose MESSAGE-INTEGRITY is OpenSSL's HMAC (libssl-dev).
   extra=()
   case "$t" in
+    # rtp: the audio level read from each packet (addon/audio/audio_level).
+    rtp) extra=(addon/audio/audio_level.cc) ;;
     stun) extra=(addon/ice/*.cc -lcrypto) ;;
     # srtp: addon/srtp is AES/HMAC over OpenSSL EVP (libssl-dev here too).
     srtp) extra=(addon/srtp/*.cc -lcrypto) ;;

@@ -35,6 +35,7 @@ import { embeddedAuthorization, natsAuthOptions } from './rpc/natsAuth';
 import { isListening } from './rpc/NatsServerProcess';
 import { NatsWatch } from './rpc/NatsWatch';
 import { SERVICE_NAME, Subjects } from './rpc/subjects';
+import { SpeakerService } from './speakers/SpeakerService';
 import { VERSION } from './version';
 
 export interface AgentStartOptions {
@@ -72,6 +73,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   readonly remote: RemoteLinks;
   /** Prometheus metrics (always collected; served over HTTP when metrics.enabled). */
   readonly metrics: AgentMetrics;
+  /** Speaker detection (onSpeakerUpdate); undefined when speakers.enabled is false. */
+  readonly speakers: SpeakerService | undefined;
   readonly #http: HealthServer | undefined;
   readonly #nats: NatsWatch;
   #stopping: Promise<void> | undefined;
@@ -96,6 +99,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     http: HealthServer | undefined;
     nats: NatsWatch;
     drainTimeoutMs: number;
+    speakers: SpeakerService | undefined;
   }) {
     super();
     this.id = p.id;
@@ -113,6 +117,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.metrics = p.metrics;
     this.#http = p.http;
     this.#nats = p.nats;
+    this.speakers = p.speakers;
   }
 
   /** Where /metrics, /healthz and /readyz are served; undefined when metrics.enabled is false. */
@@ -215,6 +220,7 @@ export class Agent extends EventEmitter<AgentEvents> {
                 idleTimeoutMs: cfg.webrtc.tcpIdleTimeoutMs,
               }
             : undefined,
+          speakers: cfg.speakers.enabled ? { intervalMs: cfg.speakers.intervalMs, noiseFloor: cfg.speakers.noiseFloor } : undefined,
           limits: {
             transports: cfg.agent.maxTransportsPerNode,
             operations: cfg.agent.maxOperationsPerNode,
@@ -228,6 +234,19 @@ export class Agent extends EventEmitter<AgentEvents> {
       });
       nodes.on('abnormal', (q) => events.abnormal(q));
       nodes.on('nodeEvent', (nodeId, ev) => events.toController(nodeId, ev));
+      const sp = cfg.speakers;
+      const speakers = sp.enabled
+        ? new SpeakerService(nodes, {
+            intervalMs: sp.intervalMs,
+            windowMs: sp.windowMs,
+            activeCount: sp.activeCount,
+            switchMargin: sp.switchMargin,
+            holdMs: sp.holdMs,
+            minActivity: sp.minActivity,
+            activeSetIntervalMs: sp.activeSetIntervalMs,
+          })
+        : undefined;
+      speakers?.on('update', (controller, payload) => events.speakerUpdate(controller, payload));
       const links = new LinkManager({ nodes, ringBytes: cfg.agent.linkRingBytes, log: logLevels.module('links') });
       const remote = new RemoteLinks({
         nc,
@@ -345,6 +364,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         metrics,
         http,
         nats,
+        speakers,
       });
       return self;
     } catch (err) {
@@ -416,6 +436,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       await this.nc.flush().catch(() => undefined);
     }
     await this.nodes.close();
+    this.speakers?.close();
     await this.#http?.stop();
     await this.nc.drain().catch(() => undefined);
     await this.#embedded?.stop();

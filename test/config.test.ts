@@ -232,7 +232,7 @@ t.test('several errors on one line', async (tt) => {
 
 t.test('schema: every leaf documented, env/arg unique, arg = kebab(path)', async (tt) => {
   const leaves = schemaLeaves();
-  tt.equal(leaves.length, 65);
+  tt.equal(leaves.length, 74);
   const kebab = (p: string): string => p.replace(/\./g, '-').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
   for (const { path, leaf } of leaves) {
     tt.ok('default' in leaf && leaf.default !== undefined && leaf.default !== null, `${path} has a default`);

@@ -1,5 +1,6 @@
 // libFuzzer target: RTP parsing, the RFC 8285 extension walk, demux, key
-// frame detection and the in-place writers. Built and run by scripts/fuzz.sh.
+// frame detection, the RFC 6464 audio level and its meter, and the in-place
+// writers. Built and run by scripts/fuzz.sh.
 //
 // Beyond "does not crash", it checks that what the parser reports is
 // consistent: the layout adds up to the packet size, every extension lies
@@ -10,6 +11,7 @@
 #include <cstring>
 #include <vector>
 
+#include "audio/audio_level.h"
 #include "fuzz/fuzz_check.h"
 #include "rtp/codec.h"
 #include "rtp/keyframe.h"
@@ -84,6 +86,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       ByteSpan found = v.FindExtension(static_cast<uint8_t>(id));
       if (found.present()) FUZZ_CHECK(Within(data, size, found));
     }
+
+    // The audio level under every id the extension could be negotiated as,
+    // and a meter fed the packet: levels stay in 0..127.
+    for (int id = 0; id < 256; ++id) {
+      webrtc_agent::audio::AudioLevel level;
+      if (webrtc_agent::audio::ReadAudioLevel(v, static_cast<uint8_t>(id), &level)) FUZZ_CHECK(level.level <= 127);
+    }
+    webrtc_agent::audio::LevelMeter meter(size > 12 ? static_cast<uint8_t>(data[12] | 1) : 1, 70);
+    const bool silent = meter.OnPacket(v);
+    FUZZ_CHECK(meter.smoothed_level() <= 127);
+    FUZZ_CHECK(!silent || meter.last_level() == 127);
+    const webrtc_agent::audio::LevelInterval iv = meter.TakeInterval();
+    FUZZ_CHECK(iv.packets <= 1 && iv.audibility_sum <= 70);
 
     for (Codec c : {Codec::kVp8, Codec::kVp9, Codec::kH264, Codec::kAv1,
                     Codec::kOpus}) {

@@ -553,11 +553,19 @@ void Router::Fanout(Track* track, const rtp::RtpPacketView& view) {
   // One parse (by the transport, or of the ring record) for every
   // subscriber: rewriting changes no sizes.
   const bool key = InspectVideo(track, view);
+  // RFC 6464: one extension element read when the track's level is metered.
+  const bool silent = track->audio_level && track->audio_level->OnPacket(view);
   if (track->subscribers.empty()) return;
   const uint64_t now = NowMs();
   bool waiting = false;
   for (Subscription* s : track->subscribers) {
     if (s->paused) continue;
+    if (silent && s->drop_silence) {
+      s->counters.silence_dropped++;
+      // What follows continues the numbering, later in time.
+      if (s->rewriter().started()) s->rewriter().Rebase();
+      continue;
+    }
     if (s->waiting_keyframe) {
       if (key && !s->transport()->CanSend()) {
         // A key frame the subscriber would not get (no keys or no remote

@@ -551,6 +551,19 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
     o.Set("rtxPadding", static_cast<double>(t->counters.rtx_padding));
     o.Set("rtxDuplicates", static_cast<double>(t->counters.rtx_duplicates));
     o.Set("testDropped", static_cast<double>(t->counters.test_dropped));
+    if (const audio::LevelMeter* m = t->audio_level.get()) {
+      // RFC 6464 levels in -dBov (0 loudest, 127 silence).
+      Napi::Object a = Napi::Object::New(env);
+      a.Set("level", static_cast<double>(m->smoothed_level()));
+      a.Set("lastLevel", static_cast<double>(m->last_level()));
+      a.Set("packets", static_cast<double>(m->counters().packets));
+      a.Set("silent", static_cast<double>(m->counters().silent));
+      a.Set("voice", static_cast<double>(m->counters().voice));
+      a.Set("missing", static_cast<double>(m->counters().missing));
+      o.Set("audioLevel", a);
+    } else {
+      o.Set("audioLevel", env.Null());
+    }
     tracks.Set(tracks.Length(), o);
   }
   Napi::Array subs = Napi::Array::New(env);
@@ -593,6 +606,8 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
     const uint32_t clock = s->rewriter().clock_rate();
     o.Set("jitterMs", clock ? 1000.0 * s->remote.jitter / clock : 0.0);
     o.Set("paused", s->paused);
+    o.Set("dropSilence", s->drop_silence);
+    o.Set("silenceDropped", static_cast<double>(s->counters.silence_dropped));
     subs.Set(subs.Length(), o);
   }
   Napi::Array peers = Napi::Array::New(env);

@@ -34,6 +34,7 @@ struct SubscriptionCounters {
   uint64_t keyframe_wait_timeouts = 0;  // waits given up (no key frame came)
   uint64_t payload_bytes = 0;      // RTP payload sent (the SR's octet count)
   uint64_t srs_sent = 0;
+  uint64_t silence_dropped = 0;    // silent audio packets not sent (drop_silence)
   uint64_t bitrate_bps = 0;        // over the last report interval
   uint64_t bitrate_bytes = 0;
   uint64_t bitrate_ms = 0;
@@ -72,6 +73,9 @@ class Subscription {
   // receiver ask for one. Since when it has been waiting (loop ms).
   bool waiting_keyframe = false;
   uint64_t waiting_since_ms = 0;
+  // Audio packets at digital silence (RFC 6464 level 127) are not sent;
+  // the numbering goes on as if the sender had paused (as DTX does).
+  bool drop_silence = false;
   // Packets sent, kept to answer NACKs (video on transports that negotiate
   // NACK; null otherwise).
   std::unique_ptr<SendBuffer> send_buffer;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "audio/audio_level.h"
 #include "router/keyframe_throttle.h"
 #include "rtp/codec.h"
 #include "rtp/picture_size.h"
@@ -97,6 +98,10 @@ class Track {
   uint64_t relayed_srs = 0;
   // Loss repair towards the publisher: video with NACK negotiated only.
   std::unique_ptr<rtp::NackGenerator> nack;
+  // Audio levels (RFC 6464), when the publisher negotiated them: read from
+  // every packet (one extension element) for getStats, the speaker
+  // detection and silence dropping. Null: not read.
+  std::unique_ptr<audio::LevelMeter> audio_level;
 
  private:
   std::string id_;

@@ -4,6 +4,7 @@
  *   rtp_gen --dst 127.0.0.1:40000 [--rate PPS] [--duration S] [--count N]
  *           [--size 1200] [--ssrc 0x5eed0001] [--pt 96] [--stream ID]
  *           [--tick-us 500] [--max-lag-us 2000] [--gso 1] [--bind IP:PORT]
+ *           [--audio-level ID]
  *
  * Sends RTP v2 packets (one SSRC, PT 96, sequence number and timestamp
  * incrementing by one packet each; --size is the whole RTP packet, header
@@ -73,8 +74,26 @@ static void usage(void) {
   fprintf(stderr,
           "usage: rtp_gen --dst IP:PORT [--rate PPS (0 = max)] [--duration S] [--count N] [--size BYTES]\n"
           "               [--ssrc N] [--pt N] [--stream ID] [--tick-us US] [--max-lag-us US] [--gso 0|1]\n"
-          "               [--bind IP:PORT]\n");
+          "               [--bind IP:PORT] [--audio-level EXT_ID (1..14)]\n");
   exit(2);
+}
+
+/* --audio-level: an RFC 8285 one-byte extension block (8 bytes) after the
+ * fixed header, holding one RFC 6464 audio level, the marker moved behind
+ * it (the sinks skip extensions). The level follows a talk pattern: a second
+ * of speech at -20..-59 dBov (V set), then a second of silence (127). */
+#define GEN_LEVEL_EXT 8
+static void add_level_ext(uint8_t *q, int id, uint32_t n) {
+  memmove(q + GEN_HDR + GEN_LEVEL_EXT, q + GEN_HDR, GEN_MARK_LEN);
+  q[0] |= 0x10;
+  q[GEN_HDR] = 0xBE;
+  q[GEN_HDR + 1] = 0xDE;
+  q[GEN_HDR + 2] = 0;
+  q[GEN_HDR + 3] = 1;
+  q[GEN_HDR + 4] = (uint8_t)(id << 4);
+  q[GEN_HDR + 5] = ((n / 50) % 2 == 0) ? (uint8_t)(0x80 | (20 + n % 40)) : 127;
+  q[GEN_HDR + 6] = 0;
+  q[GEN_HDR + 7] = 0;
 }
 
 int main(int argc, char **argv) {
@@ -84,6 +103,7 @@ int main(int argc, char **argv) {
   int size = 1200, pt = 96, use_gso = 1;
   uint32_t ssrc = 0x5eed0001u, stream = (uint32_t)getpid() ^ (uint32_t)now_ns();
   double tick_us = 500, max_lag_us = 2000;
+  int audio_level = 0; /* RFC 6464 extension id; 0: none */
 
   static const struct option opts[] = {
       {"dst", required_argument, 0, 'd'},      {"rate", required_argument, 0, 'r'},
@@ -92,6 +112,7 @@ int main(int argc, char **argv) {
       {"pt", required_argument, 0, 'p'},       {"stream", required_argument, 0, 'i'},
       {"tick-us", required_argument, 0, 'k'},  {"max-lag-us", required_argument, 0, 'l'},
       {"gso", required_argument, 0, 'g'},      {"bind", required_argument, 0, 'b'},
+      {"audio-level", required_argument, 0, 'a'},
       {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -108,6 +129,7 @@ int main(int argc, char **argv) {
       case 'l': max_lag_us = atof(optarg); break;
       case 'g': use_gso = atoi(optarg); break;
       case 'b': bind_addr = optarg; break;
+      case 'a': audio_level = atoi(optarg); break;
       default: usage();
     }
   }
@@ -116,7 +138,11 @@ int main(int argc, char **argv) {
     fprintf(stderr, "rtp_gen: --size must be %d..9000\n", GEN_HDR + GEN_MARK_LEN);
     return 2;
   }
-  if (pt < 0 || pt > 127 || rate < 0 || tick_us <= 0) usage();
+  if (pt < 0 || pt > 127 || rate < 0 || tick_us <= 0 || audio_level < 0 || audio_level > 14) usage();
+  if (audio_level && size < GEN_HDR + GEN_LEVEL_EXT + GEN_MARK_LEN) {
+    fprintf(stderr, "rtp_gen: --size must be at least %d with --audio-level\n", GEN_HDR + GEN_LEVEL_EXT + GEN_MARK_LEN);
+    return 2;
+  }
 
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   prctl(PR_SET_TIMERSLACK, 1UL); /* precise sleeps: the default slack is 50 us */
@@ -182,6 +208,7 @@ int main(int argc, char **argv) {
     for (uint64_t i = 0; i < n; i++) {
       gen_write_packet(buf + i * (uint64_t)size, pt, (uint16_t)(rtp_seq + i), rtp_ts + (uint32_t)i * 3000u, ssrc,
                        stream, (uint32_t)(sent + i), ts);
+      if (audio_level) add_level_ext(buf + i * (uint64_t)size, audio_level, (uint32_t)(sent + i));
     }
     uint64_t ok = 0;
     if (use_gso) {

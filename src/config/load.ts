@@ -126,6 +126,23 @@ export interface AgentConfig {
     tcpMaxConnections: number;
     tcpIdleTimeoutMs: number;
   };
+  speakers: {
+    /** Audio levels read and speakers detected (off: neither). */
+    enabled: boolean;
+    /** 20..5000 */
+    intervalMs: number;
+    /** 200..30000 */
+    windowMs: number;
+    /** 1..32 */
+    activeCount: number;
+    switchMargin: number;
+    holdMs: number;
+    minActivity: number;
+    /** 0..127 -dBov */
+    noiseFloor: number;
+    /** 0 = off. */
+    activeSetIntervalMs: number;
+  };
   metrics: {
     enabled: boolean;
     listenIp: string;

@@ -40,6 +40,15 @@ export interface MediaSettings {
   limits: NodeLimits;
   /** ICE-TCP beside the UDP port (config webrtc.tcp*); absent: UDP only. */
   tcp?: TcpSettings;
+  /** Audio levels read from publications that negotiated them (config speakers.*); absent: not read. */
+  speakers?: SpeakerSettings;
+}
+
+export interface SpeakerSettings {
+  /** How often the thread hands the levels it read to the main thread. */
+  intervalMs: number;
+  /** -dBov at or below which a level counts as no speech. */
+  noiseFloor: number;
 }
 
 export interface TcpSettings {
@@ -87,4 +96,23 @@ export interface NodeEventMessage {
 
 export function isNodeEventMessage(m: unknown): m is NodeEventMessage {
   return typeof m === 'object' && m !== null && 'nodeEvent' in m;
+}
+
+/**
+ * Audio levels a node thread read since its previous report (posted every
+ * speakers.intervalMs while it meters any track): flat triples of track id,
+ * packets that carried a level, and the sum of their dB above the noise
+ * floor. The main thread's SpeakerService turns them into speaker events.
+ */
+export interface SpeakerLevels {
+  intervalMs: number;
+  levels: Array<string | number>;
+}
+
+export interface SpeakerLevelsMessage {
+  speakerLevels: SpeakerLevels;
+}
+
+export function isSpeakerLevelsMessage(m: unknown): m is SpeakerLevelsMessage {
+  return typeof m === 'object' && m !== null && 'speakerLevels' in m;
 }

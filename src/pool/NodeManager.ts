@@ -32,11 +32,12 @@
  *
  * Events: 'abnormal' (AbnormalQuit), 'nodeReady' (nodeId), 'nodeGone' (nodeId),
  * 'nodeEvent' (nodeId, NodeEvent: an event a node raised for a controller).
+ * 'nodeLevels' (nodeId, SpeakerLevels: audio levels a node read).
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { NotFoundError, UnavailableError } from '../errors';
-import type { MediaSettings, NodeEvent, NodeHooks, ReadyInfo } from '../node/protocol';
+import type { MediaSettings, NodeEvent, NodeHooks, ReadyInfo, SpeakerLevels } from '../node/protocol';
 import { WorkerNode } from './WorkerNode';
 
 export interface NodeManagerOptions {
@@ -84,6 +85,7 @@ export interface NodeInfo {
 export interface NodeManagerEvents {
   abnormal: [quit: AbnormalQuit];
   nodeEvent: [nodeId: string, event: NodeEvent];
+  nodeLevels: [nodeId: string, levels: SpeakerLevels];
   nodeReady: [nodeId: string];
   nodeGone: [nodeId: string];
 }
@@ -406,6 +408,7 @@ export class NodeManager extends EventEmitter<NodeManagerEvents> {
     this.#idle.push(id);
     node.on('exit', (reason, detail) => this.#abnormal(id, reason, detail));
     node.on('event', (ev) => this.emit('nodeEvent', id, ev));
+    node.on('levels', (l) => this.emit('nodeLevels', id, l));
 
     const timer = setTimeout(() => {
       if (!entry.ready && this.#entries.get(id) === entry) {

@@ -71,6 +71,12 @@ export class EventPublisher {
     this.#nc.publish(this.#subjects.controller(ev.controller, ev.name), encodeJson({ nodeId, agentId: this.#subjects.agentId, ...(ev.payload as object) }));
   }
 
+  /** A speaker decision for a controller (SpeakerService), stamped with the agent. */
+  speakerUpdate(controller: string, update: unknown): void {
+    if (!isToken(controller)) return;
+    this.#nc.publish(this.#subjects.controller(controller, 'onSpeakerUpdate'), encodeJson({ agentId: this.#subjects.agentId, update }));
+  }
+
   draining(reason: string, rooms: RoomTasks[], deadline: number): DrainingEvent {
     return this.#agentEvent('draining', { reason, rooms, deadline: new Date(deadline).toISOString() });
   }

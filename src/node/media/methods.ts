@@ -7,7 +7,7 @@
 import { checkLimit } from '../limits';
 import type { NodeMethod } from '../methods';
 import type { NodeRuntime } from '../NodeRuntime';
-import { defaultClockRate } from './defaults';
+import { DEFAULT_NOISE_FLOOR, defaultClockRate } from './defaults';
 
 // Schemas load in the main thread only (methods.ts says why).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -48,6 +48,7 @@ export const mediaMethods: Record<string, NodeMethod> = {
       room(rt, 'tracks');
       rt.media.mediaPublish(a.transportId, a.trackId, a.kind, a.ssrc ?? 0, a.payloadType ?? -1, a.clockRate ?? defaultClockRate(a.kind), a.nack);
       if (a.codec) rt.media.mediaSetTrackCodec(a.trackId, a.codec);
+      if (a.audioLevelExt) rt.media.mediaSetAudioLevel(a.trackId, a.audioLevelExt, rt.settings.media.speakers?.noiseFloor ?? DEFAULT_NOISE_FLOOR);
       return { trackId: a.trackId };
     },
   }),
@@ -60,6 +61,7 @@ export const mediaMethods: Record<string, NodeMethod> = {
     run: (rt, a) => {
       room(rt, 'subscriptions');
       const ssrc = rt.media.mediaSubscribe(a.transportId, a.trackId, a.subscriptionId, a.ssrc ?? 0, a.payloadType ?? -1);
+      if (a.dropSilence !== undefined) rt.media.mediaSetDropSilence(a.subscriptionId, a.dropSilence);
       return { subscriptionId: a.subscriptionId, ssrc };
     },
   }),

@@ -73,6 +73,13 @@ export interface TrackStats {
   rtxDuplicates: number;
   /** Dropped on arrival by the test-only receive-loss switch. */
   testDropped: number;
+  /**
+   * RFC 6464 levels in -dBov (0 loudest, 127 silence), for audio tracks whose
+   * publisher negotiated ssrc-audio-level; null otherwise. level: smoothed
+   * over about the last 8 packets; packets: that carried a level; silent: at
+   * 127; voice: with the sender's V flag; missing: audio packets without it.
+   */
+  audioLevel: { level: number; lastLevel: number; packets: number; silent: number; voice: number; missing: number } | null;
 }
 
 export interface SubscriptionStats {
@@ -104,6 +111,9 @@ export interface SubscriptionStats {
   /** Dropped by the test-only loss switch. */
   testDropped: number;
   paused: boolean;
+  /** Silent audio packets are not sent (subscribe option dropSilence), and how many were not. */
+  dropSilence: boolean;
+  silenceDropped: number;
   bitrate: number;
   srSent: number;
   /** From the subscriber's report blocks on our SSRC. */
@@ -210,6 +220,12 @@ export interface MediaNative {
   mediaTestSetSendLoss(percent: number): void;
   mediaTestSetReceiveLoss(percent: number): void;
   mediaSetPaused(kind: 'track' | 'subscription', id: string, paused: boolean): void;
+  /** Reads the RFC 6464 level (extension id extId; 0: stop) of an audio track's packets; levels at or below noiseFloor (-dBov) are no speech. */
+  mediaSetAudioLevel(trackId: string, extId: number, noiseFloor: number): void;
+  /** Levels read since the previous call (flat: trackId, packets, audibility sum), and how many tracks are metered. */
+  mediaTakeAudioLevels(): { metered: number; levels: Array<string | number> };
+  /** Silent audio packets (level 127) are not sent to this subscription. */
+  mediaSetDropSilence(subscriptionId: string, on: boolean): void;
 }
 
 function translate(err: unknown): AgentError {

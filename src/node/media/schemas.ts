@@ -36,8 +36,11 @@ export const publishTrackSchema = z
     codec: codec.optional(),
     /** Ask the sender again for lost packets (generic NACK); video only, the sender must retransmit on the same SSRC. */
     nack: z.boolean().default(false),
+    /** Audio: the id of the RFC 6464 audio-level header extension the sender puts on its packets; levels are then read (getStats, silence dropping). */
+    audioLevelExt: z.number().int().min(1).max(255).optional(),
   })
-  .strict();
+  .strict()
+  .refine((p) => p.audioLevelExt === undefined || p.kind === 'audio', { path: ['audioLevelExt'], message: 'for audio tracks only' });
 export const unpublishTrackSchema = z.object({ trackId: id }).strict();
 export const subscribeTrackSchema = z
   .object({
@@ -46,6 +49,8 @@ export const subscribeTrackSchema = z
     subscriptionId: id,
     ssrc: ssrc.optional(),
     payloadType: payloadType.optional(),
+    /** Audio packets at digital silence (RFC 6464 level 127) are not sent; no effect on video. */
+    dropSilence: z.boolean().optional(),
   })
   .strict();
 export const unsubscribeTrackSchema = z.object({ subscriptionId: id }).strict();

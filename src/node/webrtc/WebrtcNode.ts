@@ -11,7 +11,8 @@
  * published on other nodes over with setTrackFormat.
  */
 import type { Removed } from '../media/schemas';
-import type { MediaSettings } from '../protocol';
+import type { MediaSettings, SpeakerLevels } from '../protocol';
+import { LevelReporter } from '../speakers/LevelReporter';
 import { ConflictError, InvalidRequestError, NotFoundError } from '../../errors';
 import { checkLimit } from '../limits';
 import { formatOf, toMediaFormat, type TrackFormat } from './format';
@@ -26,6 +27,7 @@ export type Emit = (controller: string, name: string, payload: unknown) => void;
 
 const MID_EXT = 'urn:ietf:params:rtp-hdrext:sdes:mid';
 const RID_EXT = 'urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id';
+const AUDIO_LEVEL_EXT = 'urn:ietf:params:rtp-hdrext:ssrc-audio-level';
 
 /** The answer's host candidates: the UDP port, and the ICE-TCP port when open (UDP first: preferred). */
 function candidatesOf(listen: ListenInfo): LocalCandidate[] {
@@ -53,11 +55,14 @@ export class WebrtcNode {
   /** Router subscription id -> the transport sending it. */
   readonly #subscriptions = new Map<string, WebrtcTransport>();
   #listen: ListenInfo | undefined;
+  /** Audio levels to the main thread (speaker detection); none when speakers are off. */
+  readonly #levels: LevelReporter | undefined;
 
-  constructor(native: WebrtcMediaNative, emit: Emit, settings: MediaSettings) {
+  constructor(native: WebrtcMediaNative, emit: Emit, settings: MediaSettings, postLevels?: (levels: SpeakerLevels) => void) {
     this.#native = native;
     this.#emit = emit;
     this.#settings = settings;
+    if (settings.speakers && postLevels) this.#levels = new LevelReporter(native, postLevels, settings.speakers.intervalMs);
   }
 
   /** How much this node's WebRTC bookkeeping holds (all 0 when idle). */
@@ -141,7 +146,15 @@ export class WebrtcNode {
       if (!format) throw new NotFoundError(`options.tracks.${i}.from: no track ${x.from} with a known format (publish it over WebRTC, or name its codec in formatPreference.preferred)`);
       // Like OWT: a participant is never sent their own audio (it would echo).
       const own = x.type === 'audio' && r.options.owner !== undefined && format.owner === r.options.owner;
-      return { mid: x.mid, type: x.type, preferred: [], from: x.from, format, ...(own ? { refuse: 'own audio' } : {}) };
+      return {
+        mid: x.mid,
+        type: x.type,
+        preferred: [],
+        from: x.from,
+        format,
+        ...(x.dropSilence && x.type === 'audio' ? { dropSilence: true } : {}),
+        ...(own ? { refuse: 'own audio' } : {}),
+      };
     });
     const op: Operation = {
       id: r.operationId,
@@ -348,6 +361,12 @@ export class WebrtcNode {
         }
         this.#formats.set(trackId, format);
       }
+      // RFC 6464 negotiated on an audio m-line: the addon reads each packet's level.
+      const levelExt = nm.extensions.find((e) => e.uri === AUDIO_LEVEL_EXT)?.id;
+      if (nm.kind === 'audio' && levelExt !== undefined && this.#levels && this.#settings.speakers) {
+        for (const x of m.tracks) this.#native.mediaSetAudioLevel(x.trackId, levelExt, this.#settings.speakers.noiseFloor);
+        this.#levels.ensureRunning();
+      }
       m.format = format;
     } else {
       const subscriptionId = `${t.id}-${m.mid}`;
@@ -357,6 +376,7 @@ export class WebrtcNode {
       if (nm.rtxPayloadType !== undefined && m.rtxSsrc !== undefined) {
         this.#native.mediaSetSubscriptionRtx(subscriptionId, m.rtxSsrc, nm.rtxPayloadType);
       }
+      if (m.track.dropSilence) this.#native.mediaSetDropSilence(subscriptionId, true);
       m.subscriptionId = subscriptionId;
       this.#subscriptions.set(subscriptionId, t);
       m.tracks.push({ trackId: subscriptionId });

@@ -46,6 +46,9 @@ export type WebrtcMediaNative = WebrtcNative &
     | 'mediaCloseTransport'
     | 'mediaSetPaused'
     | 'mediaObjects'
+    | 'mediaSetAudioLevel'
+    | 'mediaTakeAudioLevels'
+    | 'mediaSetDropSilence'
   >;
 
 /** The addon's WebRTC and media functions, native failures turned into AgentErrors. */

@@ -33,7 +33,7 @@ const source = z
   .object({ ip: z.ipv4({ message: 'must be an IPv4 address' }), port: z.number().int().min(1).max(65535) })
   .strict();
 const subscribeTrack = z
-  .object({ mid, type: kind, from: id, source: source.optional(), formatPreference: formatPreference.optional() })
+  .object({ mid, type: kind, from: id, source: source.optional(), formatPreference: formatPreference.optional(), dropSilence: z.boolean().optional() })
   .strict();
 const owner = z.string().max(128).optional();
 
