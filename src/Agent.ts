@@ -35,6 +35,7 @@ import { embeddedAuthorization, natsAuthOptions } from './rpc/natsAuth';
 import { isListening } from './rpc/NatsServerProcess';
 import { NatsWatch } from './rpc/NatsWatch';
 import { SERVICE_NAME, Subjects } from './rpc/subjects';
+import { SlotManager } from './speakers/SlotManager';
 import { SpeakerService } from './speakers/SpeakerService';
 import { VERSION } from './version';
 
@@ -261,6 +262,14 @@ export class Agent extends EventEmitter<AgentEvents> {
         log: logLevels.module('links'),
       });
       remoteLinks = remote;
+      // Speaker slots pick their sources in front of the node API path.
+      const slots = new SlotManager({
+        nodes,
+        next: remote,
+        speakers,
+        emit: (controller, update) => events.speakerUpdate(controller, update),
+        log: logLevels.module('links'),
+      });
       const nm0 = nodes;
       let clusterRef: Cluster | undefined;
       const metrics = new AgentMetrics({
@@ -285,7 +294,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       service = await AgentService.start({
         nc,
         nodes,
-        links: remote,
+        links: slots,
         subjects,
         agentId: id,
         cluster: cfg.cluster.name,

@@ -84,12 +84,30 @@ Napi::Value SetDropSilence(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// (subscriptionId, on): a speaker slot survives its source (parked until switched).
+Napi::Value SetSlot(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString() || !info[1].IsBoolean()) return Throw(env, "bad arguments to mediaSetSlot", 500);
+  const router::Status s = RouterOf(info).SetSubscriptionSlot(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Boolean>());
+  if (!s.ok()) return Throw(env, s.message, s.code);
+  return env.Undefined();
+}
+
+// (subscriptionId) -> whether it exists (a slot switch must never make one).
+Napi::Value HasSubscription(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) return Throw(env, "bad arguments to mediaHasSubscription", 500);
+  return Napi::Boolean::New(env, RouterOf(info).subscriptions().count(info[0].As<Napi::String>().Utf8Value()) > 0);
+}
+
 }  // namespace
 
 void RegisterAudioBindings(Napi::Env env, Napi::Object exports) {
   exports.Set("mediaSetAudioLevel", Napi::Function::New(env, SetAudioLevel, "mediaSetAudioLevel"));
   exports.Set("mediaTakeAudioLevels", Napi::Function::New(env, TakeLevels, "mediaTakeAudioLevels"));
   exports.Set("mediaSetDropSilence", Napi::Function::New(env, SetDropSilence, "mediaSetDropSilence"));
+  exports.Set("mediaSetSlot", Napi::Function::New(env, SetSlot, "mediaSetSlot"));
+  exports.Set("mediaHasSubscription", Napi::Function::New(env, HasSubscription, "mediaHasSubscription"));
 }
 
 }  // namespace audio

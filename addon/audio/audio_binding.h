@@ -1,6 +1,6 @@
 // JS functions of the audio module: metering a track's audio level, reading
-// the levels the speaker detection needs, and silence dropping per
-// subscription. They work on the thread's Router (State<router::Router>).
+// the levels the speaker detection needs, silence dropping per
+// subscription, and marking a subscription as a speaker slot. They work on the thread's Router (State<router::Router>).
 #ifndef WEBRTC_AGENT_ADDON_AUDIO_AUDIO_BINDING_H_
 #define WEBRTC_AGENT_ADDON_AUDIO_AUDIO_BINDING_H_
 

@@ -279,6 +279,15 @@ Status Router::Unpublish(const std::string& track_id, Removed* removed) {
 
 void Router::DropTrack(Track* t, Removed* removed) {
   for (Subscription* s : std::vector<Subscription*>(t->subscribers)) {
+    if (s->slot) {
+      // A slot outlives its source: parked until it is switched again.
+      Track* idle = t->kind() == MediaKind::kAudio ? &idle_audio_ : &idle_video_;
+      s->set_track(idle);
+      idle->subscribers.push_back(s);
+      s->rewriter().Rebase();
+      if (s->retransmitter) s->retransmitter->OnSwitch();
+      continue;
+    }
     if (removed) removed->subscriptions.push_back(s->id());
     DropSubscription(s);
   }
@@ -370,6 +379,13 @@ void Router::DropSubscription(Subscription* s) {
   s->transport()->RemoveSubscription(s->out_ssrc());
   const std::string id = s->id();  // a copy: erase destroys the subscription
   subscriptions_.erase(id);
+}
+
+Status Router::SetSubscriptionSlot(const std::string& subscription_id, bool slot) {
+  auto it = subscriptions_.find(subscription_id);
+  if (it == subscriptions_.end()) return Status::NotFound("no such subscription: " + subscription_id);
+  it->second->slot = slot;
+  return Status::Ok();
 }
 
 Status Router::RequestKeyframe(const std::string& track_id) {

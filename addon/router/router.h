@@ -170,6 +170,9 @@ class Router : public transport::TransportListener {
 
   uint64_t NowMs() const { return uv_now(loop_); }
 
+  // A speaker slot whose source went waits here (see Subscription::slot).
+  Status SetSubscriptionSlot(const std::string& subscription_id, bool slot);
+
  private:
   void EnsureRtcpTimer();
   static void OnRtcpTimer(void* self);
@@ -221,6 +224,9 @@ class Router : public transport::TransportListener {
   uint64_t rng_;
   uint32_t test_loss_per_mille_ = 0;
   uint32_t test_receive_loss_per_mille_ = 0;
+  // Where parked slots hang (never in tracks_, never fed).
+  Track idle_audio_{"", MediaKind::kAudio, 48000};
+  Track idle_video_{"", MediaKind::kVideo, 90000};
 };
 
 }  // namespace router

@@ -76,6 +76,10 @@ class Subscription {
   // Audio packets at digital silence (RFC 6464 level 127) are not sent;
   // the numbering goes on as if the sender had paused (as DTX does).
   bool drop_silence = false;
+  // A speaker slot (the main thread's SlotManager picks its source): when
+  // its source track goes, it is parked on the router's idle track until
+  // it is switched again, not ended.
+  bool slot = false;
   // Packets sent, kept to answer NACKs (video on transports that negotiate
   // NACK; null otherwise).
   std::unique_ptr<SendBuffer> send_buffer;

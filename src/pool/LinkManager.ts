@@ -238,7 +238,12 @@ export class LinkManager {
       case 'subscribeTrack': {
         const p = parsePayload(subscribeTrackSchema, args ?? {});
         const home = this.#homes.get(p.trackId);
-        if (home && home.nodeId !== nodeId) await this.#link(p.trackId, home, nodeId);
+        if (home && home.nodeId !== nodeId) {
+          await this.#link(p.trackId, home, nodeId);
+          // A WebRTC track's codec, so a video subscriber switched to its
+          // stand-in starts at a key frame (as subscribe does).
+          if (home.format) await this.#nodes.call(nodeId, '_setTrackFormat', { trackId: p.trackId, format: home.format }, true);
+        }
         return this.#nodes.call(nodeId, method, args);
       }
       case 'subscribe': {

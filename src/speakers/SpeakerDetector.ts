@@ -40,8 +40,10 @@ export interface SpeakerDecision {
   dominant: string | null;
   /** Set when the dominant speaker changed in this decide(). */
   changed?: { from: string | null; to: string | null };
-  /** The most active speakers, most active first. */
+  /** The most active speakers, most active first (at most activeCount). */
   active: ActiveSpeaker[];
+  /** Everyone at or above minActivity, most active first (what slots choose from). */
+  ranked: ActiveSpeaker[];
 }
 
 interface Sample {
@@ -149,7 +151,7 @@ export class SpeakerDetector {
         this.#challenger = undefined;
       }
     }
-    const decision: SpeakerDecision = { dominant: this.#dominant, active };
+    const decision: SpeakerDecision = { dominant: this.#dominant, active, ranked: ranked.map(({ id, activity }) => ({ id, activity })) };
     if (this.#dominant !== before) decision.changed = { from: before, to: this.#dominant };
     return decision;
   }

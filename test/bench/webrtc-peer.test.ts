@@ -8,82 +8,16 @@
  * figures would be meaningless: this is what says they are not.
  */
 import t from 'tap';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { JSONCodec } from 'nats';
-import { natsClient, startNats } from '../helpers/nats';
-import { request, startAgent, testConfig, waitFor } from '../helpers/agent';
+import { request, waitFor } from '../helpers/agent';
+import { Peer, peerAgent, peerTool } from '../helpers/webrtc-peer';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const peerTool = require('../../bench/lib/webrtc-peer') as {
-  buildWebrtcPeer(binDir: string): string;
-  iceCredentials(): { ufrag: string; pwd: string };
-  offerSdp(o: { ice: { ufrag: string; pwd: string }; fingerprint: string; direction: string; ssrc?: number }): string;
-  peerArgs(answer: string, ice: { ufrag: string; pwd: string }): string;
-};
-
-const json = JSONCodec();
 const CONTROLLER = 'bench-ctl';
 const SSRC = 0x5eed0001;
 
-/** A webrtc_peer process read as JSON lines. */
-class Peer {
-  readonly #child: ChildProcessWithoutNullStreams;
-  readonly #lines: string[] = [];
-  #wake: (() => void) | undefined;
-  #stderr = '';
-
-  constructor(bin: string, args: string[]) {
-    this.#child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.#child.stderr.on('data', (d) => (this.#stderr += d));
-    createInterface({ input: this.#child.stdout }).on('line', (l) => {
-      this.#lines.push(l);
-      this.#wake?.();
-    });
-  }
-
-  async next(timeoutMs = 10_000): Promise<any> {
-    const end = Date.now() + timeoutMs;
-    while (this.#lines.length === 0) {
-      if (Date.now() > end) throw new Error(`no line from webrtc_peer within ${timeoutMs} ms: ${this.#stderr}`);
-      await new Promise<void>((r) => {
-        this.#wake = r;
-        setTimeout(r, 100);
-      });
-    }
-    return JSON.parse(this.#lines.shift()!);
-  }
-
-  async ask(cmd: string, timeoutMs?: number): Promise<any> {
-    this.#child.stdin.write(`${cmd}\n`);
-    return this.next(timeoutMs);
-  }
-
-  stop(): void {
-    this.#child.kill('SIGTERM');
-  }
-}
-
 t.test('webrtc_peer: 1 publisher, 2 subscribers through the agent, SRTP decrypted at the sinks', async (t) => {
-  const binDir = mkdtempSync(path.join(tmpdir(), 'wa-webrtc-peer-'));
-  t.teardown(() => rmSync(binDir, { recursive: true, force: true }));
-  const bin = peerTool.buildWebrtcPeer(binDir);
-
-  const nats = await startNats(t);
-  const agent = await startAgent(t, testConfig({ NATS_URL: nats.url, WEBRTC_LISTEN_IP: '127.0.0.1' }));
-  const nc = await natsClient(t, nats.url);
-  const progress: any[] = [];
-  const sub = nc.subscribe(agent.subjects.controller(CONTROLLER, 'onTransportProgress'));
-  void (async () => {
-    for await (const m of sub) progress.push(json.decode(m.data));
-  })();
-  await nc.flush();
+  const { bin, agent, nc, status } = await peerAgent(t, CONTROLLER);
   const { nodeId } = await request<{ nodeId: string }>(nc, agent.subjects.agent('getNode'), { room: 'r', task: 't' });
   const call = (method: string, args: unknown) => request(nc, agent.subjects.node(nodeId, method), args);
-  const status = (tid: string, type: string) => progress.find((p) => p.transportId === tid && p.status.type === type);
 
   /** Transport + publish/subscribe + offer; the answer -> `peer` arguments. */
   const negotiate = async (tid: string, fingerprint: string, direction: 'sendonly' | 'recvonly') => {

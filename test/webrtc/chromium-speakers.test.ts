@@ -5,7 +5,10 @@
  * speaker is (onSpeakerUpdate); then the roles swap and it says so again.
  * A third page listens to both, asking for silence to be dropped on one of
  * them: the agent then sends nothing of that source while it is silent
- * (counted), and everything of the other.
+ * (counted), and everything of the other. Two more pages subscribe with an
+ * audio slot for the most active speaker: one follows alice to bob (one
+ * SSRC, decoding on), the other belongs to bob and is never switched to his
+ * own audio; when alice leaves, that slot is parked, not ended.
  */
 import t from 'tap';
 import type { Page } from 'playwright-core';
@@ -105,6 +108,48 @@ t.test('the controller is told who speaks, and again when the roles swap; silenc
     'the active set: alice alone',
   );
 
+  // Two slot subscribers, each with one audio slot for the most active
+  // speaker: dave, and bob himself (who must never be sent his own audio).
+  const slotPages: Record<string, Page> = {};
+  for (const [name, owner] of [['sl', 'dave'], ['sk', 'bob']] as const) {
+    const page = (slotPages[name] = await b.newPage());
+    await page.evaluate(async () => {
+      const pc = new RTCPeerConnection();
+      pc.addTransceiver('audio', { direction: 'recvonly' });
+      // Played out (muted, so no gesture is needed), so the browser decodes what it receives.
+      pc.ontrack = (e) => {
+        const a = new Audio();
+        a.muted = true;
+        a.srcObject = new MediaStream([e.track]);
+        void a.play();
+        (window as any).player = a;
+      };
+      (window as any).pc = pc;
+    });
+    await on('createTransport', { transportId: name, controller: CONTROLLER });
+    await on('subscribe', {
+      operationId: `${name}-sub`,
+      connectionType: 'webrtc',
+      options: { transportId: name, controller: CONTROLLER, owner, tracks: [{ mid: '0', type: 'audio', slot: 'speaker' }] },
+    });
+    await negotiate(t, page, on, events, name);
+  }
+  await waitFor(async () => {
+    s = await stats();
+    return sub('sl-0')?.packets > 25 && sub('sk-0')?.packets > 25;
+  }, 5000, 'both slots carry audio');
+  t.same([sub('sl-0').trackId, sub('sk-0').trackId], ['sa-0', 'sa-0'], 'both slots start on alice, who speaks');
+  const audioIn = async (page: Page): Promise<any> =>
+    page.evaluate(async () => {
+      const out: any[] = [];
+      (await ((window as any).pc as RTCPeerConnection).getStats()).forEach((r: any) => {
+        if (r.type === 'inbound-rtp' && r.kind === 'audio') out.push({ ssrc: r.ssrc, packetsReceived: r.packetsReceived, packetsLost: r.packetsLost, samples: r.totalSamplesReceived, concealed: r.concealedSamples });
+      });
+      return out;
+    });
+  const beforeSwitch = await audioIn(slotPages.sl!);
+  t.equal(beforeSwitch.length, 1, 'one stream for the slot');
+
   // The roles swap.
   await setGain(pages.sa!, 0);
   await setGain(pages.sb!, 0.8);
@@ -113,6 +158,22 @@ t.test('the controller is told who speaks, and again when the roles swap; silenc
     { type: 'dominant-speaker', trackId: 'sa-0', owner: 'alice', previous: null },
     { type: 'dominant-speaker', trackId: 'sb-0', owner: 'bob', previous: 'sa-0' },
   ], 'bob speaks now: one change, no flapping');
+  const switched = await nextEvent(events, 'onSpeakerUpdate', (p) => p.update.type === 'slot-switched', 'a slot switch');
+  t.same(switched.update, { type: 'slot-switched', transportId: 'sl', trackId: 'sl-0', from: 'sa-0', to: 'sb-0', owner: 'bob' }, "dave's slot follows the speaker to bob; the controller is told");
+  await new Promise((r) => setTimeout(r, 1000));
+  s = await stats();
+  t.equal(sub('sl-0').trackId, 'sb-0');
+  t.equal(sub('sk-0').trackId, 'sa-0', "bob's own slot is never switched to his own audio");
+  t.notOk(events.some((e) => e.name === 'onSpeakerUpdate' && e.payload.update.type === 'slot-switched' && e.payload.update.transportId === 'sk'), 'no switch for bob');
+  const afterSwitch = await audioIn(slotPages.sl!);
+  t.equal(afterSwitch.length, 1, 'still one stream');
+  t.equal(afterSwitch[0].ssrc, beforeSwitch[0].ssrc, 'on the same SSRC');
+  const got = afterSwitch[0].packetsReceived - beforeSwitch[0].packetsReceived;
+  const lost = afterSwitch[0].packetsLost - beforeSwitch[0].packetsLost;
+  const decoded = afterSwitch[0].samples - beforeSwitch[0].samples;
+  const concealed = afterSwitch[0].concealed - beforeSwitch[0].concealed;
+  t.ok(got >= 50 && lost <= 2, `the browser kept receiving across the switch (${got} packets, ${lost} lost)`);
+  t.ok(decoded >= 40_000 && concealed < 0.25 * decoded, `and kept decoding: ${concealed} of ${decoded} samples concealed`);
   const before = sub('ls-0').packets;
   await waitFor(async () => {
     s = await stats();
@@ -131,4 +192,12 @@ t.test('the controller is told who speaks, and again when the roles swap; silenc
     s = await stats();
     return sub('ls-0').packets - resumed >= 25;
   }, 5000, "alice's audio sent again");
+
+  // Alice leaves: the slot that carried her is parked (not ended) until the
+  // next speaker is picked for it; a plain subscription to her ends.
+  await on('unpublish', { operationId: 'sa-pub' });
+  await nextEvent(events, 'onTrackUpdate', (p) => p.update.type === 'track-removed' && p.update.trackId === 'ls-0', 'the plain subscription to alice ends');
+  s = await stats();
+  t.equal(sub('sk-0')?.trackId, '', "bob's slot waits for a source (parked)");
+  t.notOk(events.some((e) => e.name === 'onTrackUpdate' && e.payload.update.type === 'track-removed' && e.payload.update.trackId === 'sk-0'), 'the slot was not ended');
 });

@@ -4,6 +4,7 @@
  * methods (names starting with '_') link tracks between node threads; only
  * the main thread's LinkManager calls them, never NATS.
  */
+import { NotFoundError } from '../../errors';
 import { checkLimit } from '../limits';
 import type { NodeMethod } from '../methods';
 import type { NodeRuntime } from '../NodeRuntime';
@@ -59,7 +60,9 @@ export const mediaMethods: Record<string, NodeMethod> = {
   subscribeTrack: m({
     schema: () => S().subscribeTrackSchema,
     run: (rt, a) => {
-      room(rt, 'subscriptions');
+      // A switch never makes a subscription: 404 when it is gone.
+      if (a.switchOnly && !rt.media.mediaHasSubscription(a.subscriptionId)) throw new NotFoundError(`no such subscription: ${a.subscriptionId}`);
+      if (!a.switchOnly) room(rt, 'subscriptions');
       const ssrc = rt.media.mediaSubscribe(a.transportId, a.trackId, a.subscriptionId, a.ssrc ?? 0, a.payloadType ?? -1);
       if (a.dropSilence !== undefined) rt.media.mediaSetDropSilence(a.subscriptionId, a.dropSilence);
       return { subscriptionId: a.subscriptionId, ssrc };

@@ -226,6 +226,9 @@ export interface MediaNative {
   mediaTakeAudioLevels(): { metered: number; levels: Array<string | number> };
   /** Silent audio packets (level 127) are not sent to this subscription. */
   mediaSetDropSilence(subscriptionId: string, on: boolean): void;
+  /** A speaker slot: when its source goes it is parked (trackId ''), not ended, until switched again. */
+  mediaSetSlot(subscriptionId: string, on: boolean): void;
+  mediaHasSubscription(subscriptionId: string): boolean;
 }
 
 function translate(err: unknown): AgentError {

@@ -51,6 +51,8 @@ export const subscribeTrackSchema = z
     payloadType: payloadType.optional(),
     /** Audio packets at digital silence (RFC 6464 level 127) are not sent; no effect on video. */
     dropSilence: z.boolean().optional(),
+    /** Only switch an existing subscription to trackId (404 if there is none): what speaker slots use. */
+    switchOnly: z.boolean().optional(),
   })
   .strict();
 export const unsubscribeTrackSchema = z.object({ subscriptionId: id }).strict();

@@ -153,6 +153,7 @@ export class WebrtcNode {
         from: x.from,
         format,
         ...(x.dropSilence && x.type === 'audio' ? { dropSilence: true } : {}),
+        ...(x.slot ? { slot: true } : {}),
         ...(own ? { refuse: 'own audio' } : {}),
       };
     });
@@ -377,6 +378,7 @@ export class WebrtcNode {
         this.#native.mediaSetSubscriptionRtx(subscriptionId, m.rtxSsrc, nm.rtxPayloadType);
       }
       if (m.track.dropSilence) this.#native.mediaSetDropSilence(subscriptionId, true);
+      if (m.track.slot) this.#native.mediaSetSlot(subscriptionId, true);
       m.subscriptionId = subscriptionId;
       this.#subscriptions.set(subscriptionId, t);
       m.tracks.push({ trackId: subscriptionId });

@@ -19,6 +19,8 @@ export interface OperationTrack {
   /** subscribe: the track sent on this mid, and its format. */
   from?: string;
   format?: TrackFormat;
+  /** subscribe: a speaker slot (the main thread's SlotManager switches its source). */
+  slot?: boolean;
   /** subscribe, audio: silent packets (RFC 6464 level 127) are not sent. */
   dropSilence?: boolean;
   /** subscribe: why this mid is refused whatever the offer says (e.g. own audio). */

@@ -49,6 +49,7 @@ export type WebrtcMediaNative = WebrtcNative &
     | 'mediaSetAudioLevel'
     | 'mediaTakeAudioLevels'
     | 'mediaSetDropSilence'
+    | 'mediaSetSlot'
   >;
 
 /** The addon's WebRTC and media functions, native failures turned into AgentErrors. */

@@ -32,9 +32,34 @@ const publishTrack = z
 const source = z
   .object({ ip: z.ipv4({ message: 'must be an IPv4 address' }), port: z.number().int().min(1).max(65535) })
   .strict();
-const subscribeTrack = z
-  .object({ mid, type: kind, from: id, source: source.optional(), formatPreference: formatPreference.optional(), dropSilence: z.boolean().optional() })
-  .strict();
+/**
+ * A speaker slot instead of a fixed source (not in OWT): 'speaker', one of the
+ * most active speakers (the subscriber's speaker slots of a kind together
+ * hold the most active ones); 'dominant', the dominant speaker. The agent
+ * picks and switches the source (docs/api.md); `layer` picks a simulcast
+ * layer (rid) of a video source.
+ */
+const slot = z.enum(['speaker', 'dominant']);
+const subscribeTrackFields = {
+  mid,
+  type: kind,
+  slot: slot.optional(),
+  layer: z.string().min(1).max(16).optional(),
+  source: source.optional(),
+  formatPreference: formatPreference.optional(),
+  dropSilence: z.boolean().optional(),
+};
+/** A subscribed track as the node gets it: with its source (for a slot, the one the agent picked first). */
+const subscribeTrack = z.object({ ...subscribeTrackFields, from: id }).strict();
+/** As a controller sends it: a source, or a slot. */
+const subscribeTrackOrSlot = z
+  .object({ ...subscribeTrackFields, from: id.optional() })
+  .strict()
+  .refine((t) => t.from !== undefined || t.slot !== undefined, { path: ['from'], message: 'a source (from) or a slot is required' })
+  .refine((t) => t.slot === undefined || (t.from === undefined && t.source === undefined), {
+    path: ['slot'],
+    message: 'a slot takes no from or source (the agent picks among its own tracks)',
+  });
 const owner = z.string().max(128).optional();
 
 export const publishSchema = z
@@ -47,15 +72,19 @@ export const publishSchema = z
   })
   .strict();
 
-export const subscribeSchema = z
-  .object({
-    operationId: id,
-    connectionType: z.literal('webrtc'),
-    options: z
-      .object({ transportId: id, tracks: z.array(subscribeTrack).min(1).max(16), controller, owner, enableBWE: z.boolean().optional() })
-      .strict(),
-  })
-  .strict();
+const subscribeOf = <T extends z.ZodType>(track: T) =>
+  z
+    .object({
+      operationId: id,
+      connectionType: z.literal('webrtc'),
+      options: z
+        .object({ transportId: id, tracks: z.array(track).min(1).max(16), controller, owner, enableBWE: z.boolean().optional() })
+        .strict(),
+    })
+    .strict();
+export const subscribeSchema = subscribeOf(subscribeTrack);
+/** subscribe as it comes over NATS (the SlotManager fills in the source of each slot). */
+export const slotSubscribeSchema = subscribeOf(subscribeTrackOrSlot);
 
 export const operationSchema = z.object({ operationId: id }).strict();
 
