@@ -39,8 +39,6 @@
         "addon/router/stats_binding.cc",
         "addon/ring/spsc_ring.cc",
         "addon/ring/ring_reader.cc",
-        "addon/ring/ring_pattern.cc",
-        "addon/ring/ring_binding.cc",
         "addon/rtp/rtp_packet.cc",
         "addon/rtp/rtcp.cc",
         "addon/rtp/keyframe.cc",
