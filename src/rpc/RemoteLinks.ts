@@ -33,10 +33,10 @@ import { ErrorCode, JSONCodec, ServiceError, type Msg, type NatsConnection, type
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { ConflictError, fromErrorShape, InvalidRequestError, NotFoundError, TimeoutError, UnavailableError, type ErrorCode as Code } from '../errors';
-import { replyError, replyValue } from '../rpc/reply';
-import type { Subjects } from '../rpc/subjects';
+import { replyError, replyValue } from './reply';
+import type { Subjects } from './subjects';
 import { parseJson, parsePayload } from '../util/validate';
-import type { LinkManager } from './LinkManager';
+import type { LinkManager } from '../pool/LinkManager';
 import {
   cutoffSchema,
   exportTrackReply,
@@ -48,7 +48,7 @@ import {
   unexportTrackSchema,
   type ExportTrackReply,
 } from './linkSchemas';
-import type { NodeManager } from './NodeManager';
+import type { NodeManager } from '../pool/NodeManager';
 import { subscribeSchema } from '../node/webrtc/schemas';
 import { codec } from '../node/media/schemas';
 
