@@ -39,7 +39,7 @@ import type { NodeEvent } from '../node/protocol';
 import { parsePayload } from '../util/validate';
 import type { NodeManager } from './NodeManager';
 import { createRingBuffer } from './ring';
-import { TrackRegistry, type TrackEntry } from './TrackRegistry';
+import { TrackRegistry, type RemoteSource, type TrackEntry } from './TrackRegistry';
 
 interface PeerPair {
   a: string;
@@ -63,7 +63,7 @@ export class LinkManager {
   /** Link set-ups in flight, so concurrent subscribers share one. */
   readonly #pending = new Map<string, Promise<void>>();
   #nextLink = 1;
-  readonly #forgetHooks: Array<(nodeId: string, trackId: string) => void> = [];
+  readonly #forgetHooks: Array<(nodeId: string, trackId: string, entry: TrackEntry) => void> = [];
 
   constructor(o: LinkManagerOptions) {
     this.#nodes = o.nodes;
@@ -117,14 +117,31 @@ export class LinkManager {
    * the stand-in for a track of another agent (RemoteLinks). Other nodes of
    * this agent then reach it through rings like any local track.
    */
-  adopt(trackId: string, nodeId: string, kind: 'audio' | 'video', clockRate: number, format?: TrackFormat, codec?: string): void {
+  adopt(trackId: string, nodeId: string, kind: 'audio' | 'video', clockRate: number, format?: TrackFormat, codec?: string, remote?: RemoteSource): void {
     // A stand-in replaces whatever was recorded under its id.
     this.#tracks.remove(trackId);
-    this.#tracks.add({ id: trackId, nodeId, kind, clockRate, ...(format ? { format } : {}), ...(codec ? { codec } : {}) });
+    this.#tracks.add({ id: trackId, nodeId, kind, clockRate, ...(format ? { format } : {}), ...(codec ? { codec } : {}), ...(remote ? { remote } : {}) });
+  }
+
+  /** The stand-ins for tracks of other agents (RemoteLinks' imports), by reference. */
+  remoteImports(): Array<TrackEntry & { remote: RemoteSource }> {
+    return this.#tracks.remotes();
+  }
+
+  /** The stand-in for `trackId` if it is one. */
+  remoteImport(trackId: string): (TrackEntry & { remote: RemoteSource }) | undefined {
+    const t = this.#tracks.get(trackId);
+    return t?.remote ? (t as TrackEntry & { remote: RemoteSource }) : undefined;
+  }
+
+  /** Forgets where a stand-in came from (its entry stays while the track does), if it is still `remote`. */
+  dropRemote(trackId: string, remote: RemoteSource): void {
+    const t = this.#tracks.get(trackId);
+    if (t?.remote === remote) delete t.remote;
   }
 
   /** Called for every track homed here that goes (after its stand-ins on other nodes went). */
-  onForget(fn: (nodeId: string, trackId: string) => void): void {
+  onForget(fn: (nodeId: string, trackId: string, entry: TrackEntry) => void): void {
     this.#forgetHooks.push(fn);
   }
 
@@ -263,7 +280,7 @@ export class LinkManager {
       for (const importer of home.readers.keys()) {
         await this.#nodes.call(importer, 'unpublishTrack', { trackId }).catch(() => undefined);
       }
-      for (const fn of this.#forgetHooks) fn(nodeId, trackId);
+      for (const fn of this.#forgetHooks) fn(nodeId, trackId, home);
     }
   }
 

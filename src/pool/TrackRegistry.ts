@@ -5,12 +5,28 @@
  * ring link), and the ids taken before their track exists (claims). Pure
  * bookkeeping, no I/O: the LinkManager drives it around the node calls.
  *
+ * A stand-in for a track of another agent (RemoteLinks) carries where its
+ * packets come from (`remote`): the registry is its record too.
+ *
  * Id uniqueness is enforced here, synchronously: a check and its claim
  * happen in one call, before the caller awaits anything, so two concurrent
  * publishes of one id (on one node or two) cannot both pass.
  */
 import { ConflictError } from '../errors';
 import type { TrackFormat } from '../node/webrtc/format';
+
+/** Where a stand-in for a track of another agent gets its packets (RemoteLinks). */
+export interface RemoteSource {
+  /** The internal address of the node that holds the source. */
+  ip: string;
+  port: number;
+  /** The SSRC the source sends the stand-in's packets with. */
+  ssrc: number;
+  /** The source agent's id for the export (to end it). */
+  exportId: string;
+  /** The source said it is gone (or its agent was lost): it is not asked to unexport. */
+  gone: boolean;
+}
 
 export interface TrackEntry {
   readonly id: string;
@@ -24,6 +40,8 @@ export interface TrackEntry {
   readonly codec?: string;
   /** The nodes that read it through a ring: importer nodeId -> ring link id. */
   readonly readers: Map<string, number>;
+  /** A stand-in's source on another agent. */
+  remote?: RemoteSource;
 }
 
 /**
@@ -66,6 +84,11 @@ export class TrackRegistry {
     const t = this.#tracks.get(trackId);
     this.#tracks.delete(trackId);
     return t;
+  }
+
+  /** The stand-ins for tracks of other agents. */
+  remotes(): Array<TrackEntry & { remote: RemoteSource }> {
+    return [...this.#tracks.values()].filter((t): t is TrackEntry & { remote: RemoteSource } => t.remote !== undefined);
   }
 
   /** The ids of the tracks homed on `nodeId`. */

@@ -62,3 +62,15 @@ t.test('WebRTC bases: a base covers its layers, all or none', async (t) => {
   t.equal(r.claims(), 0);
   t.same(r.claimBases(['t1-0'], 'n1', 't1', 'op1b'), ['t1-0'], 'free again once released');
 });
+
+t.test("stand-ins for other agents' tracks carry their source, by reference", async (t) => {
+  const r = new TrackRegistry();
+  const remote = { ip: '10.0.0.2', port: 4000, ssrc: 77, exportId: 'e1', gone: false };
+  r.add({ id: 'far', nodeId: 'n1', kind: 'video', clockRate: 90000, remote });
+  r.add({ id: 'near', nodeId: 'n1', kind: 'audio', clockRate: 48000 });
+  t.same(r.remotes().map((e) => e.id), ['far'], 'only stand-ins are remotes');
+  r.remotes()[0]!.remote.gone = true;
+  t.equal(remote.gone, true, 'the source record is shared, not copied');
+  t.equal(r.remove('far')?.remote, remote, 'removal hands back the source (to tell it)');
+  t.same(r.remotes(), []);
+});
