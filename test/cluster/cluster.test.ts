@@ -140,11 +140,14 @@ t.test('three agents on a three-server NATS cluster', async (t) => {
 
   await t.test('a task keeps its agent while reserved; the reservation expires', async (t) => {
     // Placed by a region preference on the agent last-used does NOT pick
-    // (last-used always picks `first`, see 'strategies'): while reserved,
+    // (last-used keeps picking `first`, see 'strategies'): while reserved,
     // last-used requests keep getting the reserved agent; once the
-    // reservation has expired, last-used places it on `first`.
+    // reservation has expired, last-used places it on `first`. The first
+    // placement goes through round-robin: a last-used placement would make
+    // `other` the scheduler's last used agent (its state is per strategy),
+    // and the kill -9 test below relies on last-used picking `first`.
     const region = other === 'a0' ? 'north' : 'south';
-    const r1 = await schedule({ purpose: 'webrtc', task: 'keep', preference: { region }, reserveTimeMs: 400 });
+    const r1 = await schedule({ purpose: 'webrtc', task: 'keep', preference: { region }, strategy: 'round-robin', reserveTimeMs: 400 });
     t.equal(r1.id, other, `placed on ${other} by its region`);
     const t0 = Date.now();
     const kept: string[] = [];
