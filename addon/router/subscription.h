@@ -7,6 +7,8 @@
 #include <memory>
 #include <string>
 
+#include "router/bitrate_meter.h"
+#include "router/keyframe_gate.h"
 #include "router/rtp_rewriter.h"
 #include "router/send_buffer.h"
 #include "rtp/retransmitter.h"
@@ -35,9 +37,7 @@ struct SubscriptionCounters {
   uint64_t payload_bytes = 0;      // RTP payload sent (the SR's octet count)
   uint64_t srs_sent = 0;
   uint64_t silence_dropped = 0;    // silent audio packets not sent (drop_silence)
-  uint64_t bitrate_bps = 0;        // over the last report interval
-  uint64_t bitrate_bytes = 0;
-  uint64_t bitrate_ms = 0;
+  BitrateMeter bitrate;            // over the last report interval
 };
 
 // What the subscriber last reported about our stream (its RR report block
@@ -69,10 +69,8 @@ class Subscription {
   // Sending is paused by mediaOnOff (later) or while waiting for a source.
   bool paused = false;
   // A video subscriber starts (and restarts, after a switch or a pause) at a
-  // key frame: anything before it cannot be decoded and only makes the
-  // receiver ask for one. Since when it has been waiting (loop ms).
-  bool waiting_keyframe = false;
-  uint64_t waiting_since_ms = 0;
+  // key frame (see KeyframeGate).
+  KeyframeGate keyframe_gate;
   // Audio packets at digital silence (RFC 6464 level 127) are not sent;
   // the numbering goes on as if the sender had paused (as DTX does).
   bool drop_silence = false;

@@ -6,7 +6,7 @@
  */
 import { NotFoundError } from '../../errors';
 import { checkLimit } from '../limits';
-import type { NodeMethod } from '../methods';
+import type { NodeMethod } from '../NodeMethod';
 import type { NodeRuntime } from '../NodeRuntime';
 import { DEFAULT_NOISE_FLOOR, defaultClockRate } from './defaults';
 
