@@ -424,9 +424,12 @@ export class WebrtcNode {
     };
     // The transport's own leg answers for it (its 404 stands when asked);
     // the others follow it, whatever state they are in.
-    if (native) closeLeg(t.id);
-    else tolerate(() => closeLeg(t.id));
-    for (const leg of t.legs.slice(1)) tolerate(() => closeLeg(leg.nativeId));
+    try {
+      if (native) closeLeg(t.id);
+      else tolerate(() => closeLeg(t.id));
+    } finally {
+      for (const leg of t.legs.slice(1)) tolerate(() => closeLeg(leg.nativeId));
+    }
     for (const m of t.mids.values()) if (m.subscriptionId) this.#subscriptions.delete(m.subscriptionId);
     for (const x of t.allTracks()) {
       const op = t.operations.get(x.operationId);
