@@ -38,6 +38,16 @@ export interface WorkerNodeOptions {
 
 export type NodeExitReason = 'crashed' | 'exited';
 
+/**
+ * A node thread's V8 heap: its young generation is held at two 1 MiB
+ * semi-spaces (V8 sizes a semi-space at a third of this, 1 MiB at least).
+ * Left alone, a busy thread grows them to 16 MiB each and keeps them; its
+ * JavaScript is control-plane work (offers, stats) that a small young
+ * generation serves well. (The main thread's is held by the V8 flag in
+ * src/util/heapFlags.ts; that flag does not reach worker isolates.)
+ */
+export const NODE_THREAD_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 3 } as const;
+
 export interface WorkerNodeEvents {
   exit: [reason: NodeExitReason, detail: string];
   event: [event: NodeEvent];
@@ -73,6 +83,7 @@ export class WorkerNode extends EventEmitter<WorkerNodeEvents> {
       // Node threads start clean: loaders and hooks given to the main process
       // (test runners, profilers) would slow every thread's start for nothing.
       execArgv: [],
+      resourceLimits: { ...NODE_THREAD_RESOURCE_LIMITS },
     });
     // Piscina re-emits thread errors on the pool; without a listener they would
     // take the main thread down.
