@@ -19,7 +19,7 @@ if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -lt 1 ]; then
   echo "fuzz: usage: $0 [seconds-per-target]" >&2
   exit 2
 fi
-targets=${FUZZ_TARGETS:-"rtp rtcp feedback twcc retransmit stun srtp dtls framer"}
+targets=${FUZZ_TARGETS:-"rtp rtcp feedback twcc retransmit stun srtp dtls framer bwe layers"}
 CXX=${FUZZ_CXX:-clang++}
 if ! command -v "$CXX" >/dev/null; then
   echo "fuzz: $CXX not found (install clang and libclang-rt-14-dev, or run scripts/setup.sh)" >&2
@@ -59,6 +59,11 @@ for t in $targets; do
     dtls) extra=(addon/dtls/*.cc -lssl -lcrypto) ;;
     # framer: the RFC 4571 framing of ICE-TCP, a byte stream from a peer.
     framer) extra=(addon/net/rfc4571_framer.cc) ;;
+    # bwe: transport-cc feedback from a subscriber, read and fed to the
+    # send-side bandwidth estimator of addon/bwe.
+    bwe) extra=(addon/bwe/*.cc) ;;
+    # layers: simulcast/temporal layer selection and VP8 numbering rewrites.
+    layers) extra=(addon/layers/*.cc addon/router/rtp_rewriter.cc) ;;
   esac
   if ! "$CXX" "${CXXFLAGS[@]}" "$src" addon/rtp/*.cc "${extra[@]}" -o "$out/${t}_fuzzer"; then
     echo "fuzz: build of $t failed" >&2

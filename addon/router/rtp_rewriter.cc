@@ -20,7 +20,6 @@ void RtpRewriter::Rewrite(uint8_t* pkt, size_t /*len*/, uint64_t now_ms) {
     // keeping the source's makes captures easy to read side by side.
     started_ = true;
     src_ssrc_ = in_ssrc;
-    seq_delta_ = 0;
     ts_delta_ = 0;
     highest_in_seq_ = in_seq;
   } else if (rebase_ || in_ssrc != src_ssrc_) {
@@ -32,14 +31,14 @@ void RtpRewriter::Rewrite(uint8_t* pkt, size_t /*len*/, uint64_t now_ms) {
     const uint64_t gap_ms = now_ms > last_ms_ ? now_ms - last_ms_ : 0;
     uint64_t ticks = gap_ms * clock_rate_ / 1000;
     if (ticks == 0) ticks = 1;
-    seq_delta_ = static_cast<uint16_t>(last_seq_ + 1 - in_seq);
+    seq_.Rebase();
     ts_delta_ = static_cast<uint32_t>(last_ts_ + static_cast<uint32_t>(ticks) - in_ts);
     highest_in_seq_ = in_seq;
   } else if (static_cast<int16_t>(in_seq - highest_in_seq_) > 0) {
     highest_in_seq_ = in_seq;
   }
 
-  const uint16_t out_seq = static_cast<uint16_t>(in_seq + seq_delta_);
+  const uint16_t out_seq = static_cast<uint16_t>(seq_.Map(in_seq));
   const uint32_t out_ts = in_ts + ts_delta_;
   StoreU16(pkt + 2, out_seq);
   StoreU32(pkt + 4, out_ts);

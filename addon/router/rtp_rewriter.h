@@ -12,6 +12,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "rtp/continuity_map.h"
+
 namespace webrtc_agent {
 namespace router {
 
@@ -29,13 +31,24 @@ class RtpRewriter {
   // caller) for this subscriber. `now_ms` is the loop clock.
   void Rewrite(uint8_t* pkt, size_t len, uint64_t now_ms);
 
+  // A packet of the current source that is not sent on purpose (a dropped
+  // temporal layer): the numbers after it close the gap, so the subscriber
+  // does not take it for loss.
+  void Drop(uint16_t in_seq) {
+    if (!started_) return;
+    seq_.Drop(in_seq);
+    if (static_cast<int16_t>(in_seq - highest_in_seq_) > 0) highest_in_seq_ = in_seq;
+  }
+
   uint32_t out_ssrc() const { return out_ssrc_; }
   uint16_t last_seq() const { return last_seq_; }
   uint32_t last_timestamp() const { return last_ts_; }
   uint32_t source_ssrc() const { return src_ssrc_; }
   // The source's sequence number behind one we sent (current source only):
   // how a NACK the subscriber sent is passed further up.
-  uint16_t SourceSeq(uint16_t out_seq) const { return static_cast<uint16_t>(out_seq - seq_delta_); }
+  // (Exact for packets after the newest drop; before it, off by the drops
+  // since: a NACK passed up then names a neighbour, which costs a re-send.)
+  uint16_t SourceSeq(uint16_t out_seq) const { return static_cast<uint16_t>(out_seq - seq_.delta()); }
   bool started() const { return started_; }
   // When the newest packet was sent (the loop clock given to Rewrite).
   uint64_t last_ms() const { return last_ms_; }
@@ -50,7 +63,7 @@ class RtpRewriter {
   bool started_ = false;
   bool rebase_ = false;
   uint32_t src_ssrc_ = 0;
-  uint16_t seq_delta_ = 0;
+  rtp::ContinuityMap seq_{16};
   uint32_t ts_delta_ = 0;
   uint16_t last_seq_ = 0;
   uint32_t last_ts_ = 0;

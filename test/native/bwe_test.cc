@@ -1,0 +1,419 @@
+// Unit tests for the send-side bandwidth estimator (addon/bwe) and the
+// transport-cc feedback parser (addon/rtp/transport_cc.*), without sockets:
+// a simulated path on a fake clock. The sender numbers its packets through
+// SendSideBwe and paces media at the estimate (as a sender whose layers
+// follow it would) plus the probes it asks for; a bottleneck queue (rate,
+// drop-tail buffer, propagation delay, random loss) delivers them; the real
+// receiver side (rtp::TwccFeedback) writes transport-cc feedback every
+// 50 ms, which goes back as bytes and is read by ParseTransportCc.
+// Built with ASan+UBSan by test/native/bwe.test.ts.
+//
+// Prints "bwe_test: N checks passed, M failed" last; exits 1 if M > 0.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <deque>
+#include <vector>
+
+#include "bwe/send_side_bwe.h"
+#include "check.h"
+#include "rtp/byte_io.h"
+#include "rtp/rtcp.h"
+#include "rtp/transport_cc.h"
+#include "rtp/twcc_feedback.h"
+
+namespace {
+
+using namespace webrtc_agent;
+using bwe::PacketKind;
+using Bytes = std::vector<uint8_t>;
+
+// ---- the parser -------------------------------------------------------
+
+rtp::TransportCcError ParseBytes(const Bytes& b, rtp::TransportCc* out) {
+  rtp::RtcpCompoundReader reader(b.data(), b.size());
+  rtp::RtcpPacket p;
+  if (!reader.Next(&p)) return rtp::TransportCcError::kNotTransportCc;
+  return rtp::ParseTransportCc(p, out);
+}
+
+Bytes Fb(uint16_t base, uint16_t count, uint32_t reference, std::vector<uint8_t> rest) {
+  Bytes b = {0x8F, 205, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2,
+             static_cast<uint8_t>(base >> 8), static_cast<uint8_t>(base),
+             static_cast<uint8_t>(count >> 8), static_cast<uint8_t>(count),
+             static_cast<uint8_t>(reference >> 16), static_cast<uint8_t>(reference >> 8),
+             static_cast<uint8_t>(reference), 7};
+  b.insert(b.end(), rest.begin(), rest.end());
+  while (b.size() % 4) b.push_back(0);
+  rtp::StoreU16(b.data() + 2, static_cast<uint16_t>(b.size() / 4 - 1));
+  return b;
+}
+
+void TestParserByHand() {
+  rtp::TransportCc fb;
+  // Run of 3 small deltas, then a two-bit vector: large, not received, small.
+  // Deltas: 4, 1, 0 (ticks), then -2 (large), 10.
+  Bytes b = Fb(65534, 6, 0x123456,
+               {0x20, 0x03, 0xE0 | 0x08 | 0x01, 0x00,  // run: small x3 ; vector 7x2: [2,0,1,0,0,0,0]
+                4, 1, 0, 0xFF, 0xFE, 10});
+  // The vector chunk: 1 1 | 10 00 01 00 00 00 00 -> 0xC000 | (2<<12) | (1<<8) = 0xE100
+  b[20 + 2] = 0xE1;
+  b[20 + 3] = 0x00;
+  CHECK(ParseBytes(b, &fb) == rtp::TransportCcError::kNone);
+  CHECK_EQ(fb.header.sender_ssrc, 1u);
+  CHECK_EQ(fb.header.media_ssrc, 2u);
+  CHECK_EQ(fb.base_sequence, 65534);
+  CHECK_EQ(fb.reference_time, 0x123456u);
+  CHECK_EQ(fb.feedback_count, 7);
+  CHECK_EQ(fb.entries.size(), 6u);
+  if (fb.entries.size() == 6) {
+    CHECK_EQ(fb.entries[0].sequence, 65534);
+    CHECK_EQ(fb.entries[2].sequence, 0);  // wrapped
+    CHECK(fb.entries[0].received && fb.entries[0].arrival_ticks == 4);
+    CHECK(fb.entries[1].received && fb.entries[1].arrival_ticks == 5);
+    CHECK(fb.entries[2].received && fb.entries[2].arrival_ticks == 5);
+    CHECK(fb.entries[3].received && fb.entries[3].arrival_ticks == 3);  // -2
+    CHECK(!fb.entries[4].received);
+    CHECK(fb.entries[5].received && fb.entries[5].arrival_ticks == 13);
+  }
+  // One-bit vector: 14 statuses, received/not alternating.
+  Bytes v = Fb(10, 14, 0, {0xAA, 0xAA, 1, 1, 1, 1, 1, 1, 1});
+  CHECK(ParseBytes(v, &fb) == rtp::TransportCcError::kNone);
+  int got = 0;
+  for (const auto& e : fb.entries) got += e.received;
+  CHECK_EQ(got, 7);
+  CHECK(fb.entries.size() == 14 && fb.entries[12].arrival_ticks == 7 && !fb.entries[13].received);
+
+  // Malformed: each refused with its reason.
+  CHECK(ParseBytes(Fb(0, 0, 0, {0x20, 0x01, 1}), &fb) == rtp::TransportCcError::kNoStatus);
+  CHECK(ParseBytes(Fb(0, 3, 0, {0x20, 0x03, 1, 1}), &fb) == rtp::TransportCcError::kTruncated);  // 2 of 3 deltas
+  CHECK(ParseBytes(Fb(0, 3, 0, {0x60, 0x03}), &fb) == rtp::TransportCcError::kReserved);  // run of symbol 3
+  CHECK(ParseBytes(Fb(0, 2, 0, {0xF0, 0x00}), &fb) == rtp::TransportCcError::kReserved);  // vector with a 3
+  CHECK(ParseBytes(Fb(0, 20, 0, {0x00, 0x05}), &fb) == rtp::TransportCcError::kTruncated);  // chunks end early
+  CHECK(ParseBytes(Fb(0, 9000, 0, {0x1F, 0xFF, 0x1F, 0xFF}), &fb) == rtp::TransportCcError::kTooMany);
+  // A run of 8191 "not received" covers 8000 statuses with no deltas: fine.
+  CHECK(ParseBytes(Fb(0, 8000, 0, {0x1F, 0xFF}), &fb) == rtp::TransportCcError::kNone);
+  CHECK(fb.entries.size() == 8000 && !fb.entries[7999].received);
+  // Zero-length runs cost their bytes and say nothing.
+  CHECK(ParseBytes(Fb(0, 1, 0, {0x00, 0x00, 0x00, 0x00, 0x20, 0x01, 9}), &fb) == rtp::TransportCcError::kNone);
+  CHECK(fb.entries.size() == 1 && fb.entries[0].arrival_ticks == 9);
+  // Another FMT is not transport-cc.
+  Bytes nack = Fb(0, 1, 0, {0x20, 0x01, 1});
+  nack[0] = 0x81;
+  CHECK(ParseBytes(nack, &fb) == rtp::TransportCcError::kNotTransportCc);
+}
+
+// What TwccFeedback writes reads back as the same arrivals (250 us resolution).
+void TestParserAgainstWriter() {
+  rtp::TwccFeedback writer;
+  std::vector<std::pair<uint16_t, uint64_t>> sent;
+  uint64_t t = 5000000;
+  for (int i = 0; i < 300; ++i) {
+    const uint16_t seq = static_cast<uint16_t>(65400 + i);
+    t += (i % 17 == 0) ? 40000 : 700 + (i * 37) % 900;  // gaps force large deltas
+    if (i % 11 == 3) continue;                          // lost
+    writer.OnPacket(seq, t);
+    sent.emplace_back(seq, t);
+  }
+  rtp::TransportCc fb;
+  size_t matched = 0, bad = 0, packets = 0;
+  int64_t first_offset = INT64_MIN;
+  while (writer.HasPending()) {
+    Bytes out(1200);
+    out.resize(writer.Build(out.data(), out.size(), 1, 2));
+    if (out.empty()) break;
+    packets++;
+    if (ParseBytes(out, &fb) != rtp::TransportCcError::kNone) {
+      bad++;
+      continue;
+    }
+    for (const auto& e : fb.entries) {
+      if (!e.received) continue;
+      auto it = std::find_if(sent.begin(), sent.end(), [&](const auto& s) { return s.first == e.sequence; });
+      if (it == sent.end()) {
+        bad++;
+        continue;
+      }
+      const int64_t arrival = static_cast<int64_t>(fb.reference_time) * 64000 + e.arrival_ticks * 250;
+      const int64_t offset = arrival - static_cast<int64_t>(it->second);
+      if (first_offset == INT64_MIN) first_offset = offset;
+      // One clock offset for all, within the rounding of a tick per delta.
+      if (std::llabs(offset - first_offset) > 250) bad++;
+      matched++;
+    }
+  }
+  CHECK(packets >= 1);
+  CHECK_EQ(bad, 0u);
+  CHECK_EQ(matched, sent.size());
+}
+
+// ---- the send history ---------------------------------------------------
+
+void TestSendHistory() {
+  bwe::SendHistory h;
+  bwe::PacketResult r;
+  CHECK(!h.OnReport(5, true, &r));  // nothing sent yet
+  const uint16_t first = h.next_sequence();
+  for (int i = 0; i < 10; ++i) h.OnSent(1000 + i, PacketKind::kMedia, bwe::kNoCluster, 1000 * i);
+  CHECK(h.OnReport(static_cast<uint16_t>(first + 3), true, &r));
+  CHECK(r.size == 1003 && r.send_us == 3000 && r.received);
+  CHECK(!h.OnReport(static_cast<uint16_t>(first + 3), true, &r));  // repeated
+  CHECK(!h.OnReport(static_cast<uint16_t>(first + 10), true, &r));  // not sent yet
+  CHECK(h.OnReport(static_cast<uint16_t>(first + 4), false, &r));
+  CHECK(!h.OnReport(static_cast<uint16_t>(first + 4), false, &r));  // lost twice counts once
+  CHECK(h.OnReport(static_cast<uint16_t>(first + 4), true, &r));    // late after all
+  CHECK_EQ(h.counters().received, 2u);
+  CHECK_EQ(h.counters().lost, 0u);
+  CHECK_EQ(h.counters().repeated, 2u);
+  CHECK_EQ(h.counters().unknown, 2u);
+  // Wrap: thousands later, the early numbers are gone, not confused.
+  for (int i = 0; i < 70000; ++i) h.OnSent(100, PacketKind::kPadding, 3, 20000 + i);
+  CHECK(!h.OnReport(static_cast<uint16_t>(first + 5), true, &r));
+  const uint16_t last = static_cast<uint16_t>(h.next_sequence() - 1);
+  CHECK(h.OnReport(last, true, &r));
+  CHECK(r.kind == PacketKind::kPadding && r.cluster == 3 && r.send_us == 20000 + 69999);
+  CHECK(h.counters().unreported > 60000);
+}
+
+// ---- the simulated path --------------------------------------------------
+
+struct PathSegment {
+  int64_t from_ms;
+  uint64_t capacity_bps;
+};
+
+struct SimConfig {
+  std::vector<PathSegment> capacity;  // piecewise constant
+  int64_t one_way_ms = 50;            // each way: 100 ms RTT
+  int64_t queue_ms = 300;             // drop-tail buffer, in time at the current rate
+  double random_loss = 0;             // on the path, unrelated to the queue
+  int64_t loss_from_ms = 0;
+  int64_t duration_ms = 120000;
+  uint64_t initial_bps = 1000000;
+  uint64_t fixed_media_bps = 0;       // 0: the media follows the estimate
+};
+
+struct Sample {
+  int64_t t_ms;
+  uint64_t estimate;
+  uint64_t capacity;
+};
+
+struct SimResult {
+  std::vector<Sample> samples;  // every 100 ms
+  uint64_t lost = 0, sent = 0, probes = 0, probe_results = 0, feedbacks = 0;
+};
+
+uint64_t CapacityAt(const SimConfig& c, int64_t t_ms) {
+  uint64_t cap = c.capacity.front().capacity_bps;
+  for (const PathSegment& s : c.capacity) if (t_ms >= s.from_ms) cap = s.capacity_bps;
+  return cap;
+}
+
+SimResult Simulate(const SimConfig& cfg, uint32_t seed = 1) {
+  bwe::BweConfig bc;
+  bc.initial_bps = cfg.initial_bps;
+  bwe::SendSideBwe est(bc);
+  rtp::TwccFeedback receiver;
+  struct InFlight {
+    int64_t arrival_us;
+    uint16_t seq;
+  };
+  std::deque<InFlight> path;  // FIFO: arrivals in order
+  struct Feedback {
+    int64_t at_us;
+    Bytes bytes;
+  };
+  std::deque<Feedback> back;
+  SimResult res;
+  uint64_t rng = seed * 0x9E3779B97F4A7C15ull + 1;
+  auto random = [&rng]() {
+    rng ^= rng >> 12;
+    rng ^= rng << 25;
+    rng ^= rng >> 27;
+    return static_cast<double>((rng * 0x2545F4914F6CDD1Dull) >> 11) / 9007199254740992.0;
+  };
+  int64_t link_free_us = 0;  // when the bottleneck finishes what it holds
+  double budget_bits = 0;
+  int64_t last_feedback_us = 0;
+  rtp::TransportCc parsed;
+
+  auto send = [&](uint32_t size, PacketKind kind, int32_t cluster, int64_t now_us) {
+    const uint16_t seq = est.next_sequence();
+    est.OnPacketSent(size, kind, cluster, now_us);
+    res.sent++;
+    const int64_t now_ms = now_us / 1000;
+    const uint64_t cap = CapacityAt(cfg, now_ms);
+    const int64_t start = std::max(now_us, link_free_us);
+    // Drop-tail: the queue holds at most queue_ms of the current rate.
+    if (start - now_us > cfg.queue_ms * 1000) {
+      res.lost++;
+      return;
+    }
+    link_free_us = start + static_cast<int64_t>(size) * 8 * 1000000 / static_cast<int64_t>(cap);
+    if (cfg.random_loss > 0 && now_ms >= cfg.loss_from_ms && random() < cfg.random_loss) {
+      res.lost++;
+      return;
+    }
+    path.push_back({link_free_us + cfg.one_way_ms * 1000, seq});
+  };
+
+  for (int64_t now_ms = 0; now_ms < cfg.duration_ms; ++now_ms) {
+    const int64_t now_us = now_ms * 1000;
+    // Arrivals at the receiver.
+    while (!path.empty() && path.front().arrival_us <= now_us) {
+      receiver.OnPacket(path.front().seq, static_cast<uint64_t>(path.front().arrival_us) + 7000000);
+      path.pop_front();
+    }
+    // The receiver's feedback every 50 ms, back over an uncongested path.
+    if (now_us - last_feedback_us >= 50000) {
+      last_feedback_us = now_us;
+      while (receiver.HasPending()) {
+        Bytes b(1200);
+        b.resize(receiver.Build(b.data(), b.size(), 1, 2));
+        if (b.empty()) break;
+        back.push_back({now_us + cfg.one_way_ms * 1000, std::move(b)});
+      }
+    }
+    while (!back.empty() && back.front().at_us <= now_us) {
+      if (ParseBytes(back.front().bytes, &parsed) == rtp::TransportCcError::kNone) {
+        est.OnFeedback(parsed, now_us);
+        res.feedbacks++;
+      }
+      back.pop_front();
+    }
+    // Media: 1200-byte packets paced at the estimate (or a fixed rate).
+    const uint64_t media_bps = cfg.fixed_media_bps ? cfg.fixed_media_bps : est.estimate_bps();
+    budget_bits += static_cast<double>(media_bps) / 1000;
+    while (budget_bits >= 1200 * 8) {
+      budget_bits -= 1200 * 8;
+      send(1200, PacketKind::kMedia, bwe::kNoCluster, now_us);
+    }
+    // Probes, every 5 ms: a burst of padding packets (255 bytes of padding
+    // behind a 20-byte header, as the transport edge sends them).
+    if (now_ms % 5 == 0) {
+      bwe::ProbeRequest p;
+      while (est.NextProbe(now_us, &p)) {
+        res.probes++;
+        for (uint32_t sent = 0; sent < p.bytes; sent += 275) send(275, PacketKind::kPadding, p.cluster, now_us);
+      }
+    }
+    if (now_ms % 100 == 0) res.samples.push_back({now_ms, est.estimate_bps(), CapacityAt(cfg, now_ms)});
+  }
+  res.probe_results = est.stats().probe_results;
+  return res;
+}
+
+struct Window {
+  double mean = 0, min = 1e18, max = 0;
+  double within = 0;  // share of samples within +-20 % of capacity
+};
+
+Window Over(const SimResult& r, int64_t from_ms, int64_t to_ms) {
+  Window w;
+  size_t n = 0, ok = 0;
+  for (const Sample& s : r.samples) {
+    if (s.t_ms < from_ms || s.t_ms >= to_ms) continue;
+    const double e = static_cast<double>(s.estimate);
+    w.mean += e;
+    w.min = std::min(w.min, e);
+    w.max = std::max(w.max, e);
+    if (std::fabs(e - static_cast<double>(s.capacity)) <= 0.2 * static_cast<double>(s.capacity)) ok++;
+    n++;
+  }
+  if (n > 0) {
+    w.mean /= static_cast<double>(n);
+    w.within = static_cast<double>(ok) / static_cast<double>(n);
+  }
+  return w;
+}
+
+void Print(const char* name, const Window& w) {
+  std::printf("%s: mean %.0f kbit/s, min %.0f, max %.0f, %.0f %% of samples within +-20 %%\n", name, w.mean / 1000,
+              w.min / 1000, w.max / 1000, w.within * 100);
+}
+
+// 4 Mbit/s, 100 ms RTT, 120 s: converges within +-20 % and stays there
+// without oscillating.
+void TestConvergence() {
+  SimConfig c;
+  c.capacity = {{0, 4000000}};
+  const SimResult r = Simulate(c);
+  const Window first = Over(r, 0, 10000);
+  const Window late = Over(r, 20000, 120000);
+  Print("4 Mbit/s, first 10 s", first);
+  Print("4 Mbit/s, 20..120 s", late);
+  std::printf("  %llu probes, %llu results, %llu feedbacks, %llu of %llu packets lost\n",
+              (unsigned long long)r.probes, (unsigned long long)r.probe_results, (unsigned long long)r.feedbacks,
+              (unsigned long long)r.lost, (unsigned long long)r.sent);
+  CHECK(r.probe_results >= 1);
+  CHECK(std::fabs(late.mean - 4e6) <= 0.2 * 4e6);
+  // Steady link: no oscillation. Every sample from 20 s on stays in the band.
+  CHECK(late.min >= 0.8 * 4e6);
+  CHECK(late.max <= 1.2 * 4e6);
+  CHECK(late.within >= 0.99);
+}
+
+// 2 Mbit/s, then 300 kbit/s at 30 s: the estimate follows within a second.
+void TestStepDown() {
+  SimConfig c;
+  c.capacity = {{0, 2000000}, {30000, 300000}};
+  c.duration_ms = 45000;
+  const SimResult r = Simulate(c);
+  const Window before = Over(r, 20000, 30000);
+  Print("2 Mbit/s before the step", before);
+  int64_t below_ms = -1;
+  for (const Sample& s : r.samples) {
+    if (s.t_ms >= 30000 && s.estimate <= 1.2 * 300000) {
+      below_ms = s.t_ms - 30000;
+      break;
+    }
+  }
+  const Window after = Over(r, 35000, 45000);
+  Print("300 kbit/s, 5..15 s after the step", after);
+  std::printf("  estimate <= 360 kbit/s %lld ms after the step\n", static_cast<long long>(below_ms));
+  CHECK(std::fabs(before.mean - 2e6) <= 0.2 * 2e6);
+  CHECK(below_ms >= 0 && below_ms <= 1000);
+  CHECK(after.max <= 1.2 * 300000);
+  CHECK(after.mean >= 0.6 * 300000);
+}
+
+// Random loss on a path that is not congested does not collapse the estimate.
+void TestRandomLoss() {
+  {
+    // 5 % random loss from 40 s on, after convergence.
+    SimConfig c;
+    c.capacity = {{0, 4000000}};
+    c.random_loss = 0.05;
+    c.loss_from_ms = 40000;
+    c.duration_ms = 100000;
+    const SimResult r = Simulate(c, 2);
+    const Window w = Over(r, 40000, 100000);
+    Print("4 Mbit/s, 5 % random loss from 40 s", w);
+    CHECK(w.min >= 0.6 * 4e6);
+  }
+  {
+    // 1 % from the start: the estimate still climbs to the capacity.
+    SimConfig c;
+    c.capacity = {{0, 4000000}};
+    c.random_loss = 0.01;
+    c.duration_ms = 80000;
+    const SimResult r = Simulate(c, 3);
+    const Window w = Over(r, 30000, 80000);
+    Print("4 Mbit/s, 1 % random loss", w);
+    CHECK(w.mean >= 0.8 * 4e6);
+  }
+}
+
+}  // namespace
+
+int main() {
+  TestParserByHand();
+  TestParserAgainstWriter();
+  TestSendHistory();
+  TestConvergence();
+  TestStepDown();
+  TestRandomLoss();
+  return webrtc_agent::native_test::ReportChecks("bwe_test");
+}

@@ -1,0 +1,536 @@
+// Unit tests for addon/layers (the VP8 payload descriptor, Vp8Rewriter,
+// LayerSelector, Allocator), rtp/continuity_map.h and the drop path of
+// router/rtp_rewriter, on hand-made packets: what one subscriber of a
+// layered (simulcast, temporal-layered) publication is sent, and which layer
+// each subscription of a transport gets for a given estimate.
+// A plain program built with ASan+UBSan by test/native/layers.test.ts.
+#include <cstdint>
+#include <vector>
+
+#include "check.h"
+#include "layers/allocator.h"
+#include "layers/layer_selector.h"
+#include "layers/vp8_descriptor.h"
+#include "layers/vp8_rewriter.h"
+#include "router/rtp_rewriter.h"
+#include "rtp/byte_io.h"
+#include "rtp/continuity_map.h"
+#include "rtp/keyframe.h"
+
+namespace {
+
+using namespace webrtc_agent;
+using layers::AllocDecision;
+using layers::AllocLayer;
+using layers::Allocator;
+using layers::AllocReason;
+using layers::AllocRequest;
+using layers::LayerPacket;
+using layers::LayerSelector;
+using layers::Verdict;
+using layers::Vp8Descriptor;
+using layers::Vp8Rewriter;
+
+// --- hand-made VP8 RTP packets ------------------------------------------
+
+struct Vp8Pkt {
+  uint16_t seq = 0;
+  uint32_t ts = 0;
+  uint32_t ssrc = 0;
+  bool start = true;     // S=1, PID=0
+  bool key = false;
+  uint16_t picture_id = 0;  // 15 bits
+  uint8_t tl0 = 0;
+  uint8_t tid = 0;
+  bool sync = false;
+};
+
+constexpr size_t kRtpHeader = 12;
+
+std::vector<uint8_t> Build(const Vp8Pkt& v) {
+  std::vector<uint8_t> p(kRtpHeader, 0);
+  p[0] = 0x80;
+  p[1] = 96;
+  rtp::StoreU16(p.data() + 2, v.seq);
+  rtp::StoreU32(p.data() + 4, v.ts);
+  rtp::StoreU32(p.data() + 8, v.ssrc);
+  p.push_back(static_cast<uint8_t>(0x80 | (v.start ? 0x10 : 0)));  // X, S, PID 0
+  p.push_back(0x80 | 0x40 | 0x20);                                   // I, L, T
+  p.push_back(static_cast<uint8_t>(0x80 | (v.picture_id >> 8)));     // M + 15 bits
+  p.push_back(static_cast<uint8_t>(v.picture_id));
+  p.push_back(v.tl0);
+  p.push_back(static_cast<uint8_t>((v.tid << 6) | (v.sync ? 0x20 : 0)));
+  if (v.start && v.key) {
+    // Frame tag with P=0, the key frame start code, 320x180.
+    const uint8_t key[] = {0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xb4, 0x00};
+    p.insert(p.end(), key, key + sizeof(key));
+  } else {
+    const uint8_t delta[] = {0x11, 0x02, 0x00, 0x00, 0x00, 0x00};
+    p.insert(p.end(), delta, delta + sizeof(delta));
+  }
+  return p;
+}
+
+Vp8Descriptor Parse(std::vector<uint8_t>& p) {
+  Vp8Descriptor d;
+  CHECK(layers::ParseVp8Descriptor(p.data() + kRtpHeader, p.size() - kRtpHeader, &d));
+  return d;
+}
+
+// --- ContinuityMap ---------------------------------------------------------
+
+void TestContinuityDropsCloseGaps() {
+  rtp::ContinuityMap m(16);
+  CHECK(m.Map(100) == 100);
+  CHECK(m.Map(101) == 101);
+  m.Drop(102);
+  m.Drop(103);
+  CHECK(m.Map(104) == 102);  // no gap where 102 and 103 were left out
+  CHECK(m.Map(105) == 103);
+  // A late packet from before the drops keeps the number it had.
+  CHECK(m.Map(101) == 101);
+  // A late drop (older than the newest) changes nothing.
+  m.Drop(99);
+  CHECK(m.Map(106) == 104);
+  // A drop repeated (the same packet again) counts once.
+  m.Drop(107);
+  m.Drop(107);
+  CHECK(m.Map(108) == 105);
+}
+
+void TestContinuityRebaseAndWrap() {
+  rtp::ContinuityMap m(15);
+  CHECK(m.Map(32766) == 32766);
+  CHECK(m.Map(32767) == 32767);
+  CHECK(m.Map(0) == 0);  // wraps at 2^15
+  m.Rebase();
+  CHECK(m.Map(5000) == 1);  // a new source goes on by one
+  CHECK(m.Map(5001) == 2);
+  rtp::ContinuityMap tl0(8);
+  CHECK(tl0.Map(255) == 255);
+  tl0.Rebase();
+  CHECK(tl0.Map(17) == 0);
+}
+
+// --- RtpRewriter drops ------------------------------------------------------
+
+void TestRtpRewriterDrop() {
+  router::RtpRewriter r(1234, -1, 90000);
+  auto send = [&](uint16_t seq, uint32_t ssrc, uint64_t now) {
+    Vp8Pkt v;
+    v.seq = seq;
+    v.ssrc = ssrc;
+    v.ts = 1000u + seq;
+    std::vector<uint8_t> p = Build(v);
+    r.Rewrite(p.data(), p.size(), now);
+    return rtp::LoadU16(p.data() + 2);
+  };
+  CHECK(send(10, 7, 0) == 10);
+  r.Drop(11);
+  r.Drop(12);
+  CHECK(send(13, 7, 0) == 11);
+  CHECK(send(14, 7, 0) == 12);
+  CHECK(r.SourceSeq(12) == 14);
+  // A switch to another SSRC still goes on by one after a drop.
+  r.Drop(15);
+  CHECK(send(900, 8, 40) == 13);
+}
+
+// --- the VP8 descriptor -----------------------------------------------------
+
+void TestVp8DescriptorParse() {
+  Vp8Pkt v;
+  v.picture_id = 0x1234;
+  v.tl0 = 77;
+  v.tid = 2;
+  v.sync = true;
+  v.key = false;
+  std::vector<uint8_t> p = Build(v);
+  Vp8Descriptor d = Parse(p);
+  CHECK(d.picture_start());
+  CHECK(d.has_picture_id && d.long_picture_id && d.picture_id == 0x1234);
+  CHECK(d.has_tl0_pic_idx && d.tl0_pic_idx == 77);
+  CHECK(d.has_tid && d.tid == 2 && d.layer_sync);
+  CHECK(d.size == 6);
+  layers::WriteVp8PictureId(p.data() + kRtpHeader, d, 0x0042);
+  layers::WriteVp8Tl0PicIdx(p.data() + kRtpHeader, d, 9);
+  Vp8Descriptor e = Parse(p);
+  CHECK(e.picture_id == 0x0042 && e.long_picture_id && e.tl0_pic_idx == 9 && e.tid == 2);
+
+  // A short picture id, no T byte.
+  const uint8_t short_id[] = {0x90, 0x80, 0x05, 0x00};
+  CHECK(layers::ParseVp8Descriptor(short_id, sizeof(short_id), &d));
+  CHECK(d.has_picture_id && !d.long_picture_id && d.picture_id == 5 && !d.has_tid && d.size == 3);
+  // Every truncation of the full descriptor is refused, not read past.
+  for (size_t n = 1; n < 6; ++n) CHECK(!layers::ParseVp8Descriptor(p.data() + kRtpHeader, n, &d));
+  CHECK(!layers::ParseVp8Descriptor(p.data(), 0, &d));
+  // No extension at all: a bare one-byte descriptor.
+  const uint8_t bare[] = {0x10, 0x00};
+  CHECK(layers::ParseVp8Descriptor(bare, sizeof(bare), &d) && d.size == 1 && !d.has_picture_id);
+}
+
+// --- temporal-layer dropping (L1T3) ------------------------------------------
+
+// L1T3's pattern: TID 0 2 1 2 0 2 1 2 ...
+uint8_t L1T3Tid(int frame) {
+  static const uint8_t kPattern[] = {0, 2, 1, 2};
+  return kPattern[frame % 4];
+}
+
+void TestTemporalDropKeepsPicturesContinuous() {
+  LayerSelector sel;
+  sel.SetTarget(0, 0);  // TL0 only: a quarter of the frames
+  Vp8Rewriter vp8;
+  router::RtpRewriter rtp(1, -1, 90000);
+  std::vector<uint16_t> out_pids, out_seqs;
+  std::vector<uint8_t> out_tl0;
+  uint16_t seq = 500;
+  uint8_t tl0 = 200;
+  for (int f = 0; f < 24; ++f) {
+    const uint8_t tid = L1T3Tid(f);
+    if (tid == 0 && f > 0) tl0++;
+    for (int k = 0; k < 2; ++k) {  // two packets per picture
+      Vp8Pkt v;
+      v.seq = seq++;
+      v.ts = 3000u * static_cast<uint32_t>(f);
+      v.ssrc = 9;
+      v.start = k == 0;
+      v.key = f == 0;
+      v.picture_id = static_cast<uint16_t>(32760 + f) & 0x7FFF;  // wraps
+      v.tl0 = tl0;
+      v.tid = tid;
+      std::vector<uint8_t> p = Build(v);
+      Vp8Descriptor d = Parse(p);
+      LayerPacket lp;
+      lp.spatial = 0;
+      lp.temporal = d.tid;
+      lp.keyframe = rtp::IsKeyframe(rtp::Codec::kVp8, p.data() + kRtpHeader, p.size() - kRtpHeader);
+      lp.picture_start = d.picture_start();
+      bool switched = false;
+      const Verdict verdict = sel.OnPacket(lp, &switched);
+      if (f == 0 && k == 0) CHECK(switched);
+      if (verdict == Verdict::kForward) {
+        vp8.Forward(p.data() + kRtpHeader, d);
+        rtp.Rewrite(p.data(), p.size(), 0);
+        Vp8Descriptor o = Parse(p);
+        if (k == 0) {
+          out_pids.push_back(o.picture_id);
+          out_tl0.push_back(o.tl0_pic_idx);
+        }
+        out_seqs.push_back(rtp::LoadU16(p.data() + 2));
+        CHECK(o.tid == 0);
+      } else {
+        CHECK(verdict == Verdict::kTemporal);
+        vp8.Drop(d);
+        rtp.Drop(v.seq);
+      }
+    }
+  }
+  CHECK(out_pids.size() == 6);  // frames 0, 4, 8, 12, 16, 20
+  bool pids_continuous = true, seqs_continuous = true, tl0_continuous = true;
+  for (size_t i = 1; i < out_pids.size(); ++i) {
+    pids_continuous &= out_pids[i] == ((out_pids[i - 1] + 1) & 0x7FFF);
+    tl0_continuous &= out_tl0[i] == static_cast<uint8_t>(out_tl0[i - 1] + 1);
+  }
+  for (size_t i = 1; i < out_seqs.size(); ++i) seqs_continuous &= out_seqs[i] == static_cast<uint16_t>(out_seqs[i - 1] + 1);
+  CHECK(pids_continuous);
+  CHECK(seqs_continuous);
+  CHECK(tl0_continuous);
+  CHECK(out_seqs.size() == 12);
+}
+
+void TestTemporalStepUpWaitsForTl0() {
+  LayerSelector sel;
+  sel.SetTarget(0, 0);
+  bool sw = false;
+  LayerPacket key{0, 0, true, true};
+  CHECK(sel.OnPacket(key, &sw) == Verdict::kForward && sw);
+  sel.SetTarget(0, 2);
+  // A TL2 picture before the next TL0: still dropped (its references were not sent).
+  CHECK(sel.OnPacket(LayerPacket{0, 2, false, true}, &sw) == Verdict::kTemporal);
+  CHECK(sel.OnPacket(LayerPacket{0, 1, false, true}, &sw) == Verdict::kTemporal);
+  CHECK(sel.OnPacket(LayerPacket{0, 0, false, true}, &sw) == Verdict::kForward);
+  CHECK(sel.current_temporal() == 2);
+  CHECK(sel.OnPacket(LayerPacket{0, 2, false, true}, &sw) == Verdict::kForward);
+  // Down at once, at the next picture; the rest of a picture follows its first packet.
+  sel.SetTarget(0, 1);
+  CHECK(sel.OnPacket(LayerPacket{0, 2, false, false}, &sw) == Verdict::kForward);
+  CHECK(sel.OnPacket(LayerPacket{0, 2, false, true}, &sw) == Verdict::kTemporal);
+  CHECK(sel.OnPacket(LayerPacket{0, 1, false, true}, &sw) == Verdict::kForward);
+  // Packets without a temporal layer id all pass.
+  CHECK(sel.OnPacket(LayerPacket{0, -1, false, true}, &sw) == Verdict::kForward);
+}
+
+// --- simulcast switching -------------------------------------------------------
+
+void TestSwitchWaitsForTargetKeyframe() {
+  LayerSelector sel;
+  bool sw = false;
+  // Nothing is sent before a target, nor before a key frame.
+  CHECK(sel.OnPacket(LayerPacket{0, 0, true, true}, &sw) == Verdict::kOther && !sw);
+  sel.SetTarget(2, LayerSelector::kAllTemporal);
+  CHECK(sel.NeedsKeyframe());
+  CHECK(sel.OnPacket(LayerPacket{2, 0, false, true}, &sw) == Verdict::kOther);
+  // A key frame on a layer below the target is taken on the way up.
+  CHECK(sel.OnPacket(LayerPacket{0, 0, true, true}, &sw) == Verdict::kForward && sw);
+  CHECK(sel.current_spatial() == 0 && sel.NeedsKeyframe());
+  CHECK(sel.OnPacket(LayerPacket{0, 1, false, true}, &sw) == Verdict::kForward && !sw);
+  CHECK(sel.OnPacket(LayerPacket{1, 0, false, true}, &sw) == Verdict::kOther);
+  CHECK(sel.OnPacket(LayerPacket{2, 0, false, true}, &sw) == Verdict::kOther);
+  CHECK(sel.OnPacket(LayerPacket{2, 0, true, true}, &sw) == Verdict::kForward && sw);
+  CHECK(sel.current_spatial() == 2 && !sel.NeedsKeyframe());
+  // The old layer stops at once.
+  CHECK(sel.OnPacket(LayerPacket{0, 0, false, true}, &sw) == Verdict::kOther);
+  // Down: the top layer keeps flowing until the lower one's key frame.
+  sel.SetTarget(0, LayerSelector::kAllTemporal);
+  CHECK(sel.OnPacket(LayerPacket{2, 1, false, true}, &sw) == Verdict::kForward);
+  CHECK(sel.OnPacket(LayerPacket{0, 1, false, true}, &sw) == Verdict::kOther);
+  // A key frame of a layer between the current one and the target is taken.
+  CHECK(sel.OnPacket(LayerPacket{1, 0, true, true}, &sw) == Verdict::kForward && sw);
+  CHECK(sel.current_spatial() == 1);
+  CHECK(sel.OnPacket(LayerPacket{0, 0, true, true}, &sw) == Verdict::kForward && sw);
+  CHECK(sel.switches() == 4);
+  // Pause: nothing at once; resume: at a key frame.
+  sel.SetTarget(-1, 0);
+  CHECK(sel.OnPacket(LayerPacket{0, 0, false, true}, &sw) == Verdict::kOther);
+  CHECK(!sel.NeedsKeyframe());
+  sel.SetTarget(1, 0);
+  CHECK(sel.OnPacket(LayerPacket{1, 0, false, true}, &sw) == Verdict::kOther);
+  CHECK(sel.OnPacket(LayerPacket{2, 0, true, true}, &sw) == Verdict::kOther);  // above the target
+  CHECK(sel.OnPacket(LayerPacket{1, 0, true, true}, &sw) == Verdict::kForward && sw);
+}
+
+// A 3-layer simulcast VP8 publication through the selector and the
+// rewriters: across a switch, and a pause and resume on the same layer,
+// the subscriber's SSRC, sequence numbers, picture ids and TL0PICIDX go on
+// by one.
+void TestSwitchKeepsNumberingContinuous() {
+  LayerSelector sel;
+  Vp8Rewriter vp8;
+  router::RtpRewriter rtp(4321, -1, 90000);
+  sel.SetTarget(0, LayerSelector::kAllTemporal);
+  struct Sent {
+    uint16_t seq;
+    uint32_t ssrc;
+    uint16_t pid;
+    uint8_t tl0;
+    uint32_t ts;
+  };
+  std::vector<Sent> sent;
+  // Each layer has its own SSRC, numbering, picture ids and TL0PICIDX.
+  uint16_t seqs[3] = {100, 20000, 65530};
+  uint16_t pids[3] = {10, 5000, 32700};
+  uint8_t tl0s[3] = {3, 90, 250};
+  for (int f = 0; f < 30; ++f) {
+    if (f == 10) sel.SetTarget(2, LayerSelector::kAllTemporal);
+    if (f == 20) sel.SetTarget(-1, 0);  // paused for bandwidth...
+    if (f == 22) sel.SetTarget(2, LayerSelector::kAllTemporal);  // ...and resumed
+    for (int layer = 0; layer < 3; ++layer) {
+      Vp8Pkt v;
+      v.seq = seqs[layer]++;
+      v.ts = 90000u * static_cast<uint32_t>(layer) + 3000u * static_cast<uint32_t>(f);
+      v.ssrc = 1000u + static_cast<uint32_t>(layer);
+      v.key = f == 0 || (layer == 2 && (f == 15 || f == 24));
+      v.picture_id = pids[layer]++ & 0x7FFF;
+      if (f > 0) tl0s[layer]++;
+      v.tl0 = tl0s[layer];
+      v.tid = 0;
+      std::vector<uint8_t> p = Build(v);
+      Vp8Descriptor d = Parse(p);
+      LayerPacket lp{layer, d.tid, rtp::IsKeyframe(rtp::Codec::kVp8, p.data() + kRtpHeader, p.size() - kRtpHeader),
+                     d.picture_start()};
+      bool switched = false;
+      if (sel.OnPacket(lp, &switched) != Verdict::kForward) continue;
+      if (switched) {
+        vp8.Rebase();
+        rtp.Rebase();
+      }
+      vp8.Forward(p.data() + kRtpHeader, d);
+      rtp.Rewrite(p.data(), p.size(), static_cast<uint64_t>(f) * 33);
+      Vp8Descriptor o = Parse(p);
+      sent.push_back({rtp::LoadU16(p.data() + 2), rtp::LoadU32(p.data() + 8), o.picture_id, o.tl0_pic_idx,
+                      rtp::LoadU32(p.data() + 4)});
+      // From the key frame on, the top layer only.
+      if (f > 15) CHECK(layer == 2);
+      if (f < 15) CHECK(layer == 0);
+      CHECK(f < 20 || f >= 24);  // nothing while paused, nor before the key frame
+    }
+  }
+  // One layer's packet per frame, and both at the switch: layer 0's frame
+  // 15 came before layer 2's key frame, while the switch was pending.
+  CHECK(sent.size() == 27);
+  bool ok = true, ts_forward = true;
+  for (size_t i = 1; i < sent.size(); ++i) {
+    ok &= sent[i].ssrc == 4321;
+    ok &= sent[i].seq == static_cast<uint16_t>(sent[i - 1].seq + 1);
+    ok &= sent[i].pid == ((sent[i - 1].pid + 1) & 0x7FFF);
+    ok &= sent[i].tl0 == static_cast<uint8_t>(sent[i - 1].tl0 + 1);
+    ts_forward &= static_cast<int32_t>(sent[i].ts - sent[i - 1].ts) > 0;
+  }
+  CHECK(ok);
+  CHECK(ts_forward);
+}
+
+// --- the allocator -----------------------------------------------------------------
+
+// The publication: 320x180 ~145, 640x360 ~350, 1280x720 ~750 kbit/s.
+AllocRequest Simulcast(uint64_t key, int priority = 0) {
+  AllocRequest r;
+  r.key = key;
+  r.priority = priority;
+  r.layers = {{0, 0, 145'000}, {1, 0, 350'000}, {2, 0, 750'000}};
+  return r;
+}
+
+AllocDecision One(Allocator& a, uint64_t now, uint64_t avail, const AllocRequest& r, uint64_t audio = 0) {
+  std::vector<AllocDecision> out;
+  a.Allocate(now, avail, audio, {r}, &out);
+  return out.at(0);
+}
+
+void TestAllocatorBasics() {
+  Allocator a;
+  AllocDecision d = One(a, 0, Allocator::kUnlimited, Simulcast(1));
+  CHECK(d.spatial == 2 && d.reason == AllocReason::kOptimal);
+  Allocator b;
+  // 350k x 1.15 (an upgrade's margin) - 145k + 40k audio fit in 450k...
+  d = One(b, 0, 450'000, Simulcast(1), 40'000);
+  CHECK(d.spatial == 1 && d.reason == AllocReason::kBandwidth);
+  Allocator c;
+  d = One(c, 0, 450'000, Simulcast(1), 64'000);
+  CHECK(d.spatial == 0 && d.reason == AllocReason::kBandwidth);  // ...with more audio, not: audio first
+  CHECK(c.desired_bps() == 750'000 + 64'000);
+  // Even the lowest layer does not fit: paused.
+  Allocator e;
+  d = One(e, 0, 120'000, Simulcast(1), 30'000);
+  CHECK(d.spatial == -1 && d.reason == AllocReason::kBandwidth);
+  // Nothing on offer.
+  AllocRequest none;
+  none.key = 3;
+  d = One(e, 0, 1'000'000, none);
+  CHECK(d.spatial == -1 && d.reason == AllocReason::kNoLayers);
+}
+
+void TestAllocatorCeilingsAndCap() {
+  Allocator a;
+  AllocRequest r = Simulcast(1);
+  r.max_spatial = 1;
+  AllocDecision d = One(a, 0, Allocator::kUnlimited, r);
+  CHECK(d.spatial == 1 && d.reason == AllocReason::kPreference);
+  r = Simulcast(1);
+  r.max_bps = 500'000;
+  d = One(a, 0, Allocator::kUnlimited, r);
+  CHECK(d.spatial == 1 && d.reason == AllocReason::kCap);
+  r.max_bps = 10'000;  // below everything: the lowest layer still
+  d = One(a, 0, Allocator::kUnlimited, r);
+  CHECK(d.spatial == 0 && d.reason == AllocReason::kCap);
+  // Temporal ceiling on an L1T3 stream.
+  AllocRequest t;
+  t.key = 2;
+  t.layers = {{0, 0, 200'000}, {0, 1, 300'000}, {0, 2, 400'000}};
+  t.max_temporal = 1;
+  d = One(a, 0, Allocator::kUnlimited, t);
+  CHECK(d.spatial == 0 && d.temporal == 1 && d.reason == AllocReason::kPreference);
+  // Temporal steps are steps too.
+  t.max_temporal = 9;
+  Allocator b;
+  d = One(b, 0, 360'000, t);
+  CHECK(d.temporal == 1 && d.reason == AllocReason::kBandwidth);
+  // A rung that costs more than one above it is skipped.
+  AllocRequest odd;
+  odd.key = 5;
+  odd.layers = {{0, 0, 100'000}, {0, 1, 400'000}, {1, 0, 300'000}};
+  Allocator c;
+  d = One(c, 0, 350'000, odd);
+  CHECK(d.spatial == 1 && d.temporal == 0);
+}
+
+void TestAllocatorPriorityAndPinned() {
+  Allocator a;
+  std::vector<AllocDecision> out;
+  // 900k: both get their lowest (290k), then one step each by priority:
+  // the high one to 350k (+205k), the low one to 350k (+205k): 700k; then
+  // the high one to 750k does not fit.
+  a.Allocate(0, 900'000, 0, {Simulcast(1, 0), Simulcast(2, 5)}, &out);
+  CHECK(out[0].key == 1 && out[1].key == 2);
+  CHECK(out[1].spatial == 1 && out[0].spatial == 1);
+  Allocator b;
+  // 600k: lowest for both (290k); one step fits (x1.15 = 402k > 310k left? no:
+  // 350k*1.15 - 145k = 257k <= 310k): the high-priority one only.
+  b.Allocate(0, 600'000, 0, {Simulcast(1, 0), Simulcast(2, 5)}, &out);
+  CHECK(out[1].spatial == 1 && out[0].spatial == 0);
+  // Lowest layers go by priority too: only one fits.
+  Allocator c;
+  c.Allocate(0, 200'000, 0, {Simulcast(1, 0), Simulcast(2, 5)}, &out);
+  CHECK(out[1].spatial == 0 && out[0].spatial == -1);
+  // A pinned subscription costs what it sends.
+  AllocRequest pinned;
+  pinned.key = 9;
+  pinned.adaptive = false;
+  pinned.pinned_bps = 750'000;
+  Allocator d;
+  d.Allocate(0, 1'000'000, 0, {pinned, Simulcast(1)}, &out);
+  CHECK(out[0].reason == AllocReason::kPinned);
+  CHECK(out[1].spatial == 0);
+  // State is kept only for adaptive subscriptions still listed.
+  CHECK(d.tracked() == 1);
+  d.Allocate(0, 1'000'000, 0, {Simulcast(1), Simulcast(2)}, &out);
+  CHECK(d.tracked() == 2);
+  d.Allocate(0, 1'000'000, 0, {Simulcast(2)}, &out);
+  CHECK(d.tracked() == 1);
+}
+
+void TestAllocatorHoldAndHysteresis() {
+  Allocator a;  // hold 4 s, margin 1.15
+  AllocRequest r = Simulcast(1);
+  CHECK(One(a, 0, 3'000'000, r).spatial == 2);
+  // Step down: at once.
+  AllocDecision d = One(a, 1000, 400'000, r);
+  CHECK(d.spatial == 1);
+  d = One(a, 1100, 120'000, r);
+  CHECK(d.spatial == -1 && d.reason == AllocReason::kBandwidth);  // paused
+  // The link is back, but the hold keeps it paused for 4 s after the last move down.
+  d = One(a, 2000, 3'000'000, r);
+  CHECK(d.spatial == -1 && d.reason == AllocReason::kHold);
+  d = One(a, 5000, 3'000'000, r);
+  CHECK(d.spatial == -1);
+  d = One(a, 5200, 3'000'000, r);
+  CHECK(d.spatial == 2 && d.reason == AllocReason::kOptimal);  // resumed, straight to the top
+  // Hysteresis: at the top with 760k (just over 750k) it stays; from
+  // below, 760k is not enough to go up (750k x 1.15 needed).
+  d = One(a, 6000, 760'000, r);
+  CHECK(d.spatial == 2);
+  Allocator b;
+  CHECK(One(b, 0, 700'000, r).spatial == 1);
+  int flips = 0, last = 1;
+  for (int i = 0; i < 100; ++i) {
+    // A steady link whose estimate wobbles +-5 % around 800k.
+    const uint64_t est = 800'000 + (i % 2 == 0 ? 40'000 : -40'000);
+    const int s = One(b, 100 + static_cast<uint64_t>(i) * 100, est, r).spatial;
+    if (s != last) flips++;
+    last = s;
+  }
+  CHECK(flips <= 1);
+  // A layer that is not offered (the publisher stopped sending it) is not chosen.
+  AllocRequest two = Simulcast(1);
+  two.layers.pop_back();
+  CHECK(One(a, 7000, 3'000'000, two).spatial == 1);
+}
+
+}  // namespace
+
+int main() {
+  TestContinuityDropsCloseGaps();
+  TestContinuityRebaseAndWrap();
+  TestRtpRewriterDrop();
+  TestVp8DescriptorParse();
+  TestTemporalDropKeepsPicturesContinuous();
+  TestTemporalStepUpWaitsForTl0();
+  TestSwitchWaitsForTargetKeyframe();
+  TestSwitchKeepsNumberingContinuous();
+  TestAllocatorBasics();
+  TestAllocatorCeilingsAndCap();
+  TestAllocatorPriorityAndPinned();
+  TestAllocatorHoldAndHysteresis();
+  return webrtc_agent::native_test::ReportChecks("layers_test");
+}
