@@ -13,13 +13,27 @@
  *   'exit' (reason, detail) - the thread is gone without close() being asked:
  *                             it crashed, exited, or failed to load. Emitted once.
  *   'event' (NodeEvent)     - the node raised an event for a controller.
+ *   'trackNotice' (TrackNotice) - a track was made or ended inside the node
+ *                             (for the main thread's track registry).
  */
 import { EventEmitter } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { fromErrorShape, InternalError, NotFoundError, UnavailableError } from '../errors';
 import { lookupMethod } from '../node/methods';
-import { HEARTBEAT_BYTES, HEARTBEAT_SLOT, isNodeEventMessage, type MediaSettings, type NodeEvent, type NodeHooks, type NodeTask, type ReadyInfo, type TaskResult } from '../node/protocol';
+import {
+  HEARTBEAT_BYTES,
+  HEARTBEAT_SLOT,
+  isNodeEventMessage,
+  isTrackNoticeMessage,
+  type MediaSettings,
+  type NodeEvent,
+  type NodeHooks,
+  type NodeTask,
+  type ReadyInfo,
+  type TaskResult,
+  type TrackNotice,
+} from '../node/protocol';
 import { parsePayload } from '../util/validate';
 import { nodeWorkerFile } from './workerFile';
 
@@ -51,6 +65,7 @@ export const NODE_THREAD_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 3 } as co
 export interface WorkerNodeEvents {
   exit: [reason: NodeExitReason, detail: string];
   event: [event: NodeEvent];
+  trackNotice: [notice: TrackNotice];
 }
 
 export class WorkerNode extends EventEmitter<WorkerNodeEvents> {
@@ -90,6 +105,7 @@ export class WorkerNode extends EventEmitter<WorkerNodeEvents> {
     // Events the node raises for controllers arrive as thread messages.
     this.#pool.on('message', (m: unknown) => {
       if (isNodeEventMessage(m)) this.emit('event', m.nodeEvent);
+      else if (isTrackNoticeMessage(m)) this.emit('trackNotice', m.trackNotice);
     });
     this.#pool.on('error', (err: Error) => {
       this.#lastError = err?.message ?? String(err);

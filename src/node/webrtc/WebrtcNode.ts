@@ -11,7 +11,7 @@
  * published on other nodes over with setTrackFormat.
  */
 import type { Removed } from '../media/schemas';
-import type { MediaSettings } from '../protocol';
+import type { MediaSettings, TrackNotice } from '../protocol';
 import { ConflictError, InvalidRequestError, NotFoundError } from '../../errors';
 import { checkLimit } from '../limits';
 import { formatOf, toMediaFormat, type TrackFormat } from './format';
@@ -45,6 +45,7 @@ function tolerate(fn: () => void): void {
 export class WebrtcNode {
   readonly #native: WebrtcMediaNative;
   readonly #emit: Emit;
+  readonly #notify: (notice: TrackNotice) => void;
   readonly #settings: MediaSettings;
   readonly #transports = new Map<string, WebrtcTransport>();
   /** Native transport id (every leg's) -> its transport. */
@@ -56,10 +57,12 @@ export class WebrtcNode {
   readonly #subscriptions = new Map<string, WebrtcTransport>();
   #listen: ListenInfo | undefined;
 
-  constructor(native: WebrtcMediaNative, emit: Emit, settings: MediaSettings) {
+  /** notify: the main thread's track registry, told of publications made and ended here. */
+  constructor(native: WebrtcMediaNative, emit: Emit, settings: MediaSettings, notify: (notice: TrackNotice) => void = () => undefined) {
     this.#native = native;
     this.#emit = emit;
     this.#settings = settings;
+    this.#notify = notify;
   }
 
   /** How much this node's WebRTC bookkeeping holds (all 0 when idle). */
@@ -322,13 +325,17 @@ export class WebrtcNode {
     for (const m of fresh) {
       const op = t.operations.get(m.operationId)!;
       for (const x of m.tracks) {
+        const mediaFormat = toMediaFormat(m.track.type, m.format!);
+        if (m.role === 'receive') {
+          this.#notify({ type: 'published', trackId: x.trackId, kind: m.track.type, mediaFormat, ...(op.owner !== undefined ? { owner: op.owner } : {}) });
+        }
         this.#emit(op.controller, 'onTrackUpdate', {
           transportId: t.id,
           update: {
             type: 'track-added',
             trackId: x.trackId,
             mediaType: m.track.type,
-            mediaFormat: toMediaFormat(m.track.type, m.format!),
+            mediaFormat,
             // Not in OWT's event: lets the main thread keep the owner with the track.
             ...(m.role === 'receive' && op.owner !== undefined ? { owner: op.owner } : {}),
             direction: m.role === 'receive' ? 'in' : 'out',
@@ -474,6 +481,7 @@ export class WebrtcNode {
   }
 
   #trackRemoved(controller: string, transportId: string, trackId: string, operationId: string): void {
+    this.#notify({ type: 'removed', trackId });
     this.#emit(controller, 'onTrackUpdate', { transportId, update: { type: 'track-removed', trackId, operationId } });
   }
 
