@@ -93,11 +93,15 @@ Napi::Value SetSlot(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// (subscriptionId) -> whether it exists (a slot switch must never make one).
-Napi::Value HasSubscription(const Napi::CallbackInfo& info) {
+// (subscriptionId) -> the id of the transport it is sent on, or null when
+// there is no such subscription (a slot switch must never make one).
+Napi::Value SubscriptionTransport(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsString()) return Throw(env, "bad arguments to mediaHasSubscription", 500);
-  return Napi::Boolean::New(env, RouterOf(info).subscriptions().count(info[0].As<Napi::String>().Utf8Value()) > 0);
+  if (!info[0].IsString()) return Throw(env, "bad arguments to mediaSubscriptionTransport", 500);
+  const auto& subs = RouterOf(info).subscriptions();
+  auto it = subs.find(info[0].As<Napi::String>().Utf8Value());
+  if (it == subs.end()) return env.Null();
+  return Napi::String::New(env, it->second->transport()->id());
 }
 
 }  // namespace
@@ -107,7 +111,7 @@ void RegisterAudioBindings(Napi::Env env, Napi::Object exports) {
   exports.Set("mediaTakeAudioLevels", Napi::Function::New(env, TakeLevels, "mediaTakeAudioLevels"));
   exports.Set("mediaSetDropSilence", Napi::Function::New(env, SetDropSilence, "mediaSetDropSilence"));
   exports.Set("mediaSetSlot", Napi::Function::New(env, SetSlot, "mediaSetSlot"));
-  exports.Set("mediaHasSubscription", Napi::Function::New(env, HasSubscription, "mediaHasSubscription"));
+  exports.Set("mediaSubscriptionTransport", Napi::Function::New(env, SubscriptionTransport, "mediaSubscriptionTransport"));
 }
 
 }  // namespace audio

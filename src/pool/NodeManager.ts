@@ -31,13 +31,14 @@
  * that keep failing to start are retried with backoff rather than in a loop.
  *
  * Events: 'abnormal' (AbnormalQuit), 'nodeReady' (nodeId), 'nodeGone' (nodeId),
- * 'nodeEvent' (nodeId, NodeEvent: an event a node raised for a controller).
+ * 'nodeEvent' (nodeId, NodeEvent: an event a node raised for a controller),
+ * 'trackNotice' (nodeId, TrackNotice: a track made or ended inside a node),
  * 'nodeLevels' (nodeId, SpeakerLevels: audio levels a node read).
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { NotFoundError, UnavailableError } from '../errors';
-import type { MediaSettings, NodeEvent, NodeHooks, ReadyInfo, SpeakerLevels } from '../node/protocol';
+import type { MediaSettings, NodeEvent, NodeHooks, ReadyInfo, SpeakerLevels, TrackNotice } from '../node/protocol';
 import { WorkerNode } from './WorkerNode';
 
 export interface NodeManagerOptions {
@@ -85,6 +86,7 @@ export interface NodeInfo {
 export interface NodeManagerEvents {
   abnormal: [quit: AbnormalQuit];
   nodeEvent: [nodeId: string, event: NodeEvent];
+  trackNotice: [nodeId: string, notice: TrackNotice];
   nodeLevels: [nodeId: string, levels: SpeakerLevels];
   nodeReady: [nodeId: string];
   nodeGone: [nodeId: string];
@@ -408,6 +410,7 @@ export class NodeManager extends EventEmitter<NodeManagerEvents> {
     this.#idle.push(id);
     node.on('exit', (reason, detail) => this.#abnormal(id, reason, detail));
     node.on('event', (ev) => this.emit('nodeEvent', id, ev));
+    node.on('trackNotice', (n) => this.emit('trackNotice', id, n));
     node.on('levels', (l) => this.emit('nodeLevels', id, l));
 
     const timer = setTimeout(() => {

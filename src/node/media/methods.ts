@@ -60,10 +60,18 @@ export const mediaMethods: Record<string, NodeMethod> = {
   subscribeTrack: m({
     schema: () => S().subscribeTrackSchema,
     run: (rt, a) => {
-      // A switch never makes a subscription: 404 when it is gone.
-      if (a.switchOnly && !rt.media.mediaHasSubscription(a.subscriptionId)) throw new NotFoundError(`no such subscription: ${a.subscriptionId}`);
-      if (!a.switchOnly) room(rt, 'subscriptions');
-      const ssrc = rt.media.mediaSubscribe(a.transportId, a.trackId, a.subscriptionId, a.ssrc ?? 0, a.payloadType ?? -1);
+      let transportId = a.transportId;
+      if (a.switchOnly) {
+        // A switch never makes a subscription (404 when it is gone), and goes
+        // to the transport it is sent on (a WebRTC m-line's own leg when the
+        // client did not bundle).
+        const on = rt.media.mediaSubscriptionTransport(a.subscriptionId);
+        if (on === null) throw new NotFoundError(`no such subscription: ${a.subscriptionId}`);
+        transportId = on;
+      } else {
+        room(rt, 'subscriptions');
+      }
+      const ssrc = rt.media.mediaSubscribe(transportId, a.trackId, a.subscriptionId, a.ssrc ?? 0, a.payloadType ?? -1);
       if (a.dropSilence !== undefined) rt.media.mediaSetDropSilence(a.subscriptionId, a.dropSilence);
       return { subscriptionId: a.subscriptionId, ssrc };
     },

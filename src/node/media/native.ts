@@ -228,7 +228,8 @@ export interface MediaNative {
   mediaSetDropSilence(subscriptionId: string, on: boolean): void;
   /** A speaker slot: when its source goes it is parked (trackId ''), not ended, until switched again. */
   mediaSetSlot(subscriptionId: string, on: boolean): void;
-  mediaHasSubscription(subscriptionId: string): boolean;
+  /** The transport a subscription is sent on (a WebRTC m-line's own leg when not bundled), or null if there is none. */
+  mediaSubscriptionTransport(subscriptionId: string): string | null;
 }
 
 function translate(err: unknown): AgentError {
