@@ -315,6 +315,8 @@ function startAgentProcess(natsUrl, logFile) {
       // Off the kernel's ephemeral range (32768-60999), where the sink's ports are.
       WEBRTC_PORT_MIN: '21000',
       WEBRTC_PORT_MAX: '22999',
+      // A same-go comparison of two builds of the addon (docs/bench.md).
+      ...(process.env.WEBRTC_AGENT_ADDON_PATH ? { WEBRTC_AGENT_ADDON_PATH: process.env.WEBRTC_AGENT_ADDON_PATH } : {}),
     },
   });
   return (async () => {

@@ -4,7 +4,11 @@
 // JavaScript on both sides, and postMessage. Results in docs/bench.md
 // ("Rings").
 //
-//   npx node-gyp rebuild && npx tsc -p tsconfig.json && node bench/ring.js
+//   bash test/addon/build.sh && node bench/ring.js
+//
+// The rings' JS face (ring* functions, the TS producer/consumer/pattern) is
+// test and bench code, not in the product: test/addon/build.sh builds the
+// ring test addon and compiles the kit (test/kit) into dist-test/.
 //
 // Options: --sizes 100,300,600,1200  --runs 3  --capacity 4194304
 //          --only native,js,postMessage,pingpong  --verify header,full
@@ -33,6 +37,7 @@ const path = require('node:path');
 const { Worker, isMainThread, parentPort, workerData, MessageChannel } = require('node:worker_threads');
 
 const ROOT = path.join(__dirname, '..');
+const RING_KIT = path.join(ROOT, 'dist-test', 'test', 'kit', 'ring', 'index.js');
 const SEED = 0x5eed;
 
 if (!isMainThread) {
@@ -133,7 +138,7 @@ async function runOnce(impl, size, opts) {
     producerData = { role: 'pm-producer', port: port2, credit, packets, size };
     transfer = [[port1], [port2]];
   } else {
-    const { createRingBuffer } = require(path.join(ROOT, 'dist', 'pool', 'ring.js'));
+    const { createRingBuffer } = require(RING_KIT);
     const sab = createRingBuffer(opts.capacity);
     const side = impl === 'native' ? 'native' : 'js';
     consumerData = { role: `${side}-consumer`, sab, packets, verify: opts.verify };
@@ -161,7 +166,7 @@ function median(xs) {
 }
 
 async function pingPongOnce(opts) {
-  const { createRingBuffer } = require(path.join(ROOT, 'dist', 'pool', 'ring.js'));
+  const { createRingBuffer } = require(RING_KIT);
   const ab = createRingBuffer(1 << 16);
   const ba = createRingBuffer(1 << 16);
   const b = startWorker({ role: 'pong', inbound: ab, outbound: ba });
@@ -305,7 +310,7 @@ function runWorker(d) {
 }
 
 function nativeAddon() {
-  return require(path.join(ROOT, 'build', 'Release', 'webrtc_agent.node'));
+  return require(RING_KIT).loadRingAddon();
 }
 
 function nativeConsumer(d) {
@@ -359,7 +364,7 @@ function nativeProducer(d) {
 }
 
 function jsConsumer(d) {
-  const { RingConsumer, RingVerifier } = require(path.join(ROOT, 'dist', 'pool', 'ring.js'));
+  const { RingConsumer, RingVerifier } = require(RING_KIT);
   const consumer = new RingConsumer(d.sab);
   const verifier = new RingVerifier(consumer.ring.maxRecord, d.verify, 0);
   parentPort.postMessage({ type: 'ready' });
@@ -378,7 +383,7 @@ function jsConsumer(d) {
 }
 
 function jsProducer(d) {
-  const { RingProducer, RingPattern, PushResult } = require(path.join(ROOT, 'dist', 'pool', 'ring.js'));
+  const { RingProducer, RingPattern, PushResult } = require(RING_KIT);
   const producer = new RingProducer(d.sab);
   const pattern = new RingPattern(producer.ring.maxRecord);
   const header = new Uint8Array(RingPattern.HEADER_BYTES);
@@ -401,7 +406,7 @@ function jsProducer(d) {
 const PM_WINDOW = 4096;
 
 function pmConsumer(d) {
-  const { RingPattern } = require(path.join(ROOT, 'dist', 'pool', 'ring.js'));
+  const { RingPattern } = require(RING_KIT);
   const credit = new Int32Array(d.credit);
   const pattern = new RingPattern(0);
   let records = 0;
@@ -427,7 +432,7 @@ function pmConsumer(d) {
 }
 
 function pmProducer(d) {
-  const { RingPattern } = require(path.join(ROOT, 'dist', 'pool', 'ring.js'));
+  const { RingPattern } = require(RING_KIT);
   const credit = new Int32Array(d.credit);
   const pattern = new RingPattern(d.size);
   parentPort.on('message', () => {

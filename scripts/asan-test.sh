@@ -11,7 +11,10 @@
 #
 # Needs the regular build too (npx node-gyp rebuild): one test of
 # test/addon-terminate.test.ts loads the default build/Release path on
-# purpose. Needs g++ with libasan (Debian's g++ has it).
+# purpose. Needs g++ with libasan (Debian's g++ has it). The ring test addon
+# (test/addon, the rings' JS face for tests: not part of the product) is
+# built with ASan too and given to the ring tests as
+# WEBRTC_AGENT_RING_ADDON_PATH.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -33,6 +36,7 @@ mkdir -p "$src"
 tar -C "$root" \
   --exclude=./node_modules --exclude=./build --exclude=./dist --exclude=./.git \
   --exclude=./.tap --exclude=./.nats-data --exclude=./bench/out \
+  --exclude=./dist-test --exclude=./test/addon/build \
   -cf - . | tar -C "$src" -xf -
 ln -s "$root/node_modules" "$src/node_modules"
 
@@ -50,15 +54,36 @@ if ! (cd "$src" &&
   echo "asan: 0 passed, 1 failed"
   exit 1
 fi
-addon="$src/build/Release/webrtc_agent.node"
-# A build that silently dropped the flags would make this whole run
-# meaningless: the addon must carry ASan's instrumentation.
-# (grep -c, not -q: with pipefail, -q's early exit fails nm with SIGPIPE.)
-if [ "$(nm -D "$addon" 2>/dev/null | grep -c '__asan_report')" -eq 0 ]; then
-  echo "asan: $addon is not instrumented (no __asan_report symbols)"
+echo "asan: building the ring test addon with -fsanitize=address"
+if ! (cd "$src/test/addon" &&
+  CXXFLAGS="-fsanitize=address -fno-omit-frame-pointer -g -O1" \
+  LDFLAGS="-fsanitize=address" \
+  npx --no-install node-gyp rebuild) >>"$work/build.log" 2>&1; then
+  tail -n 40 "$work/build.log"
+  echo "asan: ring test addon build failed"
   echo "asan: 0 passed, 1 failed"
   exit 1
 fi
+# The ring test kit's compiled TS (dist-test/), which the ring tests' plain-JS
+# workers load from the project itself.
+if ! npx --no-install tsc -p test/kit/tsconfig.json >>"$work/build.log" 2>&1; then
+  tail -n 40 "$work/build.log"
+  echo "asan: the ring test kit does not compile"
+  echo "asan: 0 passed, 1 failed"
+  exit 1
+fi
+addon="$src/build/Release/webrtc_agent.node"
+ring_addon="$src/test/addon/build/Release/webrtc_agent_ring.node"
+# A build that silently dropped the flags would make this whole run
+# meaningless: the addon must carry ASan's instrumentation.
+# (grep -c, not -q: with pipefail, -q's early exit fails nm with SIGPIPE.)
+for built in "$addon" "$ring_addon"; do
+  if [ "$(nm -D "$built" 2>/dev/null | grep -c '__asan_report')" -eq 0 ]; then
+    echo "asan: $built is not instrumented (no __asan_report symbols)"
+    echo "asan: 0 passed, 1 failed"
+    exit 1
+  fi
+done
 echo "asan: built in $(( $(date +%s) - start )) s"
 
 # --- tests -------------------------------------------------------------
@@ -111,6 +136,7 @@ node_options="${NODE_OPTIONS:+$NODE_OPTIONS }--disable-wasm-trap-handler"
 
 log="$work/tap.log"
 WEBRTC_AGENT_ADDON_PATH="$addon" \
+  WEBRTC_AGENT_RING_ADDON_PATH="$ring_addon" \
   LD_PRELOAD="$libasan" \
   ASAN_OPTIONS="$asan_options" \
   NODE_OPTIONS="$node_options" \

@@ -12,8 +12,8 @@
 //
 // WHY pure C++ (no Napi, no uv): this is the part that must be right under
 // concurrency, and it is easiest to reason about (and to fuzz) with nothing
-// around it. The loop integration lives in ring_reader.h, the JS face in
-// ring_binding.h.
+// around it. The loop integration lives in ring_reader.h; the JS face, for
+// tests and benchmarks only, in test/addon/ring_binding.h.
 //
 // Trust: the memory is a SharedArrayBuffer, so any JS on any thread can
 // scribble over it. Nothing read from it is trusted: configuration is

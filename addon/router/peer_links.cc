@@ -13,6 +13,7 @@ namespace router {
 struct PeerLinks::Peer {
   PeerLinks* owner = nullptr;
   std::string name;
+  uint32_t index = 0;
   ring::RingProducer out;
   ring::RingReader in;
   bool has_out = false;
@@ -71,12 +72,20 @@ bool PeerLinks::HasOutbound(const std::string& peer) const {
   return it != peers_.end() && it->second->has_out;
 }
 
+uint32_t PeerLinks::IndexOf(const std::string& peer) {
+  auto [it, added] = indexes_.emplace(peer, static_cast<uint32_t>(by_index_.size()));
+  if (added) by_index_.push_back(nullptr);
+  return it->second;
+}
+
 PeerLinks::Peer* PeerLinks::GetOrAdd(const std::string& peer) {
   std::unique_ptr<Peer>& p = peers_[peer];
   if (!p) {
     p = std::make_unique<Peer>();
     p->owner = this;
     p->name = peer;
+    p->index = IndexOf(peer);
+    by_index_[p->index] = p.get();
   }
   return p.get();
 }
@@ -128,29 +137,29 @@ void PeerLinks::Detach(const std::string& peer) {
   p->in.Detach();
   DeleteRef(addon_->env(), &p->in_ref);
   DeleteRef(addon_->env(), &p->out_ref);
+  by_index_[p->index] = nullptr;
   peers_.erase(it);
 }
 
-void PeerLinks::SendRtp(const std::string& peer, uint32_t link, const uint8_t* pkt, size_t len) {
-  Push(peer, LinkRecord::kRtp, link, pkt, len);
+void PeerLinks::SendRtp(uint32_t peer_index, uint32_t link, const uint8_t* pkt, size_t len) {
+  Push(peer_index, LinkRecord::kRtp, link, pkt, len);
 }
 
-void PeerLinks::SendKeyframeRequest(const std::string& peer, uint32_t link) {
-  Push(peer, LinkRecord::kKeyframeRequest, link, nullptr, 0);
+void PeerLinks::SendKeyframeRequest(uint32_t peer_index, uint32_t link) {
+  Push(peer_index, LinkRecord::kKeyframeRequest, link, nullptr, 0);
 }
 
-void PeerLinks::SendSenderClock(const std::string& peer, uint32_t link, uint64_t ntp, uint32_t rtp_timestamp) {
+void PeerLinks::SendSenderClock(uint32_t peer_index, uint32_t link, uint64_t ntp, uint32_t rtp_timestamp) {
   uint8_t body[12];
   std::memcpy(body, &ntp, 8);
   std::memcpy(body + 8, &rtp_timestamp, 4);
-  Push(peer, LinkRecord::kSenderClock, link, body, sizeof(body));
+  Push(peer_index, LinkRecord::kSenderClock, link, body, sizeof(body));
 }
 
-void PeerLinks::Push(const std::string& peer, uint8_t type, uint32_t link, const uint8_t* data,
+void PeerLinks::Push(uint32_t peer_index, uint8_t type, uint32_t link, const uint8_t* data,
                      size_t len) {
-  auto it = peers_.find(peer);
-  if (it == peers_.end() || !it->second->has_out) return;
-  Peer* p = it->second.get();
+  Peer* p = peer_index < by_index_.size() ? by_index_[peer_index] : nullptr;
+  if (p == nullptr || !p->has_out) return;
   LinkRecord rec{type, {0, 0, 0}, link};
   if (p->out.Push(reinterpret_cast<const uint8_t*>(&rec), sizeof(rec), data, len)) {
     p->counters.out_records++;
@@ -172,17 +181,17 @@ void PeerLinks::OnRecord(Peer* p, const uint8_t* data, size_t len) {
   p->counters.in_records++;
   // Handlers only forward packets; detaching a peer happens from JS (the
   // LinkManager), never from inside this callback, so `p` stays valid.
-  const std::string& name = p->name;
+  const uint32_t peer = p->index;
   if (rec.type == LinkRecord::kRtp) {
-    router_->OnLinkedRtp(name, rec.link, data + sizeof(rec), len - sizeof(rec));
+    router_->OnLinkedRtp(peer, rec.link, data + sizeof(rec), len - sizeof(rec));
   } else if (rec.type == LinkRecord::kKeyframeRequest) {
-    router_->OnLinkedKeyframeRequest(name, rec.link);
+    router_->OnLinkedKeyframeRequest(peer, rec.link);
   } else if (rec.type == LinkRecord::kSenderClock && len == sizeof(rec) + 12) {
     uint64_t ntp;
     uint32_t rtp_timestamp;
     std::memcpy(&ntp, data + sizeof(rec), 8);
     std::memcpy(&rtp_timestamp, data + sizeof(rec) + 8, 4);
-    router_->OnLinkedSenderClock(name, rec.link, ntp, rtp_timestamp);
+    router_->OnLinkedSenderClock(peer, rec.link, ntp, rtp_timestamp);
   } else {
     p->counters.in_bad++;
   }

@@ -68,9 +68,15 @@ class PeerLinks {
 
   bool HasOutbound(const std::string& peer) const;
 
-  void SendRtp(const std::string& peer, uint32_t link, const uint8_t* pkt, size_t len);
-  void SendKeyframeRequest(const std::string& peer, uint32_t link);
-  void SendSenderClock(const std::string& peer, uint32_t link, uint64_t ntp, uint32_t rtp_timestamp);
+  // A peer's number: given on first use of its name and kept for the
+  // thread's life (names are node ids, a handful per process), so a track's
+  // imports and exports resolve it once and the packet path indexes a
+  // vector instead of hashing a name.
+  uint32_t IndexOf(const std::string& peer);
+
+  void SendRtp(uint32_t peer_index, uint32_t link, const uint8_t* pkt, size_t len);
+  void SendKeyframeRequest(uint32_t peer_index, uint32_t link);
+  void SendSenderClock(uint32_t peer_index, uint32_t link, uint64_t ntp, uint32_t rtp_timestamp);
 
   struct PeerInfo {
     std::string peer;
@@ -85,12 +91,14 @@ class PeerLinks {
  private:
   struct Peer;
   Peer* GetOrAdd(const std::string& peer);
-  void Push(const std::string& peer, uint8_t type, uint32_t link, const uint8_t* data, size_t len);
+  void Push(uint32_t peer_index, uint8_t type, uint32_t link, const uint8_t* data, size_t len);
   void OnRecord(Peer* p, const uint8_t* data, size_t len);
 
   AgentAddon* addon_;
   Router* router_;
   std::unordered_map<std::string, std::unique_ptr<Peer>> peers_;
+  std::unordered_map<std::string, uint32_t> indexes_;
+  std::vector<Peer*> by_index_;  // null while a numbered peer has no rings
 };
 
 }  // namespace router

@@ -1,8 +1,19 @@
 // Router: the media plane of one node thread. It owns the thread's
-// transports, tracks and subscriptions, and forwards every packet of a track
-// to its subscribers (each with its own SSRC and numbering) and to the rings
-// that lead to other node threads. Key-frame requests travel the other way,
-// merged per track.
+// transports and its TrackTable (tracks and subscriptions), and forwards
+// every packet of a track to the rings that lead to other node threads and,
+// through Fanout, to its subscribers (each with its own SSRC and
+// numbering). Key-frame requests and NACKs travel the other way
+// (UpstreamFeedback), subscribers' NACKs are answered by the
+// RetransmissionResponder, periodic RTCP comes from the RtcpScheduler.
+// The Router is the I/O shell around those parts: it owns the loop timer,
+// the clocks and the rings, and wires the parts together.
+//
+// Where the downlink work plugs in (issue 9): a per-transport bandwidth
+// estimator beside each WebRTC transport (fed by its sends and feedback),
+// an allocator per transport that reads it and sets each subscription's
+// target, and a layer selector per subscription consulted in Fanout's loop
+// (HOOK(layers) in fanout.cc). Audio levels / speaker detection: OnRtp,
+// before the fan-out of an audio track (HOOK(speakers) in router.cc).
 //
 // Close cascade: closing a transport unpublishes its tracks (which ends
 // their subscriptions, here and, through the JS side, on other threads) and
@@ -21,12 +32,19 @@
 
 #include "loop/timer.h"
 #include "net/udp_socket.h"
+#include "router/fanout.h"
+#include "router/retransmission_responder.h"
+#include "router/rtcp_scheduler.h"
+#include "router/rtx_unwrapper.h"
 #include "router/status.h"
-#include "rtp/rtp_packet.h"
 #include "router/subscription.h"
 #include "router/track.h"
+#include "router/track_table.h"
+#include "router/upstream_feedback.h"
+#include "rtp/rtp_packet.h"
 #include "transport/internal_server.h"
 #include "transport/plain_transport.h"
+#include "transport/test_loss.h"
 #include "transport/webrtc_server.h"
 
 namespace webrtc_agent {
@@ -41,13 +59,7 @@ struct MediaSettings {
   int port_max = 49999;
 };
 
-// What closing something took with it, reported back to the control plane.
-struct Removed {
-  std::vector<std::string> tracks;
-  std::vector<std::string> subscriptions;
-};
-
-class Router : public transport::TransportListener {
+class Router : public transport::TransportListener, private KeyframeRelay {
  public:
   explicit Router(AgentAddon* addon);
   ~Router() override;
@@ -129,13 +141,15 @@ class Router : public transport::TransportListener {
   Status Unexport(const std::string& track_id, const std::string& peer, uint32_t link);
 
   // Packets from a ring: an imported track's RTP, or a key-frame request
-  // for one of our exported tracks.
-  void OnLinkedRtp(const std::string& peer, uint32_t link, const uint8_t* pkt, size_t len);
-  void OnLinkedKeyframeRequest(const std::string& peer, uint32_t link);
+  // for one of our exported tracks. `peer_index`: PeerLinks' number for the
+  // ring's peer (resolved when the link was made; no name on this path).
+  void OnLinkedRtp(uint32_t peer_index, uint32_t link, const uint8_t* pkt, size_t len);
+  void OnLinkedKeyframeRequest(uint32_t peer_index, uint32_t link);
   // The publisher's SR timing of an imported track, relayed by its thread.
-  void OnLinkedSenderClock(const std::string& peer, uint32_t link, uint64_t ntp, uint32_t rtp_timestamp);
+  void OnLinkedSenderClock(uint32_t peer_index, uint32_t link, uint64_t ntp, uint32_t rtp_timestamp);
 
   PeerLinks& peers() { return *peers_; }
+  const PeerLinks& peers() const { return *peers_; }
 
   // TransportListener
   void OnRtp(transport::Transport* t, Track* track, const rtp::RtpPacketView& packet) override;
@@ -143,84 +157,74 @@ class Router : public transport::TransportListener {
   void OnNack(transport::Transport* t, Subscription* sub, const std::vector<uint16_t>& seqs) override;
   void OnSenderReport(transport::Transport* t, Track* track, const rtp::SenderInfo& info) override;
   void OnReportBlock(transport::Transport* t, Subscription* sub, const rtp::ReportBlock& block) override;
-  bool TestLoseArrival() override;
   void OnSendable(transport::Transport* t) override;
 
   // The RTCP timer: NACK retries and transport-wide feedback every tick
   // (the transport keeps its own interval), reports every report interval
   // (RFC 3550 §6.2 allows a fixed interval for a small set of peers; 1 s is
   // what browsers use for media this size).
-  static constexpr uint64_t kRtcpTickMs = 20;
-  static constexpr uint64_t kReportIntervalMs = 1000;
+  static constexpr uint64_t kRtcpTickMs = RtcpScheduler::kTickMs;
+  static constexpr uint64_t kReportIntervalMs = RtcpScheduler::kReportIntervalMs;
 
   // Test-only: drop this share (0..1000 per mille) of packets on the way to
   // subscribers, to exercise loss recovery. Retransmissions are not dropped.
-  void SetTestSendLoss(uint32_t per_mille) { test_loss_per_mille_ = per_mille; }
+  void SetTestSendLoss(uint32_t per_mille) { test_loss_.set_send_per_mille(per_mille); }
   // Test-only: drop this share of packets arriving from publishers (RTX
   // excepted), as if the network had lost them, to exercise NACK generation.
-  void SetTestReceiveLoss(uint32_t per_mille) { test_receive_loss_per_mille_ = per_mille; }
+  void SetTestReceiveLoss(uint32_t per_mille) { test_loss_.set_receive_per_mille(per_mille); }
 
   const std::unordered_map<std::string, std::unique_ptr<transport::Transport>>& transports() const {
     return transports_;
   }
-  const std::unordered_map<std::string, std::unique_ptr<Track>>& tracks() const { return tracks_; }
+  const std::unordered_map<std::string, std::unique_ptr<Track>>& tracks() const { return table_.tracks(); }
   const std::unordered_map<std::string, std::unique_ptr<Subscription>>& subscriptions() const {
-    return subscriptions_;
+    return table_.subscriptions();
   }
 
   uint64_t NowMs() const { return uv_now(loop_); }
 
  private:
+  // KeyframeRelay: a key-frame request for an imported track goes back
+  // over the ring it arrives on.
+  void RelayKeyframeRequest(const Track& imported) override;
+
   void EnsureRtcpTimer();
   static void OnRtcpTimer(void* self);
   void RtcpTick();
-  void SendReports(uint64_t now_ms);
-  void SendSenderReport(Subscription* s, uint64_t now_ms, uint64_t wall_us);
-  void SendNack(Track* track, const std::vector<uint16_t>& seqs);
-  // RTX -> the original packet in rtx_scratch_; its length, or 0 if it is
-  // unusable (padding only, malformed).
-  size_t UnwrapRtx(Track* track, const rtp::RtpPacketView& rtx);
   static uint64_t WallMicros();
-  // `packet` is parsed (valid).
-  void Fanout(Track* track, const rtp::RtpPacketView& packet);
+  // `packet` is parsed (valid): to the exports, then to the subscribers.
+  void Forward(Track* track, const rtp::RtpPacketView& packet);
   // Key frame? (and a new picture size, reported). False for unknown codecs.
   bool InspectVideo(Track* track, const rtp::RtpPacketView& packet);
   // Starts a video subscriber's wait for a key frame (when one can be recognised).
   void AwaitKeyframe(Subscription* s);
-  void AskUpstream(Track* track);
-  void NackUpstream(Track* track, Subscription* sub, const std::vector<uint16_t>& missed);
-  void DropSubscription(Subscription* s);
-  void DropTrack(Track* t, Removed* removed);
+  void AskUpstream(Track* track) { upstream_.AskKeyframe(track, NowMs()); }
+  void Adopt(transport::Transport* t) { t->set_test_loss(&test_loss_); }
   uint32_t NextRandom();
 
   AgentAddon* addon_;
   uv_loop_t* loop_;
   MediaSettings settings_;
   net::RecvBuffer recv_buffer_;
+  uint64_t rng_;
+  // Declared before the transports and the parts that point at it.
+  transport::TestLoss test_loss_;
   std::unordered_map<std::string, std::unique_ptr<transport::Transport>> transports_;
-  std::unordered_map<std::string, std::unique_ptr<Track>> tracks_;
-  std::unordered_map<std::string, std::unique_ptr<Subscription>> subscriptions_;
-  // Imported tracks by (peer, link).
-  std::unordered_map<std::string, Track*> imports_;
+  TrackTable table_;
   std::unique_ptr<PeerLinks> peers_;
   // The thread's WebRTC port. ~Router resets it last, after every WebRTC
   // transport has unregistered from it.
   std::unique_ptr<transport::WebRtcServer> webrtc_;
   // The thread's internal port; reset after every internal transport went.
   std::unique_ptr<transport::InternalServer> internal_;
-  std::array<uint8_t, transport::Transport::kMaxPacket> scratch_{};
-  // An unwrapped RTX packet from a publisher, or a repair wrapped as RTX
-  // for a subscriber (2 bytes longer than the stored packet).
-  std::array<uint8_t, transport::Transport::kMaxPacket + 2> rtx_scratch_{};
-  std::array<uint8_t, transport::Transport::kMaxPacket> rtcp_buf_{};
+  Fanout fanout_{&test_loss_};
+  RtxUnwrapper rtx_;
+  RetransmissionResponder responder_;
+  UpstreamFeedback upstream_{this};
+  RtcpScheduler rtcp_;
   std::vector<uint16_t> nack_seqs_;  // reused: the packet path allocates nothing
-  std::vector<uint16_t> resend_seqs_;
   std::vector<uint16_t> missed_seqs_;
   loop::LoopTimer rtcp_timer_;
-  uint64_t last_report_ms_ = 0;
-  uint64_t rng_;
-  uint32_t test_loss_per_mille_ = 0;
-  uint32_t test_receive_loss_per_mille_ = 0;
 };
 
 }  // namespace router

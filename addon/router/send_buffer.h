@@ -29,6 +29,22 @@ class SendBuffer {
     s.bytes.assign(data, data + len);
   }
 
+  // The fan-out writes a packet kept here once: into the staging buffer,
+  // where it is rewritten and sent from, then committed under its
+  // (rewritten) sequence number. The slot's old bytes become the next
+  // staging buffer, so keeping a packet costs no second copy.
+  uint8_t* Stage(size_t len) {
+    staged_.resize(len);
+    return staged_.data();
+  }
+  // Keeps the staged packet as `seq`; its bytes stay where Stage put them.
+  void Commit(uint16_t seq) {
+    Slot& s = slots_[seq % kSlots];
+    s.seq = seq;
+    s.used = true;
+    s.bytes.swap(staged_);
+  }
+
   // The packet sent with `seq`, or nullptr if it is no longer (or never was) here.
   const std::vector<uint8_t>* Find(uint16_t seq) const {
     const Slot& s = slots_[seq % kSlots];
@@ -42,6 +58,7 @@ class SendBuffer {
     std::vector<uint8_t> bytes;
   };
   std::vector<Slot> slots_ = std::vector<Slot>(kSlots);
+  std::vector<uint8_t> staged_;
 };
 
 }  // namespace router

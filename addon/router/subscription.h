@@ -7,6 +7,8 @@
 #include <memory>
 #include <string>
 
+#include "router/bitrate_meter.h"
+#include "router/keyframe_gate.h"
 #include "router/rtp_rewriter.h"
 #include "router/send_buffer.h"
 #include "rtp/retransmitter.h"
@@ -34,9 +36,7 @@ struct SubscriptionCounters {
   uint64_t keyframe_wait_timeouts = 0;  // waits given up (no key frame came)
   uint64_t payload_bytes = 0;      // RTP payload sent (the SR's octet count)
   uint64_t srs_sent = 0;
-  uint64_t bitrate_bps = 0;        // over the last report interval
-  uint64_t bitrate_bytes = 0;
-  uint64_t bitrate_ms = 0;
+  BitrateMeter bitrate;            // over the last report interval
 };
 
 // What the subscriber last reported about our stream (its RR report block
@@ -68,10 +68,8 @@ class Subscription {
   // Sending is paused by mediaOnOff (later) or while waiting for a source.
   bool paused = false;
   // A video subscriber starts (and restarts, after a switch or a pause) at a
-  // key frame: anything before it cannot be decoded and only makes the
-  // receiver ask for one. Since when it has been waiting (loop ms).
-  bool waiting_keyframe = false;
-  uint64_t waiting_since_ms = 0;
+  // key frame (see KeyframeGate).
+  KeyframeGate keyframe_gate;
   // Packets sent, kept to answer NACKs (video on transports that negotiate
   // NACK; null otherwise).
   std::unique_ptr<SendBuffer> send_buffer;

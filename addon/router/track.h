@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "router/bitrate_meter.h"
 #include "router/keyframe_throttle.h"
 #include "rtp/codec.h"
 #include "rtp/picture_size.h"
@@ -40,13 +41,14 @@ struct TrackCounters {
   uint64_t rrs_sent = 0;      // report blocks about this track sent
   uint64_t test_dropped = 0;  // dropped on arrival by the loss-injection switch
   // Bits per second over the last report interval (the RTCP timer's second).
-  uint64_t bitrate_bps = 0;
-  uint64_t bitrate_bytes = 0;  // bytes at the last sample
-  uint64_t bitrate_ms = 0;     // when it was taken
+  BitrateMeter bitrate;
 };
 
 struct TrackExport {
   std::string peer;  // the node thread the ring leads to
+  // PeerLinks' number for `peer`, resolved once when the export is made:
+  // the packet path finds the ring by it without touching the name.
+  uint32_t peer_index = 0;
   uint32_t link = 0;
 };
 
@@ -64,6 +66,7 @@ class Track {
   uint32_t ssrc = 0;          // 0: bind to the first unclaimed SSRC seen
   int payload_type = -1;      // -1: any
   std::string import_peer;    // non-empty for an imported track
+  uint32_t import_peer_index = 0;  // PeerLinks' number for import_peer
   uint32_t import_link = 0;
 
   // The payload format, when the control plane told it (SetTrackCodec):

@@ -33,11 +33,11 @@ void Transport::UnbindTrack(router::Track* t) {
   pending_.erase(std::remove(pending_.begin(), pending_.end(), t), pending_.end());
 }
 
-bool Transport::LostInTransit(const uint8_t* data, size_t len) {
+bool Transport::LoseInTransit(const uint8_t* data, size_t len) {
   if (len < rtp::kRtpFixedHeaderSize) return false;
   auto it = tracks_by_ssrc_.find(rtp::LoadU32(data + 8));
   if (it == tracks_by_ssrc_.end() || it->second->ssrc != it->first) return false;
-  if (!listener_->TestLoseArrival()) return false;
+  if (!test_loss_->LoseReceive()) return false;
   it->second->counters.test_dropped++;
   return true;
 }

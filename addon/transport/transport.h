@@ -16,6 +16,7 @@
 
 #include "rtp/rtcp.h"
 #include "rtp/rtp_packet.h"
+#include "transport/test_loss.h"
 
 namespace webrtc_agent {
 namespace router {
@@ -71,8 +72,6 @@ class TransportListener {
   // The transport can send from now on (a WebRTC transport's DTLS gave its
   // keys): its subscriptions that wait for a key frame ask for one now.
   virtual void OnSendable(Transport* /*t*/) {}
-  // Test-only: whether the loss-injection switch loses this arriving packet.
-  virtual bool TestLoseArrival() { return false; }
 };
 
 class Transport {
@@ -119,14 +118,18 @@ class Transport {
   int64_t rtt_ms() const { return rtt_ms_; }
   void set_rtt_ms(int64_t ms) { rtt_ms_ = ms; }
   void CountDrop(DropReason r) { counters_.drops[static_cast<size_t>(r)]++; }
+  // The thread's loss-injection switch (test-only; null: none).
+  void set_test_loss(TestLoss* loss) { test_loss_ = loss; }
 
  protected:
   // Test-only network loss, applied where a datagram arrives (before SRTP,
   // receive statistics and transport-wide feedback see it, as on a lossy
   // link): an RTP packet of a published track's media SSRC, when the
-  // listener's switch says so, counted on the track. RTX is spared, so the
-  // repairs of what was lost get through.
-  bool LostInTransit(const uint8_t* data, size_t len);
+  // switch says so, counted on the track. RTX is spared, so the repairs of
+  // what was lost get through. With the switch off: one load, no lookup.
+  bool LostInTransit(const uint8_t* data, size_t len) {
+    return test_loss_ != nullptr && test_loss_->receive_on() && LoseInTransit(data, len);
+  }
 
   // Every clear RTP packet that parses, before it is routed and whether or
   // not a track takes it (a padding probe, a layer not bound yet): for what
@@ -149,6 +152,7 @@ class Transport {
 
  private:
   void ReportBlocks(const rtp::ReportBlock* blocks, size_t count);
+  bool LoseInTransit(const uint8_t* data, size_t len);
 
   std::string id_;
   uint32_t rtcp_ssrc_;
@@ -157,6 +161,7 @@ class Transport {
   std::vector<router::Track*> pending_;  // waiting for their first SSRC
   std::unordered_map<uint32_t, router::Subscription*> subs_by_ssrc_;
   int64_t rtt_ms_ = -1;
+  TestLoss* test_loss_ = nullptr;
 };
 
 }  // namespace transport

@@ -9,7 +9,8 @@
 // The tap wrapper parses that line and checks N against a floor too, so a
 // build that runs no checks cannot pass: keep the format exactly.
 //
-// Header-only and included by exactly one translation unit per program.
+// Header-only; a program may include it from several translation units
+// (counts() is inline, so its static is one object per program).
 #ifndef WEBRTC_AGENT_TEST_NATIVE_CHECK_H_
 #define WEBRTC_AGENT_TEST_NATIVE_CHECK_H_
 

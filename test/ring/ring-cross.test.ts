@@ -7,7 +7,7 @@
 //
 // Needs: npx node-gyp rebuild && npx tsc -p tsconfig.json
 import t, { type Test } from 'tap';
-import { Ring, createRingBuffer } from '../../src/pool/ring';
+import { Ring, createRingBuffer } from '../kit/ring';
 import { RingWorker, sleep, until } from '../helpers/ring-worker';
 
 const CAPACITY = 8192; // maxRecord 4092: records up to half the ring

@@ -4,8 +4,19 @@
 //
 // Needs the addon built first: npx node-gyp rebuild
 import t from 'tap';
-import { RingConsumer, RingOffset, RingPattern, RingProducer, Ring, createRingBuffer, ringInit } from '../../src/pool/ring';
-import { loadRingAddon, ringView, type NativeRingConsumerStats, type NativeRingProducerStats } from '../../src/node/native/ring';
+import {
+  RingConsumer,
+  RingOffset,
+  RingPattern,
+  RingProducer,
+  Ring,
+  createRingBuffer,
+  ringInit,
+  loadRingAddon,
+  ringView,
+  type NativeRingConsumerStats,
+  type NativeRingProducerStats,
+} from '../kit/ring';
 import { loadAddon } from '../../src/node/addon';
 import { readlinkSync } from 'node:fs';
 
@@ -23,7 +34,11 @@ const cstats = (id: number) => native.ringStats(id) as NativeRingConsumerStats;
 const pstats = (id: number) => native.ringStats(id) as NativeRingProducerStats;
 
 t.test('facade', async (t) => {
-  t.equal(typeof loadRingAddon(loadAddon()).ringInit, 'function', 'ring functions on the loaded addon');
+  t.equal(typeof loadRingAddon().ringInit, 'function', 'ring functions on the ring test addon');
+  // The product addon carries no test code: its rings are driven from C++.
+  const product = loadAddon() as unknown as Record<string, unknown>;
+  t.same(Object.keys(product).filter((k) => k.startsWith('ring')), [], 'no ring* functions on the product addon');
+  t.throws(() => loadRingAddon(product), /missing ringRequiredSize/, 'the product addon is refused as a ring addon');
   t.throws(() => loadRingAddon({}), /missing ringRequiredSize/, 'a wrong object is refused');
   const sab = createRingBuffer(64);
   t.equal(ringView(sab).buffer, sab, 'ringView is a Uint8Array over the SAB');

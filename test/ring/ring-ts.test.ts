@@ -20,7 +20,7 @@ import {
   ringInit,
   ringRequiredSize,
   ringValidate,
-} from '../../src/pool/ring';
+} from '../kit/ring';
 
 // Small deterministic PRNG (xorshift32) so failures reproduce.
 function rng(seed: number): () => number {

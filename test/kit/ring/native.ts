@@ -1,10 +1,11 @@
 /**
- * Typed face of the addon's ring functions (addon/ring/ring_binding.cc), for
- * tests and benchmarks: the data plane drives rings from C++. A ring is
- * passed as a Uint8Array over its SharedArrayBuffer (ringView); ids are per
- * thread.
+ * Typed face of the ring test addon's functions (test/addon/ring_binding.cc,
+ * built by test/addon/build.sh into its own .node: the product addon has no
+ * ring functions; its data plane drives rings from C++). For tests and
+ * benchmarks. A ring is passed as a Uint8Array over its SharedArrayBuffer
+ * (ringView); ids are per thread.
  */
-import { loadAddon } from '../addon';
+import * as path from 'node:path';
 
 export type NativeVerifyLevel = 'none' | 'header' | 'full';
 
@@ -126,8 +127,20 @@ const METHODS: ReadonlyArray<keyof NativeRing> = [
   'ringClose',
 ];
 
-/** The calling thread's addon, seen through its ring functions. */
-export function loadRingAddon(addon: unknown = loadAddon()): NativeRing {
+/** $WEBRTC_AGENT_RING_ADDON_PATH (an ASan build, scripts/asan-test.sh) or test/addon's build. */
+export const RING_ADDON_PATH_ENV = 'WEBRTC_AGENT_RING_ADDON_PATH';
+export function ringAddonPath(): string {
+  const fromEnv = process.env[RING_ADDON_PATH_ENV];
+  if (fromEnv) return path.resolve(fromEnv);
+  // Compiled (dist-test/test/kit/ring) or run as TypeScript (test/kit/ring).
+  const root = __dirname.includes(`${path.sep}dist-test${path.sep}`)
+    ? path.resolve(__dirname, '..', '..', '..', '..')
+    : path.resolve(__dirname, '..', '..', '..');
+  return path.join(root, 'test', 'addon', 'build', 'Release', 'webrtc_agent_ring.node');
+}
+
+/** The calling thread's ring test addon, seen through its ring functions. */
+export function loadRingAddon(addon: unknown = require(ringAddonPath())): NativeRing {
   const missing = METHODS.filter((m) => typeof (addon as Record<string, unknown>)[m] !== 'function');
   if (missing.length > 0) throw new Error(`webrtc-agent: addon has no ring functions: missing ${missing.join(', ')}`);
   return addon as NativeRing;

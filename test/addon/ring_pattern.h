@@ -1,5 +1,5 @@
 // RingPattern: the verifiable test records that tests and benches push
-// through rings (docs/ring.md, "Test pattern"). src/pool/ring/RingPattern.ts
+// through rings (docs/ring.md, "Test pattern"). test/kit/ring/RingPattern.ts
 // is the same definition in TypeScript; records made by one side are
 // checked by the other.
 //
@@ -9,8 +9,8 @@
 // pointer into the table (no per-byte generation), and the consumer checks
 // every byte with one memcmp, so full verification stays cheap enough to
 // leave on in the benchmark.
-#ifndef WEBRTC_AGENT_ADDON_RING_RING_PATTERN_H_
-#define WEBRTC_AGENT_ADDON_RING_RING_PATTERN_H_
+#ifndef WEBRTC_AGENT_TEST_ADDON_RING_PATTERN_H_
+#define WEBRTC_AGENT_TEST_ADDON_RING_PATTERN_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -58,4 +58,4 @@ class RingPattern {
 }  // namespace ring
 }  // namespace webrtc_agent
 
-#endif  // WEBRTC_AGENT_ADDON_RING_RING_PATTERN_H_
+#endif  // WEBRTC_AGENT_TEST_ADDON_RING_PATTERN_H_

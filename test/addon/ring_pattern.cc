@@ -1,4 +1,4 @@
-#include "ring/ring_pattern.h"
+#include "ring_pattern.h"
 
 #include <cstring>
 

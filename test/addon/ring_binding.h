@@ -1,6 +1,7 @@
 // RingBinding: the JS face of the SPSC rings (functions prefixed `ring`),
 // for tests and benchmarks; the data plane uses RingProducer / RingReader
-// directly from C++. Typed in src/node/native/ring.ts.
+// directly from C++. Typed in test/kit/ring/native.ts. Built into the ring test addon
+// (test/addon/binding.gyp), never into the product addon.
 //
 // One RingBinding per thread (AgentAddon::State<RingBinding>): producers and
 // consumers opened from JS live here under per-thread numeric ids.
@@ -11,8 +12,8 @@
 // keeps the SharedArrayBuffer, and so the memory behind our raw pointer,
 // alive for as long as the entry exists. A view over a plain ArrayBuffer is
 // refused, because such a buffer can be detached (transferred) under us.
-#ifndef WEBRTC_AGENT_ADDON_RING_RING_BINDING_H_
-#define WEBRTC_AGENT_ADDON_RING_RING_BINDING_H_
+#ifndef WEBRTC_AGENT_TEST_ADDON_RING_BINDING_H_
+#define WEBRTC_AGENT_TEST_ADDON_RING_BINDING_H_
 
 #include <napi.h>
 
@@ -22,7 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "ring/ring_pattern.h"
+#include "ring_pattern.h"
 #include "ring/ring_reader.h"
 #include "ring/spsc_ring.h"
 
@@ -128,4 +129,4 @@ class RingBinding {
 }  // namespace ring
 }  // namespace webrtc_agent
 
-#endif  // WEBRTC_AGENT_ADDON_RING_RING_BINDING_H_
+#endif  // WEBRTC_AGENT_TEST_ADDON_RING_BINDING_H_

@@ -7,8 +7,8 @@
  * a record that does not fit is dropped and counted in the shared header.
  */
 import { writeSync } from 'node:fs';
-import { RING_WRAP_MARKER, RingOffset, recordBytes } from './layout';
-import { Ring } from './Ring';
+import { RING_WRAP_MARKER, RingOffset, recordBytes } from '../../../src/pool/ring/layout';
+import { Ring } from '../../../src/pool/ring/Ring';
 
 /** tryPush() results. */
 export const PushResult = {

@@ -1,4 +1,4 @@
-#include "ring/ring_binding.h"
+#include "ring_binding.h"
 
 #include <sched.h>
 #include <time.h>

@@ -8,8 +8,8 @@
  * against a C++ producer the wait simply times out and the consumer looks
  * again. The native consumer (RingReader) is the one woken by eventfd.
  */
-import { RING_WRAP_MARKER, RingOffset, recordBytes } from './layout';
-import { Ring } from './Ring';
+import { RING_WRAP_MARKER, RingOffset, recordBytes } from '../../../src/pool/ring/layout';
+import { Ring } from '../../../src/pool/ring/Ring';
 
 /**
  * Called for each record. `buf` is the ring's whole buffer and the record is

@@ -1,0 +1,66 @@
+#include "router/fanout.h"
+
+#include <cstring>
+
+#include "router/subscription.h"
+#include "rtp/byte_io.h"
+
+namespace webrtc_agent {
+namespace router {
+
+bool Fanout::Forward(Track* track, const rtp::RtpPacketView& view, bool key, uint64_t now_ms) {
+  const uint8_t* pkt = view.data();
+  const size_t len = view.size();
+  if (len > scratch_.size()) return false;  // transports never hand over more
+  bool waiting = false;
+  for (Subscription* s : track->subscribers) {
+    if (s->paused) continue;
+    transport::Transport* t = s->transport();
+    if (s->keyframe_gate.waiting()) {
+      const bool can_send = t->CanSend();
+      switch (s->keyframe_gate.Admit(key, can_send, now_ms)) {
+        case KeyframeGate::Verdict::kUnsendableKey:
+          s->counters.dropped++;
+          continue;
+        case KeyframeGate::Verdict::kHold:
+          s->counters.keyframe_wait_drops++;
+          // A subscriber still in its handshake asks when it can send
+          // (OnSendable); asking for it now would spend the track's
+          // one-a-second request on a key frame it cannot get.
+          if (can_send) waiting = true;
+          continue;
+        case KeyframeGate::Verdict::kTimedOut:
+          s->counters.keyframe_wait_timeouts++;
+          break;
+        case KeyframeGate::Verdict::kKeyframe:
+        case KeyframeGate::Verdict::kPass:
+          break;
+      }
+    }
+    // HOOK(layers): a per-subscription layer selector drops or rewrites here.
+    SendBuffer* kept = s->send_buffer.get();
+    uint8_t* out = kept ? kept->Stage(len) : scratch_.data();
+    std::memcpy(out, pkt, len);
+    s->rewriter().Rewrite(out, len, now_ms);
+    if (kept) {
+      const uint16_t seq = rtp::LoadU16(out + 2);
+      kept->Commit(seq);  // `out` still points at the kept bytes
+      s->retransmitter->OnSent(seq, len);
+    }
+    if (loss_ != nullptr && loss_->LoseSend()) {
+      s->counters.test_dropped++;
+      continue;
+    }
+    if (t->SendRtp(out, len)) {
+      s->counters.packets++;
+      s->counters.bytes += len;
+      s->counters.payload_bytes += view.payloadSize();
+    } else {
+      s->counters.dropped++;
+    }
+  }
+  return waiting;
+}
+
+}  // namespace router
+}  // namespace webrtc_agent

@@ -1,0 +1,44 @@
+#include "router/retransmission_responder.h"
+
+#include "rtp/retransmitter.h"
+
+namespace webrtc_agent {
+namespace router {
+
+static_assert(SendBuffer::kSlots == rtp::Retransmitter::kSlots,
+              "the Retransmitter's slots mirror the send buffer's");
+
+void RetransmissionResponder::OnNack(Subscription* sub, const std::vector<uint16_t>& seqs, uint64_t now_ms,
+                                     int64_t rtt_ms, std::vector<uint16_t>* missed) {
+  missed->clear();
+  if (!sub->retransmitter) {
+    sub->counters.nack_packets += seqs.size();
+    sub->counters.nack_missed += seqs.size();
+    missed->assign(seqs.begin(), seqs.end());
+    return;
+  }
+  transport::Transport* t = sub->transport();
+  resend_.clear();
+  sub->retransmitter->OnNack(seqs.data(), seqs.size(), now_ms, rtt_ms, &resend_, missed);
+  for (uint16_t seq : resend_) {
+    const std::vector<uint8_t>* pkt = sub->send_buffer->Find(seq);
+    if (pkt == nullptr) continue;  // cannot happen: both rings hold the same numbers
+    if (sub->rtx_ssrc == 0) {
+      // Same SSRC and sequence number: the receiver's jitter buffer takes
+      // it as the lost packet.
+      if (t->SendRtp(pkt->data(), pkt->size())) sub->counters.retransmitted++;
+      continue;
+    }
+    const size_t n = rtp::Retransmitter::WrapRtx(pkt->data(), pkt->size(), sub->rtx_payload_type, sub->rtx_seq,
+                                                 sub->rtx_ssrc, rtx_.data(), rtx_.size());
+    if (n == 0) continue;
+    sub->rtx_seq++;
+    if (t->SendRtp(rtx_.data(), n)) {
+      sub->counters.retransmitted++;
+      sub->counters.rtx_sent++;
+    }
+  }
+}
+
+}  // namespace router
+}  // namespace webrtc_agent

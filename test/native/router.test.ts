@@ -1,0 +1,35 @@
+// Builds and runs the native unit tests of the router's parts
+// (test/native/router_test.cc and the *_part_test.cc files it runs: the
+// key-frame gate, the track table, the fan-out, the retransmission responder
+// and its send buffer, upstream feedback, RTX unwrapping, the RTCP scheduler
+// with SR mapping and bitrates) under AddressSanitizer +
+// UndefinedBehaviorSanitizer, against transport::Transport doubles.
+import t from 'tap';
+import * as path from 'node:path';
+
+import { runNativeTest } from '../helpers/native';
+
+const parts = [
+  'keyframe_gate',
+  'track_table',
+  'fanout',
+  'retransmission_responder',
+  'upstream_feedback',
+  'rtx_unwrapper',
+  'rtcp_scheduler',
+];
+
+runNativeTest(t, {
+  name: 'router_test',
+  source: path.join(__dirname, 'router_test.cc'),
+  sources: [
+    ...parts.map((p) => `router/${p}.cc`),
+    'router/sr_mapping.cc',
+    'router/rtp_rewriter.cc',
+    'transport/transport.cc',
+    'rtp',
+    ...parts.map((p) => `../test/native/${p}_part_test.cc`),
+  ],
+  minSources: 20,
+  minChecks: 140,
+});
