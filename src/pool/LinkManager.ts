@@ -244,10 +244,18 @@ export class LinkManager {
       case 'subscribe': {
         const p = parsePayload(subscribeSchema, args ?? {});
         for (const tr of p.options.tracks) {
-          const home = this.#homes.get(tr.from);
-          if (!home || home.nodeId === nodeId) continue;
-          await this.#link(tr.from, home, nodeId);
-          if (home.format) await this.#nodes.call(nodeId, '_setTrackFormat', { trackId: tr.from, format: home.format }, true);
+          // A whole simulcast publication (<transportId>-<mid>), or a layer
+          // of one, is served from all its layer tracks (in the order they
+          // were published: lowest first).
+          const colon = tr.from.lastIndexOf(':');
+          const base = this.#homes.has(tr.from) && colon > 0 ? tr.from.slice(0, colon) : tr.from;
+          const layers = tr.type === 'video' ? [...this.#homes.keys()].filter((k) => k.startsWith(`${base}:`)) : [];
+          for (const trackId of layers.length > 1 ? layers : [tr.from]) {
+            const home = this.#homes.get(trackId);
+            if (!home || home.nodeId === nodeId) continue;
+            await this.#link(trackId, home, nodeId);
+            if (home.format) await this.#nodes.call(nodeId, '_setTrackFormat', { trackId, format: home.format }, true);
+          }
         }
         return this.#nodes.call(nodeId, method, args);
       }

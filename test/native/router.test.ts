@@ -26,10 +26,14 @@ runNativeTest(t, {
     ...parts.map((p) => `router/${p}.cc`),
     'router/sr_mapping.cc',
     'router/rtp_rewriter.cc',
+    // Fan-out and the track table serve layered subscriptions too.
+    'router/subscription_layers.cc',
+    'layers',
     'transport/transport.cc',
     'rtp',
     ...parts.map((p) => `../test/native/${p}_part_test.cc`),
+    '../test/native/layered_fanout_part_test.cc',
   ],
   minSources: 20,
-  minChecks: 140,
+  minChecks: 165,
 });
