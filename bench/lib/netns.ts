@@ -24,6 +24,8 @@ export interface Netns {
   chromium: string;
   /** `tc -s qdisc show` of the host end: packets the shaper dropped. */
   shaperDrops(): number;
+  /** Replaces the host end's qdisc (a step of the link's rate mid-test). */
+  reshape(shape: string[]): void;
 }
 
 const run = (args: string[]) => execFileSync(args[0]!, args.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
@@ -88,5 +90,8 @@ export function makeNetns(t: Test, shape: string[]): Netns {
     nsIp,
     chromium,
     shaperDrops: () => Number(/dropped (\d+)/.exec(run(['tc', '-s', 'qdisc', 'show', 'dev', hostIf]))?.[1] ?? NaN),
+    reshape: (next: string[]) => {
+      run(['tc', 'qdisc', 'replace', 'dev', hostIf, 'root', ...next]);
+    },
   };
 }

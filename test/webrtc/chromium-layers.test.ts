@@ -12,27 +12,11 @@
  * tests; here the link is unconstrained.
  */
 import t from 'tap';
-import type { Page } from 'playwright-core';
 import { waitFor } from '../helpers/agent';
 import { openBrowser } from '../helpers/chromium';
-import { controllerAgent, negotiate, nextEvent, subscriberPage } from '../helpers/webrtc';
+import { controllerAgent, decodedVideo, negotiate, nextEvent, simulcastPublisher, subscriberPage } from '../helpers/webrtc';
 
 const CONTROLLER = 'layers-ctl';
-
-async function decoded(page: Page): Promise<{ frames: number; width: number; fps: number }> {
-  return page.evaluate(async () => {
-    const stats = await ((window as any).pc as RTCPeerConnection).getStats();
-    const out = { frames: 0, width: 0, fps: 0 };
-    stats.forEach((r: any) => {
-      if (r.type === 'inbound-rtp' && r.kind === 'video') {
-        out.frames = r.framesDecoded ?? 0;
-        out.width = r.frameWidth ?? 0;
-        out.fps = r.framesPerSecond ?? 0;
-      }
-    });
-    return out;
-  });
-}
 
 t.test('a subscriber of a whole simulcast publication: layers chosen, switched at key frames, steered by the controller', async (t) => {
   const { events, nodeFor } = await controllerAgent(t, CONTROLLER);
@@ -40,23 +24,7 @@ t.test('a subscriber of a whole simulcast publication: layers chosen, switched a
   const { newPage } = await openBrowser(t);
 
   const pub = await newPage();
-  await pub.evaluate(async () => {
-    const s = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720, frameRate: 20 } });
-    const pc = new RTCPeerConnection();
-    pc.addTransceiver(s.getAudioTracks()[0]!, { direction: 'sendonly' });
-    pc.addTransceiver(s.getVideoTracks()[0]!, {
-      direction: 'sendonly',
-      sendEncodings: [{ rid: 'q', scaleResolutionDownBy: 4 }, { rid: 'h', scaleResolutionDownBy: 2 }, { rid: 'f' }],
-    });
-    (window as any).pc = pc;
-  });
-  await on('createTransport', { transportId: 'p', controller: CONTROLLER });
-  await on('publish', {
-    operationId: 'p-pub',
-    connectionType: 'webrtc',
-    options: { transportId: 'p', controller: CONTROLLER, tracks: [{ mid: '0', type: 'audio' }, { mid: '1', type: 'video', formatPreference: { preferred: { codec: 'vp8' } } }] },
-  });
-  await negotiate(t, pub, on, events, 'p');
+  await simulcastPublisher(t, pub, on, events, CONTROLLER, 'p');
 
   const sub = await newPage();
   await subscriberPage(sub);
@@ -72,7 +40,7 @@ t.test('a subscriber of a whole simulcast publication: layers chosen, switched a
   // Up to the top layer once the publisher sends it (its own estimate
   // turns the layers on one by one).
   await waitFor(async () => (await stats()).layers?.currentSpatial === 2, 30_000, 'the subscriber on the top layer');
-  await waitFor(async () => (await decoded(sub)).width === 1280, 10_000, 'decoded at 1280 wide');
+  await waitFor(async () => (await decodedVideo(sub)).width === 1280, 10_000, 'decoded at 1280 wide');
   const top = await stats();
   t.match(top.layers, { tracks: ['p-1:q', 'p-1:h', 'p-1:f'], adaptive: true, ceiling: 2, targetSpatial: 2, reason: 'optimal', pausedForBandwidth: false });
   t.equal(top.trackId, 'p-1:f', 'the subscription follows the layer it is on');
@@ -84,10 +52,10 @@ t.test('a subscriber of a whole simulcast publication: layers chosen, switched a
   // The controller caps the spatial layer: down to q at its next key frame.
   t.same(await on('setLayerPreference', { operationId: 's-sub', maxSpatialLayer: 0 }), { ok: true });
   await nextEvent(events, 'onLayerUpdate', (p) => p.trackId === 's-1' && p.spatial === 0 && p.reason === 'preference', 'moved to q');
-  await waitFor(async () => (await decoded(sub)).width === 320, 10_000, 'decoded at 320 wide');
-  const before = await decoded(sub);
+  await waitFor(async () => (await decodedVideo(sub)).width === 320, 10_000, 'decoded at 320 wide');
+  const before = await decodedVideo(sub);
   await new Promise((r) => setTimeout(r, 3000));
-  const after = await decoded(sub);
+  const after = await decodedVideo(sub);
   const sent = await pub.evaluate(async () => {
     const out: Record<string, number> = {};
     (await ((window as any).pc as RTCPeerConnection).getStats()).forEach((r: any) => {
@@ -103,10 +71,10 @@ t.test('a subscriber of a whole simulcast publication: layers chosen, switched a
   // TL0 only is a fraction of the frames, with no gap the receiver sees.
   t.same(await on('setLayerPreference', { operationId: 's-sub', maxTemporalLayer: 0 }), { ok: true });
   await new Promise((r) => setTimeout(r, 1500));
-  const tl0a = await decoded(sub);
+  const tl0a = await decodedVideo(sub);
   const drops0 = (await stats()).layers.temporalDrops;
   await new Promise((r) => setTimeout(r, 3000));
-  const tl0b = await decoded(sub);
+  const tl0b = await decodedVideo(sub);
   const s1 = await stats();
   const tl0fps = (tl0b.frames - tl0a.frames) / 3;
   t.ok(s1.layers.temporalDrops > drops0, `temporal layers dropped (${s1.layers.temporalDrops - drops0} packets in 3 s)`);
