@@ -27,7 +27,7 @@ import { LogLevels } from './LogLevels';
 import type { NodeHooks } from './node/protocol';
 import { LinkManager } from './pool/LinkManager';
 import { NodeManager, type RoomTasks } from './pool/NodeManager';
-import { RemoteLinks } from './pool/RemoteLinks';
+import { RemoteLinks } from './rpc/RemoteLinks';
 import { AgentService } from './rpc/AgentService';
 import { EventPublisher } from './rpc/EventPublisher';
 import { EmbeddedNats } from './rpc/EmbeddedNats';

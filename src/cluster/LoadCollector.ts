@@ -8,8 +8,9 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
-export const LOAD_METRICS = ['network', 'cpu', 'memory'] as const;
-export type LoadMetric = (typeof LOAD_METRICS)[number];
+import { LOAD_METRICS, type LoadMetric } from '../config/enums';
+
+export { LOAD_METRICS, type LoadMetric };
 
 export interface NetCounters {
   rxBytes: number;

@@ -26,8 +26,9 @@ import { casWrite } from './cas';
 import type { Directory } from './Directory';
 import { type AgentEntry, type Reservation, type RoomEntry, roomKey, SCHEDULE_QUEUE, taskKey } from './layout';
 
-export const STRATEGIES = ['least-used', 'most-used', 'last-used', 'round-robin', 'randomly-pick'] as const;
-export type Strategy = (typeof STRATEGIES)[number];
+import { STRATEGIES, type Strategy } from '../config/enums';
+
+export { STRATEGIES, type Strategy };
 
 const id = z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
 const label = z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters');

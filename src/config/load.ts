@@ -27,9 +27,8 @@ import {
   type LeafEntry,
 } from './schema';
 
-import type { LoadMetric } from '../cluster/LoadCollector';
+import type { LoadMetric, Strategy } from './enums';
 import { NatsAuthError, natsAuthOptions, type NatsAuthConfig } from '../rpc/natsAuth';
-import type { Strategy } from '../cluster/Scheduler';
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type NatsEmbeddedMode = (typeof NATS_EMBEDDED_MODES)[number];

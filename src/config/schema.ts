@@ -15,9 +15,7 @@ import { isIP } from 'node:net';
 import convict from 'convict';
 import { parse as parseToml } from 'smol-toml';
 import type { AgentConfig } from './load';
-import { LOAD_METRICS } from '../cluster/LoadCollector';
-import { STRATEGIES } from '../cluster/Scheduler';
-import { LOG_LEVELS } from '../log';
+import { LOAD_METRICS, LOG_LEVELS, STRATEGIES } from './enums';
 
 export { LOG_LEVELS };
 export const NATS_EMBEDDED_MODES = ['auto', 'always', 'never'] as const;

@@ -9,26 +9,15 @@
  * node thread imports this table for its handlers but never asks for a
  * schema, so zod is never loaded there (~6 MiB resident per thread).
  */
-import type { z } from 'zod';
 import type { NodeMetricsReply } from './NodeMetrics';
 import type { NodeRuntime, RoomDump } from './NodeRuntime';
+import { method, type NodeMethod } from './NodeMethod';
 import { mediaMethods } from './media/methods';
 import type { MediaObjects } from './media/native';
-import { existingWebrtcNode, webrtcMethods } from './webrtc/methods';
+import type { Removed } from './media/schemas';
+import { destroyWebrtcTransport, existingWebrtcNode, webrtcMethods, webrtcTracksGone } from './webrtc/methods';
 
-export interface NodeMethod<S extends z.ZodType = z.ZodType> {
-  /** The payload schema; called in the main thread only. */
-  schema: () => S;
-  /** Only callable when the agent runs with agent.testHooks on. */
-  testOnly?: boolean;
-  /** Only callable by the main thread itself (never from NATS). */
-  internal?: boolean;
-  run(rt: NodeRuntime, args: z.infer<S>): unknown | Promise<unknown>;
-}
-
-function method<S extends z.ZodType>(m: NodeMethod<S>): NodeMethod {
-  return m as unknown as NodeMethod;
-}
+export type { NodeMethod } from './NodeMethod';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const S = (): typeof import('./schemas') => require('./schemas') as typeof import('./schemas');
@@ -190,9 +179,29 @@ export const nodeMethods: Record<string, NodeMethod> = {
   }),
 
   ...mediaMethods,
-
-  // After the media methods: its destroyTransport also closes WebRTC transports.
   ...webrtcMethods,
+
+  // The two methods both families take part in, composed here (media and
+  // webrtc do not know each other): a WebRTC transport is closed by its
+  // WebrtcNode (which also sends track-removed events), any other by the
+  // media layer.
+  destroyTransport: method({
+    schema: mediaMethods.destroyTransport!.schema,
+    run: (rt, a: { transportId: string }) => {
+      const removed = destroyWebrtcTransport(rt, a.transportId);
+      return removed ? { ok: true, removed } : mediaMethods.destroyTransport!.run(rt, a);
+    },
+  }),
+  // Also the LinkManager's way to drop a stand-in track on a subscriber's
+  // node: WebRTC subscribers of it are told their track is gone.
+  unpublishTrack: method({
+    schema: mediaMethods.unpublishTrack!.schema,
+    run: (rt, a) => {
+      const reply = mediaMethods.unpublishTrack!.run(rt, a) as { ok: true; removed: Removed };
+      webrtcTracksGone(rt, reply.removed);
+      return reply;
+    },
+  }),
 
   /** Echo, for latency benches of the node path. */
   echo: method({

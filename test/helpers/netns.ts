@@ -3,7 +3,8 @@
  * addresses of its own (a random /30 in 10.0.0.0/8 no interface of the
  * host uses), a default route inside, and optionally every UDP packet of
  * the namespace dropped, both ways: a client behind a firewall that blocks
- * UDP. Names carry the pid and a
+ * UDP; or a tc qdisc on the host end that shapes what goes towards the
+ * namespace (a client behind a slow link). Names carry the pid and a
  * random suffix, so tests running at the same time do not collide.
  * Everything is removed on teardown (deleting the namespace deletes its
  * veth end, and with it the pair).
@@ -18,12 +19,25 @@ import { browserEnv } from './chromium';
 
 export interface Netns {
   name: string;
+  /** The veth end on the host (where `shape` applies). */
+  hostIf: string;
   /** The host side's address: what a server in the host listens on for the namespace. */
   hostIp: string;
+  /** The end inside the namespace. */
+  nsIf: string;
   /** The namespace side's address. */
   nsIp: string;
   /** An executable that runs `program` inside the namespace with its arguments. */
   wrapper(program: string): string;
+  /** Packets the host end's qdisc dropped (`tc -s qdisc show`): what a shaper threw away. */
+  shaperDrops(): number;
+}
+
+export interface NetnsOptions {
+  /** Drop every UDP packet of the namespace, both ways. */
+  blockUdp?: boolean;
+  /** A tc qdisc for the host end, e.g. ['tbf', 'rate', '400kbit', 'burst', '16kb', 'latency', '300ms']. */
+  shape?: string[];
 }
 
 function sh(args: string[]): string {
@@ -45,7 +59,7 @@ function freeSubnet(): [string, string] {
   throw new Error('no free 10.x.y.z/30 for a test namespace');
 }
 
-export function makeNetns(t: Test, opts: { blockUdp: boolean }): Netns {
+export function makeNetns(t: Test, opts: NetnsOptions): Netns {
   const tag = `${(process.pid % 10000).toString(36)}${randomBytes(2).toString('hex')}`;
   const name = `wa-ns-${tag}`;
   const hostIf = `wah${tag}`; // <= 15 characters
@@ -66,6 +80,8 @@ export function makeNetns(t: Test, opts: { blockUdp: boolean }): Netns {
     fs.rmSync(dir, { recursive: true, force: true });
   };
   t.teardown(cleanup);
+  // Also when the test process dies before its teardown runs.
+  process.once('exit', cleanup);
   try {
     sh(['ip', 'netns', 'add', name]);
     sh(['ip', 'link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf]);
@@ -86,14 +102,18 @@ export function makeNetns(t: Test, opts: { blockUdp: boolean }): Netns {
       inNs(['ip', 'rule', 'add', 'pref', '10', 'lookup', 'local']);
       inNs(['ip', 'rule', 'del', 'pref', '0']);
     }
+    if (opts.shape) sh(['tc', 'qdisc', 'add', 'dev', hostIf, 'root', ...opts.shape]);
   } catch (err) {
     cleanup();
     throw err;
   }
   return {
     name,
+    hostIf,
     hostIp,
+    nsIf,
     nsIp,
+    shaperDrops: () => Number(/dropped (\d+)/.exec(sh(['tc', '-s', 'qdisc', 'show', 'dev', hostIf]))?.[1] ?? NaN),
     wrapper(program: string): string {
       const file = path.join(dir, `in-${path.basename(program)}`);
       fs.writeFileSync(file, `#!/bin/sh\nexec ip netns exec ${name} ${program} "$@"\n`, { mode: 0o755 });

@@ -394,7 +394,22 @@ t.test('5 % loss on the way to subscribers: NACKs are answered; 10 % from the pu
   t.ok(lp.retransmissionsReceived > 0.5 * lp.nackMissing - 5, `most losses repaired (${lp.retransmissionsReceived} of ${lp.nackMissing})`);
   t.ok(inAfter.framesDecoded > inBefore.framesDecoded + 10, `video keeps decoding through 10 % loss upstream (${inBefore.framesDecoded} -> ${inAfter.framesDecoded})`);
 
-  // A subscriber that joins while the stream runs is sent a key frame at once.
+  // A subscriber that joins is sent a key frame at once: the agent asks the
+  // publisher when the joiner's transport can send. Checked with the
+  // publication paused, so nothing else asks on the agent's own initiative
+  // (a held-back packet would make it ask again, and it is not forwarded
+  // while paused): every request on the track is then either a subscriber's
+  // PLI/FIR, a NACK overflow, or the join's.
+  t.same(await on('mediaOnOff', { operationId: 'lp-pub', tracks: ['lp-1'], direction: 'in', action: 'off' }), { ok: true });
+  const asks = async () => {
+    const st = await on('getStats', {});
+    const tr = (st.tracks as any[]).find((x) => x.id === 'lp-1');
+    const fromSubscribers = (st.subscriptions as any[])
+      .filter((x) => x.trackId === 'lp-1')
+      .reduce((n, x) => n + x.keyframeRequests, 0);
+    return tr.keyframeRequestsSent + tr.keyframeRequestsMerged - fromSubscribers - tr.nackKeyframes;
+  };
+  const asksBefore = await asks();
   const late = await newPage(t);
   await subscriberPage(late);
   await on('createTransport', { transportId: 'll', controller: CONTROLLER });
@@ -404,10 +419,15 @@ t.test('5 % loss on the way to subscribers: NACKs are answered; 10 % from the pu
     options: { transportId: 'll', controller: CONTROLLER, tracks: [{ mid: '1', type: 'video', from: 'lp-1' }] },
   });
   await negotiate(t, late, on, events, 'll');
+  await waitFor(async () => (await asks()) > asksBefore, 5000, 'a key frame asked for on join').catch(() => undefined);
+  const joinAsks = (await asks()) - asksBefore;
+  t.ok(joinAsks >= 1, `the agent asked for a key frame on join while the publication was paused (${joinAsks} of its own)`);
+  // Resumed, the joiner decodes at once.
+  await on('mediaOnOff', { operationId: 'lp-pub', tracks: ['lp-1'], direction: 'in', action: 'on' });
   const t0 = Date.now();
   await waitFor(async () => (await inbound(late)).framesDecoded > 0, 10_000, 'late joiner decodes');
   const ms = Date.now() - t0;
-  t.ok(ms < 2000, `the late joiner decoded its first frame ${ms} ms after the transport was ready`);
+  t.ok(ms < 2000, `the late joiner decoded its first frame ${ms} ms after the publication resumed`);
   for (const id of ['ll', 'ls', 'lp']) await on('destroyTransport', { transportId: id });
 });
 

@@ -5,7 +5,7 @@
  * the main thread's LinkManager calls them, never NATS.
  */
 import { checkLimit } from '../limits';
-import type { NodeMethod } from '../methods';
+import type { NodeMethod } from '../NodeMethod';
 import type { NodeRuntime } from '../NodeRuntime';
 import { defaultClockRate } from './defaults';
 

@@ -1,21 +1,31 @@
 /**
  * The WebRTC node methods (OWT's webrtc node API), served in the node
- * thread by that thread's WebrtcNode. destroyTransport is shared with the
- * plain transports: a WebRTC transport also sends track-removed events.
+ * thread by that thread's WebrtcNode. destroyTransport and unpublishTrack
+ * are shared with the plain transports: node/methods.ts composes them from
+ * the media methods and the two functions exported here.
  */
-import type { NodeMethod } from '../methods';
+import type { NodeMethod } from '../NodeMethod';
 import type { NodeRuntime } from '../NodeRuntime';
-import { mediaMethods } from '../media/methods';
 import type { Removed } from '../media/schemas';
 import { webrtcNativeOf } from './native';
 // Schemas load in the main thread only (../methods.ts says why).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const S = (): typeof import('./schemas') => require('./schemas') as typeof import('./schemas');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const MS = (): typeof import('../media/schemas') => require('../media/schemas') as typeof import('../media/schemas');
 import type { WebrtcNode } from './WebrtcNode';
 
 const nodes = new WeakMap<NodeRuntime, WebrtcNode>();
+
+/** Closes `transportId` if it is one of this thread's WebRTC transports: what it took with it, else undefined. */
+export function destroyWebrtcTransport(rt: NodeRuntime, transportId: string): Removed | undefined {
+  const n = nodes.get(rt);
+  return n?.has(transportId) ? n.destroyTransport(transportId) : undefined;
+}
+
+/** Tracks and subscriptions ended by the media layer: WebRTC subscribers of them are told. */
+export function webrtcTracksGone(rt: NodeRuntime, removed: Removed): void {
+  nodes.get(rt)?.subscriptionsGone(removed.subscriptions);
+  nodes.get(rt)?.tracksGone(removed.tracks);
+}
 
 /** The thread's WebrtcNode, made on first use (a node that never does WebRTC opens no WebRTC port). */
 export function webrtcNodeOf(rt: NodeRuntime): WebrtcNode {
@@ -107,27 +117,6 @@ export const webrtcMethods: Record<string, NodeMethod> = {
       return { ok: true };
     },
   }),
-  destroyTransport: m({
-    schema: () => MS().destroyTransportSchema,
-    run: (rt, a) => {
-      const n = nodes.get(rt);
-      if (n?.has(a.transportId)) return { ok: true, removed: n.destroyTransport(a.transportId) };
-      return mediaMethods.destroyTransport!.run(rt, a);
-    },
-  }),
-
-  // Also the LinkManager's way to drop a stand-in track on a subscriber's
-  // node: WebRTC subscribers of it are told their track is gone.
-  unpublishTrack: m({
-    schema: () => MS().unpublishTrackSchema,
-    run: (rt, a) => {
-      const reply = mediaMethods.unpublishTrack!.run(rt, a) as { ok: true; removed: Removed };
-      nodes.get(rt)?.subscriptionsGone(reply.removed.subscriptions);
-      nodes.get(rt)?.tracksGone(reply.removed.tracks);
-      return reply;
-    },
-  }),
-
   // --- internal: the LinkManager hands a subscriber's node the format of a track published elsewhere ---
   _setTrackFormat: m({
     schema: () => S().setTrackFormatSchema,

@@ -33,10 +33,11 @@ import { ErrorCode, JSONCodec, ServiceError, type Msg, type NatsConnection, type
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { ConflictError, fromErrorShape, InvalidRequestError, NotFoundError, TimeoutError, UnavailableError, type ErrorCode as Code } from '../errors';
-import { replyError, replyValue } from '../rpc/reply';
-import type { Subjects } from '../rpc/subjects';
+import { replyError, replyValue } from './reply';
+import type { Subjects } from './subjects';
 import { parseJson, parsePayload } from '../util/validate';
-import type { LinkManager } from './LinkManager';
+import type { LinkManager } from '../pool/LinkManager';
+import type { RemoteSource, TrackEntry } from '../pool/TrackRegistry';
 import {
   cutoffSchema,
   exportTrackReply,
@@ -48,7 +49,7 @@ import {
   unexportTrackSchema,
   type ExportTrackReply,
 } from './linkSchemas';
-import type { NodeManager } from './NodeManager';
+import type { NodeManager } from '../pool/NodeManager';
 import { subscribeSchema } from '../node/webrtc/schemas';
 import { codec } from '../node/media/schemas';
 
@@ -71,15 +72,8 @@ interface Export extends Address {
   ssrc: number;
 }
 
-/** A stand-in on one of our nodes for a track held by another agent. */
-interface Import extends Address {
-  nodeId: string;
-  trackId: string;
-  ssrc: number;
-  exportId: string;
-  /** The source said it is gone (or its agent was lost): do not ask it to unexport. */
-  gone: boolean;
-}
+/** A stand-in on one of our nodes for a track held by another agent: its entry in the LinkManager's TrackRegistry. */
+type Import = TrackEntry & { remote: RemoteSource };
 
 interface LinkupPart {
   kind: 'audio' | 'video';
@@ -119,8 +113,6 @@ export class RemoteLinks {
   /** nodeId -> its internal address and the subscription serving it. */
   readonly #served = new Map<string, Promise<Address & { sub?: Subscription }>>();
   readonly #exports = new Map<string, Export>();
-  /** trackId -> the stand-in (track ids are unique across the agent). */
-  readonly #imports = new Map<string, Import>();
   readonly #pendingImports = new Map<string, Promise<void>>();
   /** `${nodeId}|${subscriptionId}` -> the router subscriptions it made. */
   readonly #linkups = new Map<string, LinkupPart[]>();
@@ -139,7 +131,7 @@ export class RemoteLinks {
 
   constructor(o: RemoteLinksOptions) {
     this.#o = o;
-    o.links.onForget((nodeId, trackId) => this.#onForget(nodeId, trackId));
+    o.links.onForget((nodeId, trackId, entry) => this.#onForget(nodeId, trackId, entry));
   }
 
   /** The cluster's membership, once joined: exports are answered from then on, to members only. */
@@ -171,7 +163,7 @@ export class RemoteLinks {
     if (this.#timer) clearInterval(this.#timer);
     if (!nc.isClosed()) {
       for (const e of this.#exports.values()) this.#publish(e, 'sourceGone', { trackId: e.trackId, ssrc: e.ssrc });
-      for (const i of this.#imports.values()) if (!i.gone) this.#publish(i, 'unexportTrack', { exportId: i.exportId });
+      for (const i of this.#o.links.remoteImports()) if (!i.remote.gone) this.#publish(i.remote, 'unexportTrack', { exportId: i.remote.exportId });
     }
     for (const p of this.#served.values()) (await p.catch(() => undefined))?.sub?.unsubscribe();
     this.#served.clear();
@@ -197,7 +189,7 @@ export class RemoteLinks {
           }
         }
         // A stand-in this node no longer reads ends (and its source is told).
-        for (const imp of [...this.#imports.values()]) if (imp.nodeId === nodeId) await this.#release(imp.trackId);
+        for (const imp of this.#o.links.remoteImports()) if (imp.nodeId === nodeId) await this.#release(imp.id);
         return reply;
       }
       default: return this.#o.links.call(nodeId, method, args);
@@ -386,7 +378,7 @@ export class RemoteLinks {
 
   /** Ends a stand-in once nothing in this agent reads it; the forget hook then tells its source. */
   async #release(trackId: string): Promise<void> {
-    const imp = this.#imports.get(trackId);
+    const imp = this.#o.links.remoteImport(trackId);
     if (!imp) return;
     const r = (await this.#o.nodes.call(imp.nodeId, '_isUnused', { trackId }, true).catch(() => ({ unused: false }))) as { unused: boolean };
     // Through the ordinary unpublish: the node forgets the track's format, the
@@ -410,7 +402,7 @@ export class RemoteLinks {
     // The source's agent sends only to addresses our cluster entry lists.
     await this.#gate?.ensureListed(`${me.ip}:${me.port}`);
     let ssrc: number;
-    const used = new Set([...this.#imports.values()].map((i) => i.ssrc));
+    const used = new Set(this.#o.links.remoteImports().map((i) => i.remote.ssrc));
     do ssrc = randomInt(1, 0xffffffff); while (used.has(ssrc));
     // With SRTP: our sending key towards that node goes with the request, its key comes back.
     const srtp = this.#o.srtp
@@ -442,38 +434,36 @@ export class RemoteLinks {
       void this.#request(src, 'unexportTrack', { exportId: reply.exportId }).catch(() => undefined);
       throw err;
     }
-    this.#imports.set(src.id, { nodeId, trackId: src.id, ip: src.ip, port: src.port, ssrc, exportId: reply.exportId, gone: false });
-    this.#o.links.adopt(src.id, nodeId, reply.kind, reply.clockRate, reply.format, reply.codec);
+    this.#o.links.adopt(src.id, nodeId, reply.kind, reply.clockRate, reply.format, reply.codec, { ip: src.ip, port: src.port, ssrc, exportId: reply.exportId, gone: false });
     this.#o.log.debug({ trackId: src.id, from: `${src.ip}:${src.port}`, nodeId, ssrc }, 'track imported from another agent');
   }
 
   async #sourceGone(nodeId: string, p: z.infer<typeof sourceGoneSchema>): Promise<{ ok: true }> {
-    const imp = this.#imports.get(p.trackId);
-    if (!imp || imp.nodeId !== nodeId || imp.ssrc !== p.ssrc) throw new NotFoundError(`trackId: no such import: ${p.trackId}`);
+    const imp = this.#o.links.remoteImport(p.trackId);
+    if (!imp || imp.nodeId !== nodeId || imp.remote.ssrc !== p.ssrc) throw new NotFoundError(`trackId: no such import: ${p.trackId}`);
     await this.#endImport(imp);
     return { ok: true };
   }
 
   /** The source of a stand-in is gone: end it like an unpublish (its subscribers are told). */
   async #endImport(imp: Import): Promise<void> {
-    imp.gone = true;
-    await this.#o.links.call(imp.nodeId, 'unpublishTrack', { trackId: imp.trackId }).catch(() => undefined);
+    const remote = imp.remote;
+    remote.gone = true;
+    await this.#o.links.call(imp.nodeId, 'unpublishTrack', { trackId: imp.id }).catch(() => undefined);
     // A stand-in already gone from its node (the thread ended) is forgotten here.
-    this.#imports.delete(imp.trackId);
+    this.#o.links.dropRemote(imp.id, remote);
   }
 
   /** A track homed on this agent went: tell whoever it was exported to, or release what fed it. */
-  #onForget(nodeId: string, trackId: string): void {
+  #onForget(nodeId: string, trackId: string, entry: TrackEntry): void {
     for (const e of [...this.#exports.values()]) {
       if (e.trackId !== trackId || e.nodeId !== nodeId) continue;
       this.#exports.delete(e.exportId);
       void this.#request(e, 'sourceGone', { trackId, ssrc: e.ssrc }).catch(() => undefined);
     }
-    const imp = this.#imports.get(trackId);
-    if (imp && imp.nodeId === nodeId) {
-      this.#imports.delete(trackId);
-      if (!imp.gone) void this.#request(imp, 'unexportTrack', { exportId: imp.exportId }).catch(() => undefined);
-    }
+    // A stand-in's entry went with it; its source is asked to stop unless it is gone.
+    const remote = entry.remote;
+    if (remote && entry.nodeId === nodeId && !remote.gone) void this.#request(remote, 'unexportTrack', { exportId: remote.exportId }).catch(() => undefined);
   }
 
   // --- liveness of the agents we exchange media with ---
@@ -483,7 +473,7 @@ export class RemoteLinks {
     this.#ticking = true;
     try {
       const peers = new Map<string, Address>();
-      for (const x of [...this.#imports.values(), ...this.#exports.values()]) peers.set(`${x.ip}:${x.port}`, { ip: x.ip, port: x.port });
+      for (const x of [...this.#o.links.remoteImports().map((i) => i.remote), ...this.#exports.values()]) peers.set(`${x.ip}:${x.port}`, { ip: x.ip, port: x.port });
       await Promise.all([...peers].map(async ([key, addr]) => {
         try {
           await this.#request(addr, 'ping', {});
@@ -502,7 +492,7 @@ export class RemoteLinks {
   async #peerLost(addr: Address, why: string): Promise<void> {
     this.#misses.delete(`${addr.ip}:${addr.port}`);
     this.#o.log.warn({ address: `${addr.ip}:${addr.port}`, why }, 'an agent we exchange media with is gone: its links end');
-    for (const imp of [...this.#imports.values()]) if (imp.ip === addr.ip && imp.port === addr.port) await this.#endImport(imp);
+    for (const imp of this.#o.links.remoteImports()) if (imp.remote.ip === addr.ip && imp.remote.port === addr.port) await this.#endImport(imp);
     for (const e of [...this.#exports.values()]) {
       if (e.ip !== addr.ip || e.port !== addr.port) continue;
       this.#exports.delete(e.exportId);
@@ -539,6 +529,6 @@ export class RemoteLinks {
 
   /** How many links this agent holds (tests check that ends leave nothing behind). */
   summary(): { exports: number; imports: number; linkups: number } {
-    return { exports: this.#exports.size, imports: this.#imports.size, linkups: this.#linkups.size };
+    return { exports: this.#exports.size, imports: this.#o.links.remoteImports().length, linkups: this.#linkups.size };
   }
 }
