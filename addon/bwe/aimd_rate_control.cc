@@ -87,8 +87,11 @@ void AimdRateControl::Update(BandwidthUsage usage, uint64_t acked_bps, int64_t r
     last_decrease_ms_ = now_ms;
     if (acked_bps > 0) {
       next = kBeta * static_cast<double>(acked_bps);
-      // Backing off from what the path carried, never up.
-      if (next > static_cast<double>(estimate_bps_)) next = kBeta * static_cast<double>(estimate_bps_);
+      // Backing off from what the path carried, never up, and never from
+      // an estimate already below that: cutting it again would only ratchet
+      // it down while the path still carries more (a sender that does not
+      // slow down keeps the queue full, and every jitter reads as overuse).
+      if (next > static_cast<double>(estimate_bps_)) next = static_cast<double>(estimate_bps_);
       // Far below the known capacity: that estimate is stale.
       if (capacity_valid_ && acked_kbps < capacity_kbps_ - 3 * std_kbps) {
         capacity_valid_ = false;

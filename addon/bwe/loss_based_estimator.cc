@@ -16,7 +16,8 @@ void LossBasedEstimator::Follow(uint64_t bps) { estimate_bps_ = std::min(estimat
 
 void LossBasedEstimator::Raise(uint64_t bps) { estimate_bps_ = std::max(estimate_bps_, Clamp(static_cast<double>(bps))); }
 
-void LossBasedEstimator::OnReport(uint32_t received, uint32_t lost, int64_t rtt_ms, int64_t now_ms) {
+void LossBasedEstimator::OnReport(uint32_t received, uint32_t lost, uint64_t acked_bps, int64_t rtt_ms,
+                                  int64_t now_ms) {
   received_ += received;
   lost_ += lost;
   const uint32_t total = received_ + lost_;
@@ -33,9 +34,13 @@ void LossBasedEstimator::OnReport(uint32_t received, uint32_t lost, int64_t rtt_
   } else if (last_loss_ > kHighLoss) {
     const int64_t wait = std::max<int64_t>(rtt_ms, 0) + 300;
     if (last_decrease_ms_ < 0 || now_ms - last_decrease_ms_ >= wait) {
-      estimate_bps_ = Clamp(rate * (1 - 0.5 * last_loss_));
+      // The cut, but to no less than what the receiver gets: a bound that
+      // was followed down below that (a dip of the delay-based estimate)
+      // comes back up to it here, since at this loss it cannot grow.
+      const double cut = rate * (1 - 0.5 * last_loss_);
+      estimate_bps_ = Clamp(std::max(cut, static_cast<double>(acked_bps)));
       last_decrease_ms_ = now_ms;
-      decreases_++;
+      if (cut > static_cast<double>(acked_bps) || rate > static_cast<double>(acked_bps)) decreases_++;
     }
   }
 }

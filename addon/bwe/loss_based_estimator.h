@@ -4,7 +4,11 @@
 // Loss is counted over batches of at least kMinPackets reported packets.
 // Below kLowLoss (2 %) the bound grows by 8 % (plus 1 kbit/s) at most once
 // a second; above kHighLoss (10 %) it is cut by half the loss share, at
-// most once per RTT + 300 ms (time for the last cut to show); in between it
+// most once per RTT + 300 ms (time for the last cut to show), but never
+// below what the receiver is shown to get (the acked rate: a sender that
+// does not, or cannot yet, slow down keeps losing, and cutting on and on
+// would take the bound to its floor while the path still carries that
+// much; a bound below the acked rate is lifted to it then); in between it
 // holds. Random loss on a path that is not congested stays in or below the
 // hold band: such loss is not the sender's doing, and backing off would
 // not end it. The bound follows the combined estimate (Follow), so that a
@@ -24,8 +28,9 @@ class LossBasedEstimator {
 
   LossBasedEstimator(uint64_t initial_bps, uint64_t min_bps, uint64_t max_bps);
 
-  // Packets newly reported received and lost by one feedback.
-  void OnReport(uint32_t received, uint32_t lost, int64_t rtt_ms, int64_t now_ms);
+  // Packets newly reported received and lost by one feedback, and the
+  // acked rate (bits/s, 0: unknown).
+  void OnReport(uint32_t received, uint32_t lost, uint64_t acked_bps, int64_t rtt_ms, int64_t now_ms);
   // The combined estimate went below this bound: follow it down (never up).
   void Follow(uint64_t bps);
   // A measured capacity (probe) above the bound lifts it.

@@ -49,17 +49,27 @@ bool SendSideBwe::OnFeedback(const rtp::TransportCc& feedback, int64_t now_us) {
   // Match every status against the history: what the receiver reports
   // about numbers we never sent (or long forgot) is ignored.
   results_.clear();
-  const int64_t reference_us = static_cast<int64_t>(feedback.reference_time) * kReferenceUs;
+  // Unwrapped against the previous feedback's: the closest value.
+  const int64_t ref24 = static_cast<int64_t>(feedback.reference_time & 0xFFFFFF);
+  if (reference_ < 0) {
+    reference_ = (int64_t{1} << 24) + ref24;
+  } else {
+    int64_t delta = (ref24 - reference_) & 0xFFFFFF;
+    if (delta >= (1 << 23)) delta -= (1 << 24);
+    reference_ += delta;
+    // Far from the start (a hostile receiver stepping it on and on): start
+    // over rather than let the arithmetic below overflow.
+    if (reference_ < 0 || reference_ > (int64_t{1} << 40)) reference_ = (int64_t{1} << 24) + ref24;
+  }
+  const int64_t reference_us = reference_ * kReferenceUs;
   uint32_t received = 0, lost = 0;
   for (const rtp::TransportCcEntry& e : feedback.entries) {
     PacketResult r;
     if (!history_.OnReport(e.sequence, e.received, &r)) continue;
-    if (e.received) {
-      r.arrival_us = reference_us + e.arrival_ticks * kTickUs;
-      received++;
-    } else {
-      lost++;
-    }
+    if (e.received) r.arrival_us = reference_us + e.arrival_ticks * kTickUs;
+    // Loss counts media and repairs: a probe burst is meant to overfill the
+    // path, and its losses say only that the probe found the limit.
+    if (r.kind != PacketKind::kPadding) (e.received ? received : lost)++;
     results_.push_back(r);
   }
   feedbacks_++;
@@ -78,13 +88,26 @@ bool SendSideBwe::OnFeedback(const rtp::TransportCc& feedback, int64_t now_us) {
     }
   }
 
-  // Arrival order for the delay trend and the acked rate. The reference
-  // time wraps every 12 days; arrivals of one feedback never straddle it
-  // in a way that matters for an estimate.
-  std::stable_sort(results_.begin(), results_.end(), [](const PacketResult& a, const PacketResult& b) {
+  // Arrival order for the delay trend and the acked rate (received first;
+  // ties in sequence order). A feedback is nearly always in that order
+  // already (numbers in order, arrivals rising): sorted only when not.
+  const auto arrival_order = [](const PacketResult& a, const PacketResult& b) {
     if (a.received != b.received) return a.received;
-    return a.arrival_us < b.arrival_us;
-  });
+    if (!a.received) return a.sequence < b.sequence;
+    return a.arrival_us != b.arrival_us ? a.arrival_us < b.arrival_us : a.sequence < b.sequence;
+  };
+  // (The lost ones may stay where they are: only received ones are timed.)
+  bool in_order = true;
+  int64_t last_arrival = INT64_MIN;
+  for (const PacketResult& r : results_) {
+    if (!r.received) continue;
+    if (r.arrival_us < last_arrival) {
+      in_order = false;
+      break;
+    }
+    last_arrival = r.arrival_us;
+  }
+  if (!in_order) std::sort(results_.begin(), results_.end(), arrival_order);
 
   bool overused = false;
   uint64_t probe_bps = 0;
@@ -112,7 +135,7 @@ bool SendSideBwe::OnFeedback(const rtp::TransportCc& feedback, int64_t now_us) {
   }
   const BandwidthUsage usage = overused ? BandwidthUsage::kOverusing : detector_.state();
   aimd_.Update(usage, acked_.bitrate_bps(), rtt_ms_, now_ms);
-  loss_.OnReport(received, lost, rtt_ms_, now_ms);
+  loss_.OnReport(received, lost, acked_.bitrate_bps(), rtt_ms_, now_ms);
   Combine();
   return estimate_bps_ != before;
 }

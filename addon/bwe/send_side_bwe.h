@@ -107,6 +107,9 @@ class SendSideBwe {
   int64_t sent_window_start_us_ = -1;
   uint64_t sent_window_bytes_ = 0;
   uint64_t sent_bps_ = 0;
+  // The feedback's 24-bit reference time, unwrapped (it wraps every 12.4
+  // days of the receiver's clock, which may start anywhere).
+  int64_t reference_ = -1;
   uint64_t feedbacks_ = 0;
   uint64_t feedback_packets_ = 0;
 };

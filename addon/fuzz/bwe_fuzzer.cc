@@ -10,14 +10,21 @@
 // consecutively from the base, with arrival ticks only on received ones and
 // each the previous plus one delta the packet carried; the estimate stays
 // within the configured bounds; the history counts add up; probe requests
-// are within their byte bounds. Built and run by scripts/fuzz.sh.
+// are within their byte bounds. The same bytes are also taken as an RTP
+// packet the agent sends: CopyWithTransportSequence must give a packet
+// that parses whenever the input does, with the number under its id and
+// the payload unchanged. Built and run by scripts/fuzz.sh.
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <vector>
 
 #include "bwe/send_side_bwe.h"
 #include "fuzz/fuzz_check.h"
 #include "rtp/rtcp.h"
+#include "rtp/rtp_packet.h"
 #include "rtp/transport_cc.h"
+#include "rtp/transport_sequence.h"
 
 namespace {
 
@@ -27,6 +34,25 @@ using namespace webrtc_agent;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
+  {
+    // The input after byte 0 as an RTP packet the agent sends; byte 0's
+    // low bits pick the extension id (1..14 one-byte form, 15+ two-byte).
+    const uint8_t id = static_cast<uint8_t>(1 + (data[0] & 0x1F));
+    std::vector<uint8_t> out(size + 16);
+    const size_t n = rtp::CopyWithTransportSequence(data + 1, size - 1, id, 0xBEEF, out.data(), out.size());
+    rtp::RtpPacketView in(data + 1, size - 1);
+    if (in.Parse()) {
+      FUZZ_CHECK(n > 0);
+      rtp::RtpPacketView v(out.data(), n);
+      FUZZ_CHECK(v.Parse());
+      const rtp::ByteSpan e = v.FindExtension(id);
+      FUZZ_CHECK(e.present() && e.size == 2 && rtp::LoadU16(e.data) == 0xBEEF);
+      FUZZ_CHECK(v.payloadSize() == in.payloadSize() && v.paddingSize() == in.paddingSize());
+      FUZZ_CHECK(v.ssrc() == in.ssrc() && v.sequence() == in.sequence() && v.csrcCount() == in.csrcCount());
+      FUZZ_CHECK(std::memcmp(v.payload(), in.payload(), in.payloadSize()) == 0);
+    }
+    if (n > 0) FUZZ_CHECK(n <= out.size());
+  }
   bwe::BweConfig config;
   config.initial_bps = 300000;
   config.min_bps = 50000;
