@@ -14,6 +14,7 @@
 #include "audio/audio_level.h"
 #include "router/bitrate_meter.h"
 #include "router/keyframe_throttle.h"
+#include "router/layer_meter.h"
 #include "rtp/codec.h"
 #include "rtp/picture_size.h"
 #include "rtp/nack_generator.h"
@@ -105,6 +106,8 @@ class Track {
   // every packet (one extension element) for getStats, the speaker
   // detection and silence dropping. Null: not read.
   std::unique_ptr<audio::LevelMeter> audio_level;
+  // Its rid, temporal rates and readers, for the layer choice.
+  LayerMeter layer_meter;
 
  private:
   std::string id_;

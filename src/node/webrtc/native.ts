@@ -41,6 +41,8 @@ export type WebrtcMediaNative = WebrtcNative &
     | 'mediaSetTrackRtx'
     | 'mediaUnpublish'
     | 'mediaSubscribe'
+    | 'mediaSubscribeLayers'
+    | 'mediaSetLayerPreferences'
     | 'mediaSetSubscriptionRtx'
     | 'mediaUnsubscribe'
     | 'mediaCloseTransport'
