@@ -69,7 +69,7 @@ void LayeredFanoutTests() {
   auto send = [&](Track* track, const std::vector<uint8_t>& p, bool key) {
     rtp::RtpPacketView v(p.data(), p.size());
     CHECK(v.Parse());
-    fanout.Forward(track, v, key, 0);
+    fanout.Forward(track, v, key, false, 0);
   };
   // No target yet: nothing is sent.
   send(q, Vp8(100, 1, 10, 1, 0, true), true);
