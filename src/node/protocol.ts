@@ -40,6 +40,16 @@ export interface MediaSettings {
   limits: NodeLimits;
   /** ICE-TCP beside the UDP port (config webrtc.tcp*); absent: UDP only. */
   tcp?: TcpSettings;
+  /** Send-side bandwidth estimation towards subscribers (config webrtc.bwe.*); absent: off. */
+  bwe?: BweSettings;
+}
+
+/** Bits per second. */
+export interface BweSettings {
+  initialBitrate: number;
+  minBitrate: number;
+  maxBitrate: number;
+  probing: boolean;
 }
 
 export interface TcpSettings {

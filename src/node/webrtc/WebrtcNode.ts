@@ -244,7 +244,7 @@ export class WebrtcNode {
     const answer = answerOffer(
       sdp,
       { iceUfrag: t.iceUfrag, icePwd: t.icePwd, fingerprint: listen.fingerprint, candidates: candidatesOf(listen) },
-      t.plans(),
+      t.plans(this.#settings.bwe !== undefined),
     );
     const remote = { iceUfrag: answer.remote.iceUfrag, fingerprint: answer.remote.fingerprint };
     if (t.remote) {
@@ -358,6 +358,14 @@ export class WebrtcNode {
         this.#native.mediaSetSubscriptionRtx(subscriptionId, m.rtxSsrc, nm.rtxPayloadType);
       }
       m.subscriptionId = subscriptionId;
+      // transport-cc answered where the agent sends: every packet sent on
+      // the transport is numbered and the client's feedback drives the
+      // transport's bandwidth estimate (all m-lines of a bundle share the id).
+      const sendTwccExt = nm.extensions.find((e) => e.uri === TRANSPORT_CC_EXTENSION)?.id;
+      const bwe = this.#settings.bwe;
+      if (sendTwccExt !== undefined && bwe) {
+        this.#native.webrtcSetSendTransportCc(t.id, sendTwccExt, bwe.initialBitrate, bwe.minBitrate, bwe.maxBitrate, bwe.probing);
+      }
       this.#subscriptions.set(subscriptionId, t);
       m.tracks.push({ trackId: subscriptionId });
       m.format = formatOf(codec);
