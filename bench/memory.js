@@ -18,7 +18,8 @@
  *
  * Starts a nats-server on a free loopback port and the agent as a separate
  * process (`node dist/main.js`, cluster off), as in production, waits until
- * every node is READY and 1.5 s more, then reads VmRSS from /proc. With
+ * every node is READY and 1.5 s more, then reads VmRSS from /proc; and again
+ * 15 s after READY, settled (see idle()). With
  * --baseline the other checkout's agent is measured in the same go,
  * alternating run by run, so both sides see the same machine.
  */
@@ -38,6 +39,15 @@ const root = path.resolve(__dirname, '..');
 const emit = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+/** The idle figures as printed: MiB, 1.5 s after READY and settled. */
+const fixed = (r) => ({
+  rss_1_node_mib: +r.one.toFixed(1),
+  rss_13_nodes_mib: +r.thirteen.toFixed(1),
+  per_node_thread_mib: +r.perThread.toFixed(2),
+  settled_rss_1_node_mib: +r.oneSettled.toFixed(1),
+  settled_rss_13_nodes_mib: +r.thirteenSettled.toFixed(1),
+  settled_per_node_thread_mib: +r.perThreadSettled.toFixed(2),
+});
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function startAgent(dir, natsUrl, nodes) {
@@ -67,17 +77,27 @@ function stop(child) {
   });
 }
 
+/**
+ * RSS 1.5 s after READY, and settled: once V8's memory reducer has run in
+ * every isolate (it starts ~8 s after the last full GC of an isolate that
+ * allocates no more, and returns the pages start-up left behind), read at
+ * SETTLE_MS after READY. An agent idles for hours; both are reported.
+ */
+const SETTLE_MS = 15_000;
 async function idle(dir, natsUrl, nodes) {
   const { child } = await startAgent(dir, natsUrl, nodes);
+  const t0 = Date.now();
   await sleep(1500);
   const rss = rssMiB(child.pid);
+  await sleep(SETTLE_MS - (Date.now() - t0));
+  const settled = rssMiB(child.pid);
   await stop(child);
-  return rss;
+  return { rss, settled };
 }
 
-/** Resident cost of one bare worker thread loading `code`, over 8 threads. */
-function moduleCost(dir, code) {
-  const probe = `
+/** Resident cost of one bare worker thread loading `code`, over 8 threads; `pre` runs in the main thread first. */
+function moduleCost(dir, code, pre = '') {
+  const probe = `${pre};
     const { Worker } = require('node:worker_threads');
     const fs = require('node:fs');
     const rss = () => Number(/VmRSS:\\s+(\\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]) / 1024;
@@ -214,33 +234,28 @@ async function main() {
     const got = {};
     for (let r = 0; r < RUNS; r++) {
       for (const [name, dir] of sides) {
-        const one = await idle(dir, nats.url, 1);
-        const thirteen = await idle(dir, nats.url, 13);
-        const perThread = (thirteen - one) / 12;
-        (got[name] ??= []).push({ one, thirteen, perThread });
-        emit({ bench: 'memory', side: name, run: r, rss_1_node_mib: +one.toFixed(1), rss_13_nodes_mib: +thirteen.toFixed(1), per_node_thread_mib: +perThread.toFixed(2) });
+        const a = await idle(dir, nats.url, 1);
+        const b = await idle(dir, nats.url, 13);
+        const row = { one: a.rss, thirteen: b.rss, perThread: (b.rss - a.rss) / 12, oneSettled: a.settled, thirteenSettled: b.settled, perThreadSettled: (b.settled - a.settled) / 12 };
+        (got[name] ??= []).push(row);
+        emit({ bench: 'memory', side: name, run: r, ...fixed(row) });
       }
     }
     for (const [name] of sides) {
       const g = got[name];
-      emit({
-        bench: 'memory',
-        side: name,
-        what: 'median',
-        rss_1_node_mib: +median(g.map((x) => x.one)).toFixed(1),
-        rss_13_nodes_mib: +median(g.map((x) => x.thirteen)).toFixed(1),
-        per_node_thread_mib: +median(g.map((x) => x.perThread)).toFixed(2),
-      });
+      const med = Object.fromEntries(Object.keys(g[0]).map((k) => [k, median(g.map((x) => x[k]))]));
+      emit({ bench: 'memory', side: name, what: 'median', ...fixed(med) });
     }
     for (const [name, dir] of sides) {
-      for (const [what, code] of [
+      for (const [what, code, pre] of [
         ['bare worker thread', ''],
         ['+ zod', "require('zod')"],
         ['+ pino', "require('pino')"],
         ['+ sdp-transform, h264-profile-level-id', "require('sdp-transform');require('h264-profile-level-id')"],
         ['+ the node thread entry (dist/node/worker.js), before init', "require('./dist/node/worker.js')"],
+        ["bare worker thread, the agent's V8 flags set (dist/util/heapFlags.js)", '', "try { require('./dist/util/heapFlags.js') } catch {}"],
       ]) {
-        emit({ bench: 'memory', side: name, what: `module cost per thread: ${what}`, mib: +moduleCost(dir, code).toFixed(2) });
+        emit({ bench: 'memory', side: name, what: `module cost per thread: ${what}`, mib: +moduleCost(dir, code, pre).toFixed(2) });
       }
     }
   } finally {

@@ -6,6 +6,8 @@
  * close cascade starts (a signal, a drain that ends, the `drain` method),
  * the process exits when it is done, at most agent.shutdownTimeoutMs later.
  */
+// First: V8 flags that must be set before the modules below load (heapFlags.ts).
+import './util/heapFlags';
 import { ConfigError, loadConfig, type AgentConfig } from './config/load';
 import { Agent } from './Agent';
 import { createLogger } from './log';

@@ -111,7 +111,7 @@ void TcpConnection::OnAlloc(uv_handle_t* h, size_t /*suggested*/, uv_buf_t* buf)
   }
   // The thread's receive buffer (net/udp_socket.h): no socket reads while
   // this read's frames are dispatched. One slot is plenty for a TCP read.
-  *buf = uv_buf_init(self->server_->buffer()->bytes.data(), static_cast<unsigned int>(RecvBuffer::kSlot));
+  *buf = uv_buf_init(self->server_->buffer()->data(), static_cast<unsigned int>(RecvBuffer::kSlot));
 }
 
 void TcpConnection::OnRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {

@@ -1,11 +1,24 @@
 #include "net/udp_socket.h"
 
+#include <sys/mman.h>
+
+#include <cstdlib>
 #include <cstring>
 
 #include "net/port_range.h"
 
 namespace webrtc_agent {
 namespace net {
+
+RecvBuffer::RecvBuffer() {
+  void* p = mmap(nullptr, kSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  // Out of address space: as with any failed allocation in this addon
+  // (built without exceptions), the process cannot go on.
+  if (p == MAP_FAILED) std::abort();
+  bytes_ = static_cast<char*>(p);
+}
+
+RecvBuffer::~RecvBuffer() { munmap(bytes_, kSize); }
 
 std::string UdpSocket::Open(napi_env env, uv_loop_t* loop, RecvBuffer* buffer,
                             const std::string& ip, int port_min, int port_max,
@@ -69,8 +82,8 @@ void UdpSocket::OnAlloc(uv_handle_t* h, size_t /*suggested*/, uv_buf_t* buf) {
     *buf = uv_buf_init(nullptr, 0);
     return;
   }
-  *buf = uv_buf_init(self->buffer_->bytes.data(),
-                     static_cast<unsigned int>(self->buffer_->bytes.size()));
+  *buf = uv_buf_init(self->buffer_->data(),
+                     static_cast<unsigned int>(self->buffer_->size()));
 }
 
 void UdpSocket::OnRecv(uv_udp_t* h, ssize_t nread, const uv_buf_t* buf,

@@ -29,12 +29,29 @@
 namespace webrtc_agent {
 namespace net {
 
-// The thread's shared receive buffer (see above).
-struct RecvBuffer {
+// The thread's shared receive buffer (see above). Mapped rather than
+// allocated and filled: a page becomes resident only when a datagram first
+// lands in it, so an idle thread pays nothing for its 1 MiB, and a busy one
+// only for the pages its batches reach (the kernel writes each datagram at
+// the start of its 64 KiB slot). A zero-filled vector made all of it
+// resident in every node thread (bench/memory.js, docs/bench.md).
+class RecvBuffer {
+ public:
   // libuv splits the buffer into 64 KiB slots, one datagram each.
   static constexpr size_t kSlot = 64 * 1024;
   static constexpr size_t kSlots = 16;
-  std::vector<char> bytes = std::vector<char>(kSlot * kSlots);
+  static constexpr size_t kSize = kSlot * kSlots;
+
+  RecvBuffer();
+  ~RecvBuffer();
+  RecvBuffer(const RecvBuffer&) = delete;
+  RecvBuffer& operator=(const RecvBuffer&) = delete;
+
+  char* data() const { return bytes_; }
+  size_t size() const { return kSize; }
+
+ private:
+  char* bytes_;
 };
 
 struct SocketCounters {

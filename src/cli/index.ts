@@ -6,6 +6,8 @@
  *   webrtc-agent agents [--nats url]                          list running agents
  *   webrtc-agent drain [--agent id] [--timeout-ms ms] [--reason text] [--nats url]
  */
+// First: V8 flags that must be set before the modules below load (heapFlags.ts).
+import '../util/heapFlags';
 import { parseArgs } from 'node:util';
 import { call, discoverAgents, prefixOf } from './call';
 import { connect, type ConnectionOptions } from 'nats';

@@ -11,7 +11,7 @@ import { InternalError } from '../errors';
 import { ADDON_PATH_ENV, loadAddon, type NativeAddon } from './addon';
 import { mediaOf, type MediaNative } from './media/native';
 import { NodeMetrics } from './NodeMetrics';
-import { HEARTBEAT_SLOT, type NodeEventMessage, type NodeSettings, type ReadyInfo } from './protocol';
+import { HEARTBEAT_SLOT, type NodeEventMessage, type NodeSettings, type ReadyInfo, type TrackNotice, type TrackNoticeMessage } from './protocol';
 
 /** pino's level numbers (silent: nothing). */
 const LEVEL_VALUES: Record<LogLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
@@ -133,6 +133,12 @@ export class NodeRuntime {
   /** Sends an event to a controller, through the main thread. */
   emit(controller: string, name: string, payload: unknown): void {
     const msg: NodeEventMessage = { nodeEvent: { controller, name, payload } };
+    parentPort?.postMessage(msg);
+  }
+
+  /** Tells the main thread's track registry of a track made or ended in this thread. */
+  notifyTrack(notice: TrackNotice): void {
+    const msg: TrackNoticeMessage = { trackNotice: notice };
     parentPort?.postMessage(msg);
   }
 

@@ -95,6 +95,25 @@ export interface NodeEventMessage {
   nodeEvent: NodeEvent;
 }
 
+/**
+ * What the main thread's track registry is told, explicitly, by a node
+ * thread about tracks made or ended inside it (WebRTC publications are made
+ * when an offer is answered): sent just before the controller's
+ * onTrackUpdate event, so the registry knows a track before anyone can
+ * subscribe to it. `mediaFormat` is the event's (OWT's) format object.
+ */
+export type TrackNotice =
+  | { type: 'published'; trackId: string; kind: 'audio' | 'video'; mediaFormat: unknown; owner?: string }
+  | { type: 'removed'; trackId: string };
+
+export interface TrackNoticeMessage {
+  trackNotice: TrackNotice;
+}
+
+export function isTrackNoticeMessage(m: unknown): m is TrackNoticeMessage {
+  return typeof m === 'object' && m !== null && 'trackNotice' in m;
+}
+
 export function isNodeEventMessage(m: unknown): m is NodeEventMessage {
   return typeof m === 'object' && m !== null && 'nodeEvent' in m;
 }

@@ -17,10 +17,9 @@
  * taken) around the node's own work.
  *
  * WebRTC publications are made inside the node thread when an offer is
- * answered, so they are learnt from the node's own onTrackUpdate events
- * (track-added in / track-removed), which pass through the main thread on
- * their way to the controller; the event carries the track's format, kept
- * with its home. A WebRTC subscribe is linked before the node sees it, and
+ * answered: the node tells the registry explicitly (a TrackNotice message,
+ * sent just before the controller's onTrackUpdate event), with the track's
+ * format, kept with its home. A WebRTC subscribe is linked before the node sees it, and
  * the subscriber's node is handed the format of each source track living
  * elsewhere, so it can answer the subscriber's offer with it.
  */
@@ -35,7 +34,7 @@ import {
 } from '../node/media/schemas';
 import { fromMediaFormat, type MediaFormat, type TrackFormat } from '../node/webrtc/format';
 import { operationSchema, publishSchema, subscribeSchema } from '../node/webrtc/schemas';
-import type { NodeEvent } from '../node/protocol';
+import type { NodeEvent, TrackNotice } from '../node/protocol';
 import { parsePayload } from '../util/validate';
 import type { NodeManager } from './NodeManager';
 import { createRingBuffer } from './ring';
@@ -71,31 +70,29 @@ export class LinkManager {
     this.#log = o.log;
     this.#nodes.on('nodeGone', (id) => void this.#onNodeGone(id));
     this.#nodes.on('nodeEvent', (id, ev) => this.#onNodeEvent(id, ev));
+    this.#nodes.on('trackNotice', (id, n) => this.#onTrackNotice(id, n));
   }
 
-  /** WebRTC tracks come and go inside node threads; their events say so. */
+  /** A WebRTC transport that failed is closed with its operations: their claims go too. */
   #onNodeEvent(nodeId: string, ev: NodeEvent): void {
-    if (ev.name === 'onTransportProgress') {
-      // A WebRTC transport that failed is closed with its operations: their claims go too.
-      const p = ev.payload as { transportId?: string; status?: { type?: string } };
-      if (p.status?.type === 'failed') this.#tracks.releaseClaims((c) => c.nodeId === nodeId && c.transportId === p.transportId);
-      return;
-    }
-    if (ev.name !== 'onTrackUpdate') return;
-    const u = (ev.payload as { update?: { type?: string; trackId?: string; direction?: string; mediaType?: string; mediaFormat?: MediaFormat; owner?: string } }).update;
-    if (!u?.trackId) return;
-    if (u.type === 'track-added' && u.direction === 'in' && u.mediaFormat) {
-      const known = this.#tracks.get(u.trackId);
+    if (ev.name !== 'onTransportProgress') return;
+    const p = ev.payload as { transportId?: string; status?: { type?: string } };
+    if (p.status?.type === 'failed') this.#tracks.releaseClaims((c) => c.nodeId === nodeId && c.transportId === p.transportId);
+  }
+
+  /** WebRTC tracks come and go inside node threads; the nodes say so. */
+  #onTrackNotice(nodeId: string, n: TrackNotice): void {
+    if (n.type === 'published') {
+      const known = this.#tracks.get(n.trackId);
       if (known) {
         // Cannot happen while every publish claims its ids; said aloud if it does.
-        if (known.nodeId !== nodeId) this.#log.error({ trackId: u.trackId, nodeId, home: known.nodeId }, 'a track id published twice: the second is not reachable from other nodes');
+        if (known.nodeId !== nodeId) this.#log.error({ trackId: n.trackId, nodeId, home: known.nodeId }, 'a track id published twice: the second is not reachable from other nodes');
         return;
       }
-      const format = { ...fromMediaFormat(u.mediaFormat), ...(typeof u.owner === 'string' ? { owner: u.owner } : {}) };
-      const kind = u.mediaType === 'audio' ? 'audio' : 'video';
-      this.#tracks.add({ id: u.trackId, nodeId, kind, clockRate: format.clockRate, format });
-    } else if (u.type === 'track-removed') {
-      void this.#forgetTracks(nodeId, [u.trackId]).catch((err) => this.#log.warn({ err, trackId: u.trackId }, 'forgetting a track failed'));
+      const format = { ...fromMediaFormat(n.mediaFormat as MediaFormat), ...(n.owner !== undefined ? { owner: n.owner } : {}) };
+      this.#tracks.add({ id: n.trackId, nodeId, kind: n.kind, clockRate: format.clockRate, format });
+    } else {
+      void this.#forgetTracks(nodeId, [n.trackId]).catch((err) => this.#log.warn({ err, trackId: n.trackId }, 'forgetting a track failed'));
     }
   }
 

@@ -31,12 +31,13 @@
  * that keep failing to start are retried with backoff rather than in a loop.
  *
  * Events: 'abnormal' (AbnormalQuit), 'nodeReady' (nodeId), 'nodeGone' (nodeId),
- * 'nodeEvent' (nodeId, NodeEvent: an event a node raised for a controller).
+ * 'nodeEvent' (nodeId, NodeEvent: an event a node raised for a controller),
+ * 'trackNotice' (nodeId, TrackNotice: a track made or ended inside a node).
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { NotFoundError, UnavailableError } from '../errors';
-import type { MediaSettings, NodeEvent, NodeHooks, ReadyInfo } from '../node/protocol';
+import type { MediaSettings, NodeEvent, NodeHooks, ReadyInfo, TrackNotice } from '../node/protocol';
 import { WorkerNode } from './WorkerNode';
 
 export interface NodeManagerOptions {
@@ -84,6 +85,7 @@ export interface NodeInfo {
 export interface NodeManagerEvents {
   abnormal: [quit: AbnormalQuit];
   nodeEvent: [nodeId: string, event: NodeEvent];
+  trackNotice: [nodeId: string, notice: TrackNotice];
   nodeReady: [nodeId: string];
   nodeGone: [nodeId: string];
 }
@@ -406,6 +408,7 @@ export class NodeManager extends EventEmitter<NodeManagerEvents> {
     this.#idle.push(id);
     node.on('exit', (reason, detail) => this.#abnormal(id, reason, detail));
     node.on('event', (ev) => this.emit('nodeEvent', id, ev));
+    node.on('trackNotice', (n) => this.emit('trackNotice', id, n));
 
     const timer = setTimeout(() => {
       if (!entry.ready && this.#entries.get(id) === entry) {

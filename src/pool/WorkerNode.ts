@@ -13,13 +13,27 @@
  *   'exit' (reason, detail) - the thread is gone without close() being asked:
  *                             it crashed, exited, or failed to load. Emitted once.
  *   'event' (NodeEvent)     - the node raised an event for a controller.
+ *   'trackNotice' (TrackNotice) - a track was made or ended inside the node
+ *                             (for the main thread's track registry).
  */
 import { EventEmitter } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { fromErrorShape, InternalError, NotFoundError, UnavailableError } from '../errors';
 import { lookupMethod } from '../node/methods';
-import { HEARTBEAT_BYTES, HEARTBEAT_SLOT, isNodeEventMessage, type MediaSettings, type NodeEvent, type NodeHooks, type NodeTask, type ReadyInfo, type TaskResult } from '../node/protocol';
+import {
+  HEARTBEAT_BYTES,
+  HEARTBEAT_SLOT,
+  isNodeEventMessage,
+  isTrackNoticeMessage,
+  type MediaSettings,
+  type NodeEvent,
+  type NodeHooks,
+  type NodeTask,
+  type ReadyInfo,
+  type TaskResult,
+  type TrackNotice,
+} from '../node/protocol';
 import { parsePayload } from '../util/validate';
 import { nodeWorkerFile } from './workerFile';
 
@@ -38,9 +52,20 @@ export interface WorkerNodeOptions {
 
 export type NodeExitReason = 'crashed' | 'exited';
 
+/**
+ * A node thread's V8 heap: its young generation is held at two 1 MiB
+ * semi-spaces (V8 sizes a semi-space at a third of this, 1 MiB at least).
+ * Left alone, a busy thread grows them to 16 MiB each and keeps them; its
+ * JavaScript is control-plane work (offers, stats) that a small young
+ * generation serves well. (The main thread's is held by the V8 flag in
+ * src/util/heapFlags.ts; that flag does not reach worker isolates.)
+ */
+export const NODE_THREAD_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 3 } as const;
+
 export interface WorkerNodeEvents {
   exit: [reason: NodeExitReason, detail: string];
   event: [event: NodeEvent];
+  trackNotice: [notice: TrackNotice];
 }
 
 export class WorkerNode extends EventEmitter<WorkerNodeEvents> {
@@ -73,12 +98,14 @@ export class WorkerNode extends EventEmitter<WorkerNodeEvents> {
       // Node threads start clean: loaders and hooks given to the main process
       // (test runners, profilers) would slow every thread's start for nothing.
       execArgv: [],
+      resourceLimits: { ...NODE_THREAD_RESOURCE_LIMITS },
     });
     // Piscina re-emits thread errors on the pool; without a listener they would
     // take the main thread down.
     // Events the node raises for controllers arrive as thread messages.
     this.#pool.on('message', (m: unknown) => {
       if (isNodeEventMessage(m)) this.emit('event', m.nodeEvent);
+      else if (isTrackNoticeMessage(m)) this.emit('trackNotice', m.trackNotice);
     });
     this.#pool.on('error', (err: Error) => {
       this.#lastError = err?.message ?? String(err);

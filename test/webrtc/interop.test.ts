@@ -10,7 +10,8 @@
  *
  * GStreamer webrtcbin (test/helpers/webrtcbin.py, over stdin/stdout JSON)
  * with bundle-policy max-bundle publishes to both browsers and watches each
- * of them (its balanced policy offers no BUNDLE: a 400, see sdp.test.ts).
+ * of them; with balanced (no BUNDLE: an ICE/DTLS transport per m-line) it
+ * publishes to Chromium and to another balanced webrtcbin.
  *
  * One agent, one Firefox and one Chromium for the file.
  */
@@ -198,8 +199,8 @@ t.test('Firefox simulcast (max-bundle): three layer tracks, each subscriber star
 });
 
 /** webrtcbin in a Python process: its offer, then answer in, stats out. */
-async function webrtcbin(t: Test, role: 'publish' | 'subscribe', localIp: string) {
-  const py = spawn('/usr/bin/python3', [path.join(__dirname, '../helpers/webrtcbin.py'), role, 'max-bundle', localIp], { stdio: ['pipe', 'pipe', 'ignore'] });
+async function webrtcbin(t: Test, role: 'publish' | 'subscribe', localIp: string, policy: 'max-bundle' | 'balanced' = 'max-bundle') {
+  const py = spawn('/usr/bin/python3', [path.join(__dirname, '../helpers/webrtcbin.py'), role, policy, localIp], { stdio: ['pipe', 'pipe', 'ignore'] });
   t.teardown(() => {
     py.stdin.end();
     py.kill('SIGKILL');
@@ -269,4 +270,41 @@ t.test('Chromium and Firefox publish (max-bundle); webrtcbin (max-bundle) watche
     t.ok(after.frames > before.frames + 5, `webrtcbin watching ${name}: video keeps being decoded (${before.frames} -> ${after.frames})`);
     t.ok(after.audio > before.audio + 10, `webrtcbin watching ${name}: audio keeps arriving (${before.audio} -> ${after.audio})`);
   }
+});
+
+t.test('webrtcbin (balanced: no BUNDLE, a transport per m-line) publishes; Chromium and a balanced webrtcbin watch', async (t) => {
+  const { firefox, chromium, events, call } = await env();
+  const gst = await webrtcbin(t, 'publish', firefox.hostIp, 'balanced');
+  const offered = sdpTransform.parse(gst.offer);
+  t.notOk(offered.groups?.some((g) => g.type === 'BUNDLE'), 'webrtcbin balanced offers no BUNDLE group');
+  t.equal(new Set(offered.media.map((m) => m.iceUfrag)).size, 2, 'and an ICE ufrag per m-line');
+  const tid = `gbpub${++seq}`;
+  await call('createTransport', { transportId: tid, controller: CONTROLLER });
+  await call('publish', { operationId: tid, connectionType: 'webrtc', options: { transportId: tid, controller: CONTROLLER, tracks: gst.mids } });
+  await negotiateGst(gst, call, events, tid);
+  const answer = events.find((e) => e.payload.transportId === tid && e.payload.status?.type === 'answer')!.payload.status.sdp as string;
+  t.equal(new Set(sdpTransform.parse(answer).media.map((m) => m.iceUfrag)).size, 2, 'the answer gives each m-line its own ICE credentials');
+  const track = (type: string) => `${tid}-${gst.mids.find((m) => m.type === type)!.mid}`;
+  const cr = await chromium.newPage();
+  t.teardown(() => cr.close());
+  await watch(cr, call, events, 'max-bundle', { audio: track('audio'), video: track('video') });
+  await decodes(t, cr, 'Chromium watching webrtcbin (balanced)');
+
+  const sub = await webrtcbin(t, 'subscribe', firefox.hostIp, 'balanced');
+  const sid = `gbsub${++seq}`;
+  await call('createTransport', { transportId: sid, controller: CONTROLLER });
+  const tracks = sub.mids.map((m) => ({ ...m, from: track(m.type) }));
+  await call('subscribe', { operationId: sid, connectionType: 'webrtc', options: { transportId: sid, controller: CONTROLLER, tracks } });
+  await negotiateGst(sub, call, events, sid);
+  await waitFor(async () => (await sub.stats()).frames > 0, 15_000, 'webrtcbin (balanced) watching webrtcbin (balanced): first decoded frame');
+  const before = await sub.stats();
+  await new Promise((r) => setTimeout(r, 1500));
+  const after = await sub.stats();
+  t.ok(after.frames > before.frames + 5, `webrtcbin (balanced) watching: video keeps being decoded (${before.frames} -> ${after.frames})`);
+  t.ok(after.audio > before.audio + 10, `webrtcbin (balanced) watching: audio keeps arriving (${before.audio} -> ${after.audio})`);
+  const legs = ((await call('getStats', {})).transports as Array<{ id: string }>).map((x) => x.id).filter((id) => id.startsWith(`${sid}`));
+  t.same(legs.sort(), [sid, `${sid}+1`], 'two native transports behind the one WebRTC transport');
+  await call('destroyTransport', { transportId: sid });
+  const left = ((await call('getStats', {})).transports as Array<{ id: string }>).map((x) => x.id).filter((id) => id.startsWith(`${sid}`));
+  t.same(left, [], 'destroyTransport ends every leg');
 });

@@ -415,6 +415,73 @@ t.test('native events: ready once, failed destroys with track-removed, destroy c
   t.notOk(node.has('y'), 'closed natively: forgotten');
 });
 
+t.test('no BUNDLE (webrtcbin balanced): a native transport per m-line, ready when all are, closed together', async (t) => {
+  const { node, events, named, fire } = setup();
+  node.createTransport('gp', 'ctl');
+  node.publish({ operationId: 'gop', connectionType: 'webrtc', options: { transportId: 'gp', controller: 'ctl', tracks: [{ mid: 'video0', type: 'video' }, { mid: 'audio1', type: 'audio' }] } });
+  const offer = fixture('webrtcbin-publish-balanced.sdp');
+  node.signaling('gp', { type: 'offer', sdp: offer });
+  const created = named('webrtcCreateTransport').map((c) => c.args as string[]);
+  t.same(created.map((a) => a[0]), ['gp', 'gp+1'], 'the transport\'s own leg, and one more for the second m-line');
+  t.not(created[1]![1], created[0]![1], 'each leg has its own ufrag');
+  t.same(named('mediaPublish').map((c) => c.args.slice(0, 2)), [['gp', 'gp-video0'], ['gp+1', 'gp-audio1']], 'each track on its m-line\'s leg');
+  const offered = sdpTransform.parse(offer).media.map((m) => String(m.iceUfrag));
+  t.same(named('webrtcSetRemote').map((c) => c.args.slice(0, 2)), [['gp', offered[0]], ['gp+1', offered[1]]], "each leg takes its m-line's ufrag");
+  const answer = sdpTransform.parse(events[0]!.payload.status.sdp);
+  t.same(answer.media.map((m) => m.iceUfrag), [created[0]![1], created[1]![1]], 'the answer gives each m-line its leg\'s ufrag');
+  t.same(answer.groups ?? [], []);
+
+  // The same offer again (renegotiation): the legs stay, nothing is made twice.
+  node.signaling('gp', { type: 'offer', sdp: offer });
+  t.equal(named('webrtcCreateTransport').length, 2);
+  t.same(sdpTransform.parse(events.filter((e) => e.payload.status?.type === 'answer')[1]!.payload.status.sdp).media.map((m) => m.iceUfrag), [created[0]![1], created[1]![1]]);
+  // ICE restart on the second leg only: refused.
+  const restarted = offer.replace(String(offered[1]), 'restartedufrag1234567890');
+  t.throws(() => node.signaling('gp', { type: 'offer', sdp: restarted }), { code: 400, message: /ICE restart/ });
+
+  const ready = () => events.filter((e) => e.payload.status?.type === 'ready').length;
+  fire('gp', 'connected');
+  t.equal(ready(), 0, 'not ready while one leg is still connecting');
+  fire('gp+1', 'connected');
+  t.equal(ready(), 1, 'ready once both legs are');
+  fire('gp+1', 'media-update', 'gp-audio1 1 1');
+
+  // A failure on either leg ends the whole transport, every leg of it.
+  fire('gp+1', 'failed', 'consent lost');
+  t.match(events.find((e) => e.payload.status?.type === 'failed')!.payload, { transportId: 'gp', status: { reason: 'consent lost' } });
+  t.same(named('mediaCloseTransport').map((c) => c.args[0]), ['gp', 'gp+1']);
+  t.same(events.filter((e) => e.payload.update?.type === 'track-removed').map((e) => e.payload.update.trackId).sort(), ['gp-audio1', 'gp-video0']);
+  t.notOk(node.has('gp'));
+  t.same(node.objects(), { transports: 0, operations: 0, formats: 0, subscriptions: 0 });
+});
+
+t.test('no BUNDLE, subscribe (webrtcbin balanced): each subscription sent on its leg; a failed leg leaves nothing behind', async (t) => {
+  const { node, events, named } = setup();
+  node.createTransport('src', 'ctl');
+  node.publish(publish('p', 'src'));
+  node.signaling('src', { type: 'offer', sdp: fixture('chromium-publish.sdp') });
+  node.createTransport('gs', 'ctl');
+  const tracks = [{ mid: 'audio0', type: 'audio' as const, from: 'src-0' }, { mid: 'video1', type: 'video' as const, from: 'src-1' }];
+  node.subscribe({ operationId: 'gsub', connectionType: 'webrtc', options: { transportId: 'gs', controller: 'ctl', tracks } });
+  node.signaling('gs', { type: 'offer', sdp: fixture('webrtcbin-subscribe-balanced.sdp') });
+  t.same(named('mediaSubscribe').map((c) => c.args.slice(0, 3)), [['gs', 'src-0', 'gs-audio0'], ['gs+1', 'src-1', 'gs-video1']]);
+  t.same(named('webrtcSetRemote').slice(1).map((c) => c.args[0]), ['gs', 'gs+1']);
+  const answer = sdpTransform.parse(events.filter((e) => e.payload.status?.type === 'answer')[1]!.payload.status.sdp);
+  t.match(answer.media, [{ mid: 'audio0', direction: 'sendonly' }, { mid: 'video1', direction: 'sendonly' }]);
+  t.not(answer.media[0]!.iceUfrag, answer.media[1]!.iceUfrag);
+  node.destroyTransport('gs');
+  t.same(named('mediaCloseTransport').map((c) => c.args[0]), ['gs', 'gs+1']);
+
+  // A leg that cannot be set up undoes the offer: no leg made for it stays.
+  const f = setup({ failSubscribe: true });
+  f.node.createTransport('gs', 'ctl');
+  f.node.subscribe({ operationId: 'gsub', connectionType: 'webrtc', options: { transportId: 'gs', controller: 'ctl', tracks: tracks.map((x) => ({ ...x, formatPreference: { preferred: { codec: x.type === 'audio' ? 'opus' : 'VP8' } } })) } });
+  t.throws(() => f.node.signaling('gs', { type: 'offer', sdp: fixture('webrtcbin-subscribe-balanced.sdp') }), { code: 404 });
+  t.same(f.named('webrtcCreateTransport').map((c) => c.args[0]), ['gs', 'gs+1']);
+  t.same(f.named('mediaCloseTransport').map((c) => c.args[0]), ['gs+1'], 'the leg made for the failed offer is closed again');
+  t.same(f.named('webrtcSetRemote'), [], 'no remote side set');
+});
+
 t.test('mediaFormat round trip (what the LinkManager hands to other nodes)', async (t) => {
   const f = { name: 'H264', clockRate: 90000, fmtp: { 'profile-level-id': '42e01f', 'packetization-mode': '1' } };
   const m = toMediaFormat('video', f);

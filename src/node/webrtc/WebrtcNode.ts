@@ -11,7 +11,7 @@
  * published on other nodes over with setTrackFormat.
  */
 import type { Removed } from '../media/schemas';
-import type { MediaSettings } from '../protocol';
+import type { MediaSettings, TrackNotice } from '../protocol';
 import { ConflictError, InvalidRequestError, NotFoundError } from '../../errors';
 import { checkLimit } from '../limits';
 import { formatOf, toMediaFormat, type TrackFormat } from './format';
@@ -20,7 +20,7 @@ import type { ListenInfo, WebrtcMediaNative } from './native';
 import type { MediaOnOffRequest, PublishRequest, SignalingMessage, SubscribeRequest } from './schemas';
 import { answerOffer, type LocalCandidate, type NegotiatedMedia } from './sdp/answer';
 import { TRANSPORT_CC_EXTENSION } from './sdp/codecs';
-import { WebrtcTransport, type MidState, type Operation } from './WebrtcTransport';
+import { WebrtcTransport, type Leg, type MidState, type Operation } from './WebrtcTransport';
 
 export type Emit = (controller: string, name: string, payload: unknown) => void;
 
@@ -45,8 +45,11 @@ function tolerate(fn: () => void): void {
 export class WebrtcNode {
   readonly #native: WebrtcMediaNative;
   readonly #emit: Emit;
+  readonly #notify: (notice: TrackNotice) => void;
   readonly #settings: MediaSettings;
   readonly #transports = new Map<string, WebrtcTransport>();
+  /** Native transport id (every leg's) -> its transport. */
+  readonly #natives = new Map<string, WebrtcTransport>();
   readonly #operations = new Map<string, WebrtcTransport>();
   /** Formats of tracks published on this node, or handed over for tracks published elsewhere. */
   readonly #formats = new Map<string, TrackFormat>();
@@ -54,10 +57,12 @@ export class WebrtcNode {
   readonly #subscriptions = new Map<string, WebrtcTransport>();
   #listen: ListenInfo | undefined;
 
-  constructor(native: WebrtcMediaNative, emit: Emit, settings: MediaSettings) {
+  /** notify: the main thread's track registry, told of publications made and ended here. */
+  constructor(native: WebrtcMediaNative, emit: Emit, settings: MediaSettings, notify: (notice: TrackNotice) => void = () => undefined) {
     this.#native = native;
     this.#emit = emit;
     this.#settings = settings;
+    this.#notify = notify;
   }
 
   /** How much this node's WebRTC bookkeeping holds (all 0 when idle). */
@@ -94,7 +99,9 @@ export class WebrtcNode {
     this.#listenInfo();
     const { ufrag, pwd } = iceCredentials();
     this.#native.webrtcCreateTransport(transportId, ufrag, pwd, this.#settings.consentTimeoutMs);
-    this.#transports.set(transportId, new WebrtcTransport(transportId, controller, ufrag, pwd));
+    const t = new WebrtcTransport(transportId, controller, ufrag, pwd);
+    this.#transports.set(transportId, t);
+    this.#natives.set(transportId, t);
   }
 
   #transport(transportId: string): WebrtcTransport {
@@ -241,32 +248,60 @@ export class WebrtcNode {
 
   #offer(t: WebrtcTransport, sdp: string): void {
     const listen = this.#listenInfo();
+    const candidates = candidatesOf(listen);
+    // Each transport group of the offer (a BUNDLE group, or an m-line
+    // outside every group) gets a leg: its own ICE credentials in the
+    // answer, its own native transport. Legs new to this offer are made
+    // natively only once the whole answer is sure.
+    const chosen = new Map<string, Leg>();
     const answer = answerOffer(
       sdp,
-      { iceUfrag: t.iceUfrag, icePwd: t.icePwd, fingerprint: listen.fingerprint, candidates: candidatesOf(listen) },
+      (key, mids) => {
+        let leg = chosen.get(key);
+        if (!leg) {
+          leg = t.legFor(mids, new Set(chosen.values()), iceCredentials);
+          chosen.set(key, leg);
+        }
+        return { iceUfrag: leg.iceUfrag, icePwd: leg.icePwd, fingerprint: listen.fingerprint, candidates };
+      },
       t.plans(this.#settings.bwe !== undefined),
     );
-    const remote = { iceUfrag: answer.remote.iceUfrag, fingerprint: answer.remote.fingerprint };
-    if (t.remote) {
-      if (t.remote.iceUfrag !== remote.iceUfrag) throw new InvalidRequestError('sdp', 'ICE restart is not supported (ice-ufrag changed)');
-      if (t.remote.fingerprint.value.toUpperCase() !== remote.fingerprint.value.toUpperCase()) {
+    const legs = answer.legs.map((al) => ({ leg: chosen.get(al.key)!, remote: { iceUfrag: al.remote.iceUfrag, fingerprint: al.remote.fingerprint }, dtlsRole: al.dtlsRole }));
+    // Nothing accepted: the transport's own leg still takes the client's side.
+    if (!legs.length && !t.legs[0]!.remote) legs.push({ leg: t.legs[0]!, remote: { iceUfrag: answer.remote.iceUfrag, fingerprint: answer.remote.fingerprint }, dtlsRole: answer.dtlsRole });
+    for (const { leg, remote } of legs) {
+      if (!leg.remote) continue;
+      if (leg.remote.iceUfrag !== remote.iceUfrag) throw new InvalidRequestError('sdp', 'ICE restart is not supported (ice-ufrag changed)');
+      if (leg.remote.fingerprint.value.toUpperCase() !== remote.fingerprint.value.toUpperCase()) {
         throw new InvalidRequestError('sdp', 'the DTLS fingerprint changed');
       }
     }
+    const legOfMid = new Map<string, Leg>();
+    for (const al of answer.legs) for (const mid of al.mids) legOfMid.set(mid, chosen.get(al.key)!);
     // Set up every mid answered for the first time; undo them all if one fails.
     const fresh: MidState[] = [];
+    const made: Leg[] = [];
     try {
+      for (const { leg } of legs) {
+        if (leg.created) continue;
+        checkLimit(this.#settings.limits, 'transports', this.#native.mediaObjects().transports);
+        this.#native.webrtcCreateTransport(leg.nativeId, leg.iceUfrag, leg.icePwd, this.#settings.consentTimeoutMs);
+        leg.created = true;
+        made.push(leg);
+        this.#natives.set(leg.nativeId, t);
+      }
       for (const nm of answer.media) {
         const m = t.mids.get(nm.mid);
         // A mid rejected before (say, no codec in common) gets another chance.
         if (!m || (m.answered && !m.rejected)) continue;
         delete m.rejected;
-        this.#setupMid(t, m, nm);
+        this.#setupMid(t, m, nm, legOfMid.get(nm.mid));
         fresh.push(m);
       }
-      if (!t.remote) {
-        this.#native.webrtcSetRemote(t.id, remote.iceUfrag, remote.fingerprint.algorithm, remote.fingerprint.value, answer.dtlsRole);
-        t.remote = remote;
+      for (const { leg, remote, dtlsRole } of legs) {
+        if (leg.remote) continue;
+        this.#native.webrtcSetRemote(leg.nativeId, remote.iceUfrag, remote.fingerprint.algorithm, remote.fingerprint.value, dtlsRole);
+        leg.remote = remote;
       }
     } catch (err) {
       const ignored: Removed = { tracks: [], subscriptions: [] };
@@ -277,20 +312,30 @@ export class WebrtcNode {
         delete m.subscriptionId;
         delete m.rejected;
         delete m.format;
+        delete m.leg;
+      }
+      for (const leg of made) {
+        this.#natives.delete(leg.nativeId);
+        tolerate(() => this.#native.mediaCloseTransport(leg.nativeId));
       }
       throw err;
     }
+    for (const leg of made) t.legs.push(leg);
     this.#emit(t.controller, 'onTransportProgress', { transportId: t.id, status: { type: 'answer', sdp: answer.sdp } });
     for (const m of fresh) {
       const op = t.operations.get(m.operationId)!;
       for (const x of m.tracks) {
+        const mediaFormat = toMediaFormat(m.track.type, m.format!);
+        if (m.role === 'receive') {
+          this.#notify({ type: 'published', trackId: x.trackId, kind: m.track.type, mediaFormat, ...(op.owner !== undefined ? { owner: op.owner } : {}) });
+        }
         this.#emit(op.controller, 'onTrackUpdate', {
           transportId: t.id,
           update: {
             type: 'track-added',
             trackId: x.trackId,
             mediaType: m.track.type,
-            mediaFormat: toMediaFormat(m.track.type, m.format!),
+            mediaFormat,
             // Not in OWT's event: lets the main thread keep the owner with the track.
             ...(m.role === 'receive' && op.owner !== undefined ? { owner: op.owner } : {}),
             direction: m.role === 'receive' ? 'in' : 'out',
@@ -314,12 +359,13 @@ export class WebrtcNode {
     }
   }
 
-  #setupMid(t: WebrtcTransport, m: MidState, nm: NegotiatedMedia): void {
-    if (!nm.accepted) {
+  #setupMid(t: WebrtcTransport, m: MidState, nm: NegotiatedMedia, leg: Leg | undefined): void {
+    if (!nm.accepted || !leg) {
       m.answered = true;
       m.rejected = m.track.refuse ?? nm.reason ?? 'rejected';
       return;
     }
+    const nativeId = leg.nativeId;
     if (nm.kind !== m.track.type) throw new InvalidRequestError('sdp', `mid ${m.mid} is ${nm.kind} in the offer, ${m.track.type} in its operation`);
     const codec = nm.codec!;
     if (m.role === 'receive') {
@@ -330,7 +376,7 @@ export class WebrtcNode {
       // Answered on a published m-line: the transport reports the arrival of
       // every numbered packet (all m-lines of the bundle share the id).
       const twccExt = nm.extensions.find((e) => e.uri === TRANSPORT_CC_EXTENSION)?.id;
-      if (twccExt !== undefined) this.#native.webrtcSetTransportCc(t.id, twccExt);
+      if (twccExt !== undefined) this.#native.webrtcSetTransportCc(nativeId, twccExt);
       const layers = nm.rids.length ? nm.rids : [''];
       checkLimit(this.#settings.limits, 'tracks', this.#native.mediaObjects().tracks, layers.length);
       // Generic NACK (a=rtcp-fb:<pt> nack) negotiated: the agent asks the
@@ -338,7 +384,7 @@ export class WebrtcNode {
       const nack = nm.kind === 'video' && codec.feedback.some((f) => f.type === 'nack' && !f.subtype);
       for (const rid of layers) {
         const trackId = rid ? `${t.id}-${m.mid}:${rid}` : `${t.id}-${m.mid}`;
-        this.#native.mediaPublish(t.id, trackId, nm.kind, 0, codec.payloadType, codec.clockRate, nack);
+        this.#native.mediaPublish(nativeId, trackId, nm.kind, 0, codec.payloadType, codec.clockRate, nack);
         this.#native.mediaSetTrackCodec(trackId, codec.name);
         m.tracks.push(rid ? { trackId, rid } : { trackId });
         const ssrc = rid ? 0 : (nm.remoteSsrcs[0] ?? 0);
@@ -352,7 +398,7 @@ export class WebrtcNode {
     } else {
       const subscriptionId = `${t.id}-${m.mid}`;
       checkLimit(this.#settings.limits, 'subscriptions', this.#native.mediaObjects().subscriptions);
-      this.#native.mediaSubscribe(t.id, m.track.from!, subscriptionId, m.ssrc, codec.payloadType);
+      this.#native.mediaSubscribe(nativeId, m.track.from!, subscriptionId, m.ssrc, codec.payloadType);
       // The client offered RTX (apt=) for the codec: repairs go as RTX.
       if (nm.rtxPayloadType !== undefined && m.rtxSsrc !== undefined) {
         this.#native.mediaSetSubscriptionRtx(subscriptionId, m.rtxSsrc, nm.rtxPayloadType);
@@ -364,12 +410,13 @@ export class WebrtcNode {
       const sendTwccExt = nm.extensions.find((e) => e.uri === TRANSPORT_CC_EXTENSION)?.id;
       const bwe = this.#settings.bwe;
       if (sendTwccExt !== undefined && bwe) {
-        this.#native.webrtcSetSendTransportCc(t.id, sendTwccExt, bwe.initialBitrate, bwe.minBitrate, bwe.maxBitrate, bwe.probing);
+        this.#native.webrtcSetSendTransportCc(nativeId, sendTwccExt, bwe.initialBitrate, bwe.minBitrate, bwe.maxBitrate, bwe.probing);
       }
       this.#subscriptions.set(subscriptionId, t);
       m.tracks.push({ trackId: subscriptionId });
       m.format = formatOf(codec);
     }
+    m.leg = leg;
     m.answered = true;
   }
 
@@ -381,15 +428,22 @@ export class WebrtcNode {
 
   #close(t: WebrtcTransport, native: boolean): Removed {
     this.#transports.delete(t.id);
+    for (const leg of t.legs) this.#natives.delete(leg.nativeId);
     for (const opId of t.operations.keys()) this.#operations.delete(opId);
-    let removed: Removed = { tracks: [], subscriptions: [] };
+    const removed: Removed = { tracks: [], subscriptions: [] };
     for (const m of t.mids.values()) if (m.role === 'receive') for (const x of m.tracks) this.#formats.delete(x.trackId);
-    if (native) {
-      removed = this.#native.mediaCloseTransport(t.id);
-    } else {
-      tolerate(() => {
-        removed = this.#native.mediaCloseTransport(t.id);
-      });
+    const closeLeg = (nativeId: string) => {
+      const r = this.#native.mediaCloseTransport(nativeId);
+      removed.tracks.push(...r.tracks);
+      removed.subscriptions.push(...r.subscriptions);
+    };
+    // The transport's own leg answers for it (its 404 stands when asked);
+    // the others follow it, whatever state they are in.
+    try {
+      if (native) closeLeg(t.id);
+      else tolerate(() => closeLeg(t.id));
+    } finally {
+      for (const leg of t.legs.slice(1)) tolerate(() => closeLeg(leg.nativeId));
     }
     for (const m of t.mids.values()) if (m.subscriptionId) this.#subscriptions.delete(m.subscriptionId);
     for (const x of t.allTracks()) {
@@ -435,20 +489,26 @@ export class WebrtcNode {
   }
 
   #trackRemoved(controller: string, transportId: string, trackId: string, operationId: string): void {
+    this.#notify({ type: 'removed', trackId });
     this.#emit(controller, 'onTrackUpdate', { transportId, update: { type: 'track-removed', trackId, operationId } });
   }
 
   /** The addon's transport events (one callback per thread). */
-  onNativeEvent(transportId: string, type: string, detail: string): void {
-    const t = this.#transports.get(transportId);
+  onNativeEvent(nativeId: string, type: string, detail: string): void {
+    const t = this.#natives.get(nativeId);
     if (!t) return;
+    const transportId = t.id;
     switch (type) {
-      case 'connected':
-        if (!t.ready) {
+      case 'connected': {
+        const leg = t.legs.find((l) => l.nativeId === nativeId);
+        if (leg) leg.connected = true;
+        // Ready once every leg is: media of each m-line can flow.
+        if (!t.ready && t.allConnected()) {
           t.ready = true;
           this.#emit(t.controller, 'onTransportProgress', { transportId, status: { type: 'ready' } });
         }
         break;
+      }
       case 'failed':
         this.#emit(t.controller, 'onTransportProgress', { transportId, status: { type: 'failed', reason: detail || 'failed' } });
         this.#close(t, false);

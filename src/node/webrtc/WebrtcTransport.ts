@@ -52,11 +52,31 @@ export interface MidState {
   /** send: the router subscription. */
   subscriptionId?: string;
   format?: TrackFormat;
+  /** Accepted: the ICE/DTLS transport its media goes over. */
+  leg?: Leg;
 }
 
 export interface RemoteParameters {
   iceUfrag: string;
   fingerprint: { algorithm: string; value: string };
+}
+
+/**
+ * One ICE/DTLS transport of the PeerConnection, a native WebRTC transport:
+ * what a BUNDLE group, or an m-line outside every group, runs on. An offer
+ * that bundles everything (every browser, webrtcbin's max-bundle) needs one,
+ * the transport's own; webrtcbin's balanced offers a leg per m-line.
+ */
+export interface Leg {
+  /** The native transport's id: the transport's own for the first leg, `<transportId>+<n>` for others (`+` is in no id). */
+  nativeId: string;
+  iceUfrag: string;
+  icePwd: string;
+  /** The client's side, once an answer on it was given. */
+  remote?: RemoteParameters;
+  /** Its native transport exists (the first leg's is made with the transport). */
+  created: boolean;
+  connected: boolean;
 }
 
 export function randomSsrc(): number {
@@ -70,7 +90,9 @@ export class WebrtcTransport {
   readonly icePwd: string;
   readonly operations = new Map<string, Operation>();
   readonly mids = new Map<string, MidState>();
-  remote: RemoteParameters | undefined;
+  /** The first is the transport's own; more come with offers that do not bundle everything. */
+  readonly legs: Leg[];
+  #legsMade = 0;
   /** 'ready' was sent. */
   ready = false;
 
@@ -79,6 +101,29 @@ export class WebrtcTransport {
     this.controller = controller;
     this.iceUfrag = iceUfrag;
     this.icePwd = icePwd;
+    this.legs = [{ nativeId: id, iceUfrag, icePwd, created: true, connected: false }];
+  }
+
+  /**
+   * The leg an offer's transport group (its mids) goes on: the one that
+   * already carries one of those mids; else the first leg while no answer
+   * used it; else a new leg (not yet made natively), with `credentials`.
+   * `taken`: legs given to other groups of the same offer.
+   */
+  legFor(mids: readonly string[], taken: ReadonlySet<Leg>, credentials: () => { ufrag: string; pwd: string }): Leg {
+    for (const mid of mids) {
+      const leg = this.mids.get(mid)?.leg;
+      if (leg && !taken.has(leg)) return leg;
+    }
+    const first = this.legs[0]!;
+    if (!first.remote && !taken.has(first) && ![...this.mids.values()].some((m) => m.leg === first)) return first;
+    const { ufrag, pwd } = credentials();
+    return { nativeId: `${this.id}+${++this.#legsMade}`, iceUfrag: ufrag, icePwd: pwd, created: false, connected: false };
+  }
+
+  /** Every leg made natively has connected (ICE and DTLS). */
+  allConnected(): boolean {
+    return this.legs.every((l) => !l.created || !l.remote || l.connected);
   }
 
   /** Adds an operation owning its mids; 409 if a mid is taken, 400 if it is listed twice. */

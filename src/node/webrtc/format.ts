@@ -4,7 +4,7 @@
  * form (OWT's mediaFormat) carries it whole, so the main thread's
  * LinkManager can hand it to the node of a subscriber elsewhere.
  */
-import { parseProfileLevelId, Profile } from 'h264-profile-level-id';
+import type * as H264 from 'h264-profile-level-id';
 import type { NegotiatedCodec } from './sdp/answer';
 
 export interface TrackFormat {
@@ -26,13 +26,24 @@ export interface MediaFormat {
   fmtp: Record<string, string>;
 }
 
-const H264_PROFILES: Record<number, string> = {
-  [Profile.ConstrainedBaseline]: 'CB',
-  [Profile.Baseline]: 'B',
-  [Profile.Main]: 'M',
-  [Profile.ConstrainedHigh]: 'CHP',
-  [Profile.High]: 'H',
-};
+/**
+ * OWT's name of an H264 profile-level-id's profile. h264-profile-level-id
+ * (and its debug dependency) loads on first use: the main thread imports
+ * this file for fromMediaFormat only, and would pay ~0.6 MiB for nothing.
+ */
+function h264Profile(profileLevelId: string): string | undefined {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { parseProfileLevelId, Profile } = require('h264-profile-level-id') as typeof H264;
+  const names: Record<number, string> = {
+    [Profile.ConstrainedBaseline]: 'CB',
+    [Profile.Baseline]: 'B',
+    [Profile.Main]: 'M',
+    [Profile.ConstrainedHigh]: 'CHP',
+    [Profile.High]: 'H',
+  };
+  const p = parseProfileLevelId(profileLevelId);
+  return p ? names[p.profile] : undefined;
+}
 
 export function formatOf(c: NegotiatedCodec): TrackFormat {
   return { name: c.name, clockRate: c.clockRate, ...(c.channels ? { channels: c.channels } : {}), fmtp: { ...c.fmtp } };
@@ -45,8 +56,8 @@ export function toMediaFormat(kind: 'audio' | 'video', f: TrackFormat): MediaFor
     if (f.channels) out.channelNum = f.channels;
   }
   if (f.name.toLowerCase() === 'h264') {
-    const p = f.fmtp['profile-level-id'] ? parseProfileLevelId(f.fmtp['profile-level-id']) : undefined;
-    if (p && H264_PROFILES[p.profile]) out.profile = H264_PROFILES[p.profile];
+    const profile = f.fmtp['profile-level-id'] ? h264Profile(f.fmtp['profile-level-id']) : undefined;
+    if (profile) out.profile = profile;
   }
   return out;
 }

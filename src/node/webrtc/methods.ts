@@ -35,7 +35,7 @@ export function webrtcNodeOf(rt: NodeRuntime): WebrtcNode {
     // a thread that never does WebRTC does not pay for it.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { WebrtcNode } = require('./WebrtcNode') as typeof import('./WebrtcNode');
-    n = new WebrtcNode(webrtcNativeOf(rt.addon), (c, name, p) => rt.emit(c, name, p), rt.settings.media);
+    n = new WebrtcNode(webrtcNativeOf(rt.addon), (c, name, p) => rt.emit(c, name, p), rt.settings.media, (notice) => rt.notifyTrack(notice));
     nodes.set(rt, n);
   }
   return n;

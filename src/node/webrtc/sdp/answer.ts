@@ -1,6 +1,7 @@
 /**
  * Answering a client's Unified Plan offer: the agent is an ICE-lite peer
- * that always answers, with BUNDLE and rtcp-mux required. For every m-line
+ * that always answers, with rtcp-mux required and one ICE/DTLS transport
+ * per BUNDLE group or per m-line outside the groups. For every m-line
  * the caller says what the agent does with it (receive a publication, or send
  * a subscription); the answer picks the codec, header extensions and
  * feedback both sides support, and reports what was agreed so the transport
@@ -95,12 +96,34 @@ export interface NegotiatedMedia {
   rids: string[];
 }
 
+/** One ICE/DTLS transport the offer asks for, as answered. */
+export interface AnswerLeg {
+  /**
+   * The transport group: a BUNDLE group's first mid (its offerer-tagged
+   * m-line), or the mid of an m-line outside every group.
+   */
+  key: string;
+  /** The accepted mids it carries, in offer order. */
+  mids: string[];
+  remote: RemoteTransport;
+  /** Our DTLS role on it: the client (active) sends the ClientHello. */
+  dtlsRole: 'client' | 'server';
+}
+
+export interface RemoteTransport {
+  iceUfrag: string;
+  icePwd: string;
+  fingerprint: { algorithm: string; value: string };
+}
+
 export interface Answer {
   sdp: string;
   media: NegotiatedMedia[];
-  remote: { iceUfrag: string; icePwd: string; fingerprint: { algorithm: string; value: string } };
-  /** Our DTLS role: the client (active) sends the ClientHello. */
+  /** The first leg's (the only one when everything is bundled). */
+  remote: RemoteTransport;
   dtlsRole: 'client' | 'server';
+  /** Every transport the accepted m-lines need: one per BUNDLE group, one per m-line outside the groups. */
+  legs: AnswerLeg[];
 }
 
 const FINGERPRINT_ALGORITHMS = new Set(['sha-1', 'sha-224', 'sha-256', 'sha-384', 'sha-512']);
@@ -111,38 +134,78 @@ function fail(message: string): never {
 
 type Media = sdpTransform.MediaDescription;
 
-export function answerOffer(offerSdp: string, local: LocalParameters, plans: Record<string, MidPlan>): Answer {
+/**
+ * `local` gives the agent's side of each transport group (AnswerLeg.key,
+ * and every mid the offer puts in the group): one set of parameters for
+ * all, or a function when the groups get transports of their own (their
+ * ICE credentials differ).
+ */
+export function answerOffer(
+  offerSdp: string,
+  local: LocalParameters | ((leg: string, mids: string[]) => LocalParameters),
+  plans: Record<string, MidPlan>,
+): Answer {
   const offer = parseOffer(offerSdp);
   if (!offer.media?.length) fail('no m-lines');
+  const localFor = typeof local === 'function' ? local : () => local;
 
-  // One transport carries everything, so the m-lines must share it: a
-  // BUNDLE group (every browser's default policy, and max-bundle), or a
-  // single m-line. Several m-lines without BUNDLE (webrtcbin's
-  // bundle-policy=balanced or none) would each want their own ICE and DTLS.
-  const bundle = offer.groups?.find((g) => g.type === 'BUNDLE');
-  if (!bundle && offer.media.length > 1) fail('BUNDLE is required when there are several m-lines (bundle-policy max-bundle, max-compat or balanced with BUNDLE)');
-  const bundled = new Set(bundle ? String(bundle.mids).split(' ').filter(Boolean) : []);
-  if (!bundle) bundled.add(String(offer.media[0]!.mid ?? ''));
-  // RFC 8843: the first mid of the group is the offerer-tagged m-line; the
-  // others (a=bundle-only ones above all) may leave out what they share
-  // with it, rtcp-mux included.
-  const taggedMid = bundle ? String(bundle.mids).split(' ').filter(Boolean)[0] : String(offer.media[0]!.mid ?? '');
-  const tagged = offer.media.find((m) => String(m.mid ?? '') === taggedMid);
+  // Transport groups (RFC 8843): the m-lines of a BUNDLE group share one
+  // ICE/DTLS transport (every browser's policy, webrtcbin's max-bundle and
+  // max-compat); an m-line outside every group has one of its own
+  // (webrtcbin's balanced and none offer no group at all). A group is
+  // keyed by its first mid, the offerer-tagged m-line.
+  const legOf = new Map<string, string>();
+  const bundled = new Set<string>();
+  for (const g of offer.groups ?? []) {
+    if (g.type !== 'BUNDLE') continue;
+    const mids = String(g.mids).split(' ').filter(Boolean);
+    for (const mid of mids) {
+      if (bundled.has(mid)) fail(`mid ${mid} is in two BUNDLE groups`);
+      bundled.add(mid);
+      legOf.set(mid, mids[0]!);
+    }
+  }
+  for (const m of offer.media) if (m.mid !== undefined && !legOf.has(m.mid)) legOf.set(m.mid, m.mid);
+  const membersOf = (key: string) => offer.media.filter((m) => m.mid !== undefined && legOf.get(m.mid) === key);
 
-  const first = offer.media[0]!;
-  // parseOffer made every string field a string (a ufrag of digits included).
-  const iceUfrag = first.iceUfrag ?? offer.iceUfrag;
-  const icePwd = first.icePwd ?? offer.icePwd;
-  if (!iceUfrag || !icePwd) fail('ice-ufrag and ice-pwd are required');
-  const fp = first.fingerprint ?? offer.fingerprint;
-  if (!fp) fail('a DTLS fingerprint is required');
-  if (!FINGERPRINT_ALGORITHMS.has(fp.type.toLowerCase())) fail(`unsupported fingerprint algorithm ${fp.type}`);
-  const setup = first.setup ?? (offer as { setup?: string }).setup ?? 'actpass';
-  if (setup === 'holdconn') fail('setup:holdconn is not supported');
-  // The offerer chooses or lets us choose; we prefer to be the DTLS server,
-  // which spares an ICE-lite agent a round trip before it knows the path.
-  const dtlsRole: 'client' | 'server' = setup === 'passive' ? 'client' : 'server';
-  const answerSetup = dtlsRole === 'client' ? 'active' : 'passive';
+  // The remote side of each group that carries a planned m-line, checked up
+  // front: the first of its m-lines that states a value gives it (the
+  // tagged one; a=bundle-only ones may leave it out), else the session.
+  const legs = new Map<string, AnswerLeg & { setup: string }>();
+  const remoteOf = (key: string, members: Media[]): AnswerLeg & { setup: string } => {
+    const pick = <K extends 'iceUfrag' | 'icePwd' | 'fingerprint' | 'setup'>(k: K) => members.find((x) => x[k] !== undefined)?.[k] ?? (offer as Partial<Media>)[k];
+    // parseOffer made every string field a string (a ufrag of digits included).
+    const iceUfrag = pick('iceUfrag');
+    const icePwd = pick('icePwd');
+    if (!iceUfrag || !icePwd) fail('ice-ufrag and ice-pwd are required');
+    const fp = pick('fingerprint');
+    if (!fp) fail('a DTLS fingerprint is required');
+    if (!FINGERPRINT_ALGORITHMS.has(fp.type.toLowerCase())) fail(`unsupported fingerprint algorithm ${fp.type}`);
+    const setup = pick('setup') ?? 'actpass';
+    if (setup === 'holdconn') fail('setup:holdconn is not supported');
+    // The offerer chooses or lets us choose; we prefer to be the DTLS server,
+    // which spares an ICE-lite agent a round trip before it knows the path.
+    const dtlsRole: 'client' | 'server' = setup === 'passive' ? 'client' : 'server';
+    return {
+      key,
+      mids: [],
+      remote: { iceUfrag, icePwd, fingerprint: { algorithm: fp.type.toLowerCase(), value: fp.hash } },
+      dtlsRole,
+      setup: dtlsRole === 'client' ? 'active' : 'passive',
+    };
+  };
+  for (const m of offer.media) {
+    const key = m.mid !== undefined ? legOf.get(m.mid)! : undefined;
+    if (key === undefined || !plans[m.mid!] || legs.has(key)) continue;
+    legs.set(key, remoteOf(key, membersOf(key)));
+  }
+  // No m-line is part of an operation: the first m-line's group still has
+  // to be a transport the agent could answer on.
+  if (!legs.size) {
+    const m0 = offer.media[0]!;
+    const key = m0.mid !== undefined ? legOf.get(m0.mid)! : '';
+    legs.set(key, remoteOf(key, m0.mid !== undefined ? membersOf(key) : [m0]));
+  }
 
   const media: NegotiatedMedia[] = [];
   const answerMedia: Media[] = [];
@@ -172,9 +235,9 @@ export function answerOffer(offerSdp: string, local: LocalParameters, plans: Rec
       reject(`${m.type} is not supported`);
       continue;
     }
-    // Port 0 rejects an m-line, unless it is bundle-only in the BUNDLE
-    // group (RFC 8843 §6: max-bundle offers every m-line but the first so):
-    // then it is part of the group and answered in it (JSEP §5.3.1).
+    // Port 0 rejects an m-line, unless it is bundle-only in a BUNDLE group
+    // (RFC 8843 §6: max-bundle offers every m-line but the first so): then
+    // it is part of the group and answered in it (JSEP §5.3.1).
     if (m.port === 0 && !(m.bundleOnly && bundled.has(mid))) {
       reject('rejected by the offerer');
       continue;
@@ -183,7 +246,9 @@ export function answerOffer(offerSdp: string, local: LocalParameters, plans: Rec
       reject('not part of any operation');
       continue;
     }
-    if (!bundled.has(mid)) fail(`mid ${mid} is not in the BUNDLE group`);
+    const leg = legs.get(legOf.get(mid)!)!;
+    // The tagged m-line's rtcp-mux covers the group's others (RFC 8843).
+    const tagged = offer.media.find((x) => x.mid === leg.key);
     if (!m.rtcpMux && !tagged?.rtcpMux) fail(`rtcp-mux is required (mid ${mid})`);
     if (!/^UDP\/TLS\/RTP\/SAVPF$/i.test(m.protocol)) fail(`mid ${mid}: protocol ${m.protocol} is not supported`);
     const dir = m.direction ?? 'sendrecv';
@@ -226,10 +291,18 @@ export function answerOffer(offerSdp: string, local: LocalParameters, plans: Rec
       result.rids = (m.rids ?? []).filter((r) => r.direction === 'send').map((r) => String(r.id));
     }
     media.push(result);
-    answerMedia.push(acceptedMedia(m, mid, result, plan, local, answerSetup));
+    leg.mids.push(mid);
+    answerMedia.push(acceptedMedia(m, mid, result, plan, localFor(leg.key, membersOf(leg.key).map((x) => x.mid!)), leg.setup));
   }
 
-  const accepted = media.filter((x) => x.accepted).map((x) => x.mid);
+  // The answer groups what the offer grouped, less what it rejected.
+  const groups = (offer.groups ?? [])
+    .filter((g) => g.type === 'BUNDLE')
+    .map((g) => legs.get(String(g.mids).split(' ').filter(Boolean)[0]!)?.mids ?? [])
+    .filter((mids) => mids.length)
+    .map((mids) => ({ type: 'BUNDLE', mids: mids.join(' ') }));
+  const used = [...legs.values()].filter((l) => l.mids.length).map(({ setup: _setup, ...l }) => l);
+  const first = used[0] ?? [...legs.values()][0]!;
   const answer: sdpTransform.SessionDescription = {
     version: 0,
     origin: {
@@ -243,15 +316,16 @@ export function answerOffer(offerSdp: string, local: LocalParameters, plans: Rec
     name: '-',
     timing: { start: 0, stop: 0 },
     icelite: 'ice-lite',
-    groups: accepted.length && bundle ? [{ type: 'BUNDLE', mids: accepted.join(' ') }] : [],
+    groups,
     msidSemantic: { semantic: 'WMS', token: '*' },
     media: answerMedia,
   } as sdpTransform.SessionDescription;
   return {
     sdp: sdpTransform.write(answer),
     media,
-    remote: { iceUfrag, icePwd, fingerprint: { algorithm: fp.type.toLowerCase(), value: fp.hash } },
-    dtlsRole,
+    remote: first.remote,
+    dtlsRole: first.dtlsRole,
+    legs: used,
   };
 }
 
