@@ -45,6 +45,10 @@ class LayerSelector {
     if (spatial < 0) current_spatial_ = -1;
   }
 
+  // Start again at a key frame (a resume, or a new source): nothing is
+  // sent until one comes on a layer at or below the target.
+  void Restart() { current_spatial_ = -1; }
+
   // `*switched` is set when this packet (a key frame) starts a new spatial
   // layer, or the same one again after a pause: the caller rebases its
   // rewriters (the numbering goes on from the last packet sent) and stops

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "router/subscription.h"
+#include "router/subscription_layers.h"
 #include "rtp/byte_io.h"
 
 namespace webrtc_agent {
@@ -13,10 +14,15 @@ bool Fanout::Forward(Track* track, const rtp::RtpPacketView& view, bool key, uin
   const size_t len = view.size();
   if (len > scratch_.size()) return false;  // transports never hand over more
   bool waiting = false;
+  // A track read as a layer: its layer information, read once for all.
+  LayerInfo layer;
+  if (track->layer_meter.layered_readers > 0) layer = InspectLayer(track, view);
   for (Subscription* s : track->subscribers) {
     if (s->paused) continue;
     transport::Transport* t = s->transport();
-    if (s->keyframe_gate.waiting()) {
+    if (s->layers) {
+      if (!AdmitLayer(s, track, layer, key, view, t->CanSend())) continue;
+    } else if (s->keyframe_gate.waiting()) {
       const bool can_send = t->CanSend();
       switch (s->keyframe_gate.Admit(key, can_send, now_ms)) {
         case KeyframeGate::Verdict::kUnsendableKey:
@@ -37,11 +43,11 @@ bool Fanout::Forward(Track* track, const rtp::RtpPacketView& view, bool key, uin
           break;
       }
     }
-    // HOOK(layers): a per-subscription layer selector drops or rewrites here.
     SendBuffer* kept = s->send_buffer.get();
     uint8_t* out = kept ? kept->Stage(len) : scratch_.data();
     std::memcpy(out, pkt, len);
     s->rewriter().Rewrite(out, len, now_ms);
+    if (s->layers) RewriteLayer(s, layer, out, view);
     if (kept) {
       const uint16_t seq = rtp::LoadU16(out + 2);
       kept->Commit(seq);  // `out` still points at the kept bytes

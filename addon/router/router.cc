@@ -34,7 +34,11 @@ Router::Router(AgentAddon* addon)
       loop_(addon->loop()),
       rng_(Seed(this)),
       test_loss_(rng_ * 0x2545F4914F6CDD1Dull),
-      peers_(std::make_unique<PeerLinks>(addon, this)) {}
+      peers_(std::make_unique<PeerLinks>(addon, this)),
+      // The send-side estimate towards each transport's subscriber comes
+      // with the estimator's wiring (addon/bwe); until then every transport
+      // is "unlimited" and only preferences and caps limit the layers.
+      layer_control_([](transport::Transport*) { return uint64_t{0}; }) {}
 
 Router::~Router() {
   rtcp_timer_.Stop();
@@ -85,6 +89,7 @@ Status Router::CloseTransport(const std::string& id, Removed* removed) {
     removed->subscriptions.push_back(s->id());
     table_.RemoveSubscription(s);
   }
+  layer_control_.Forget(t);
   t->Close();
   transports_.erase(it);
   return Status::Ok();
@@ -182,6 +187,7 @@ Status Router::BindTrack(const std::string& track_id, const std::string& mid, co
   transport::WebRtcTransport* t = track->source ? track->source->AsWebRtc() : nullptr;
   if (t == nullptr) return Status::Invalid("trackId: not published on a WebRTC transport: " + track_id);
   if (mid_ext < 0 || mid_ext > 255 || rid_ext < 0 || rid_ext > 255) return Status::Invalid("ext: bad extension id");
+  track->layer_meter.rid = rid;  // a simulcast layer: told when no one reads it
   if (ssrc != 0) {
     t->UnbindTrack(track);
     track->ssrc = ssrc;
@@ -264,7 +270,7 @@ Status Router::Subscribe(const std::string& transport_id, const std::string& tra
   if (Subscription* s = table_.FindSubscription(subscription_id)) {
     // A switch: same subscriber, another source, one continuous stream.
     if (s->transport() != t) return Status::Conflict("subscriptionId: exists on another transport");
-    if (s->track() != track) {
+    if (s->track() != track || s->layers) {
       table_.MoveSubscription(s, track);
       s->rewriter().Rebase();
       // NACKs for the old source's packets are not answered: the
@@ -354,6 +360,12 @@ Status Router::SetTrackCodec(const std::string& track_id, const std::string& cod
 }
 
 void Router::AwaitKeyframe(Subscription* s) {
+  if (s->layers) {
+    // Its selector waits for the key frame (on a layer on the way to its
+    // target), and LayerControl asks for it.
+    s->layers->selector.Restart();
+    return;
+  }
   Track* t = s->track();
   if (t->kind() != MediaKind::kVideo || !rtp::IsVideoCodec(t->codec)) return;
   s->keyframe_gate.Start(NowMs());
@@ -568,6 +580,7 @@ void Router::RtcpTick() {
     }
   }
   if (rtcp_.ReportDue(now)) rtcp_.SendReports(table_, now, WallMicros());
+  LayerTick(now);
 }
 
 void Router::OnLinkedRtp(uint32_t peer_index, uint32_t link, const uint8_t* pkt, size_t len) {

@@ -33,6 +33,7 @@
 #include "loop/timer.h"
 #include "net/udp_socket.h"
 #include "router/fanout.h"
+#include "router/layer_control.h"
 #include "router/retransmission_responder.h"
 #include "router/rtcp_scheduler.h"
 #include "router/rtx_unwrapper.h"
@@ -121,6 +122,21 @@ class Router : public transport::TransportListener, private KeyframeRelay {
   // Repairs towards this (video) subscriber go as RTX (RFC 4588) on
   // rtx_ssrc with rtx_payload_type, as its SDP answer announced.
   Status SetSubscriptionRtx(const std::string& subscription_id, uint32_t rtx_ssrc, int rtx_payload_type);
+  // A subscription to a layered publication (router_layers.cc):
+  // `track_ids` are its layers, lowest first (a simulcast publication's
+  // layer tracks), `ceiling` the highest index it may get. adaptive: the
+  // transport's allocator picks the layer (enableBWE); else it is pinned at
+  // the ceiling. An existing subscription id on the same transport is moved
+  // onto the layers, as one continuous stream.
+  Status SubscribeLayers(const std::string& transport_id, const std::vector<std::string>& track_ids,
+                         const std::string& subscription_id, int ceiling, bool adaptive, uint32_t out_ssrc,
+                         int out_payload_type, uint32_t* chosen_ssrc);
+  // The controller's say over a layered subscription: its highest spatial
+  // and temporal layer (-1: no limit), its priority against the transport's
+  // other video, and a bitrate cap (0: none).
+  Status SetLayerPreferences(const std::string& subscription_id, int max_spatial, int max_temporal, int priority,
+                             uint64_t max_bps);
+  const LayerControl& layer_control() const { return layer_control_; }
   Status Unsubscribe(const std::string& subscription_id);
   Status RequestKeyframe(const std::string& track_id);
   // The track's payload format (an SDP encoding name: "VP8", "H264" ...),
@@ -198,6 +214,9 @@ class Router : public transport::TransportListener, private KeyframeRelay {
   bool InspectVideo(Track* track, const rtp::RtpPacketView& packet);
   // Starts a video subscriber's wait for a key frame (when one can be recognised).
   void AwaitKeyframe(Subscription* s);
+  // The layer choice's turn of the RTCP timer: allocation, its events,
+  // key-frame requests for pending switches (router_layers.cc).
+  void LayerTick(uint64_t now_ms);
   void AskUpstream(Track* track) { upstream_.AskKeyframe(track, NowMs()); }
   void Adopt(transport::Transport* t) { t->set_test_loss(&test_loss_); }
   uint32_t NextRandom();
@@ -224,6 +243,9 @@ class Router : public transport::TransportListener, private KeyframeRelay {
   RtcpScheduler rtcp_;
   std::vector<uint16_t> nack_seqs_;  // reused: the packet path allocates nothing
   std::vector<uint16_t> missed_seqs_;
+  LayerControl layer_control_;
+  std::vector<LayerControl::Event> layer_events_;  // reused every tick
+  std::vector<Track*> layer_keyframe_asks_;
   loop::LoopTimer rtcp_timer_;
 };
 

@@ -143,6 +143,40 @@ Napi::Value Subscribe(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), ssrc);
 }
 
+Napi::Value SubscribeLayers(const Napi::CallbackInfo& info) {
+  // (transportId, layerTrackIds[] (lowest first), subscriptionId, ceiling, adaptive,
+  //  outSsrc (0: pick), outPayloadType (-1: keep))
+  if (!Args(info, "sosnbnn") || !info[1].IsArray()) {
+    if (!info.Env().IsExceptionPending()) Fail(info.Env(), Status::Internal("bad argument 1 to a media function"));
+    return info.Env().Undefined();
+  }
+  Napi::Array ids = info[1].As<Napi::Array>();
+  std::vector<std::string> tracks;
+  for (uint32_t i = 0; i < ids.Length() && i < 8; i++) {
+    Napi::Value v = ids.Get(i);
+    if (!v.IsString()) return Fail(info.Env(), Status::Internal("bad argument 1 to a media function"));
+    tracks.push_back(v.As<Napi::String>().Utf8Value());
+  }
+  if (ids.Length() > 8) return Fail(info.Env(), Status::Invalid("layers: 1 to 4 layer tracks"));
+  uint32_t ssrc = 0;
+  Status s = RouterOf(info).SubscribeLayers(Str(info, 0), tracks, Str(info, 2), static_cast<int>(Num(info, 3)),
+                                            info[4].As<Napi::Boolean>().Value(), static_cast<uint32_t>(Num(info, 5)),
+                                            static_cast<int>(Num(info, 6)), &ssrc);
+  if (!s.ok()) return Fail(info.Env(), s);
+  return Napi::Number::New(info.Env(), ssrc);
+}
+
+Napi::Value SetLayerPreferences(const Napi::CallbackInfo& info) {
+  // (subscriptionId, maxSpatial (-1: none), maxTemporal (-1: none), priority, maxBitrate (0: none))
+  if (!Args(info, "snnnn")) return info.Env().Undefined();
+  const double max_bps = Num(info, 4);
+  Status s = RouterOf(info).SetLayerPreferences(Str(info, 0), static_cast<int>(Num(info, 1)),
+                                                static_cast<int>(Num(info, 2)), static_cast<int>(Num(info, 3)),
+                                                max_bps > 0 ? static_cast<uint64_t>(max_bps) : 0);
+  if (!s.ok()) return Fail(info.Env(), s);
+  return info.Env().Undefined();
+}
+
 Napi::Value Unsubscribe(const Napi::CallbackInfo& info) {
   if (!Args(info, "s")) return info.Env().Undefined();
   Status s = RouterOf(info).Unsubscribe(Str(info, 0));
@@ -424,6 +458,8 @@ void RegisterRouterBindings(Napi::Env env, Napi::Object exports) {
       {"mediaUnpublish", Unpublish},
       {"mediaSetTrackRtx", SetTrackRtx},
       {"mediaSubscribe", Subscribe},
+      {"mediaSubscribeLayers", SubscribeLayers},
+      {"mediaSetLayerPreferences", SetLayerPreferences},
       {"mediaSetSubscriptionRtx", SetSubscriptionRtx},
       {"mediaUnsubscribe", Unsubscribe},
       {"mediaRequestKeyframe", RequestKeyframe},

@@ -19,6 +19,7 @@ void RtpRewriter::Rewrite(uint8_t* pkt, size_t /*len*/, uint64_t now_ms) {
     // First packet ever: start at the source's own numbers. Any base works;
     // keeping the source's makes captures easy to read side by side.
     started_ = true;
+    rebase_ = false;  // nothing to continue from yet
     src_ssrc_ = in_ssrc;
     ts_delta_ = 0;
     highest_in_seq_ = in_seq;

@@ -1,5 +1,7 @@
 #include "router/stats_binding.h"
 
+#include <climits>
+
 #include "addon.h"
 #include "router/peer_links.h"
 #include "router/router.h"
@@ -176,7 +178,16 @@ Napi::Value MediaStats(const Napi::CallbackInfo& info) {
   const Router& r = RouterOf(info);
   Napi::Object out = Napi::Object::New(env);
   Napi::Array transports = Napi::Array::New(env);
-  for (const auto& [id, t] : r.transports()) transports.Set(transports.Length(), TransportStats(env, *t));
+  for (const auto& [id, t] : r.transports()) {
+    Napi::Object o = TransportStats(env, *t);
+    // The layer choice on this transport: the estimate its allocator last
+    // used (null: none, taken as unlimited) and what its layered
+    // subscriptions would take unconstrained.
+    const uint64_t available = r.layer_control().last_available(t.get());
+    o.Set("availableBitrate", available == 0 ? env.Null() : Napi::Value(Napi::Number::New(env, static_cast<double>(available))));
+    o.Set("desiredBitrate", static_cast<double>(r.layer_control().desired(t.get())));
+    transports.Set(transports.Length(), o);
+  }
   Napi::Array tracks = Napi::Array::New(env);
   for (const auto& [id, t] : r.tracks()) {
     Napi::Object o = Napi::Object::New(env);
@@ -272,6 +283,36 @@ Napi::Value MediaStats(const Napi::CallbackInfo& info) {
     const uint32_t clock = s->rewriter().clock_rate();
     o.Set("jitterMs", clock ? 1000.0 * s->remote.jitter / clock : 0.0);
     o.Set("paused", s->paused);
+    if (const SubscriptionLayers* L = s->layers.get()) {
+      // A subscription to a layered publication: where it is, where the
+      // allocator wants it and why (docs/api.md).
+      auto temporal = [&](int t) {
+        return t < 0 || t >= layers::LayerSelector::kAllTemporal ? env.Null() : Napi::Value(Napi::Number::New(env, t));
+      };
+      Napi::Object l = Napi::Object::New(env);
+      Napi::Array ids = Napi::Array::New(env, L->tracks().size());
+      for (size_t i = 0; i < L->tracks().size(); i++) ids.Set(i, L->tracks()[i]->id());
+      l.Set("tracks", ids);
+      l.Set("adaptive", L->adaptive);
+      l.Set("ceiling", L->ceiling);
+      l.Set("currentSpatial", L->selector.current_spatial());
+      l.Set("currentTemporal", L->selector.current_spatial() < 0 ? env.Null() : temporal(L->selector.current_temporal()));
+      l.Set("targetSpatial", L->target_spatial);
+      l.Set("targetTemporal", L->target_spatial < 0 ? env.Null() : temporal(L->target_temporal));
+      l.Set("reason", L->decided ? Napi::Value(Napi::String::New(env, layers::AllocReasonName(L->reason))) : env.Null());
+      l.Set("pausedForBandwidth", L->decided && L->target_spatial < 0);
+      l.Set("maxSpatial", L->max_spatial == INT_MAX ? env.Null() : Napi::Value(Napi::Number::New(env, L->max_spatial)));
+      l.Set("maxTemporal", L->max_temporal == INT_MAX ? env.Null() : Napi::Value(Napi::Number::New(env, L->max_temporal)));
+      l.Set("priority", L->priority);
+      l.Set("maxBitrate", static_cast<double>(L->max_bps));
+      l.Set("switches", static_cast<double>(L->counters.switches));
+      l.Set("temporalDrops", static_cast<double>(L->counters.temporal_drops));
+      l.Set("bandwidthPauses", static_cast<double>(L->counters.bandwidth_pauses));
+      l.Set("keyframeAsks", static_cast<double>(L->counters.keyframe_asks));
+      o.Set("layers", l);
+    } else {
+      o.Set("layers", env.Null());
+    }
     subs.Set(subs.Length(), o);
   }
   Napi::Array peers = Napi::Array::New(env);

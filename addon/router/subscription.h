@@ -11,6 +11,7 @@
 #include "router/keyframe_gate.h"
 #include "router/rtp_rewriter.h"
 #include "router/send_buffer.h"
+#include "router/subscription_layers.h"
 #include "rtp/retransmitter.h"
 
 namespace webrtc_agent {
@@ -83,6 +84,11 @@ class Subscription {
   uint16_t rtx_seq = 0;
   SubscriptionCounters counters;
   RemoteReport remote;
+  // A subscription to a layered publication (null: one track): it is a
+  // subscriber of every layer track, track() is the layer it is on (or
+  // waits for). Its LayerSelector, not the key-frame gate, holds it until
+  // a key frame.
+  std::unique_ptr<SubscriptionLayers> layers;
 
  private:
   std::string id_;

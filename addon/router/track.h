@@ -13,6 +13,7 @@
 
 #include "router/bitrate_meter.h"
 #include "router/keyframe_throttle.h"
+#include "router/layer_meter.h"
 #include "rtp/codec.h"
 #include "rtp/picture_size.h"
 #include "rtp/nack_generator.h"
@@ -100,6 +101,8 @@ class Track {
   uint64_t relayed_srs = 0;
   // Loss repair towards the publisher: video with NACK negotiated only.
   std::unique_ptr<rtp::NackGenerator> nack;
+  // Its rid, temporal rates and readers, for the layer choice.
+  LayerMeter layer_meter;
 
  private:
   std::string id_;

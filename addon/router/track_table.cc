@@ -41,25 +41,56 @@ Track* TrackTable::AddImport(std::unique_ptr<Track> track) {
   return t;
 }
 
+void TrackTable::Detach(Subscription* sub) {
+  auto leave = [sub](Track* t) {
+    auto& subs = t->subscribers;
+    subs.erase(std::remove(subs.begin(), subs.end(), sub), subs.end());
+  };
+  if (!sub->layers) {
+    leave(sub->track());
+    return;
+  }
+  for (Track* t : sub->layers->tracks()) {
+    leave(t);
+    t->layer_meter.layered_readers--;
+  }
+}
+
+void TrackTable::Attach(Subscription* sub) {
+  if (!sub->layers) {
+    sub->track()->subscribers.push_back(sub);
+    return;
+  }
+  for (Track* t : sub->layers->tracks()) {
+    t->subscribers.push_back(sub);
+    t->layer_meter.layered_readers++;
+  }
+}
+
 Subscription* TrackTable::AddSubscription(std::unique_ptr<Subscription> sub) {
   if (subscriptions_.count(sub->id())) return nullptr;
   Subscription* s = sub.get();
   s->transport()->AddSubscription(s->out_ssrc(), s);
-  s->track()->subscribers.push_back(s);
+  Attach(s);
   subscriptions_.emplace(s->id(), std::move(sub));
   return s;
 }
 
 void TrackTable::MoveSubscription(Subscription* sub, Track* to) {
-  auto& old = sub->track()->subscribers;
-  old.erase(std::remove(old.begin(), old.end(), sub), old.end());
+  Detach(sub);
+  sub->layers.reset();
   sub->set_track(to);
-  to->subscribers.push_back(sub);
+  Attach(sub);
+}
+
+void TrackTable::MoveSubscriptionToLayers(Subscription* sub, std::unique_ptr<SubscriptionLayers> layers) {
+  Detach(sub);
+  sub->layers = std::move(layers);
+  Attach(sub);
 }
 
 void TrackTable::RemoveSubscription(Subscription* sub) {
-  auto& subs = sub->track()->subscribers;
-  subs.erase(std::remove(subs.begin(), subs.end(), sub), subs.end());
+  Detach(sub);
   sub->transport()->RemoveSubscription(sub->out_ssrc());
   const std::string id = sub->id();  // a copy: erase destroys the subscription
   subscriptions_.erase(id);

@@ -51,11 +51,16 @@ class TrackTable {
   }
   bool HasImport(uint32_t peer_index, uint32_t link) const { return imports_.count(LinkKey(peer_index, link)) != 0; }
 
-  // Takes the subscription and adds it to its track's subscribers and its
-  // transport's routing. Null if the id is taken.
+  // Takes the subscription and adds it to its track's subscribers (every
+  // layer track's, for a layered one) and its transport's routing. Null if
+  // the id is taken.
   Subscription* AddSubscription(std::unique_ptr<Subscription> sub);
-  // Moves a subscription to another track (a switch of source).
+  // Moves a subscription to another track (a switch of source); a layered
+  // one leaves its layers and becomes a subscription of that one track.
   void MoveSubscription(Subscription* sub, Track* to);
+  // Makes a subscription a layered one on these layers (it leaves the
+  // track or layers it had).
+  void MoveSubscriptionToLayers(Subscription* sub, std::unique_ptr<SubscriptionLayers> layers);
   void RemoveSubscription(Subscription* sub);
   // Removes the track and its subscriptions; their ids go to `removed` (if any).
   void RemoveTrack(Track* track, Removed* removed);
@@ -73,6 +78,10 @@ class TrackTable {
   }
 
  private:
+  // Off (or onto) the subscriber lists of the track or layer tracks it reads.
+  static void Detach(Subscription* sub);
+  static void Attach(Subscription* sub);
+
   static uint64_t LinkKey(uint32_t peer_index, uint32_t link) {
     return (static_cast<uint64_t>(peer_index) << 32) | link;
   }

@@ -32,7 +32,10 @@ class ContinuityMap {
   uint32_t Map(uint32_t in) {
     in &= mask_;
     if (!started_) {
+      // The first value starts the numbering: a rebase asked for before it
+      // has nothing to continue from (and must not hit the next value).
       started_ = true;
+      rebase_ = false;
       delta_ = 0;
       highest_ = in;
       last_out_ = in;

@@ -126,3 +126,44 @@ export async function answeredFixture(call: Call, events: ControllerEvent[], con
   const clientUfrag = /a=ice-ufrag:(\S+)/.exec(offer)![1]!;
   return { offer, answer, pwd, clientUfrag, username: `${ufrag}:${clientUfrag}` };
 }
+
+/**
+ * A Chromium page that publishes its fake camera as 3-layer simulcast
+ * (rids q, h, f at 1/4, 1/2 and full size, VP8) with its microphone, on a
+ * new transport `transportId` of the node `call` reaches: its layer tracks
+ * are `<transportId>-1:q|h|f`, its audio `<transportId>-0`.
+ */
+export async function simulcastPublisher(t: Test, page: Page, call: Call, events: ControllerEvent[], controller: string, transportId: string, video = { width: 1280, height: 720, frameRate: 20 }): Promise<void> {
+  await page.evaluate(async (video) => {
+    const s = await navigator.mediaDevices.getUserMedia({ audio: true, video });
+    const pc = new RTCPeerConnection();
+    pc.addTransceiver(s.getAudioTracks()[0]!, { direction: 'sendonly' });
+    pc.addTransceiver(s.getVideoTracks()[0]!, {
+      direction: 'sendonly',
+      sendEncodings: [{ rid: 'q', scaleResolutionDownBy: 4 }, { rid: 'h', scaleResolutionDownBy: 2 }, { rid: 'f' }],
+    });
+    (window as any).pc = pc;
+  }, video);
+  await call('createTransport', { transportId, controller });
+  await call('publish', {
+    operationId: `${transportId}-pub`,
+    connectionType: 'webrtc',
+    options: { transportId, controller, tracks: [{ mid: '0', type: 'audio' }, { mid: '1', type: 'video', formatPreference: { preferred: { codec: 'vp8' } } }] },
+  });
+  await negotiate(t, page, call, events, transportId);
+}
+
+/** A receiving page's video: frames decoded, the picture width and Chromium's frames per second. */
+export async function decodedVideo(page: Page): Promise<{ frames: number; width: number; fps: number }> {
+  return page.evaluate(async () => {
+    const out = { frames: 0, width: 0, fps: 0 };
+    (await ((window as any).pc as RTCPeerConnection).getStats()).forEach((r: any) => {
+      if (r.type === 'inbound-rtp' && r.kind === 'video') {
+        out.frames = r.framesDecoded ?? 0;
+        out.width = r.frameWidth ?? 0;
+        out.fps = r.framesPerSecond ?? 0;
+      }
+    });
+    return out;
+  });
+}

@@ -98,6 +98,30 @@ void TestContinuityDropsCloseGaps() {
   CHECK(m.Map(108) == 105);
 }
 
+// A rebase asked for before the first value (a subscription's first key
+// frame is also its first "switch") must not move the second one: packets
+// of one picture share their picture id.
+void TestRebaseBeforeStart() {
+  rtp::ContinuityMap m(15);
+  m.Rebase();
+  CHECK(m.Map(700) == 700);
+  CHECK(m.Map(700) == 700);
+  CHECK(m.Map(701) == 701);
+  router::RtpRewriter r(5, -1, 90000);
+  r.Rebase();
+  Vp8Pkt v;
+  v.ssrc = 3;
+  v.ts = 9000;
+  v.seq = 40;
+  std::vector<uint8_t> a = Build(v);
+  r.Rewrite(a.data(), a.size(), 0);
+  v.seq = 41;
+  std::vector<uint8_t> b = Build(v);
+  r.Rewrite(b.data(), b.size(), 50);
+  CHECK(rtp::LoadU32(b.data() + 4) == rtp::LoadU32(a.data() + 4));  // one picture, one timestamp
+  CHECK(rtp::LoadU16(b.data() + 2) == 41);
+}
+
 void TestContinuityRebaseAndWrap() {
   rtp::ContinuityMap m(15);
   CHECK(m.Map(32766) == 32766);
@@ -522,6 +546,7 @@ void TestAllocatorHoldAndHysteresis() {
 int main() {
   TestContinuityDropsCloseGaps();
   TestContinuityRebaseAndWrap();
+  TestRebaseBeforeStart();
   TestRtpRewriterDrop();
   TestVp8DescriptorParse();
   TestTemporalDropKeepsPicturesContinuous();

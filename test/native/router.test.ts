@@ -26,6 +26,9 @@ runNativeTest(t, {
     ...parts.map((p) => `router/${p}.cc`),
     'router/sr_mapping.cc',
     'router/rtp_rewriter.cc',
+    // Fan-out and the track table serve layered subscriptions too.
+    'router/subscription_layers.cc',
+    'layers',
     'transport/transport.cc',
     // What the parts and Track/Subscription use of addon/rtp (not the whole
     // folder: each file is an ASan compile).
@@ -35,7 +38,8 @@ runNativeTest(t, {
     'rtp/nack_generator.cc',
     'rtp/retransmitter.cc',
     ...parts.map((p) => `../test/native/${p}_part_test.cc`),
+    '../test/native/layered_fanout_part_test.cc',
   ],
-  minSources: 21,
-  minChecks: 140,
+  minSources: 24,
+  minChecks: 165,
 });

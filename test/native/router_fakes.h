@@ -65,6 +65,7 @@ void RetransmissionResponderTests();
 void UpstreamFeedbackTests();
 void RtxUnwrapperTests();
 void RtcpSchedulerTests();
+void LayeredFanoutTests();
 
 }  // namespace webrtc_agent::native_test
 

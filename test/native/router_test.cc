@@ -1,6 +1,7 @@
 // Unit tests of the router's parts (addon/router: KeyframeGate, TrackTable,
 // Fanout, RetransmissionResponder with its SendBuffer, UpstreamFeedback,
-// RtxUnwrapper, RtcpScheduler with SrMapping and BitrateMeter), each in its
+// RtxUnwrapper, RtcpScheduler with SrMapping and BitrateMeter; layered
+// subscriptions through the table and the fan-out), each in its
 // own *_part_test.cc, run from this one program so the addon's sources are
 // compiled once. Built with ASan+UBSan by test/native/router.test.ts. The
 // parts are sans-I/O apart from the transports' sends, which FakeTransport
@@ -17,5 +18,6 @@ int main() {
   UpstreamFeedbackTests();
   RtxUnwrapperTests();
   RtcpSchedulerTests();
+  LayeredFanoutTests();
   return ReportChecks("router_test");
 }

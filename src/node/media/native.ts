@@ -31,6 +31,10 @@ export interface TransportStats {
   /** WebRTC: the send-side bandwidth estimate towards the client (null: transport-cc not answered where the agent sends). */
   bwe?: BweStats | null;
   drops: Record<string, number>;
+  /** The estimate the transport's layer allocator last used (bit/s; null: none, taken as unlimited). */
+  availableBitrate: number | null;
+  /** What its layered subscriptions would take with no bandwidth limit (plus its audio and pinned video). */
+  desiredBitrate: number;
 }
 
 /** A WebRTC transport's send-side bandwidth estimate (docs/api.md, getStats). */
@@ -135,6 +139,34 @@ export interface SubscriptionStats {
   packetsLost: number;
   jitter: number;
   jitterMs: number;
+  /** A subscription to a layered (simulcast) publication: where it is, where it is going and why (null: one track). */
+  layers: LayerStats | null;
+}
+
+/** docs/api.md, "Layered subscriptions". Temporal layers: null = all of them. */
+export interface LayerStats {
+  /** The publication's layer tracks, lowest first. */
+  tracks: string[];
+  /** enableBWE: the allocator picks the layer; false: pinned at the ceiling. */
+  adaptive: boolean;
+  ceiling: number;
+  /** -1: nothing sent yet (or paused for bandwidth). */
+  currentSpatial: number;
+  currentTemporal: number | null;
+  /** -1: paused for bandwidth. */
+  targetSpatial: number;
+  targetTemporal: number | null;
+  /** Why the target is what it is: optimal, bandwidth, hold, preference, cap, pinned, no-layers (null: not decided yet). */
+  reason: string | null;
+  pausedForBandwidth: boolean;
+  maxSpatial: number | null;
+  maxTemporal: number | null;
+  priority: number;
+  maxBitrate: number;
+  switches: number;
+  temporalDrops: number;
+  bandwidthPauses: number;
+  keyframeAsks: number;
 }
 
 export interface PeerStats {
@@ -207,6 +239,10 @@ export interface MediaNative {
   mediaSetTrackRtx(trackId: string, rtxSsrc: number, rtxPayloadType: number): void;
   mediaUnpublish(trackId: string): Removed;
   mediaSubscribe(transportId: string, trackId: string, subscriptionId: string, ssrc: number, pt: number): number;
+  /** A subscription to a layered publication: its layer tracks (lowest first), the highest it may get, adaptive (enableBWE). */
+  mediaSubscribeLayers(transportId: string, layerTrackIds: string[], subscriptionId: string, ceiling: number, adaptive: boolean, ssrc: number, pt: number): number;
+  /** A layered subscription's preferences: max spatial/temporal layer (-1: none), priority, bitrate cap (bit/s, 0: none). */
+  mediaSetLayerPreferences(subscriptionId: string, maxSpatial: number, maxTemporal: number, priority: number, maxBitrate: number): void;
   /** Repairs towards this (video, WebRTC) subscription go as RTX (RFC 4588) on rtxSsrc. */
   mediaSetSubscriptionRtx(subscriptionId: string, rtxSsrc: number, rtxPayloadType: number): void;
   mediaUnsubscribe(subscriptionId: string): void;

@@ -20,7 +20,7 @@ import type { ListenInfo, WebrtcMediaNative } from './native';
 import type { MediaOnOffRequest, PublishRequest, SignalingMessage, SubscribeRequest } from './schemas';
 import { answerOffer, type LocalCandidate, type NegotiatedMedia } from './sdp/answer';
 import { TRANSPORT_CC_EXTENSION } from './sdp/codecs';
-import { WebrtcTransport, type Leg, type MidState, type Operation } from './WebrtcTransport';
+import { WebrtcTransport, type LayerPreferences, type Leg, type MidState, type Operation } from './WebrtcTransport';
 
 export type Emit = (controller: string, name: string, payload: unknown) => void;
 
@@ -137,18 +137,48 @@ export class WebrtcNode {
     this.#operations.set(op.id, t);
   }
 
+  /**
+   * The layers of the simulcast publication `from` names (`<t>-<mid>`, the
+   * whole publication, or `<t>-<mid>:<rid>`, one of its layers): its layer
+   * tracks in the order the publisher's offer listed them (lowest first),
+   * and the highest index a subscription to `from` may get. Undefined: not
+   * a simulcast publication.
+   */
+  #layersOf(from: string): { layers: string[]; ceiling: number } | undefined {
+    const colon = from.lastIndexOf(':');
+    const base = this.#formats.has(from) && colon > 0 ? from.slice(0, colon) : from;
+    const layers = [...this.#formats.keys()].filter((k) => k.startsWith(`${base}:`));
+    if (layers.length < 2) return undefined;
+    const ceiling = base === from ? layers.length - 1 : layers.indexOf(from);
+    return ceiling < 0 ? undefined : { layers, ceiling };
+  }
+
   subscribe(r: SubscribeRequest): void {
     this.#checkNewOperation(r.operationId);
     const t = this.#transport(r.options.transportId);
     const tracks = r.options.tracks.map((x, i) => {
+      // A simulcast publication, whole or up to a layer: with enableBWE
+      // (the default for video) the allocator picks the layer.
+      const layered = x.type === 'video' ? this.#layersOf(x.from) : undefined;
+      const adaptive = layered && r.options.enableBWE !== false;
+      // enableBWE false on a whole publication: its top layer, pinned.
+      const from = layered && !adaptive && !this.#formats.has(x.from) ? layered.layers[layered.ceiling]! : x.from;
       // The agent forwards, never transcodes: the subscriber gets the source's format.
-      let format = this.#formats.get(x.from);
+      let format = this.#formats.get(adaptive ? layered.layers[0]! : from);
       const preferred = x.formatPreference?.preferred?.codec;
       if (!format && preferred) format = { name: preferred, clockRate: x.type === 'audio' ? 48000 : 90000, fmtp: {} };
       if (!format) throw new NotFoundError(`options.tracks.${i}.from: no track ${x.from} with a known format (publish it over WebRTC, or name its codec in formatPreference.preferred)`);
       // Like OWT: a participant is never sent their own audio (it would echo).
       const own = x.type === 'audio' && r.options.owner !== undefined && format.owner === r.options.owner;
-      return { mid: x.mid, type: x.type, preferred: [], from: x.from, format, ...(own ? { refuse: 'own audio' } : {}) };
+      return {
+        mid: x.mid,
+        type: x.type,
+        preferred: [],
+        from,
+        format,
+        ...(own ? { refuse: 'own audio' } : {}),
+        ...(adaptive ? { layers: layered.layers, ceiling: layered.ceiling } : {}),
+      };
     });
     const op: Operation = {
       id: r.operationId,
@@ -184,6 +214,32 @@ export class WebrtcNode {
       const m = owned.get(trackId)!;
       if (m.role === 'receive') this.#native.mediaSetPaused('track', trackId, r.action === 'off');
       else if (m.subscriptionId) this.#native.mediaSetPaused('subscription', m.subscriptionId, r.action === 'off');
+    }
+  }
+
+  /**
+   * A layered subscription's preferences (setLayerPreference) or bitrate cap
+   * (setVideoBitrate): on one out-track of a subscribe operation, or on all
+   * its layered video. Fields not given keep their value.
+   */
+  setLayerPreference(operationId: string, trackId: string | undefined, change: Partial<LayerPreferences>, method: string): void {
+    const t = this.#operations.get(operationId);
+    const op = t?.operations.get(operationId);
+    if (!t || !op) throw new NotFoundError(`operation not found: ${operationId}`);
+    if (op.kind !== 'subscribe') throw new InvalidRequestError('operationId', `${method} is for subscribe operations; ${operationId} is a ${op.kind}`);
+    const mids = [...t.mids.values()].filter((m) => m.operationId === op.id && m.track.type === 'video' && (trackId === undefined || m.subscriptionId === trackId));
+    if (trackId !== undefined && mids.length === 0) throw new NotFoundError(`trackId: ${trackId} is not a video track of ${operationId}`);
+    const layered = mids.filter((m) => m.track.layers && m.subscriptionId);
+    if (layered.length === 0) {
+      throw new InvalidRequestError(
+        trackId !== undefined ? 'trackId' : 'operationId',
+        'not a subscription to a layered publication with enableBWE (subscribe with from: "<transportId>-<mid>" of a simulcast publication); a single track cannot be adapted',
+      );
+    }
+    for (const m of layered) {
+      const p: LayerPreferences = { ...(m.preferences ?? { maxSpatial: null, maxTemporal: null, priority: 0, maxBitrate: 0 }), ...change };
+      this.#native.mediaSetLayerPreferences(m.subscriptionId!, p.maxSpatial ?? -1, p.maxTemporal ?? -1, p.priority, p.maxBitrate);
+      m.preferences = p;
     }
   }
 
@@ -398,7 +454,11 @@ export class WebrtcNode {
     } else {
       const subscriptionId = `${t.id}-${m.mid}`;
       checkLimit(this.#settings.limits, 'subscriptions', this.#native.mediaObjects().subscriptions);
-      this.#native.mediaSubscribe(nativeId, m.track.from!, subscriptionId, m.ssrc, codec.payloadType);
+      if (m.track.layers) {
+        this.#native.mediaSubscribeLayers(nativeId, m.track.layers, subscriptionId, m.track.ceiling!, true, m.ssrc, codec.payloadType);
+      } else {
+        this.#native.mediaSubscribe(nativeId, m.track.from!, subscriptionId, m.ssrc, codec.payloadType);
+      }
       // The client offered RTX (apt=) for the codec: repairs go as RTX.
       if (nm.rtxPayloadType !== undefined && m.rtxSsrc !== undefined) {
         this.#native.mediaSetSubscriptionRtx(subscriptionId, m.rtxSsrc, nm.rtxPayloadType);
@@ -488,6 +548,40 @@ export class WebrtcNode {
     this.#emit(controller, 'onMediaUpdate', { trackId, direction: 'in', mediaUpdate: { video: { parameters: { resolution: { width, height } } } } });
   }
 
+  /**
+   * A layered subscription's target changed (native detail: "<subscriptionId>
+   * <spatial> <temporal> <reason>"; spatial -1: paused for bandwidth,
+   * temporal >= 7: all): onLayerUpdate.
+   */
+  #layerUpdate(t: WebrtcTransport, detail: string): void {
+    const [subscriptionId, s, tl, reason] = detail.split(' ');
+    const m = [...t.mids.values()].find((x) => x.subscriptionId === subscriptionId);
+    if (!m || !m.track.layers) return;
+    const spatial = Number(s);
+    const temporal = Number(tl);
+    const layer = spatial >= 0 ? m.track.layers[spatial] : undefined;
+    const op = t.operations.get(m.operationId);
+    this.#emit(op?.controller ?? t.controller, 'onLayerUpdate', {
+      transportId: t.id,
+      trackId: subscriptionId,
+      operationId: m.operationId,
+      paused: spatial < 0,
+      spatial: spatial >= 0 ? spatial : null,
+      temporal: spatial >= 0 && temporal >= 0 && temporal < 7 ? temporal : null,
+      source: layer ?? null,
+      reason,
+    });
+  }
+
+  /** A simulcast layer of a publication here lost (or got back) every reader (native detail: its track id): onLayerUsage. */
+  #layerUsage(t: WebrtcTransport, trackId: string, used: boolean): void {
+    const m = [...t.mids.values()].find((x) => x.role === 'receive' && x.tracks.some((y) => y.trackId === trackId));
+    if (!m) return;
+    const op = t.operations.get(m.operationId);
+    const rid = m.tracks.find((y) => y.trackId === trackId)?.rid;
+    this.#emit(op?.controller ?? t.controller, 'onLayerUsage', { transportId: t.id, trackId, operationId: m.operationId, ...(rid ? { rid } : {}), used });
+  }
+
   #trackRemoved(controller: string, transportId: string, trackId: string, operationId: string): void {
     this.#notify({ type: 'removed', trackId });
     this.#emit(controller, 'onTrackUpdate', { transportId, update: { type: 'track-removed', trackId, operationId } });
@@ -519,6 +613,13 @@ export class WebrtcNode {
         break;
       case 'media-update':
         this.#mediaUpdate(t, detail);
+        break;
+      case 'layer-update':
+        this.#layerUpdate(t, detail);
+        break;
+      case 'layer-idle':
+      case 'layer-active':
+        this.#layerUsage(t, detail, type === 'layer-active');
         break;
       default:
         // ice-connected, ice-disconnected, dtls-connected: steps towards 'connected'.

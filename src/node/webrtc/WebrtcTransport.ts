@@ -21,6 +21,22 @@ export interface OperationTrack {
   format?: TrackFormat;
   /** subscribe: why this mid is refused whatever the offer says (e.g. own audio). */
   refuse?: string;
+  /**
+   * subscribe, video with enableBWE: the layer tracks of the simulcast
+   * publication `from` names (lowest first), and the highest index it may
+   * get (the layer named, or the top one for the whole publication).
+   */
+  layers?: string[];
+  ceiling?: number;
+}
+
+/** A layered subscription's preferences (setLayerPreference, setVideoBitrate). */
+export interface LayerPreferences {
+  maxSpatial: number | null;
+  maxTemporal: number | null;
+  priority: number;
+  /** bit/s; 0: no cap. */
+  maxBitrate: number;
 }
 
 export interface Operation {
@@ -51,6 +67,8 @@ export interface MidState {
   tracks: Array<{ trackId: string; rid?: string }>;
   /** send: the router subscription. */
   subscriptionId?: string;
+  /** send, layered: the controller's preferences, kept across renegotiation. */
+  preferences?: LayerPreferences;
   format?: TrackFormat;
   /** Accepted: the ICE/DTLS transport its media goes over. */
   leg?: Leg;

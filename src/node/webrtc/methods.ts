@@ -83,6 +83,29 @@ export const webrtcMethods: Record<string, NodeMethod> = {
       return { ok: true };
     },
   }),
+  setVideoBitrate: m({
+    schema: () => S().setVideoBitrateSchema,
+    run: (rt, a) => {
+      webrtcNodeOf(rt).setLayerPreference(a.operationId, a.trackId, { maxBitrate: Math.round(a.bitrate * 1000) }, 'setVideoBitrate');
+      return { ok: true };
+    },
+  }),
+  setLayerPreference: m({
+    schema: () => S().setLayerPreferenceSchema,
+    run: (rt, a) => {
+      webrtcNodeOf(rt).setLayerPreference(
+        a.operationId,
+        a.trackId,
+        {
+          ...(a.maxSpatialLayer !== undefined ? { maxSpatial: a.maxSpatialLayer } : {}),
+          ...(a.maxTemporalLayer !== undefined ? { maxTemporal: a.maxTemporalLayer } : {}),
+          ...(a.priority !== undefined ? { priority: a.priority } : {}),
+        },
+        'setLayerPreference',
+      );
+      return { ok: true };
+    },
+  }),
   unsubscribe: m({
     schema: () => S().operationSchema,
     run: (rt, a) => ({ ok: true, removed: webrtcNodeOf(rt).endOperation(a.operationId, 'subscribe') }),

@@ -47,6 +47,8 @@ export type WebrtcMediaNative = WebrtcNative &
     | 'mediaSetTrackRtx'
     | 'mediaUnpublish'
     | 'mediaSubscribe'
+    | 'mediaSubscribeLayers'
+    | 'mediaSetLayerPreferences'
     | 'mediaSetSubscriptionRtx'
     | 'mediaUnsubscribe'
     | 'mediaCloseTransport'

@@ -59,6 +59,31 @@ export const subscribeSchema = z
 
 export const operationSchema = z.object({ operationId: id }).strict();
 
+/**
+ * OWT's setVideoBitrate: a cap for a subscription to a layered publication
+ * (kbit/s, as OWT's bitrates; 0: none). trackId: one out-track of the
+ * operation (default: all its layered video).
+ */
+export const setVideoBitrateSchema = z
+  .object({ operationId: id, trackId: id.optional(), bitrate: z.number().min(0).max(1_000_000) })
+  .strict();
+/**
+ * A layered subscription's preferred highest spatial / temporal layer
+ * (null: no limit) and its priority against the transport's other video.
+ * Fields left out keep their value.
+ */
+export const setLayerPreferenceSchema = z
+  .object({
+    operationId: id,
+    trackId: id.optional(),
+    maxSpatialLayer: z.number().int().min(0).max(3).nullable().optional(),
+    maxTemporalLayer: z.number().int().min(0).max(3).nullable().optional(),
+    priority: z.number().int().min(-100).max(100).optional(),
+  })
+  .strict();
+export type SetVideoBitrateRequest = z.infer<typeof setVideoBitrateSchema>;
+export type SetLayerPreferenceRequest = z.infer<typeof setLayerPreferenceSchema>;
+
 /** OWT's mediaOnOff(operationId, trackIds, direction, action). */
 export const mediaOnOffSchema = z
   .object({
