@@ -54,7 +54,19 @@
         "addon/rtp/receive_stats.cc",
         "addon/rtp/nack_generator.cc",
         "addon/rtp/retransmitter.cc",
-        "addon/rtp/twcc_feedback.cc"
+        "addon/rtp/twcc_feedback.cc",
+        "addon/rtp/transport_cc.cc",
+        "addon/rtp/transport_sequence.cc",
+        "addon/bwe/send_history.cc",
+        "addon/bwe/inter_arrival.cc",
+        "addon/bwe/trendline_estimator.cc",
+        "addon/bwe/overuse_detector.cc",
+        "addon/bwe/aimd_rate_control.cc",
+        "addon/bwe/acked_bitrate_estimator.cc",
+        "addon/bwe/loss_based_estimator.cc",
+        "addon/bwe/probe_bitrate_estimator.cc",
+        "addon/bwe/probe_controller.cc",
+        "addon/bwe/send_side_bwe.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "addon"],
       "defines": [

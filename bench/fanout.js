@@ -34,6 +34,12 @@
  *      onTransportSignaling); webrtc_peer does ICE, DTLS and SRTP for every
  *      peer against the answers.
  *   bs as, the subscribers split over two node threads (the ring), as b.
+ *   at as, but the subscribers offer transport-cc (the transport-wide
+ *      sequence number and its feedback) and send feedback every 50 ms
+ *      (webrtc_peer --twcc-ext): the agent's send-side bandwidth estimator
+ *      runs on every subscriber transport (each packet numbered, its
+ *      feedback parsed and matched, the estimate kept). Summary lines
+ *      ("bench":"fanout-bwe") give at/as CPU per packet (target 1.10).
  * --by-n measures N by N (every configuration at N = 1, then at 10 ...)
  * rather than configuration by configuration, so that the two sides of a
  * ratio are measured minutes apart under the same load of the machine.
@@ -90,9 +96,11 @@ const peerTool = require('./lib/webrtc-peer');
 const ROOT = path.resolve(__dirname, '..');
 const BIN = path.join(ROOT, 'bench/out/bin');
 const TOOLS = ['rtp_gen', 'rtp_sink', 'c_forwarder'];
-const CONFIGS = ['d', 'ds', 'e', 'a', 'al', 'as', 'b', 'bs', 'c']; // also the output order
-const SRTP_CONFIGS = new Set(['ds', 'as', 'bs']);
-const AGENT_CONFIGS = new Set(['a', 'al', 'b', 'c', 'as', 'bs']);
+const CONFIGS = ['d', 'ds', 'e', 'a', 'al', 'as', 'at', 'b', 'bs', 'c']; // also the output order
+const SRTP_CONFIGS = new Set(['ds', 'as', 'at', 'bs']);
+const AGENT_CONFIGS = new Set(['a', 'al', 'b', 'c', 'as', 'at', 'bs']);
+// The transport-wide sequence number's id in the 'at' subscribers' offers.
+const TWCC_EXT = 3;
 const CONTROLLER = 'fanout-bench';
 const KEYFRAME_HOLD_MS = 3200; // addon/router: kKeyframeWaitMs (3 s) and a margin
 
@@ -167,6 +175,7 @@ const LABELS = {
   c: 'c: agent, 2 nodes, UDP hop',
   ds: 'ds: C forwarder, SRTP',
   as: 'as: agent, 1 node, SRTP',
+  at: 'at: agent, 1 node, SRTP, transport-cc estimator',
   bs: 'bs: agent, 2 nodes, ring, SRTP',
 };
 
@@ -486,7 +495,8 @@ async function startAgentWebrtc(config, sink, n, sinkFingerprint) {
       operationId: op, connectionType: 'webrtc', options: { transportId: tid, controller: CONTROLLER, tracks: [track] },
     });
     const answered = waitAnswer(tid);
-    const sdp = peerTool.offerSdp({ ice, fingerprint, direction, ssrc: P.genSsrc, payloadType: P.payloadType });
+    const twccExt = config === 'at' && direction === 'recvonly' ? TWCC_EXT : 0;
+    const sdp = peerTool.offerSdp({ ice, fingerprint, direction, ssrc: P.genSsrc, payloadType: P.payloadType, twccExt });
     await node(nodeId, 'onTransportSignaling', { transportId: tid, message: { type: 'offer', sdp } });
     return peerTool.peerArgs(await answered, ice);
   };
@@ -519,7 +529,7 @@ async function startAgentWebrtc(config, sink, n, sinkFingerprint) {
     const pubConnect = await connect(pub, 1, 'publisher');
     const [ip, port] = pubArgs.split(' ')[0].split(':');
     // as: all on A. bs: the first floor(N/2) on A, the rest on B (N = 1: on B).
-    const onA = config === 'as' ? n : Math.floor(n / 2);
+    const onA = config === 'as' || config === 'at' ? n : Math.floor(n / 2);
     const t0 = nowMs();
     // Bounded concurrency: the node thread answers one request at a time anyway.
     const argsOf = new Array(n);
@@ -773,7 +783,7 @@ async function measureConfig(config, n, deadline) {
   const master = config === 'ds' ? crypto.randomBytes(28).toString('hex') : null;
   const sinkArgs = ['--rcvbuf', String(P.sinkRcvbuf), '--late-ms', String(P.deadlineMs), '--duration', String(Math.ceil(P.searchS * P.runs + 300))];
   const sink = srtp
-    ? new Child(path.join(BIN, 'webrtc_peer'), ['--role', 'sink', '--peers', String(n), ...sinkArgs, ...(master ? ['--srtp-master', master] : [])], { name: 'webrtc_peer sink' })
+    ? new Child(path.join(BIN, 'webrtc_peer'), ['--role', 'sink', '--peers', String(n), ...sinkArgs, ...(master ? ['--srtp-master', master] : []), ...(config === 'at' ? ['--twcc-ext', String(TWCC_EXT)] : [])], { name: 'webrtc_peer sink' })
     : new Child(path.join(BIN, 'rtp_sink'), ['--count', String(n), '--control', ...sinkArgs]);
   let fwd = null;
   const record = { bench: 'fanout', config, label: LABELS[config], n };
@@ -784,7 +794,7 @@ async function measureConfig(config, n, deadline) {
     if (config === 'd') fwd = await startCForwarder(sinkPorts);
     else if (config === 'ds') fwd = await startSrtpForwarder(sinkPorts, master);
     else if (config === 'e') fwd = await startDgramRelay(sinkPorts);
-    else if (config === 'as' || config === 'bs') fwd = await startAgentWebrtc(config, sink, n, ready.fingerprint);
+    else if (config === 'as' || config === 'at' || config === 'bs') fwd = await startAgentWebrtc(config, sink, n, ready.fingerprint);
     else fwd = await startAgentConfig(config, sinkPorts);
     const rssStart = proc.rssKiB(fwd.pid);
     const ctx = { fwd, sink, n, sinkPorts, config };
@@ -845,6 +855,19 @@ async function measureConfig(config, n, deadline) {
     if (fwd) {
       const fin = await fwd.close().catch((e) => ({ error: e.message }));
       if (fin) record.fwd_exit = fin;
+      // What the estimator did over the whole run, summed over the
+      // subscriber transports (null where it did not run).
+      const bwes = Object.values(fin?.stats ?? {}).flatMap((st) => st?.transports ?? []).map((x) => x.bwe).filter(Boolean);
+      record.bwe = bwes.length
+        ? {
+            transports: bwes.length,
+            packets_numbered: bwes.reduce((a, b) => a + b.packetsNumbered, 0),
+            feedback_received: bwes.reduce((a, b) => a + b.feedback.received, 0),
+            feedback_malformed: bwes.reduce((a, b) => a + b.feedback.malformed, 0),
+            packets_reported_received: bwes.reduce((a, b) => a + b.feedback.packetsReceived, 0),
+            estimate_bps_median: bwes.map((b) => b.estimateBps).sort((x, y) => x - y)[Math.floor(bwes.length / 2)],
+          }
+        : null;
     }
     sink.send('quit');
     await Promise.race([sink.exited, sleep(2000)]);
@@ -877,6 +900,30 @@ function srtpSummary(results) {
         target_cpu_ratio: 1.5, met: ratio <= 1.5,
       });
     }
+  }
+  return rows;
+}
+
+/**
+ * The send-side estimator's cost: at (subscribers with transport-cc) against
+ * as (without), per N, from this invocation only; target 1.10x CPU per
+ * output packet.
+ */
+function bweSummary(results) {
+  const rows = [];
+  const get = (config, n) => results.find((r) => r.config === config && r.n === n && r.cpu_us_per_pkt != null);
+  for (const n of P.ns) {
+    const off = get('as', n);
+    const on = get('at', n);
+    if (!off || !on) continue;
+    const ratio = on.cpu_us_per_pkt / off.cpu_us_per_pkt;
+    rows.push({
+      bench: 'fanout-bwe', pair: 'at/as', n,
+      cpu_us_per_pkt_off: off.cpu_us_per_pkt, cpu_us_per_pkt_on: on.cpu_us_per_pkt, cpu_ratio: round(ratio, 3),
+      output_pps_off: off.output_pps, output_pps_on: on.output_pps, rate_ratio: round(on.output_pps / off.output_pps, 3),
+      feedback_received: on.bwe?.feedback_received ?? null, packets_numbered: on.bwe?.packets_numbered ?? null,
+      target_cpu_ratio: 1.1, met: ratio <= 1.1,
+    });
   }
   return rows;
 }
@@ -972,6 +1019,7 @@ async function main() {
   }
   const srtpRows = srtpSummary(results);
   for (const r of srtpRows) emit(r);
+  for (const r of bweSummary(results)) emit(r);
   // Audio levels read per packet (al) against none (a), this invocation only.
   for (const n of P.ns) {
     const a = results.find((r) => r.config === 'a' && r.n === n && r.cpu_us_per_pkt != null);

@@ -9,6 +9,9 @@
  * media packet (each NACK re-sent everything it named); now the re-sends per
  * packet the shaper dropped, and per media packet, are bounded and asserted.
  *
+ * The transport's send-side bandwidth estimate (getStats `bwe`) is checked
+ * to be near the link's rate too.
+ *
  * Run by hand, under the CPU lock, as root (it makes the namespace):
  *   npx tap bench/shaped-link.test.ts --disable-coverage
  * Not in CI yet: under scripts/asan-test.sh the publisher did not reach
@@ -88,6 +91,14 @@ t.test('behind 400 kbit/s: re-sends per lost packet bounded, repairs as RTX, no 
   t.ok(bytesRe <= 0.25 * (v1.bytes - v0.bytes) + 48_000, `re-sent ${bytesRe} bytes for ${v1.bytes - v0.bytes} media bytes`);
   t.ok(resent <= 0.35 * media, `at most 0.35 re-sends per media packet (${resent} for ${media}; 25-29 before)`);
   t.equal(v1.rtxSent, v1.retransmitted, 'every repair as RTX');
+  // The send-side estimate towards the shaped subscriber (Chromium returns
+  // transport-cc feedback): what the 400 kbit/s link carries, although the
+  // agent, with no layer to switch to yet, keeps sending more.
+  const bwe = (await on('getStats', {})).transports.find((x: { id: string }) => x.id === 's').bwe;
+  t.comment(`estimate ${bwe.estimateBps} bit/s (delay-based ${bwe.delayBasedBps}, loss-based ${bwe.lossBasedBps}, acked ${bwe.ackedBps}, sent ${bwe.sentBps}, loss ${bwe.loss.toFixed(3)}, ${bwe.delayState}); ` +
+    `${bwe.feedback.received} feedback packets, ${bwe.feedback.packetsLost} of ${bwe.packetsNumbered} numbered packets reported lost; probes ${JSON.stringify(bwe.probes)}`);
+  t.ok(bwe.feedback.received > 100, `${bwe.feedback.received} transport-cc feedback packets from the shaped subscriber`);
+  t.ok(bwe.estimateBps >= 0.5 * 400_000 && bwe.estimateBps <= 1.5 * 400_000, `the estimate (${bwe.estimateBps} bit/s) is near the 400 kbit/s link`);
   await on('destroyTransport', { transportId: 's' });
   await on('destroyTransport', { transportId: 'p' });
 });

@@ -213,6 +213,14 @@ export class Agent extends EventEmitter<AgentEvents> {
           portMin: cfg.webrtc.portMin,
           portMax: cfg.webrtc.portMax,
           consentTimeoutMs: cfg.webrtc.consentTimeoutMs,
+          bwe: cfg.webrtc.bwe.enabled
+            ? {
+                initialBitrate: cfg.webrtc.bwe.initialBitrate,
+                minBitrate: cfg.webrtc.bwe.minBitrate,
+                maxBitrate: cfg.webrtc.bwe.maxBitrate,
+                probing: cfg.webrtc.bwe.probing,
+              }
+            : undefined,
           tcp: cfg.webrtc.tcp
             ? {
                 portMin: cfg.webrtc.tcpPortMin,

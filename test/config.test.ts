@@ -173,6 +173,9 @@ t.test('bad values', async (tt) => {
   fails(tt, { env: { WEBRTC_PORT_MAX: '70000' } }, 'webrtc.portMax', /1\.\.65535/);
   fails(tt, { env: { NATS_EMBEDDED_PORT: 'http' } }, 'nats.embeddedPort');
   tt.equal(load({ env: { WEBRTC_PORT_MIN: '41000', WEBRTC_PORT_MAX: '41000' } }).webrtc.portMin, 41000);
+  fails(tt, { env: { WEBRTC_BWE_INITIAL_BITRATE: '30000000' } }, 'webrtc.bwe.initialBitrate', /must be <= webrtc\.bwe\.maxBitrate \(20000000\), got 30000000/);
+  fails(tt, { env: { WEBRTC_BWE_MIN_BITRATE: '2000000' } }, 'webrtc.bwe.minBitrate', /must be <= webrtc\.bwe\.initialBitrate \(1000000\)/);
+  tt.same(load({ env: { WEBRTC_BWE_ENABLED: 'false' } }).webrtc.bwe.enabled, false);
   fails(tt, { env: { WEBRTC_TCP_PORT_MIN: '42000', WEBRTC_TCP_PORT_MAX: '41000' } }, 'webrtc.tcpPortMin', /must be <= webrtc\.tcpPortMax \(41000\), got 42000/);
   fails(tt, { env: { WEBRTC_TCP_MAX_CONNECTIONS: '0' } }, 'webrtc.tcpMaxConnections');
   tt.equal(load({ env: { WEBRTC_TCP: 'off' } }).webrtc.tcp, false);
@@ -232,7 +235,7 @@ t.test('several errors on one line', async (tt) => {
 
 t.test('schema: every leaf documented, env/arg unique, arg = kebab(path)', async (tt) => {
   const leaves = schemaLeaves();
-  tt.equal(leaves.length, 74);
+  tt.equal(leaves.length, 79);
   const kebab = (p: string): string => p.replace(/\./g, '-').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
   for (const { path, leaf } of leaves) {
     tt.ok('default' in leaf && leaf.default !== undefined && leaf.default !== null, `${path} has a default`);

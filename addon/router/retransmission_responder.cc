@@ -26,14 +26,14 @@ void RetransmissionResponder::OnNack(Subscription* sub, const std::vector<uint16
     if (sub->rtx_ssrc == 0) {
       // Same SSRC and sequence number: the receiver's jitter buffer takes
       // it as the lost packet.
-      if (t->SendRtp(pkt->data(), pkt->size())) sub->counters.retransmitted++;
+      if (t->SendRepair(pkt->data(), pkt->size())) sub->counters.retransmitted++;
       continue;
     }
     const size_t n = rtp::Retransmitter::WrapRtx(pkt->data(), pkt->size(), sub->rtx_payload_type, sub->rtx_seq,
                                                  sub->rtx_ssrc, rtx_.data(), rtx_.size());
     if (n == 0) continue;
     sub->rtx_seq++;
-    if (t->SendRtp(rtx_.data(), n)) {
+    if (t->SendRepair(rtx_.data(), n)) {
       sub->counters.retransmitted++;
       sub->counters.rtx_sent++;
     }

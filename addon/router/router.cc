@@ -580,9 +580,13 @@ void Router::RtcpTick() {
     track->nack->OnTick(now, track->source->rtt_ms(), &nack_seqs_);
     if (!nack_seqs_.empty()) upstream_.Nack(track.get(), nack_seqs_);
   }
-  // Transport-wide feedback, each transport at its own interval.
+  // Transport-wide feedback, each transport at its own interval, and the
+  // padding of the probes its send-side estimator asks for.
   for (auto& [id, t] : transports_) {
-    if (transport::WebRtcTransport* w = t->AsWebRtc()) w->SendTransportFeedback(now);
+    if (transport::WebRtcTransport* w = t->AsWebRtc()) {
+      w->SendTransportFeedback(now);
+      w->SendProbes(now);
+    }
   }
   if (rtcp_.ReportDue(now)) rtcp_.SendReports(table_, now, WallMicros());
   LayerTick(now);

@@ -398,6 +398,29 @@ Napi::Value WebRtcSetTransportCc(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value WebRtcSetSendTransportCc(const Napi::CallbackInfo& info) {
+  // (transportId, extId, initialBps, minBps, maxBps, probing): send-side
+  // bandwidth estimation towards the subscriber (once per transport).
+  if (!Args(info, "snnnnb")) return info.Env().Undefined();
+  const auto& transports = RouterOf(info).transports();
+  auto it = transports.find(Str(info, 0));
+  if (it == transports.end()) return Fail(info.Env(), Status::NotFound("no such transport: " + Str(info, 0)));
+  transport::WebRtcTransport* w = it->second->AsWebRtc();
+  if (w == nullptr) return Fail(info.Env(), Status::Invalid("transportId: not a WebRTC transport: " + Str(info, 0)));
+  const double ext = Num(info, 1), initial = Num(info, 2), min = Num(info, 3), max = Num(info, 4);
+  if (!(ext >= 1 && ext <= 255)) return Fail(info.Env(), Status::Invalid("ext: bad extension id"));
+  if (!(min >= 10000 && min <= initial && initial <= max && max <= 1e10)) {
+    return Fail(info.Env(), Status::Invalid("bwe: needs 10 kbit/s <= min <= initial <= max <= 10 Gbit/s"));
+  }
+  bwe::BweConfig config;
+  config.initial_bps = static_cast<uint64_t>(initial);
+  config.min_bps = static_cast<uint64_t>(min);
+  config.max_bps = static_cast<uint64_t>(max);
+  config.probing = info[5].As<Napi::Boolean>();
+  w->EnableSendSideBwe(static_cast<uint8_t>(ext), config);
+  return info.Env().Undefined();
+}
+
 Napi::Value SetPaused(const Napi::CallbackInfo& info) {
   // ('track' | 'subscription', id, paused)
   if (!Args(info, "ssb")) return info.Env().Undefined();
@@ -462,6 +485,7 @@ void RegisterRouterBindings(Napi::Env env, Napi::Object exports) {
       {"webrtcSetRemote", WebRtcSetRemote},
       {"webrtcBindTrack", WebRtcBindTrack},
       {"webrtcSetTransportCc", WebRtcSetTransportCc},
+      {"webrtcSetSendTransportCc", WebRtcSetSendTransportCc},
       {"webrtcOnEvent", WebRtcOnEvent},
   };
   for (const Fn& f : fns) exports.Set(f.name, Napi::Function::New(env, f.fn, f.name));

@@ -28,6 +28,49 @@ const char* IceStateName(ice::IceState s) {
   return "unknown";
 }
 
+// The send-side estimate of a WebRTC transport towards its subscriber;
+// null where transport-cc was not negotiated on what the agent sends.
+Napi::Value BweStats(Napi::Env env, const transport::WebRtcTransport& w) {
+  const bwe::SendSideBwe* b = w.bwe();
+  if (b == nullptr) return env.Null();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("estimateBps", static_cast<double>(b->estimate_bps()));
+  o.Set("delayBasedBps", static_cast<double>(b->delay_based_bps()));
+  o.Set("lossBasedBps", static_cast<double>(b->loss_based_bps()));
+  o.Set("ackedBps", static_cast<double>(b->acked_bps()));
+  o.Set("sentBps", static_cast<double>(b->sent_bps()));
+  o.Set("rttMs", static_cast<double>(b->rtt_ms()));
+  o.Set("loss", b->loss());
+  o.Set("delayState", bwe::BandwidthUsageName(b->usage()));
+  o.Set("probing", bwe::ProbeStateName(b->probe_state()));
+  const bwe::BweStats st = b->stats();
+  const bwe::SendHistoryCounters& h = b->history();
+  const transport::SendBweCounters& c = w.bwe_counters();
+  o.Set("packetsNumbered", static_cast<double>(h.sent));
+  Napi::Object fb = Napi::Object::New(env);
+  fb.Set("received", static_cast<double>(c.feedback_in));
+  fb.Set("malformed", static_cast<double>(c.feedback_malformed));
+  fb.Set("statuses", static_cast<double>(st.feedback_packets));
+  fb.Set("packetsReceived", static_cast<double>(h.received));
+  fb.Set("packetsLost", static_cast<double>(h.lost));
+  // Statuses about numbers never sent or long forgotten, and repeats.
+  fb.Set("unknown", static_cast<double>(h.unknown));
+  fb.Set("repeated", static_cast<double>(h.repeated));
+  o.Set("feedback", fb);
+  Napi::Object pr = Napi::Object::New(env);
+  pr.Set("clusters", static_cast<double>(st.probes_sent));
+  pr.Set("results", static_cast<double>(st.probe_results));
+  pr.Set("failures", static_cast<double>(st.probe_failures));
+  pr.Set("paddingPackets", static_cast<double>(c.padding_packets));
+  pr.Set("paddingBytes", static_cast<double>(c.padding_bytes));
+  // Whether a video subscription with RTX can carry probe padding now.
+  pr.Set("carrier", w.ProbeCarrier() != nullptr);
+  o.Set("probes", pr);
+  o.Set("delayDecreases", static_cast<double>(st.delay_decreases));
+  o.Set("lossDecreases", static_cast<double>(st.loss_decreases));
+  return o;
+}
+
 Napi::Object TransportStats(Napi::Env env, transport::Transport& base) {
   Napi::Object o = Napi::Object::New(env);
   const auto& c = base.counters();
@@ -116,6 +159,7 @@ Napi::Object TransportStats(Napi::Env env, transport::Transport& base) {
       o.Set("twccTooOld", static_cast<double>(tw->counters().too_old));
       o.Set("twccResets", static_cast<double>(tw->counters().resets));
     }
+    o.Set("bwe", BweStats(env, *w));
     drops.Set("unvalidatedSource", static_cast<double>(wc.unvalidated));
     drops.Set("beforeKeys", static_cast<double>(wc.before_keys));
     drops.Set("dtlsUnsent", static_cast<double>(wc.dtls_unsent));

@@ -82,7 +82,7 @@ router::Track* Transport::ResolveUnknownSsrc(const uint8_t* /*data*/, size_t /*l
 }
 
 void Transport::RouteRtcp(const uint8_t* data, size_t len) {
-  // PLI, FIR, NACK, SR and RR are acted on; SDES, BYE and the rest are
+  // PLI, FIR, NACK, transport-cc, SR and RR are acted on; SDES, BYE and the rest are
   // read past. A compound that does not hold together is dropped whole.
   if (!rtp::IsValidRtcpCompound(data, len)) return CountDrop(DropReason::kBadRtcp);
   counters_.rtcp_in++;
@@ -100,6 +100,10 @@ void Transport::RouteRtcp(const uint8_t* data, size_t len) {
     if (packet.type == rtp::kRtcpRr) {
       rtp::ReceiverReport rr;
       if (rtp::ParseReceiverReport(packet, &rr)) ReportBlocks(rr.reports, rr.report_count);
+      continue;
+    }
+    if (packet.type == rtp::kRtcpRtpfb && packet.count == rtp::kRtpfbTransportCc) {
+      OnTransportCcFeedback(packet);
       continue;
     }
     if (packet.type == rtp::kRtcpRtpfb && packet.count == rtp::kRtpfbNack) {

@@ -101,6 +101,12 @@ class Transport {
   // is kept to answer them). Plain RTP peers do not.
   virtual bool KeepsSentPackets() const { return false; }
   virtual WebRtcTransport* AsWebRtc() { return nullptr; }
+  // A repair (a NACKed packet sent again, as RTX or as itself): like
+  // SendRtp, told apart where the send side estimates the bandwidth.
+  virtual bool SendRepair(const uint8_t* data, size_t len) { return SendRtp(data, len); }
+  // The send-side bandwidth estimate towards the subscriber, bits/s, for
+  // the allocator; 0 when there is none (no transport-cc towards it).
+  virtual uint64_t AvailableBitrateBps() const { return 0; }
   virtual InternalTransport* AsInternal() { return nullptr; }
 
   // Routing tables, kept by the router.
@@ -135,6 +141,11 @@ class Transport {
   // not a track takes it (a padding probe, a layer not bound yet): for what
   // is about the transport as a whole rather than a track.
   virtual void OnParsedRtp(const rtp::RtpPacketView& /*packet*/) {}
+  // A transport-cc feedback (RTPFB FMT 15) from the subscriber, about the
+  // packets this transport sent.
+  virtual void OnTransportCcFeedback(const rtp::RtcpPacket& /*packet*/) {}
+  // The subscriptions sent on this transport, by their SSRC.
+  const std::unordered_map<uint32_t, router::Subscription*>& subscriptions_by_ssrc() const { return subs_by_ssrc_; }
 
   // A clear RTP packet that passed the transport's own checks: parse it
   // fully and hand it to the track its SSRC belongs to.

@@ -7,9 +7,11 @@
 #include <cstring>
 
 #include "net/peer_address.h"
+#include "router/subscription.h"
 #include "router/track.h"
 #include "rtp/byte_io.h"
 #include "rtp/rtp_packet.h"
+#include "rtp/transport_sequence.h"
 #include "transport/webrtc_server.h"
 
 namespace webrtc_agent {
@@ -38,6 +40,13 @@ bool ToSockaddr(const ice::Address& a, sockaddr_in* out) {
 bool ProfileOf(dtls::SrtpProfile p, srtp::Profile* out) {
   return srtp::ProfileFromDtlsId(static_cast<uint16_t>(p), out);
 }
+
+// Most padding one probe tick sends: a burst larger than this would only
+// fill the path's queue (ProbeController's clusters stay below it).
+constexpr uint32_t kMaxProbeBytesPerTick = 64000;
+constexpr size_t kPaddingPerPacket = 255;  // the most one RTP padding count says
+
+int64_t NowUs() { return static_cast<int64_t>(uv_hrtime() / 1000); }
 
 // Removes the RTP header extension block in place (X bit cleared): the
 // publisher's extension ids and values (its MID above all) mean nothing to a
@@ -343,7 +352,75 @@ void WebRtcTransport::Fail(const std::string& reason) {
   server_->Emit(id(), "failed", reason);
 }
 
-bool WebRtcTransport::SendProtected(bool rtcp, const uint8_t* data, size_t len) {
+void WebRtcTransport::EnableSendSideBwe(uint8_t ext_id, const bwe::BweConfig& config) {
+  if (bwe_ || ext_id == 0) return;
+  send_twcc_ext_ = ext_id;
+  bwe_ = std::make_unique<bwe::SendSideBwe>(config);
+  if (desired_bps_ != 0) bwe_->SetDesiredBitrate(desired_bps_);
+}
+
+void WebRtcTransport::SetDesiredBitrateBps(uint64_t bps) {
+  desired_bps_ = bps;
+  if (bwe_) bwe_->SetDesiredBitrate(bps);
+}
+
+void WebRtcTransport::OnTransportCcFeedback(const rtp::RtcpPacket& packet) {
+  bwe_counters_.feedback_in++;
+  if (rtp::ParseTransportCc(packet, &feedback_) != rtp::TransportCcError::kNone) {
+    bwe_counters_.feedback_malformed++;
+    return;
+  }
+  if (!bwe_) {
+    bwe_counters_.feedback_unused++;
+    return;
+  }
+  // The RTT of the subscriber's reports, when there is one, is better than
+  // the feedback's own (which includes the receiver's feedback interval).
+  if (rtt_ms() >= 0) bwe_->OnRtt(rtt_ms());
+  bwe_->OnFeedback(feedback_, NowUs());
+}
+
+router::Subscription* WebRtcTransport::ProbeCarrier() const {
+  for (const auto& [ssrc, sub] : subscriptions_by_ssrc()) {
+    if (sub->rtx_ssrc != 0 && !sub->paused && sub->rewriter().started()) return sub;
+  }
+  return nullptr;
+}
+
+void WebRtcTransport::SendProbes(uint64_t /*now_ms*/) {
+  if (!bwe_ || !CanSend() || bwe_->history().sent == 0) return;  // probes start with the media
+  // Padding goes on the RTX stream of a video subscription: the receiver
+  // knows that SSRC (the answer announced it) and drops what it carries,
+  // and the media streams' numbering is left alone.
+  // Nothing is asked while there is no carrier, so no cluster is started
+  // and then never sent; the controller's schedule waits.
+  router::Subscription* carrier = ProbeCarrier();
+  if (carrier == nullptr) return;
+  const int64_t now_us = NowUs();
+  bwe::ProbeRequest probe;
+  uint32_t budget = kMaxProbeBytesPerTick;
+  std::array<uint8_t, 320> pkt{};
+  while (budget > 0 && bwe_->NextProbe(now_us, &probe)) {
+    uint32_t left = std::min(probe.bytes, budget);
+    budget -= left;
+    while (left > 0) {
+      const size_t padding = std::min<size_t>(kPaddingPerPacket, left);
+      const size_t n = rtp::BuildPaddingPacket(pkt.data(), pkt.size(), carrier->rtx_payload_type, carrier->rtx_seq,
+                                               carrier->rewriter().last_timestamp(), carrier->rtx_ssrc,
+                                               send_twcc_ext_, bwe_->next_sequence(), padding);
+      left -= static_cast<uint32_t>(padding);
+      if (n == 0) break;
+      if (!SendProtected(false, pkt.data(), n, bwe::PacketKind::kPadding, probe.cluster)) break;
+      carrier->rtx_seq++;
+      counters_.rtp_out++;
+      bwe_counters_.padding_packets++;
+      bwe_counters_.padding_bytes += n;
+    }
+  }
+}
+
+bool WebRtcTransport::SendProtected(bool rtcp, const uint8_t* data, size_t len, bwe::PacketKind kind,
+                                    int32_t cluster) {
   sockaddr_in to;
   if (!srtp_.protect || !MediaDestination(&to)) {
     CountDrop(DropReason::kNoRemote);
@@ -354,8 +431,25 @@ bool WebRtcTransport::SendProtected(bool rtcp, const uint8_t* data, size_t len) 
     CountDrop(DropReason::kOversized);
     return false;
   }
-  std::memcpy(out_.data(), data, len);
-  size_t n = rtcp ? len : StripExtensions(out_.data(), len);
+  size_t n;
+  if (rtcp) {
+    std::memcpy(out_.data(), data, len);
+    n = len;
+  } else if (bwe_) {
+    // Copied with the transport-wide number in place of the publisher's
+    // extensions (a padding packet of ours already has its number).
+    n = kind == bwe::PacketKind::kPadding
+            ? (std::memcpy(out_.data(), data, len), len)
+            : rtp::CopyWithTransportSequence(data, len, send_twcc_ext_, bwe_->next_sequence(), out_.data(),
+                                             out_.size() - 32);
+    if (n == 0) {
+      CountDrop(DropReason::kTruncated);
+      return false;
+    }
+  } else {
+    std::memcpy(out_.data(), data, len);
+    n = StripExtensions(out_.data(), len);
+  }
   const bool ok = rtcp ? srtp_.protect->ProtectRtcp(out_.data(), &n, out_.size())
                        : srtp_.protect->ProtectRtp(out_.data(), &n, out_.size());
   if (!ok) {
@@ -367,11 +461,20 @@ bool WebRtcTransport::SendProtected(bool rtcp, const uint8_t* data, size_t len) 
     return false;
   }
   counters_.bytes_out += n;
+  // The number is spent only by a packet that left: the next one reuses it
+  // otherwise, so the receiver sees no gap the path did not make.
+  if (!rtcp && bwe_) bwe_->OnPacketSent(static_cast<uint32_t>(n), kind, cluster, NowUs());
   return true;
 }
 
 bool WebRtcTransport::SendRtp(const uint8_t* data, size_t len) {
   if (!SendProtected(false, data, len)) return false;
+  counters_.rtp_out++;
+  return true;
+}
+
+bool WebRtcTransport::SendRepair(const uint8_t* data, size_t len) {
+  if (!SendProtected(false, data, len, bwe::PacketKind::kRtx)) return false;
   counters_.rtp_out++;
   return true;
 }

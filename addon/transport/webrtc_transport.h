@@ -20,8 +20,10 @@
 #include <string>
 #include <vector>
 
+#include "bwe/send_side_bwe.h"
 #include "dtls/dtls_transport.h"
 #include "ice/ice_lite.h"
+#include "rtp/transport_cc.h"
 #include "rtp/twcc_feedback.h"
 #include "srtp/srtp_session.h"
 #include "transport/transport.h"
@@ -55,6 +57,16 @@ struct WebRtcCounters {
   uint64_t dtls_unsent = 0;     // DTLS datagrams dropped: no validated path to send them on
 };
 
+// The send side of transport-cc (towards a subscriber), beside the
+// estimator's own figures.
+struct SendBweCounters {
+  uint64_t feedback_in = 0;         // transport-cc feedback packets received
+  uint64_t feedback_malformed = 0;  // of those, not parsed (ParseTransportCc's error)
+  uint64_t feedback_unused = 0;     // parsed before the estimator existed (not negotiated)
+  uint64_t padding_packets = 0;     // padding sent to probe
+  uint64_t padding_bytes = 0;
+};
+
 class WebRtcTransport : public Transport {
  public:
   WebRtcTransport(std::string id, uint32_t rtcp_ssrc, TransportListener* listener,
@@ -77,6 +89,29 @@ class WebRtcTransport : public Transport {
   // kTwccIntervalMs, and only when something new arrived.
   void SendTransportFeedback(uint64_t now_ms);
   const rtp::TwccFeedback* twcc() const { return twcc_.get(); }
+
+  // Send-side bandwidth estimation towards the subscriber: the id the
+  // answer gave the transport-wide sequence number on the m-lines the
+  // agent sends (1..255). From then on every RTP packet sent carries a
+  // number (media, repairs, padding), the subscriber's transport-cc
+  // feedback is read, and the estimate is kept. Set once; later calls
+  // (every sent m-line of a bundle names the same id) change nothing.
+  void EnableSendSideBwe(uint8_t ext_id, const bwe::BweConfig& config);
+  uint8_t send_transport_cc_ext() const { return send_twcc_ext_; }
+  const bwe::SendSideBwe* bwe() const { return bwe_.get(); }
+  const SendBweCounters& bwe_counters() const { return bwe_counters_; }
+  // The allocator's view: the estimate (bits/s), 0 without one.
+  uint64_t AvailableBitrateBps() const override { return bwe_ ? bwe_->estimate_bps() : 0; }
+  // What the subscriptions would send at most: probes never go above it
+  // (0: the configured maximum).
+  void SetDesiredBitrateBps(uint64_t bps);
+  // Called on every RTCP tick: sends the padding of probe clusters the
+  // estimator asks for, on the RTX stream of one of the transport's video
+  // subscriptions (none: no probing, counted).
+  void SendProbes(uint64_t now_ms);
+  // The video subscription whose RTX stream carries probe padding (the
+  // first one with RTX that is sending); null when none can.
+  router::Subscription* ProbeCarrier() const;
   // Test-only: the router's simulated receive loss took the packet being
   // routed; it is then not reported as arrived either, as with real loss.
   // Chromium's receivers send feedback every 50..250 ms depending on rate;
@@ -92,6 +127,7 @@ class WebRtcTransport : public Transport {
   void Tick(uint64_t now_ms);
 
   bool SendRtp(const uint8_t* data, size_t len) override;
+  bool SendRepair(const uint8_t* data, size_t len) override;
   bool SendRtcp(const uint8_t* data, size_t len) override;
   bool CanSend() const override { return !closed_ && !failed_ && srtp_.protect != nullptr; }
   void Close() override;
@@ -113,6 +149,7 @@ class WebRtcTransport : public Transport {
   router::Track* ResolveUnknownSsrc(const uint8_t* data, size_t len) override;
   // Notes the transport-wide sequence number (transport-cc), if it has one.
   void OnParsedRtp(const rtp::RtpPacketView& packet) override;
+  void OnTransportCcFeedback(const rtp::RtcpPacket& packet) override;
 
  private:
   void FlushDtls();
@@ -120,7 +157,8 @@ class WebRtcTransport : public Transport {
   bool MediaDestination(sockaddr_in* out) const;
   void AfterDtls(uint64_t now_ms);
   void Fail(const std::string& reason);
-  bool SendProtected(bool rtcp, const uint8_t* data, size_t len);
+  bool SendProtected(bool rtcp, const uint8_t* data, size_t len, bwe::PacketKind kind = bwe::PacketKind::kMedia,
+                     int32_t cluster = bwe::kNoCluster);
 
   WebRtcServer* server_;
   std::string ufrag_;
@@ -141,6 +179,11 @@ class WebRtcTransport : public Transport {
   uint32_t twcc_media_ssrc_ = 0;  // the SSRC of the newest packet with a number
   uint64_t twcc_last_ms_ = 0;
   std::array<uint8_t, 1200> twcc_buf_{};  // not out_: SendRtcp encrypts into that
+  uint8_t send_twcc_ext_ = 0;
+  std::unique_ptr<bwe::SendSideBwe> bwe_;
+  rtp::TransportCc feedback_;  // parsed feedback, reused
+  SendBweCounters bwe_counters_;
+  uint64_t desired_bps_ = 0;
   std::array<uint8_t, 2048> in_{};   // decrypted incoming packet
   std::array<uint8_t, 2048> out_{};  // outgoing packet being encrypted
   WebRtcCounters wcounters_;

@@ -15,6 +15,7 @@ const sdpTransform = require('sdp-transform');
 
 const ROOT = path.resolve(__dirname, '../..');
 const TOOLS = path.join(ROOT, 'bench/tools');
+const TWCC_URI = 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01';
 
 /** True if bin is missing or older than any of its sources. */
 function stale(bin, sources) {
@@ -37,7 +38,8 @@ function buildWebrtcPeer(binDir) {
   fs.mkdirSync(binDir, { recursive: true });
   const bin = path.join(binDir, 'webrtc_peer');
   const src = path.join(TOOLS, 'webrtc_peer.cc');
-  const deps = [...addonFiles('srtp'), ...addonFiles('dtls'), path.join(ROOT, 'addon/ice/stun_message.cc'), path.join(ROOT, 'addon/ice/stun_message.h'), path.join(ROOT, 'addon/rtp/byte_io.h')];
+  const deps = [...addonFiles('srtp'), ...addonFiles('dtls'), path.join(ROOT, 'addon/ice/stun_message.cc'), path.join(ROOT, 'addon/ice/stun_message.h'), path.join(ROOT, 'addon/rtp/byte_io.h'),
+    ...['rtp_packet', 'twcc_feedback'].flatMap((f) => [path.join(ROOT, `addon/rtp/${f}.cc`), path.join(ROOT, `addon/rtp/${f}.h`)])];
   if (stale(bin, [src, shim, ...headers, ...deps])) {
     execFileSync('g++', [...cxxFlags, src, shim, ...deps.filter((f) => f.endsWith('.cc')), '-lssl', '-lcrypto', '-o', bin], { stdio: 'inherit' });
   }
@@ -68,8 +70,10 @@ function iceCredentials() {
  * The offer of one peer: BUNDLE, rtcp-mux, one video m-line (VP8 at
  * payloadType: the agent forwards opaque RTP), setup:actpass.
  * direction 'sendonly' (the publisher, with its SSRC) or 'recvonly'.
+ * twccExt: offer the transport-wide sequence number with this id and
+ * transport-cc feedback (a subscriber: the agent then estimates towards it).
  */
-function offerSdp({ ice, fingerprint, direction, ssrc, payloadType = 96 }) {
+function offerSdp({ ice, fingerprint, direction, ssrc, payloadType = 96, twccExt = 0 }) {
   const lines = [
     'v=0',
     `o=- ${randomBytes(6).readUIntBE(0, 6)} 2 IN IP4 127.0.0.1`,
@@ -91,6 +95,7 @@ function offerSdp({ ice, fingerprint, direction, ssrc, payloadType = 96 }) {
     `a=rtcp-fb:${payloadType} nack`,
     `a=rtcp-fb:${payloadType} nack pli`,
   ];
+  if (twccExt) lines.push(`a=extmap:${twccExt} ${TWCC_URI}`, `a=rtcp-fb:${payloadType} transport-cc`);
   if (direction === 'sendonly') {
     lines.push('a=msid:bench video', `a=ssrc:${ssrc} cname:bench`, `a=ssrc:${ssrc} msid:bench video`);
   }

@@ -41,6 +41,12 @@
  * unprotect is "bad" and counted by reason (srtp_failed); RTCP, STUN and
  * DTLS datagrams are counted apart and not as received.
  *
+ * --twcc-ext ID (sink): each peer notes the transport-wide sequence number
+ * (header extension ID) and arrival of every packet and sends transport-cc
+ * feedback (rtp/twcc_feedback.h, as the agent does for its publishers)
+ * every 50 ms, as SRTCP: what a browser subscriber that negotiated
+ * transport-cc returns, so the agent's send-side estimator runs as it would.
+ *
  * Commands before the role's own (DTLS keying only):
  *   peer I IP:PORT LOCAL_UFRAG REMOTE_UFRAG REMOTE_PWD SETUP FP_HASH FP_VALUE
  *       peer I talks to the agent at IP:PORT; SETUP is the answer's
@@ -88,6 +94,8 @@
 #include "dtls/dtls_context.h"
 #include "dtls/dtls_transport.h"
 #include "ice/stun_message.h"
+#include "rtp/rtp_packet.h"
+#include "rtp/twcc_feedback.h"
 #include "srtp/srtp_session.h"
 
 #ifndef SOL_UDP
@@ -135,6 +143,8 @@ struct Peer {
   std::unique_ptr<srtp::SrtpSession> protect, unprotect;
   std::string failed;
   uint64_t next_consent_ms = 0;
+  std::unique_ptr<webrtc_agent::rtp::TwccFeedback> twcc;  // --twcc-ext
+  uint32_t media_ssrc = 0;
 };
 
 struct Counters {
@@ -143,11 +153,13 @@ struct Counters {
   uint64_t protect_failed = 0;
   uint64_t consent_sent = 0;
   uint64_t stun_retries = 0;
+  uint64_t twcc_sent = 0;
 };
 
 std::vector<Peer> peers;
 Counters counters;
 std::unique_ptr<DtlsContext> dtls_context;
+uint8_t twcc_ext = 0;  // --twcc-ext: 0 = no feedback
 ice::HmacSha1 *stun_hmac = nullptr;
 
 void SendDatagram(Peer &p, const uint8_t *data, size_t len) {
@@ -576,8 +588,22 @@ std::string SinkExtra() {
          "\":" + std::to_string(counters.srtp_failed[r]);
   }
   s += "},\"rtcp_in\":" + std::to_string(counters.rtcp_in) + ",\"stun_in\":" + std::to_string(counters.stun_in) +
-       ",\"dtls_in\":" + std::to_string(counters.dtls_in);
+       ",\"dtls_in\":" + std::to_string(counters.dtls_in) + ",\"twcc_sent\":" + std::to_string(counters.twcc_sent);
   return s;
+}
+
+// Every 50 ms: each peer's transport-cc feedback, protected as SRTCP.
+void SendTwccFeedback(uint32_t sender_ssrc) {
+  static uint8_t buf[1500];
+  for (Peer &p : peers) {
+    if (!p.twcc || !p.protect) continue;
+    for (int i = 0; i < 4 && p.twcc->HasPending(); i++) {
+      size_t n = p.twcc->Build(buf, 1200, sender_ssrc, p.media_ssrc);
+      if (n == 0 || !p.protect->ProtectRtcp(buf, &n, sizeof buf)) break;
+      SendDatagram(p, buf, n);
+      counters.twcc_sent++;
+    }
+  }
 }
 
 int RunSink(int batch, uint64_t end_ns, uint64_t handshake_ms) {
@@ -610,11 +636,19 @@ int RunSink(int batch, uint64_t end_ns, uint64_t handshake_ms) {
   const char *why = "duration";
   bool done = false;
   static epoll_event evs[512];
+  uint64_t twcc_last_ms = 0;
+  if (twcc_ext != 0) {
+    for (Peer &p : peers) p.twcc = std::make_unique<webrtc_agent::rtp::TwccFeedback>();
+  }
   for (;;) {
     if (stop_flag) { why = "signal"; break; }
     uint64_t now = now_ns();
     if (now >= end_ns) { why = "duration"; break; }
     ConsentTick(now / 1000000u);
+    if (twcc_ext != 0 && now / 1000000u - twcc_last_ms >= 50) {
+      twcc_last_ms = now / 1000000u;
+      SendTwccFeedback(0x5EED0001u);
+    }
     if (const char *due = sink_report_due(&report, now)) {
       print_summary(due, rep_t0, rep_cpu0, SinkExtra().c_str());
       reset_counters();
@@ -669,6 +703,16 @@ int RunSink(int batch, uint64_t end_ns, uint64_t handshake_ms) {
             bad_pkts++;
             continue;
           }
+          if (peer.twcc) {
+            webrtc_agent::rtp::RtpPacketView v(d, len);
+            if (v.Parse()) {
+              const webrtc_agent::rtp::ByteSpan e = v.FindExtension(twcc_ext);
+              if (e.present() && e.size >= 2) {
+                peer.twcc->OnPacket(webrtc_agent::rtp::LoadU16(e.data), rx / 1000);
+                peer.media_ssrc = v.ssrc();
+              }
+            }
+          }
           on_packet(ps, d, len, rx);
         } else if (!OnControl(peer, d, len, rx / 1000000u)) {
           counters.other_in++;
@@ -686,7 +730,8 @@ void Usage() {
   fprintf(stderr,
           "usage: webrtc_peer --role pub|sink [--peers N] [--srtp-master HEX] [--dst IP:PORT]\n"
           "                   [--size BYTES] [--ssrc N] [--pt N] [--tick-us US] [--max-lag-us US] [--gso 0|1]\n"
-          "                   [--rcvbuf BYTES] [--late-ms MS] [--batch N] [--duration S] [--handshake-ms MS]\n");
+          "                   [--rcvbuf BYTES] [--late-ms MS] [--batch N] [--duration S] [--handshake-ms MS]\n"
+          "                   [--twcc-ext ID]\n");
   exit(2);
 }
 
@@ -707,6 +752,7 @@ int main(int argc, char **argv) {
       {"rcvbuf", required_argument, 0, 'r'},       {"late-ms", required_argument, 0, 'L'},
       {"batch", required_argument, 0, 'm'},        {"duration", required_argument, 0, 't'},
       {"handshake-ms", required_argument, 0, 'H'}, {"help", no_argument, 0, 'h'},
+      {"twcc-ext", required_argument, 0, 'T'},
       {0, 0, 0, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "", opts, nullptr)) != -1) {
@@ -726,6 +772,7 @@ int main(int argc, char **argv) {
       case 'm': batch = atoi(optarg); break;
       case 't': duration = atof(optarg); break;
       case 'H': handshake_ms = strtoull(optarg, nullptr, 10); break;
+      case 'T': twcc_ext = (uint8_t)atoi(optarg); break;
       default: Usage();
     }
   }

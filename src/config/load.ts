@@ -124,6 +124,14 @@ export interface AgentConfig {
     tcpPortMax: number;
     tcpMaxConnections: number;
     tcpIdleTimeoutMs: number;
+    bwe: {
+      enabled: boolean;
+      /** minBitrate <= initialBitrate <= maxBitrate */
+      initialBitrate: number;
+      minBitrate: number;
+      maxBitrate: number;
+      probing: boolean;
+    };
   };
   speakers: {
     /** Audio levels read and speakers detected (off: neither). */
@@ -403,6 +411,12 @@ export function loadConfig(opts: LoadConfigOptions = {}): AgentConfig {
   }
   if (webrtc.portMin > webrtc.portMax) {
     cross('webrtc.portMin', `must be <= webrtc.portMax (${webrtc.portMax}), got ${webrtc.portMin}`);
+  }
+  if (webrtc.bwe.minBitrate > webrtc.bwe.initialBitrate) {
+    cross('webrtc.bwe.minBitrate', `must be <= webrtc.bwe.initialBitrate (${webrtc.bwe.initialBitrate}), got ${webrtc.bwe.minBitrate}`);
+  }
+  if (webrtc.bwe.initialBitrate > webrtc.bwe.maxBitrate) {
+    cross('webrtc.bwe.initialBitrate', `must be <= webrtc.bwe.maxBitrate (${webrtc.bwe.maxBitrate}), got ${webrtc.bwe.initialBitrate}`);
   }
   if (webrtc.tcpPortMin > webrtc.tcpPortMax) {
     cross('webrtc.tcpPortMin', `must be <= webrtc.tcpPortMax (${webrtc.tcpPortMax}), got ${webrtc.tcpPortMin}`);

@@ -42,6 +42,16 @@ export interface MediaSettings {
   tcp?: TcpSettings;
   /** Audio levels read from publications that negotiated them (config speakers.*); absent: not read. */
   speakers?: SpeakerSettings;
+  /** Send-side bandwidth estimation towards subscribers (config webrtc.bwe.*); absent: off. */
+  bwe?: BweSettings;
+}
+
+/** Bits per second. */
+export interface BweSettings {
+  initialBitrate: number;
+  minBitrate: number;
+  maxBitrate: number;
+  probing: boolean;
 }
 
 export interface SpeakerSettings {

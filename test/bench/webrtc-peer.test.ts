@@ -5,22 +5,90 @@
  * DTLS done by the client's own code, SRTP packets sent for a second and
  * decrypted at both sinks; a peer given a forged agent fingerprint must not
  * connect. If the client's STUN, DTLS or SRTP path breaks, the bench's SRTP
- * figures would be meaningless: this is what says they are not.
+ * figures would be meaningless: this is what says they are not. The second
+ * subscriber offers transport-cc and its sink peer returns feedback
+ * (--twcc-ext, the fanout bench's `at`): the agent's estimator must get it.
  */
 import t from 'tap';
-import { request, waitFor } from '../helpers/agent';
-import { Peer, peerAgent, peerTool } from '../helpers/webrtc-peer';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { JSONCodec } from 'nats';
+import { natsClient, startNats } from '../helpers/nats';
+import { request, startAgent, testConfig, waitFor } from '../helpers/agent';
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const peerTool = require('../../bench/lib/webrtc-peer') as {
+  buildWebrtcPeer(binDir: string): string;
+  iceCredentials(): { ufrag: string; pwd: string };
+  offerSdp(o: { ice: { ufrag: string; pwd: string }; fingerprint: string; direction: string; ssrc?: number; twccExt?: number }): string;
+  peerArgs(answer: string, ice: { ufrag: string; pwd: string }): string;
+};
+
+const json = JSONCodec();
 const CONTROLLER = 'bench-ctl';
 const SSRC = 0x5eed0001;
 
+/** A webrtc_peer process read as JSON lines. */
+class Peer {
+  readonly #child: ChildProcessWithoutNullStreams;
+  readonly #lines: string[] = [];
+  #wake: (() => void) | undefined;
+  #stderr = '';
+
+  constructor(bin: string, args: string[]) {
+    this.#child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.#child.stderr.on('data', (d) => (this.#stderr += d));
+    createInterface({ input: this.#child.stdout }).on('line', (l) => {
+      this.#lines.push(l);
+      this.#wake?.();
+    });
+  }
+
+  async next(timeoutMs = 10_000): Promise<any> {
+    const end = Date.now() + timeoutMs;
+    while (this.#lines.length === 0) {
+      if (Date.now() > end) throw new Error(`no line from webrtc_peer within ${timeoutMs} ms: ${this.#stderr}`);
+      await new Promise<void>((r) => {
+        this.#wake = r;
+        setTimeout(r, 100);
+      });
+    }
+    return JSON.parse(this.#lines.shift()!);
+  }
+
+  async ask(cmd: string, timeoutMs?: number): Promise<any> {
+    this.#child.stdin.write(`${cmd}\n`);
+    return this.next(timeoutMs);
+  }
+
+  stop(): void {
+    this.#child.kill('SIGTERM');
+  }
+}
+
 t.test('webrtc_peer: 1 publisher, 2 subscribers through the agent, SRTP decrypted at the sinks', async (t) => {
-  const { bin, agent, nc, status } = await peerAgent(t, CONTROLLER);
+  const binDir = mkdtempSync(path.join(tmpdir(), 'wa-webrtc-peer-'));
+  t.teardown(() => rmSync(binDir, { recursive: true, force: true }));
+  const bin = peerTool.buildWebrtcPeer(binDir);
+
+  const nats = await startNats(t);
+  const agent = await startAgent(t, testConfig({ NATS_URL: nats.url, WEBRTC_LISTEN_IP: '127.0.0.1' }));
+  const nc = await natsClient(t, nats.url);
+  const progress: any[] = [];
+  const sub = nc.subscribe(agent.subjects.controller(CONTROLLER, 'onTransportProgress'));
+  void (async () => {
+    for await (const m of sub) progress.push(json.decode(m.data));
+  })();
+  await nc.flush();
   const { nodeId } = await request<{ nodeId: string }>(nc, agent.subjects.agent('getNode'), { room: 'r', task: 't' });
   const call = (method: string, args: unknown) => request(nc, agent.subjects.node(nodeId, method), args);
+  const status = (tid: string, type: string) => progress.find((p) => p.transportId === tid && p.status.type === type);
 
   /** Transport + publish/subscribe + offer; the answer -> `peer` arguments. */
-  const negotiate = async (tid: string, fingerprint: string, direction: 'sendonly' | 'recvonly') => {
+  const negotiate = async (tid: string, fingerprint: string, direction: 'sendonly' | 'recvonly', twccExt = 0) => {
     const ice = peerTool.iceCredentials();
     await call('createTransport', { transportId: tid, controller: CONTROLLER });
     const track = direction === 'sendonly' ? { mid: '0', type: 'video' } : { mid: '0', type: 'video', from: 'pub-0' };
@@ -29,14 +97,14 @@ t.test('webrtc_peer: 1 publisher, 2 subscribers through the agent, SRTP decrypte
       connectionType: 'webrtc',
       options: { transportId: tid, controller: CONTROLLER, tracks: [track] },
     });
-    const sdp = peerTool.offerSdp({ ice, fingerprint, direction, ssrc: SSRC });
+    const sdp = peerTool.offerSdp({ ice, fingerprint, direction, ssrc: SSRC, twccExt });
     t.same(await call('onTransportSignaling', { transportId: tid, message: { type: 'offer', sdp } }), { ok: true }, `${tid}: offer taken`);
     await waitFor(() => !!status(tid, 'answer'), 10_000, `${tid} answer`);
     return peerTool.peerArgs(status(tid, 'answer').status.sdp, ice);
   };
 
   const pub = new Peer(bin, ['--role', 'pub', '--ssrc', String(SSRC), '--duration', '60']);
-  const sink = new Peer(bin, ['--role', 'sink', '--peers', '2', '--late-ms', '1000', '--duration', '60']);
+  const sink = new Peer(bin, ['--role', 'sink', '--peers', '2', '--late-ms', '1000', '--duration', '60', '--twcc-ext', '3']);
   t.teardown(() => {
     pub.stop();
     sink.stop();
@@ -50,7 +118,7 @@ t.test('webrtc_peer: 1 publisher, 2 subscribers through the agent, SRTP decrypte
   const pc = await pub.ask('connect 8000', 15_000);
   t.match(pc, { connected: 1, peers: 1, failed: [] }, 'publisher: ICE and DTLS done');
   for (let i = 0; i < 2; i++) {
-    t.same(await sink.ask(`peer ${i} ${await negotiate(`sub-${i}`, sready.fingerprint, 'recvonly')}`), { peer: true });
+    t.same(await sink.ask(`peer ${i} ${await negotiate(`sub-${i}`, sready.fingerprint, 'recvonly', i === 1 ? 3 : 0)}`), { peer: true });
   }
   const sc = await sink.ask('connect 8000', 15_000);
   t.match(sc, { connected: 2, peers: 2, failed: [] }, 'both subscribers: ICE and DTLS done');
@@ -74,6 +142,14 @@ t.test('webrtc_peer: 1 publisher, 2 subscribers through the agent, SRTP decrypte
   t.ok(r.lat_us.n === r.received && r.lat_us.p50 > 0, `latency taken for every packet (p50 ${r.lat_us.p50} us)`);
   const stats = await call('getStats', {});
   t.match(stats.tracks.find((x: { id: string }) => x.id === 'pub-0'), { packets: sent.sent }, 'the agent decrypted every packet of the publisher');
+  // transport-cc only towards sub-1: its packets numbered, the sink's
+  // feedback read back and matched.
+  t.equal(stats.transports.find((x: { id: string }) => x.id === 'sub-0').bwe, null, 'sub-0 did not offer transport-cc: no estimator');
+  const bwe = stats.transports.find((x: { id: string }) => x.id === 'sub-1').bwe;
+  t.ok(bwe.packetsNumbered >= sent.sent, `sub-1: ${bwe.packetsNumbered} packets numbered`);
+  t.ok(bwe.feedback.received >= 5, `sub-1: ${bwe.feedback.received} feedback packets from the sink`);
+  t.ok(bwe.feedback.packetsReceived >= 0.98 * sent.sent, `sub-1: ${bwe.feedback.packetsReceived} packets reported received`);
+  t.equal(bwe.feedback.malformed + bwe.feedback.unknown, 0, 'every feedback parsed and about numbers the agent sent');
 
   // A forged agent fingerprint: DTLS must fail on the client's side.
   const bad = new Peer(bin, ['--role', 'sink', '--peers', '1', '--duration', '30']);

@@ -127,7 +127,16 @@ t.test('subscribe offer: the agent sends the publisher format with its SSRC', as
   t.same(parsed.media.map((m) => m.direction), ['sendonly', 'sendonly']);
   t.same(parsed.media[1]!.ssrcs!.map((s) => Number(s.id)), [222, 222]);
   t.notOk(a.media[1]!.extensions.some((e) => e.uri.includes('rtp-stream-id')), 'no RID extensions towards a subscriber');
-  t.notOk(a.sdp.includes('transport-wide-cc') || a.sdp.includes('transport-cc'), 'no transport-cc towards a subscriber: the agent does no estimation there');
+  t.notOk(a.sdp.includes('transport-wide-cc') || a.sdp.includes('transport-cc'), 'no transport-cc towards a subscriber unless the plan says the agent estimates there');
+  // With send-side estimation on: the extension and the feedback on both m-lines.
+  const twcc = answerOffer(fixture('chromium-subscribe.sdp'), local, {
+    '0': { role: 'send', send: { ...plans['0']!.send!, transportCc: true } },
+    '1': { role: 'send', send: { ...plans['1']!.send!, transportCc: true } },
+  });
+  const twccMedia = sdpTransform.parse(twcc.sdp).media;
+  t.same(twccMedia.map((m) => (m.ext ?? []).filter((e) => e.uri.includes('transport-wide-cc')).length), [1, 1], 'a=extmap transport-wide-cc on both sent m-lines');
+  t.same(twccMedia.map((m) => (m.rtcpFb ?? []).filter((f) => f.type === 'transport-cc').map((f) => Number(f.payload))), [[111], [96]], 'a=rtcp-fb transport-cc for the sent codec');
+  t.same(twcc.media.map((m) => m.extensions.some((e) => e.uri.includes('transport-wide-cc'))), [true, true]);
   t.notOk(parsed.media[1]!.rtp.some((r) => r.codec === 'rtx'), 'no RTX answered without an RTX SSRC in the plan');
   const withRtx = answerOffer(fixture('chromium-subscribe.sdp'), local, {
     '1': { role: 'send', send: { format: { name: 'VP8', fmtp: {} }, ssrc: 222, rtxSsrc: 333, cname: 'agent', streamId: 'pub1', trackId: 'v1' } },

@@ -43,6 +43,7 @@ function fakeNative(opts: { failSubscribe?: boolean } = {}) {
     webrtcSetRemote: (...args) => void calls.push({ fn: 'webrtcSetRemote', args }),
     webrtcBindTrack: (...args) => void calls.push({ fn: 'webrtcBindTrack', args }),
     webrtcSetTransportCc: (...args) => void calls.push({ fn: 'webrtcSetTransportCc', args }),
+    webrtcSetSendTransportCc: (...args) => void calls.push({ fn: 'webrtcSetSendTransportCc', args }),
     webrtcOnEvent: (cb) => {
       calls.push({ fn: 'webrtcOnEvent', args: [] });
       onEvent = cb;
@@ -88,10 +89,11 @@ function fakeNative(opts: { failSubscribe?: boolean } = {}) {
   return { native, calls, fire: (id: string, type: string, detail = '') => onEvent!(id, type, detail), named: (fn: string) => calls.filter((c) => c.fn === fn) };
 }
 
-function setup(opts: { failSubscribe?: boolean } = {}) {
+function setup(opts: { failSubscribe?: boolean; bwe?: boolean } = {}) {
   const f = fakeNative(opts);
   const events: Array<{ controller: string; name: string; payload: any }> = [];
-  const node = new WebrtcNode(f.native, (controller, name, payload) => events.push({ controller, name, payload }), settings);
+  const bwe = { initialBitrate: 1_000_000, minBitrate: 50_000, maxBitrate: 20_000_000, probing: true };
+  const node = new WebrtcNode(f.native, (controller, name, payload) => events.push({ controller, name, payload }), opts.bwe ? { ...settings, bwe } : settings);
   return { ...f, node, events };
 }
 
@@ -219,6 +221,31 @@ t.test('simulcast: one track per RID, bound by MID+RID', async (t) => {
     ['sim-0:f', '0', 'f', 9, 10, 0],
   ]);
   t.same(events.filter((e) => e.payload.update?.type === 'track-added').map((e) => e.payload.update.rid), ['q', 'h', 'f']);
+});
+
+t.test('subscribe with send-side estimation on: transport-cc answered, the transport told its id and bounds once per m-line', async (t) => {
+  for (const on of [false, true]) {
+    const { node, named, events } = setup({ bwe: on });
+    node.createTransport('pub', 'ctl');
+    node.publish(publish('op1', 'pub'));
+    node.signaling('pub', { type: 'offer', sdp: fixture('chromium-publish.sdp') });
+    events.length = 0;
+    node.createTransport('sub', 'ctl');
+    node.subscribe(subscribe('op2', 'sub', 'pub-0', 'pub-1'));
+    node.signaling('sub', { type: 'offer', sdp: fixture('chromium-subscribe.sdp') });
+    const answer = sdpTransform.parse(events[0]!.payload.status.sdp);
+    const fb = answer.media.map((m) => (m.rtcpFb ?? []).some((f) => f.type === 'transport-cc'));
+    if (!on) {
+      t.same(named('webrtcSetSendTransportCc'), [], 'off: the transport is not told');
+      t.same(fb, [false, false], 'off: no transport-cc towards the subscriber');
+      continue;
+    }
+    t.same(fb, [true, true], 'transport-cc answered on both sent m-lines');
+    t.same(named('webrtcSetSendTransportCc').map((c) => c.args), [
+      ['sub', 3, 1_000_000, 50_000, 20_000_000, true],
+      ['sub', 3, 1_000_000, 50_000, 20_000_000, true],
+    ], 'the offer\'s id for the transport-wide number, and the configured bounds');
+  }
 });
 
 t.test('subscribe: the source format is sent on each mid with a stable SSRC', async (t) => {

@@ -28,11 +28,33 @@ export interface TransportStats {
   twccDuplicates?: number;
   twccTooOld?: number;
   twccResets?: number;
+  /** WebRTC: the send-side bandwidth estimate towards the client (null: transport-cc not answered where the agent sends). */
+  bwe?: BweStats | null;
   drops: Record<string, number>;
   /** The estimate the transport's layer allocator last used (bit/s; null: none, taken as unlimited). */
   availableBitrate: number | null;
   /** What its layered subscriptions would take with no bandwidth limit (plus its audio and pinned video). */
   desiredBitrate: number;
+}
+
+/** A WebRTC transport's send-side bandwidth estimate (docs/api.md, getStats). */
+export interface BweStats {
+  /** Bits per second: the estimate, its delay- and loss-based parts, what arrived, what was sent. */
+  estimateBps: number;
+  delayBasedBps: number;
+  lossBasedBps: number;
+  ackedBps: number;
+  sentBps: number;
+  rttMs: number;
+  /** Share of the last batch of reported packets lost, 0..1. */
+  loss: number;
+  delayState: 'normal' | 'overusing' | 'underusing';
+  probing: 'init' | 'probing' | 'idle' | 'off';
+  packetsNumbered: number;
+  feedback: { received: number; malformed: number; statuses: number; packetsReceived: number; packetsLost: number; unknown: number; repeated: number };
+  probes: { clusters: number; results: number; failures: number; paddingPackets: number; paddingBytes: number; carrier: boolean };
+  delayDecreases: number;
+  lossDecreases: number;
 }
 
 export interface TrackStats {

@@ -336,7 +336,7 @@ export class WebrtcNode {
         }
         return { iceUfrag: leg.iceUfrag, icePwd: leg.icePwd, fingerprint: listen.fingerprint, candidates };
       },
-      t.plans(),
+      t.plans(this.#settings.bwe !== undefined),
     );
     const legs = answer.legs.map((al) => ({ leg: chosen.get(al.key)!, remote: { iceUfrag: al.remote.iceUfrag, fingerprint: al.remote.fingerprint }, dtlsRole: al.dtlsRole }));
     // Nothing accepted: the transport's own leg still takes the client's side.
@@ -488,6 +488,14 @@ export class WebrtcNode {
       if (m.track.dropSilence) this.#native.mediaSetDropSilence(subscriptionId, true);
       if (m.track.slot) this.#native.mediaSetSlot(subscriptionId, true);
       m.subscriptionId = subscriptionId;
+      // transport-cc answered where the agent sends: every packet sent on
+      // the transport is numbered and the client's feedback drives the
+      // transport's bandwidth estimate (all m-lines of a bundle share the id).
+      const sendTwccExt = nm.extensions.find((e) => e.uri === TRANSPORT_CC_EXTENSION)?.id;
+      const bwe = this.#settings.bwe;
+      if (sendTwccExt !== undefined && bwe) {
+        this.#native.webrtcSetSendTransportCc(nativeId, sendTwccExt, bwe.initialBitrate, bwe.minBitrate, bwe.maxBitrate, bwe.probing);
+      }
       this.#subscriptions.set(subscriptionId, t);
       m.tracks.push({ trackId: subscriptionId });
       m.format = formatOf(codec);

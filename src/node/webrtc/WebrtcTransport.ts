@@ -194,8 +194,12 @@ export class WebrtcTransport {
     return { op, mids };
   }
 
-  /** What answerOffer does with each mid, from the operations. */
-  plans(): Record<string, MidPlan> {
+  /**
+   * What answerOffer does with each mid, from the operations. transportCc:
+   * the agent estimates the bandwidth towards the client (config
+   * webrtc.bwe.enabled), so transport-cc is answered where it sends.
+   */
+  plans(transportCc = false): Record<string, MidPlan> {
     const plans: Record<string, MidPlan> = {};
     for (const m of this.mids.values()) {
       if (m.role === 'receive') {
@@ -211,6 +215,7 @@ export class WebrtcTransport {
             format: { name: m.track.format!.name, fmtp: m.track.format!.fmtp },
             ssrc: m.ssrc,
             ...(m.rtxSsrc !== undefined ? { rtxSsrc: m.rtxSsrc } : {}),
+            ...(transportCc ? { transportCc } : {}),
             cname: `webrtc-agent-${op.id}`,
             // One subscription is one MediaStream: its audio and video play in sync.
             streamId: op.id,

@@ -28,6 +28,12 @@ export interface WebrtcNative {
   webrtcBindTrack(trackId: string, mid: string, rid: string, midExtId: number, ridExtId: number, ssrc: number): void;
   /** The transport-wide sequence number extension's id on a publishing transport (0: none): transport-cc feedback is sent for it. */
   webrtcSetTransportCc(transportId: string, extId: number): void;
+  /**
+   * Send-side bandwidth estimation on a transport the agent sends on: the
+   * transport-wide sequence number's id in the answer, and the estimator's
+   * bounds (bits/s). Once per transport.
+   */
+  webrtcSetSendTransportCc(transportId: string, extId: number, initialBps: number, minBps: number, maxBps: number, probing: boolean): void;
   /** One callback per thread. */
   webrtcOnEvent(callback: (transportId: string, type: string, detail: string) => void): void;
 }

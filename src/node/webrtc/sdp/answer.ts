@@ -55,6 +55,8 @@ export interface SendPlan {
   ssrc: number;
   /** video: the SSRC repairs go on as RTX (RFC 4588), if the client offers RTX. */
   rtxSsrc?: number;
+  /** The agent estimates the bandwidth towards the client: answer transport-cc where it is offered. */
+  transportCc?: boolean;
   cname: string;
   streamId: string;
   trackId: string;
@@ -275,7 +277,7 @@ export function answerOffer(
     }
     result.extensions = (m.ext ?? [])
       .filter((e) => SUPPORTED_EXTENSIONS.includes(e.uri) && extensionFlows(e.direction, plan.role))
-      .filter((e) => plan.role === 'receive' || (!e.uri.includes('rtp-stream-id') && e.uri !== TRANSPORT_CC_EXTENSION))
+      .filter((e) => plan.role === 'receive' || (!e.uri.includes('rtp-stream-id') && (e.uri !== TRANSPORT_CC_EXTENSION || plan.send?.transportCc === true)))
       .map((e) => (e.direction ? { id: e.value, uri: e.uri, direction: ANSWER_DIRECTION[e.direction]! } : { id: e.value, uri: e.uri }));
     if (plan.role === 'receive') {
       const fid = m.ssrcGroups?.find((g) => g.semantics === 'FID');
@@ -355,8 +357,13 @@ function pickCodec(m: Media, kind: MediaKind, plan: MidPlan): NegotiatedCodec | 
     .map((f) => ({ type: f.type, subtype: f.subtype }))
     .filter((f) => SUPPORTED_FEEDBACK.some((s) => s.type === f.type && s.subtype === f.subtype))
     // transport-cc where the client sends (audio too: every numbered packet
-    // counts); the rest is video feedback.
-    .filter((f) => (f.type === 'transport-cc' ? plan.role === 'receive' && hasTransportCc(m) : kind === 'video'));
+    // counts), and where the agent sends if it estimates the bandwidth
+    // towards the client; the rest is video feedback.
+    .filter((f) =>
+      f.type === 'transport-cc'
+        ? hasTransportCc(m, plan.role) && (plan.role === 'receive' || plan.send?.transportCc === true)
+        : kind === 'video',
+    );
   return { ...chosen, feedback };
 }
 
@@ -366,8 +373,8 @@ function channelsOf(encoding: string | number | undefined): number | undefined {
   return encoding !== undefined && Number.isInteger(n) && n >= 1 && n <= 8 ? n : undefined;
 }
 
-function hasTransportCc(m: Media): boolean {
-  return (m.ext ?? []).some((e) => e.uri === TRANSPORT_CC_EXTENSION && extensionFlows(e.direction, 'receive'));
+function hasTransportCc(m: Media, role: 'receive' | 'send'): boolean {
+  return (m.ext ?? []).some((e) => e.uri === TRANSPORT_CC_EXTENSION && extensionFlows(e.direction, role));
 }
 
 /**
