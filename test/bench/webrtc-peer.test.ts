@@ -10,64 +10,17 @@
  * (--twcc-ext, the fanout bench's `at`): the agent's estimator must get it.
  */
 import t from 'tap';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { JSONCodec } from 'nats';
 import { natsClient, startNats } from '../helpers/nats';
 import { request, startAgent, testConfig, waitFor } from '../helpers/agent';
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const peerTool = require('../../bench/lib/webrtc-peer') as {
-  buildWebrtcPeer(binDir: string): string;
-  iceCredentials(): { ufrag: string; pwd: string };
-  offerSdp(o: { ice: { ufrag: string; pwd: string }; fingerprint: string; direction: string; ssrc?: number; twccExt?: number }): string;
-  peerArgs(answer: string, ice: { ufrag: string; pwd: string }): string;
-};
+import { Peer, peerTool } from '../helpers/webrtc-peer';
 
 const json = JSONCodec();
 const CONTROLLER = 'bench-ctl';
 const SSRC = 0x5eed0001;
-
-/** A webrtc_peer process read as JSON lines. */
-class Peer {
-  readonly #child: ChildProcessWithoutNullStreams;
-  readonly #lines: string[] = [];
-  #wake: (() => void) | undefined;
-  #stderr = '';
-
-  constructor(bin: string, args: string[]) {
-    this.#child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.#child.stderr.on('data', (d) => (this.#stderr += d));
-    createInterface({ input: this.#child.stdout }).on('line', (l) => {
-      this.#lines.push(l);
-      this.#wake?.();
-    });
-  }
-
-  async next(timeoutMs = 10_000): Promise<any> {
-    const end = Date.now() + timeoutMs;
-    while (this.#lines.length === 0) {
-      if (Date.now() > end) throw new Error(`no line from webrtc_peer within ${timeoutMs} ms: ${this.#stderr}`);
-      await new Promise<void>((r) => {
-        this.#wake = r;
-        setTimeout(r, 100);
-      });
-    }
-    return JSON.parse(this.#lines.shift()!);
-  }
-
-  async ask(cmd: string, timeoutMs?: number): Promise<any> {
-    this.#child.stdin.write(`${cmd}\n`);
-    return this.next(timeoutMs);
-  }
-
-  stop(): void {
-    this.#child.kill('SIGTERM');
-  }
-}
 
 t.test('webrtc_peer: 1 publisher, 2 subscribers through the agent, SRTP decrypted at the sinks', async (t) => {
   const binDir = mkdtempSync(path.join(tmpdir(), 'wa-webrtc-peer-'));

@@ -17,7 +17,7 @@ import { natsClient, startNats } from './nats';
 export const peerTool = require('../../bench/lib/webrtc-peer') as {
   buildWebrtcPeer(binDir: string): string;
   iceCredentials(): { ufrag: string; pwd: string };
-  offerSdp(o: { ice: { ufrag: string; pwd: string }; fingerprint: string; direction: string; ssrc?: number }): string;
+  offerSdp(o: { ice: { ufrag: string; pwd: string }; fingerprint: string; direction: string; ssrc?: number; twccExt?: number }): string;
   peerArgs(answer: string, ice: { ufrag: string; pwd: string }): string;
 };
 
