@@ -11,6 +11,7 @@
 // every run's figure. Packets are Opus-sized (160 bytes) with Chromium's
 // extension block (mid, abs-send-time, audio level, transport-wide seq),
 // the level following a talk pattern (speech, then silence).
+#include "median.h"
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -29,11 +30,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr size_t kPacket = 160;
 constexpr int kKinds = 64;  // distinct packets cycled through (levels differ)
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 volatile size_t g_sink;
 

@@ -13,6 +13,7 @@
 // Built and run by bench/bwe.js.
 //
 //   bwe_bench [packets-per-run] [runs]
+#include "median.h"
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -32,11 +33,6 @@ namespace {
 
 using namespace webrtc_agent;
 using Clock = std::chrono::steady_clock;
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 volatile size_t g_sink;
 

@@ -8,6 +8,7 @@
 //
 // Prints one JSON line per (profile, operation) with the median ns/packet
 // over the runs and every run's figure.
+#include "median.h"
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -24,11 +25,6 @@ using namespace webrtc_agent::srtp;
 using Clock = std::chrono::steady_clock;
 
 constexpr size_t kChunk = 1024;  // packets protected ahead for an unprotect pass
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 void SetSeq(uint8_t* p, uint16_t seq) {
   p[2] = static_cast<uint8_t>(seq >> 8);

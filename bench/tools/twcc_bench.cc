@@ -11,6 +11,7 @@
 // One JSON line per operation with the median ns/packet over the runs and
 // every run's figure. The schedule loses 1 packet in 50 and swaps a pair
 // in 40, so missing statuses and negative deltas are coded too.
+#include "median.h"
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -29,11 +30,6 @@ using namespace webrtc_agent::rtp;
 using Clock = std::chrono::steady_clock;
 
 constexpr uint8_t kExtId = 3;
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 volatile size_t g_sink;
 
