@@ -10,6 +10,9 @@ import path from 'node:path';
 import * as sdpTransform from 'sdp-transform';
 import type { Removed } from '../../src/node/media/schemas';
 import type { ListenInfo, WebrtcMediaNative } from '../../src/node/webrtc/native';
+import type { TrackFormat } from '../../src/node/webrtc/format';
+import { MediaRouter } from '../../src/node/router/MediaRouter';
+import type { RouterNative } from '../../src/node/router/RouterCore';
 import { WebrtcNode } from '../../src/node/webrtc/WebrtcNode';
 import { fromMediaFormat, toMediaFormat } from '../../src/node/webrtc/format';
 import { iceCredentials } from '../../src/node/webrtc/iceCredentials';
@@ -53,6 +56,11 @@ function fakeNative(opts: { failSubscribe?: boolean } = {}) {
       tracks.set(args[1], args[0]);
     },
     mediaSetTrackCodec: (...args) => void calls.push({ fn: 'mediaSetTrackCodec', args }),
+    // A stand-in for a track of another node thread (no transport).
+    mediaImport: (...args: unknown[]) => {
+      calls.push({ fn: 'mediaImport', args });
+      tracks.set(args[0] as string, '');
+    },
     mediaSetTrackRtx: (...args) => void calls.push({ fn: 'mediaSetTrackRtx', args }),
     mediaUnpublish: (trackId): Removed => {
       calls.push({ fn: 'mediaUnpublish', args: [trackId] });
@@ -93,8 +101,14 @@ function setup(opts: { failSubscribe?: boolean; bwe?: boolean } = {}) {
   const f = fakeNative(opts);
   const events: Array<{ controller: string; name: string; payload: any }> = [];
   const bwe = { initialBitrate: 1_000_000, minBitrate: 50_000, maxBitrate: 20_000_000, probing: true };
-  const node = new WebrtcNode(f.native, (controller, name, payload) => events.push({ controller, name, payload }), opts.bwe ? { ...settings, bwe } : settings);
-  return { ...f, node, events };
+  const router = new MediaRouter(f.native as unknown as RouterNative);
+  const node = new WebrtcNode(router, (controller, name, payload) => events.push({ controller, name, payload }), opts.bwe ? { ...settings, bwe } : settings);
+  /** A stand-in here for a track published on another node thread (what the LinkManager imports first). */
+  const standIn = (trackId: string, kind: 'audio' | 'video', format?: TrackFormat) => {
+    router.importTrack({ trackId, kind, clockRate: kind === 'audio' ? 48000 : 90000, peer: 'other', link: 1 });
+    if (format) node.setTrackFormat(trackId, format);
+  };
+  return { ...f, node, events, router, standIn };
 }
 
 const publish = (operationId: string, transportId: string, extra: Record<string, unknown> = {}) => ({
@@ -308,12 +322,16 @@ t.test('subscribe: the source format is sent on each mid with a stable SSRC', as
 });
 
 t.test('subscribe needs a source with a known format (or a named codec)', async (t) => {
-  const { node, named } = setup();
+  const { node, named, router, standIn } = setup();
   node.createTransport('sub', 'ctl');
+  standIn('plain-a', 'audio');
   t.throws(() => node.subscribe(subscribe('op', 'sub', 'plain-a', 'plain-v')), { code: 404, message: /options\.tracks\.0\.from/ });
-  node.setTrackFormat('remote-v', { name: 'VP8', clockRate: 90000, fmtp: {} });
-  node.setTrackFormat('stale', { name: 'VP8', clockRate: 90000, fmtp: {} });
-  node.tracksGone(['stale']);
+  node.setTrackFormat('nowhere', { name: 'VP8', clockRate: 90000, fmtp: {} });
+  t.equal(node.formatOf('nowhere'), undefined, 'a format is kept by its track: none here, none kept');
+  standIn('remote-v', 'video', { name: 'VP8', clockRate: 90000, fmtp: {} });
+  standIn('stale', 'video', { name: 'VP8', clockRate: 90000, fmtp: {} });
+  t.equal(node.formatOf('stale')?.name, 'VP8');
+  router.track('stale').close();
   t.equal(node.formatOf('stale'), undefined, 'a stand-in gone takes its format');
   const req = subscribe('op', 'sub', 'plain-a', 'remote-v');
   (req.options.tracks[0] as Record<string, unknown>).formatPreference = { preferred: { codec: 'opus' } };
@@ -323,7 +341,7 @@ t.test('subscribe needs a source with a known format (or a named codec)', async 
 });
 
 t.test('errors: unknown ids are 404, taken ids and mids 400, a failed offer leaves nothing behind', async (t) => {
-  const { node, named, events } = setup({ failSubscribe: true });
+  const { node, named, events, standIn } = setup({ failSubscribe: true });
   t.throws(() => node.publish(publish('op', 'nope')), { code: 404, message: /transport not found: nope/ });
   t.throws(() => node.signaling('nope', { type: 'offer', sdp: 'v=0' }), { code: 404 });
   t.throws(() => node.destroyTransport('nope'), { code: 404 });
@@ -343,8 +361,8 @@ t.test('errors: unknown ids are 404, taken ids and mids 400, a failed offer leav
   t.equal(events.length, 0);
 
   // the source vanished between subscribe and offer: the whole offer is undone
-  node.setTrackFormat('gone-a', { name: 'opus', clockRate: 48000, channels: 2, fmtp: {} });
-  node.setTrackFormat('gone-v', { name: 'VP8', clockRate: 90000, fmtp: {} });
+  standIn('gone-a', 'audio', { name: 'opus', clockRate: 48000, channels: 2, fmtp: {} });
+  standIn('gone-v', 'video', { name: 'VP8', clockRate: 90000, fmtp: {} });
   node.createTransport('sub', 'ctl');
   node.subscribe(subscribe('s', 'sub', 'gone-a', 'gone-v'));
   t.throws(() => node.signaling('sub', { type: 'offer', sdp: fixture('chromium-subscribe.sdp') }), { code: 404 });
@@ -353,10 +371,10 @@ t.test('errors: unknown ids are 404, taken ids and mids 400, a failed offer leav
 });
 
 t.test('mids the offer does not carry, or cannot take, are rejected; the operation still completes', async (t) => {
-  const { node, events } = setup();
+  const { node, events, standIn } = setup();
   node.createTransport('tr', 'ctl');
-  node.setTrackFormat('h265', { name: 'H265', clockRate: 90000, fmtp: {} });
-  node.setTrackFormat('a', { name: 'opus', clockRate: 48000, channels: 2, fmtp: {} });
+  standIn('h265', 'video', { name: 'H265', clockRate: 90000, fmtp: {} });
+  standIn('a', 'audio', { name: 'opus', clockRate: 48000, channels: 2, fmtp: {} });
   node.subscribe(subscribe('s', 'tr', 'a', 'h265'));
   node.signaling('tr', { type: 'offer', sdp: fixture('chromium-subscribe.sdp') });
   t.match(events.at(-1)!.payload.update, { type: 'tracks-complete', operationId: 's', rejected: [{ mid: '1', reason: /cannot receive H265/ }] });
