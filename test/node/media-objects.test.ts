@@ -115,3 +115,23 @@ t.test('a failed native call makes no object; stand-ins have no transport', asyn
   a.close();
   t.same(counts(), empty());
 });
+
+t.test('the addon reads one options object per call: a bad field is named', async (t) => {
+  const native = router.native as unknown as Record<string, (o?: unknown) => unknown>;
+  t.throws(() => native.mediaPublish!(), { code: 500, message: 'mediaPublish: expected one options object' });
+  t.throws(() => native.mediaPublish!(['x']), { code: 500, message: 'mediaPublish: expected one options object' });
+  t.throws(() => native.mediaPublish!({ transportId: 'x', trackId: 5 }), { code: 500, message: 'mediaPublish: trackId: expected a string' });
+  t.throws(() => native.mediaPublish!({ transportId: 'x', trackId: 'y', kind: 'data', clockRate: 1 }), { message: "mediaPublish: kind: expected 'audio' or 'video'" });
+  t.throws(() => native.mediaPublish!({ transportId: 'x', trackId: 'y', kind: 'audio', clockRate: 48000, payloadType: 128 }), {
+    message: 'mediaPublish: payloadType: expected an integer in -1..127',
+  });
+  t.throws(() => native.mediaPublish!({ transportId: 'x', trackId: 'y', kind: 'audio', clockRate: 1.5 }), { message: /^mediaPublish: clockRate: expected an integer/ });
+  t.throws(() => native.mediaSubscribeLayers!({ transportId: 'x', trackIds: [], subscriptionId: 's', ceiling: 0, adaptive: true }), {
+    message: 'mediaSubscribeLayers: trackIds: expected an array of 1..8 strings',
+  });
+  t.throws(() => native.mediaAttachPeer!({ peer: 'p', outbound: 'no', inbound: new Uint8Array(8) }), { message: 'mediaAttachPeer: outbound: expected a Uint8Array' });
+  t.throws(() => native.mediaTestSetSendLoss!({ percent: 101 }), { message: 'mediaTestSetSendLoss: percent: expected a number in 0..100' });
+  // Good fields reach the router, whose own checks answer as before.
+  t.throws(() => native.mediaPublish!({ transportId: 'nope', trackId: 'y', kind: 'audio', clockRate: 48000 }), { code: 404, message: 'no such transport: nope' });
+  t.same(counts(), empty());
+});

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as sdpTransform from 'sdp-transform';
 import type { Removed } from '../../src/node/media/schemas';
-import type { ListenInfo, WebrtcMediaNative } from '../../src/node/webrtc/native';
+import type { ListenInfo } from '../../src/node/webrtc/native';
 import type { TrackFormat } from '../../src/node/webrtc/format';
 import { MediaRouter } from '../../src/node/router/MediaRouter';
 import type { RouterNative } from '../../src/node/router/RouterCore';
@@ -26,6 +26,12 @@ interface Call {
   args: unknown[];
 }
 
+/**
+ * The addon's functions as the node's media objects call them (one options
+ * object each); each call is recorded with its fields in a fixed order (the
+ * keys listed, absent ones as their defaults), so the tests below compare
+ * plain arrays.
+ */
 function fakeNative(opts: { failSubscribe?: boolean } = {}) {
   const calls: Call[] = [];
   let onEvent: ((id: string, type: string, detail: string) => void) | undefined;
@@ -33,37 +39,43 @@ function fakeNative(opts: { failSubscribe?: boolean } = {}) {
   const subs = new Map<string, string>();
   const sources = new Map<string, string>(); // subscriptionId -> trackId
   const transports = new Set<string>();
-  const native: WebrtcMediaNative = {
+  type O = Record<string, any>;
+  const rec = (fn: string, o: O, keys: string[], defaults: O = {}): unknown[] => {
+    const args = keys.map((k) => o[k] ?? defaults[k]);
+    calls.push({ fn, args });
+    return args;
+  };
+  const native = {
     mediaObjects: () => ({ transports: transports.size, tracks: tracks.size, subscriptions: subs.size, sendBuffers: 0, webrtcRegistered: 0, webrtcUfrags: 0, webrtcTuples: 0 }),
-    webrtcListen: (...args): ListenInfo => {
-      calls.push({ fn: 'webrtcListen', args });
+    webrtcListen: (o: O): ListenInfo => {
+      rec('webrtcListen', o, ['listenIp', 'announcedIp', 'portMin', 'portMax']);
       return { ip: '127.0.0.1', port: 40000, fingerprint: { algorithm: 'sha-256', value: 'AB:CD' } };
     },
-    webrtcCreateTransport: (...args) => {
-      calls.push({ fn: 'webrtcCreateTransport', args });
-      transports.add(args[0]);
+    webrtcCreateTransport: (o: O) => {
+      rec('webrtcCreateTransport', o, ['transportId', 'iceUfrag', 'icePwd', 'consentTimeoutMs']);
+      transports.add(o.transportId);
     },
-    webrtcSetRemote: (...args) => void calls.push({ fn: 'webrtcSetRemote', args }),
-    webrtcBindTrack: (...args) => void calls.push({ fn: 'webrtcBindTrack', args }),
-    webrtcSetTransportCc: (...args) => void calls.push({ fn: 'webrtcSetTransportCc', args }),
-    webrtcSetSendTransportCc: (...args) => void calls.push({ fn: 'webrtcSetSendTransportCc', args }),
-    webrtcOnEvent: (cb) => {
+    webrtcSetRemote: (o: O) => void rec('webrtcSetRemote', o, ['transportId', 'iceUfrag', 'fingerprintAlgorithm', 'fingerprintValue', 'dtlsRole']),
+    webrtcBindTrack: (o: O) => void rec('webrtcBindTrack', o, ['trackId', 'mid', 'rid', 'midExtId', 'ridExtId', 'ssrc']),
+    webrtcSetTransportCc: (o: O) => void rec('webrtcSetTransportCc', o, ['transportId', 'extId']),
+    webrtcSetSendTransportCc: (o: O) => void rec('webrtcSetSendTransportCc', o, ['transportId', 'extId', 'initialBps', 'minBps', 'maxBps', 'probing']),
+    webrtcOnEvent: (cb: (id: string, type: string, detail: string) => void) => {
       calls.push({ fn: 'webrtcOnEvent', args: [] });
       onEvent = cb;
     },
-    mediaPublish: (...args) => {
-      calls.push({ fn: 'mediaPublish', args });
-      tracks.set(args[1], args[0]);
+    mediaPublish: (o: O) => {
+      rec('mediaPublish', o, ['transportId', 'trackId', 'kind', 'ssrc', 'payloadType', 'clockRate', 'nack'], { ssrc: 0, payloadType: -1, nack: false });
+      tracks.set(o.trackId, o.transportId);
     },
-    mediaSetTrackCodec: (...args) => void calls.push({ fn: 'mediaSetTrackCodec', args }),
+    mediaSetTrackCodec: (o: O) => void rec('mediaSetTrackCodec', o, ['trackId', 'codec']),
     // A stand-in for a track of another node thread (no transport).
-    mediaImport: (...args: unknown[]) => {
-      calls.push({ fn: 'mediaImport', args });
-      tracks.set(args[0] as string, '');
+    mediaImport: (o: O) => {
+      rec('mediaImport', o, ['trackId', 'kind', 'clockRate', 'peer', 'link']);
+      tracks.set(o.trackId, '');
     },
-    mediaSetTrackRtx: (...args) => void calls.push({ fn: 'mediaSetTrackRtx', args }),
-    mediaUnpublish: (trackId): Removed => {
-      calls.push({ fn: 'mediaUnpublish', args: [trackId] });
+    mediaSetTrackRtx: (o: O) => void rec('mediaSetTrackRtx', o, ['trackId', 'rtxSsrc', 'rtxPayloadType']),
+    mediaUnpublish: (o: O): Removed => {
+      const [trackId] = rec('mediaUnpublish', o, ['trackId']) as [string];
       if (!tracks.delete(trackId)) throw new NotFoundError(`track not found: ${trackId}`);
       const gone = [...sources].filter(([, tr]) => tr === trackId).map(([k]) => k);
       for (const k of gone) {
@@ -72,21 +84,21 @@ function fakeNative(opts: { failSubscribe?: boolean } = {}) {
       }
       return { tracks: [trackId], subscriptions: gone };
     },
-    mediaSubscribe: (...args) => {
-      calls.push({ fn: 'mediaSubscribe', args });
-      if (opts.failSubscribe) throw new NotFoundError(`track not found: ${args[1]}`);
-      subs.set(args[2], args[0]);
-      sources.set(args[2], args[1]);
+    mediaSubscribe: (o: O) => {
+      const args = rec('mediaSubscribe', o, ['transportId', 'trackId', 'subscriptionId', 'ssrc', 'payloadType'], { ssrc: 0, payloadType: -1 });
+      if (opts.failSubscribe) throw new NotFoundError(`track not found: ${o.trackId}`);
+      subs.set(o.subscriptionId, o.transportId);
+      sources.set(o.subscriptionId, o.trackId);
       return args[3];
     },
-    mediaSetSubscriptionRtx: (...args) => void calls.push({ fn: 'mediaSetSubscriptionRtx', args }),
-    mediaUnsubscribe: (id) => {
-      calls.push({ fn: 'mediaUnsubscribe', args: [id] });
+    mediaSetSubscriptionRtx: (o: O) => void rec('mediaSetSubscriptionRtx', o, ['subscriptionId', 'rtxSsrc', 'rtxPayloadType']),
+    mediaUnsubscribe: (o: O) => {
+      const [id] = rec('mediaUnsubscribe', o, ['subscriptionId']) as [string];
       sources.delete(id);
       if (!subs.delete(id)) throw new NotFoundError(`subscription not found: ${id}`);
     },
-    mediaCloseTransport: (id): Removed => {
-      calls.push({ fn: 'mediaCloseTransport', args: [id] });
+    mediaCloseTransport: (o: O): Removed => {
+      const [id] = rec('mediaCloseTransport', o, ['transportId']) as [string];
       transports.delete(id);
       const r: Removed = { tracks: [...tracks].filter(([, tr]) => tr === id).map(([k]) => k), subscriptions: [...subs].filter(([, tr]) => tr === id).map(([k]) => k) };
       for (const k of r.tracks) tracks.delete(k);

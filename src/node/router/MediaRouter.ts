@@ -46,13 +46,13 @@ export class MediaRouter implements RouterCore {
   // --- making ---
 
   createPlainTransport(o: { transportId: string; comedia: boolean }): Transport {
-    const port = this.native.mediaCreatePlainTransport(o.transportId, o.comedia);
+    const port = this.native.mediaCreatePlainTransport(o);
     return this.#addTransport(new Transport(this, o.transportId, 'plain', port));
   }
 
   /** A native WebRTC transport (one leg of a PeerConnection); the thread's WebRTC port must be open. */
   createWebrtcTransport(o: WebrtcTransportOptions): Transport {
-    this.native.webrtcCreateTransport(o.transportId, o.iceUfrag, o.icePwd, o.consentTimeoutMs);
+    this.native.webrtcCreateTransport(o);
     return this.#addTransport(new Transport(this, o.transportId, 'webrtc'));
   }
 
@@ -61,7 +61,7 @@ export class MediaRouter implements RouterCore {
     const key = `${ip}:${port}`;
     const known = this.#internal.get(key);
     if (known && !known.closed) return known;
-    const id = this.native.mediaInternalPeer(ip, port);
+    const id = this.native.mediaInternalPeer({ ip, port });
     const t = this.#addTransport(new Transport(this, id, 'internal'));
     this.#internal.set(key, t);
     t.once('close', () => {
@@ -77,7 +77,7 @@ export class MediaRouter implements RouterCore {
 
   /** A stand-in for a track published on another node thread, fed from the ring of `peer`. */
   importTrack(o: ImportOptions): Track {
-    this.native.mediaImport(o.trackId, o.kind, o.clockRate, o.peer, o.link);
+    this.native.mediaImport(o);
     const track = new Track(this, o.trackId, o.kind, undefined);
     this.added(track);
     return track;
@@ -164,7 +164,7 @@ export class MediaRouter implements RouterCore {
   // --- the thread's ports, rings and counters ---
 
   configure(listenIp: string, portMin: number, portMax: number): void {
-    this.native.mediaConfigure(listenIp, portMin, portMax);
+    this.native.mediaConfigure({ listenIp, portMin, portMax });
   }
 
   /** Opens the thread's WebRTC UDP port (and ICE-TCP port when tcp is given) once; later calls return the same. */
@@ -175,8 +175,8 @@ export class MediaRouter implements RouterCore {
     portMax: number;
     tcp?: { portMin: number; portMax: number; maxConnections: number; idleTimeoutMs: number } | undefined;
   }): ListenInfo {
-    const listen = this.native.webrtcListen(o.listenIp, o.announcedIp, o.portMin, o.portMax);
-    if (o.tcp) listen.tcpPort = this.native.webrtcListenTcp(o.listenIp, o.tcp.portMin, o.tcp.portMax, o.tcp.maxConnections, o.tcp.idleTimeoutMs);
+    const listen = this.native.webrtcListen({ listenIp: o.listenIp, announcedIp: o.announcedIp, portMin: o.portMin, portMax: o.portMax });
+    if (o.tcp) listen.tcpPort = this.native.webrtcListenTcp({ listenIp: o.listenIp, ...o.tcp });
     return listen;
   }
 
@@ -187,15 +187,15 @@ export class MediaRouter implements RouterCore {
 
   /** The thread's internal port (media between agents), opened once. */
   listenInternal(listenIp: string, portMin: number, portMax: number): number {
-    return this.native.mediaInternalListen(listenIp, portMin, portMax);
+    return this.native.mediaInternalListen({ listenIp, portMin, portMax });
   }
 
   attachPeer(peer: string, outbound: Uint8Array, inbound: Uint8Array): void {
-    this.native.mediaAttachPeer(peer, outbound, inbound);
+    this.native.mediaAttachPeer({ peer, outbound, inbound });
   }
 
   detachPeer(peer: string): void {
-    this.native.mediaDetachPeer(peer);
+    this.native.mediaDetachPeer({ peer });
   }
 
   stats(): MediaStats {
@@ -211,10 +211,10 @@ export class MediaRouter implements RouterCore {
   }
 
   setTestSendLoss(percent: number): void {
-    this.native.mediaTestSetSendLoss(percent);
+    this.native.mediaTestSetSendLoss({ percent });
   }
 
   setTestReceiveLoss(percent: number): void {
-    this.native.mediaTestSetReceiveLoss(percent);
+    this.native.mediaTestSetReceiveLoss({ percent });
   }
 }

@@ -71,33 +71,33 @@ export class Subscription extends EventEmitter<SubscriptionEvents> {
 
   /** Repairs towards it (video on WebRTC) go as RTX (RFC 4588) on rtxSsrc. */
   setRtx(rtxSsrc: number, rtxPayloadType: number): void {
-    this.#core.native.mediaSetSubscriptionRtx(this.id, rtxSsrc, rtxPayloadType);
+    this.#core.native.mediaSetSubscriptionRtx({ subscriptionId: this.id, rtxSsrc, rtxPayloadType });
   }
 
   /** Paused: the subscriber is sent nothing. */
   setPaused(paused: boolean): void {
-    this.#core.native.mediaSetPaused('subscription', this.id, paused);
+    this.#core.native.mediaSetSubscriptionPaused({ subscriptionId: this.id, paused });
   }
 
   /** Silent audio packets (RFC 6464 level 127) are not sent. */
   setDropSilence(on: boolean): void {
-    this.#core.native.mediaSetDropSilence(this.id, on);
+    this.#core.native.mediaSetDropSilence({ subscriptionId: this.id, on });
   }
 
   /** A speaker slot: when its source goes it is parked, not ended. */
   setSlot(on: boolean): void {
-    this.#core.native.mediaSetSlot(this.id, on);
+    this.#core.native.mediaSetSlot({ subscriptionId: this.id, on });
   }
 
   /** A layered subscription's preferences. */
   setLayerPreferences(p: LayerPreferenceOptions): void {
-    this.#core.native.mediaSetLayerPreferences(this.id, p.maxSpatial, p.maxTemporal, p.priority, p.maxBitrate);
+    this.#core.native.mediaSetLayerPreferences({ subscriptionId: this.id, ...p });
   }
 
   /** Ends the subscription. */
   close(): void {
     if (this.#closed) return;
-    this.#core.native.mediaUnsubscribe(this.id);
+    this.#core.native.mediaUnsubscribe({ subscriptionId: this.id });
     this.#core.settle({ tracks: [], subscriptions: [this.id] });
   }
 

@@ -64,52 +64,52 @@ export class Track extends EventEmitter<TrackEvents> {
 
   /** Keeps its WebRTC format, and tells the router its codec (key frames are then recognised). */
   setFormat(format: TrackFormat): void {
-    this.setCodec(format.name);
     this.#format = format;
+    this.setCodec(format.name);
   }
 
   /** The payload format (an SDP encoding name), for key-frame recognition. */
   setCodec(codec: string): void {
-    this.#core.native.mediaSetTrackCodec(this.id, codec);
+    this.#core.native.mediaSetTrackCodec({ trackId: this.id, codec });
   }
 
   /** RTX (RFC 4588) from the publisher on rtxSsrc is unwrapped into this track. */
   setRtx(rtxSsrc: number, rtxPayloadType: number): void {
-    this.#core.native.mediaSetTrackRtx(this.id, rtxSsrc, rtxPayloadType);
+    this.#core.native.mediaSetTrackRtx({ trackId: this.id, rtxSsrc, rtxPayloadType });
   }
 
   /** WebRTC: how its packets are recognised on the transport. */
   bind(b: TrackBinding): void {
-    this.#core.native.webrtcBindTrack(this.id, b.mid, b.rid, b.midExtId, b.ridExtId, b.ssrc);
+    this.#core.native.webrtcBindTrack({ trackId: this.id, ...b });
   }
 
   /** Paused: nothing of it is forwarded. */
   setPaused(paused: boolean): void {
-    this.#core.native.mediaSetPaused('track', this.id, paused);
+    this.#core.native.mediaSetTrackPaused({ trackId: this.id, paused });
   }
 
   requestKeyframe(): void {
-    this.#core.native.mediaRequestKeyframe(this.id);
+    this.#core.native.mediaRequestKeyframe({ trackId: this.id });
   }
 
   /** Audio: reads the RFC 6464 level (extension extId) of each packet; levels at or below noiseFloor (-dBov) are no speech. */
   meterAudioLevel(extId: number, noiseFloor: number): void {
-    this.#core.native.mediaSetAudioLevel(this.id, extId, noiseFloor);
+    this.#core.native.mediaSetAudioLevel({ trackId: this.id, extId, noiseFloor });
   }
 
   /** Each packet is also pushed into the ring towards node thread `peer`, under `link`. */
   exportTo(peer: string, link: number): void {
-    this.#core.native.mediaExport(this.id, peer, link);
+    this.#core.native.mediaExport({ trackId: this.id, peer, link });
   }
 
   unexport(peer: string, link: number): void {
-    this.#core.native.mediaUnexport(this.id, peer, link);
+    this.#core.native.mediaUnexport({ trackId: this.id, peer, link });
   }
 
   /** Ends the track and, first, its subscriptions: what went with it. */
   close(): Removed {
     if (this.#closed) return { tracks: [], subscriptions: [] };
-    const removed = this.#core.native.mediaUnpublish(this.id);
+    const removed = this.#core.native.mediaUnpublish({ trackId: this.id });
     this.#core.settle(removed);
     return removed;
   }

@@ -98,11 +98,11 @@ export class Transport extends EventEmitter<TransportEvents> {
 
   /** Plain: where it sends (and, without comedia, what it accepts from). */
   connect(ip: string, port: number): void {
-    this.#core.native.mediaConnect(this.id, ip, port);
+    this.#core.native.mediaConnect({ transportId: this.id, ip, port });
   }
 
   publish(o: PublishOptions): Track {
-    this.#core.native.mediaPublish(this.id, o.trackId, o.kind, o.ssrc ?? 0, o.payloadType ?? -1, o.clockRate, o.nack ?? false);
+    this.#core.native.mediaPublish({ transportId: this.id, ...o });
     const track = new Track(this.#core, o.trackId, o.kind, this);
     this.#tracks.add(track);
     this.#core.added(track);
@@ -112,13 +112,13 @@ export class Transport extends EventEmitter<TransportEvents> {
   /** A subscription to one track; with the id of one already sent here, a switch of it to that track. */
   subscribe(o: SubscribeOptions): Subscription {
     const track = this.#core.track(o.trackId);
-    const ssrc = this.#core.native.mediaSubscribe(this.id, o.trackId, o.subscriptionId, o.ssrc ?? 0, o.payloadType ?? -1);
+    const ssrc = this.#core.native.mediaSubscribe({ transportId: this.id, ...o });
     return this.#subscribed(o.subscriptionId, ssrc, [track], false);
   }
 
   /** A subscription to a simulcast publication's layers (or a switch onto them). */
   subscribeLayers(o: SubscribeLayersOptions): Subscription {
-    const ssrc = this.#core.native.mediaSubscribeLayers(this.id, o.trackIds, o.subscriptionId, o.ceiling, o.adaptive, o.ssrc ?? 0, o.payloadType ?? -1);
+    const ssrc = this.#core.native.mediaSubscribeLayers({ transportId: this.id, ...o });
     return this.#subscribed(o.subscriptionId, ssrc, o.trackIds.map((id) => this.#core.track(id)), true);
   }
 
@@ -137,33 +137,33 @@ export class Transport extends EventEmitter<TransportEvents> {
 
   /** WebRTC: the client's ICE and DTLS parameters, from its offer. */
   setRemote(iceUfrag: string, fingerprint: { algorithm: string; value: string }, dtlsRole: 'client' | 'server'): void {
-    this.#core.native.webrtcSetRemote(this.id, iceUfrag, fingerprint.algorithm, fingerprint.value, dtlsRole);
+    this.#core.native.webrtcSetRemote({ transportId: this.id, iceUfrag, fingerprintAlgorithm: fingerprint.algorithm, fingerprintValue: fingerprint.value, dtlsRole });
   }
 
   /** WebRTC, publishing: transport-cc feedback for this header extension id (0: off). */
   setTransportCc(extId: number): void {
-    this.#core.native.webrtcSetTransportCc(this.id, extId);
+    this.#core.native.webrtcSetTransportCc({ transportId: this.id, extId });
   }
 
   /** WebRTC, sending: bandwidth estimation from the client's transport-cc feedback (once). */
   setSendTransportCc(o: SendTransportCcOptions): void {
-    this.#core.native.webrtcSetSendTransportCc(this.id, o.extId, o.initialBps, o.minBps, o.maxBps, o.probing);
+    this.#core.native.webrtcSetSendTransportCc({ transportId: this.id, ...o });
   }
 
   /** Internal: SRTP on (once); this side's sending key. */
   enableSrtp(): Buffer {
-    return this.#core.native.mediaInternalEnableSrtp(this.id);
+    return this.#core.native.mediaInternalEnableSrtp({ transportId: this.id });
   }
 
   /** Internal: the peer's sending key. */
   setRemoteKey(key: Buffer): void {
-    this.#core.native.mediaInternalSetRemoteKey(this.id, key);
+    this.#core.native.mediaInternalSetRemoteKey({ transportId: this.id, key });
   }
 
   /** Ends the transport, its tracks and the subscriptions on it: what went with it. */
   close(): Removed {
     if (this.#closed) return { tracks: [], subscriptions: [] };
-    const removed = this.#core.native.mediaCloseTransport(this.id);
+    const removed = this.#core.native.mediaCloseTransport({ transportId: this.id });
     this.#core.settle(removed, this);
     return removed;
   }
