@@ -66,6 +66,16 @@ function iceCredentials() {
   return { ufrag: chars(8), pwd: chars(24) };
 }
 
+/** The lines every m-line of a peer's offer carries: connection, ICE, DTLS. */
+const transportLines = (ice, fingerprint) => [
+  'c=IN IP4 0.0.0.0',
+  'a=rtcp:9 IN IP4 0.0.0.0',
+  `a=ice-ufrag:${ice.ufrag}`,
+  `a=ice-pwd:${ice.pwd}`,
+  `a=fingerprint:${fingerprint}`,
+  'a=setup:actpass',
+];
+
 /**
  * The offer of one peer: BUNDLE, rtcp-mux, one video m-line (VP8 at
  * payloadType: the agent forwards opaque RTP), setup:actpass.
@@ -82,12 +92,7 @@ function offerSdp({ ice, fingerprint, direction, ssrc, payloadType = 96, twccExt
     'a=group:BUNDLE 0',
     'a=msid-semantic: WMS',
     `m=video 9 UDP/TLS/RTP/SAVPF ${payloadType}`,
-    'c=IN IP4 0.0.0.0',
-    'a=rtcp:9 IN IP4 0.0.0.0',
-    `a=ice-ufrag:${ice.ufrag}`,
-    `a=ice-pwd:${ice.pwd}`,
-    `a=fingerprint:${fingerprint}`,
-    'a=setup:actpass',
+    ...transportLines(ice, fingerprint),
     'a=mid:0',
     `a=${direction}`,
     'a=rtcp-mux',
@@ -126,12 +131,7 @@ function roomOfferSdp({ ice, fingerprint, mlines }) {
     const pt = audio ? 111 : 96;
     lines.push(
       `m=${m.kind} 9 UDP/TLS/RTP/SAVPF ${pt}`,
-      'c=IN IP4 0.0.0.0',
-      'a=rtcp:9 IN IP4 0.0.0.0',
-      `a=ice-ufrag:${ice.ufrag}`,
-      `a=ice-pwd:${ice.pwd}`,
-      `a=fingerprint:${fingerprint}`,
-      'a=setup:actpass',
+      ...transportLines(ice, fingerprint),
       `a=mid:${i}`,
       `a=extmap:${ROOM_EXT_IDS.mid} ${EXT.mid}`,
       `a=${m.direction}`,
