@@ -11,6 +11,7 @@ import './util/heapFlags';
 import { ConfigError, loadConfig, type AgentConfig } from './config/load';
 import { Agent } from './Agent';
 import { createLogger } from './log';
+import { loadAddon } from './node/addon';
 
 export async function main(argv = process.argv.slice(2), env = process.env): Promise<void> {
   let cfg: AgentConfig;
@@ -32,6 +33,14 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     log.fatal({ err: (err as Error).message }, 'agent failed to start');
     process.stderr.write(`webrtc-agent: failed to start: ${(err as Error).message}\n`);
     process.exit(1);
+  }
+  // The main thread too holds start-up garbage and pages V8 would return
+  // only after ~8 s idle: collect them now, before the ready line (each node
+  // thread did the same before its READY; docs/bench.md, "Memory").
+  try {
+    loadAddon().reduceMemory();
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'reduceMemory failed');
   }
   const startMs = Number(process.hrtime.bigint() - t0) / 1e6;
   process.stdout.write(
