@@ -37,7 +37,7 @@ import {
   type TaskResult,
   type TrackNotice,
 } from '../node/protocol';
-import { parsePayload } from '../util/validate';
+import { parseOnce } from '../util/validate';
 import { nodeWorkerFile } from './workerFile';
 
 export interface WorkerNodeOptions {
@@ -175,7 +175,7 @@ export class WorkerNode extends EventEmitter<WorkerNodeEvents> {
     if (!m) return Promise.reject(new NotFoundError(`no such node method: ${method}`));
     let parsed: unknown;
     try {
-      parsed = parsePayload(m.schema(), args ?? {});
+      parsed = parseOnce(m.schema(), args ?? {});
     } catch (err) {
       return Promise.reject(err);
     }

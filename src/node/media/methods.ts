@@ -139,7 +139,7 @@ export const mediaMethods: Record<string, NodeMethod> = {
     },
   }),
 
-  // --- internal: media between agents (the main thread's RemoteLinks) ---
+  // --- internal: media between agents (the main thread's AgentBridge) ---
   /** A stand-in for a track on another agent, fed by the internal port from ip:port with this SSRC. */
   _importRemote: m({
     schema: () => S().importRemoteSchema,

@@ -26,7 +26,7 @@ import type { Subscription } from '../router/Subscription';
 import type { MediaOnOffRequest, PublishRequest, SignalingMessage, SubscribeRequest } from './schemas';
 import { answerOffer, type LocalCandidate, type NegotiatedMedia } from './sdp/answer';
 import { TRANSPORT_CC_EXTENSION } from './sdp/codecs';
-import { WebrtcTransport, type LayerPreferences, type Leg, type MidState, type Operation } from './WebrtcTransport';
+import { PeerConnection, type LayerPreferences, type Leg, type MidState, type Operation } from './PeerConnection';
 
 export type Emit = (controller: string, name: string, payload: unknown) => void;
 
@@ -54,12 +54,12 @@ export class WebrtcNode {
   readonly #emit: Emit;
   readonly #notify: (notice: TrackNotice) => void;
   readonly #settings: MediaSettings;
-  readonly #transports = new Map<string, WebrtcTransport>();
+  readonly #transports = new Map<string, PeerConnection>();
   /** Native transport id (every leg's) -> its transport. */
-  readonly #natives = new Map<string, WebrtcTransport>();
-  readonly #operations = new Map<string, WebrtcTransport>();
+  readonly #natives = new Map<string, PeerConnection>();
+  readonly #operations = new Map<string, PeerConnection>();
   /** Router subscription id -> the transport sending it. */
-  readonly #subscriptions = new Map<string, WebrtcTransport>();
+  readonly #subscriptions = new Map<string, PeerConnection>();
   /** Subscriptions whose 'close' this node listens to. */
   readonly #watched = new WeakSet<Subscription>();
   /** Inside one of this node's own closes: subscriptions ended by the cascade, told after its own events. */
@@ -123,12 +123,12 @@ export class WebrtcNode {
     this.#listenInfo();
     const { ufrag, pwd } = iceCredentials();
     this.#router.createWebrtcTransport({ transportId, iceUfrag: ufrag, icePwd: pwd, consentTimeoutMs: this.#settings.consentTimeoutMs });
-    const t = new WebrtcTransport(transportId, controller, ufrag, pwd);
+    const t = new PeerConnection(transportId, controller, ufrag, pwd);
     this.#transports.set(transportId, t);
     this.#natives.set(transportId, t);
   }
 
-  #transport(transportId: string): WebrtcTransport {
+  #transport(transportId: string): PeerConnection {
     const t = this.#transports.get(transportId);
     if (!t) throw new NotFoundError(`transport not found: ${transportId}`);
     return t;
@@ -349,7 +349,7 @@ export class WebrtcNode {
     this.#offer(t, message.sdp);
   }
 
-  #offer(t: WebrtcTransport, sdp: string): void {
+  #offer(t: PeerConnection, sdp: string): void {
     const listen = this.#listenInfo();
     const candidates = candidatesOf(listen);
     // Each transport group of the offer (a BUNDLE group, or an m-line
@@ -462,7 +462,7 @@ export class WebrtcNode {
     }
   }
 
-  #setupMid(t: WebrtcTransport, m: MidState, nm: NegotiatedMedia, leg: Leg | undefined): void {
+  #setupMid(t: PeerConnection, m: MidState, nm: NegotiatedMedia, leg: Leg | undefined): void {
     if (!nm.accepted || !leg) {
       m.answered = true;
       m.rejected = m.track.refuse ?? nm.reason ?? 'rejected';
@@ -538,11 +538,11 @@ export class WebrtcNode {
     return this.#close(t, true);
   }
 
-  #close(t: WebrtcTransport, native: boolean): Removed {
+  #close(t: PeerConnection, native: boolean): Removed {
     return this.#batched(() => this.#closeNow(t, native));
   }
 
-  #closeNow(t: WebrtcTransport, native: boolean): Removed {
+  #closeNow(t: PeerConnection, native: boolean): Removed {
     this.#transports.delete(t.id);
     for (const leg of t.legs) this.#natives.delete(leg.nativeId);
     for (const opId of t.operations.keys()) this.#operations.delete(opId);
@@ -590,7 +590,7 @@ export class WebrtcNode {
   }
 
   /** A published track's picture size changed (native detail: "<trackId> <width> <height>"): OWT's onMediaUpdate. */
-  #mediaUpdate(t: WebrtcTransport, detail: string): void {
+  #mediaUpdate(t: PeerConnection, detail: string): void {
     const [trackId, w, h] = detail.split(' ');
     const width = Number(w);
     const height = Number(h);
@@ -607,7 +607,7 @@ export class WebrtcNode {
    * <spatial> <temporal> <reason>"; spatial -1: paused for bandwidth,
    * temporal >= 7: all): onLayerUpdate.
    */
-  #layerUpdate(t: WebrtcTransport, detail: string): void {
+  #layerUpdate(t: PeerConnection, detail: string): void {
     const [subscriptionId, s, tl, reason] = detail.split(' ');
     const m = [...t.mids.values()].find((x) => x.subscriptionId === subscriptionId);
     if (!m || !m.track.layers) return;
@@ -628,7 +628,7 @@ export class WebrtcNode {
   }
 
   /** A simulcast layer of a publication here lost (or got back) every reader (native detail: its track id): onLayerUsage. */
-  #layerUsage(t: WebrtcTransport, trackId: string, used: boolean): void {
+  #layerUsage(t: PeerConnection, trackId: string, used: boolean): void {
     const m = [...t.mids.values()].find((x) => x.role === 'receive' && x.tracks.some((y) => y.trackId === trackId));
     if (!m) return;
     const op = t.operations.get(m.operationId);
