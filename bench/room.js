@@ -208,6 +208,8 @@ async function main() {
       AGENT_MAX_TRACKS_PER_NODE: '100000',
       AGENT_MAX_TRANSPORTS_PER_NODE: '100000',
       AGENT_MAX_OPERATIONS_PER_NODE: '100000',
+      // Another build to compare with (docs/bench.md "Room").
+      ...(process.env.WEBRTC_AGENT_ADDON_PATH ? { WEBRTC_AGENT_ADDON_PATH: process.env.WEBRTC_AGENT_ADDON_PATH } : {}),
     });
     cleanup.push(() => agent.stop());
     const agentId = /id=(\S+)/.exec(agent.readyLine)?.[1];

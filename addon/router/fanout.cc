@@ -56,7 +56,7 @@ bool Fanout::Forward(Track* track, const rtp::RtpPacketView& view, bool key, boo
     if (s->layers) RewriteLayer(s, layer, out, view);
     if (kept) {
       const uint16_t seq = rtp::LoadU16(out + 2);
-      kept->Commit(seq);  // `out` still points at the kept bytes
+      kept->Commit(seq, now_ms);  // `out` still points at the kept bytes
       s->retransmitter->OnSent(seq, len);
     }
     if (loss_ != nullptr && loss_->LoseSend()) {

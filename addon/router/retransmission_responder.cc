@@ -18,10 +18,22 @@ void RetransmissionResponder::OnNack(Subscription* sub, const std::vector<uint16
     return;
   }
   transport::Transport* t = sub->transport();
+  // What the send buffer no longer holds (aged out, overwritten, never
+  // sent) is a miss before the Retransmitter can spend budget on it.
+  held_.clear();
+  for (uint16_t seq : seqs) {
+    if (sub->send_buffer->Find(seq, now_ms) != nullptr) {
+      held_.push_back(seq);
+      continue;
+    }
+    sub->counters.nack_packets++;
+    sub->counters.nack_missed++;
+    missed->push_back(seq);
+  }
   resend_.clear();
-  sub->retransmitter->OnNack(seqs.data(), seqs.size(), now_ms, rtt_ms, &resend_, missed);
+  sub->retransmitter->OnNack(held_.data(), held_.size(), now_ms, rtt_ms, &resend_, missed);
   for (uint16_t seq : resend_) {
-    const std::vector<uint8_t>* pkt = sub->send_buffer->Find(seq);
+    const std::vector<uint8_t>* pkt = sub->send_buffer->Find(seq, now_ms);
     if (pkt == nullptr) continue;  // cannot happen: both rings hold the same numbers
     if (sub->rtx_ssrc == 0) {
       // Same SSRC and sequence number: the receiver's jitter buffer takes

@@ -2,8 +2,9 @@
 // NACK) from the packets kept for it (SendBuffer), as the subscription's
 // Retransmitter decides (once per RTT, a few times in all, within a budget),
 // either as the same packet again or wrapped as RTX (RFC 4588) on the
-// subscriber's RTX SSRC. What it cannot answer goes back to the caller, to
-// be asked for further up. Sans-I/O apart from the transport's SendRtp.
+// subscriber's RTX SSRC. What it cannot answer (the send buffer no longer
+// holds it: older than its age bound, overwritten, or never sent) goes back
+// to the caller, to be asked for further up. Sans-I/O apart from the transport's SendRtp.
 #ifndef WEBRTC_AGENT_ADDON_ROUTER_RETRANSMISSION_RESPONDER_H_
 #define WEBRTC_AGENT_ADDON_ROUTER_RETRANSMISSION_RESPONDER_H_
 
@@ -31,6 +32,7 @@ class RetransmissionResponder {
 
  private:
   std::vector<uint16_t> resend_;  // reused: the NACK path allocates nothing
+  std::vector<uint16_t> held_;    // the NACKed numbers the send buffer holds
   // A repair wrapped as RTX: 2 bytes longer than the kept packet.
   std::array<uint8_t, transport::Transport::kMaxPacket + 2> rtx_{};
 };

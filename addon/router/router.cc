@@ -289,7 +289,7 @@ Status Router::Subscribe(const std::string& transport_id, const std::string& tra
   auto s = std::make_unique<Subscription>(subscription_id, t, track, out_ssrc, out_payload_type,
                                           track->clock_rate());
   if (track->kind() == MediaKind::kVideo && t->KeepsSentPackets()) {
-    s->send_buffer = std::make_unique<SendBuffer>();
+    s->send_buffer = std::make_unique<SendBuffer>(&send_buffer_spares_);
     s->retransmitter = std::make_unique<rtp::Retransmitter>();
   }
   AwaitKeyframe(s.get());
@@ -592,6 +592,14 @@ void Router::RtcpTick() {
   }
   if (rtcp_.ReportDue(now)) rtcp_.SendReports(table_, now, WallMicros());
   LayerTick(now);
+  // Sending packets ages a send buffer out (SendBuffer::Commit); this frees
+  // what a paused or idle subscription still holds, a few times a second.
+  if (now - send_buffers_expired_ms_ >= kSendBufferSweepMs) {
+    send_buffers_expired_ms_ = now;
+    for (const auto& [id, s] : table_.subscriptions()) {
+      if (s->send_buffer) s->send_buffer->Expire(now);
+    }
+  }
 }
 
 void Router::OnLinkedRtp(uint32_t peer_index, uint32_t link, const uint8_t* pkt, size_t len, bool silent) {

@@ -182,6 +182,8 @@ class Router : public transport::TransportListener, private KeyframeRelay {
   // what browsers use for media this size).
   static constexpr uint64_t kRtcpTickMs = RtcpScheduler::kTickMs;
   static constexpr uint64_t kReportIntervalMs = RtcpScheduler::kReportIntervalMs;
+  // Idle send buffers give back their aged-out packets on this tick.
+  static constexpr uint64_t kSendBufferSweepMs = 500;
 
   // Test-only: drop this share (0..1000 per mille) of packets on the way to
   // subscribers, to exercise loss recovery. Retransmissions are not dropped.
@@ -235,6 +237,10 @@ class Router : public transport::TransportListener, private KeyframeRelay {
   // Declared before the transports and the parts that point at it.
   transport::TestLoss test_loss_;
   std::unordered_map<std::string, std::unique_ptr<transport::Transport>> transports_;
+  // Byte vectors of aged-out kept packets, for the next ones (SendBuffer);
+  // declared before the subscriptions that use them.
+  SendBuffer::Spares send_buffer_spares_;
+  uint64_t send_buffers_expired_ms_ = 0;  // the last sweep of idle send buffers
   TrackTable table_;
   std::unique_ptr<PeerLinks> peers_;
   // The thread's WebRTC port. ~Router resets it last, after every WebRTC

@@ -65,7 +65,7 @@ Status Router::SubscribeLayers(const std::string& transport_id, const std::vecto
   Track* first = tracks[static_cast<size_t>(ceiling)];
   auto s = std::make_unique<Subscription>(subscription_id, t, first, out_ssrc, out_payload_type, first->clock_rate());
   if (t->KeepsSentPackets()) {
-    s->send_buffer = std::make_unique<SendBuffer>();
+    s->send_buffer = std::make_unique<SendBuffer>(&send_buffer_spares_);
     s->retransmitter = std::make_unique<rtp::Retransmitter>();
   }
   s->layers = std::move(layers);

@@ -59,7 +59,7 @@ void FanoutTests() {
   CHECK(plain->counters.packets == 1 && plain->counters.bytes == p1.size());
   CHECK(plain->counters.payload_bytes == p1.size() - 12);
   // The kept copy is the very bytes sent, under the subscriber's number.
-  const std::vector<uint8_t>* k = kept->send_buffer->Find(SeqOf(t2.rtp[0]));
+  const std::vector<uint8_t>* k = kept->send_buffer->Find(SeqOf(t2.rtp[0]), 10);
   CHECK(k != nullptr && *k == t2.rtp[0]);
   CHECK(kept->retransmitter->counters().requested == 0);
 
@@ -90,7 +90,7 @@ void FanoutTests() {
   CHECK(t1.rtp.size() == 4);
   CHECK(kept->counters.dropped == 1);
   // A refused packet is still kept (the subscriber may NACK it).
-  CHECK(kept->send_buffer->Find(static_cast<uint16_t>(SeqOf(t2.rtp[0]) + 4)) != nullptr);
+  CHECK(kept->send_buffer->Find(static_cast<uint16_t>(SeqOf(t2.rtp[0]) + 4), 50) != nullptr);
   plain->paused = false;
   t2.accept = true;
 
@@ -100,7 +100,7 @@ void FanoutTests() {
   fanout.Forward(track, Parsed(p6), false, false, 60);
   CHECK(t1.rtp.size() == 4 && t2.rtp.size() == 4 && t3.rtp.size() == 2);
   CHECK(plain->counters.test_dropped == 1 && kept->counters.test_dropped == 1);
-  CHECK(kept->send_buffer->Find(static_cast<uint16_t>(SeqOf(t2.rtp[0]) + 5)) != nullptr);
+  CHECK(kept->send_buffer->Find(static_cast<uint16_t>(SeqOf(t2.rtp[0]) + 5), 60) != nullptr);
   loss.set_send_per_mille(0);
   std::vector<uint8_t> p7 = RtpPacket(506, 15000, 0xdead);
   fanout.Forward(track, Parsed(p7), false, false, 70);
