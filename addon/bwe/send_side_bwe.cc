@@ -42,7 +42,14 @@ void SendSideBwe::OnRtt(int64_t rtt_ms) {
 }
 
 void SendSideBwe::SetDesiredBitrate(uint64_t bps) {
-  probes_.set_desired_bps(bps == 0 ? config_.max_bps : std::min(bps, config_.max_bps));
+  // Probes go a tenth past the desired rate: a probe's result is capped at
+  // the rate it probed for, so one capped at exactly the desired rate left
+  // the estimate level with it, and the allocator's next look (with layer
+  // rates that moved by a few per cent since) found it just short, for
+  // good (seen with Chromium behind tc tbf: a subscriber never went back
+  // to its top layer after the link recovered).
+  const uint64_t probe_to = bps + bps / 10;
+  probes_.set_desired_bps(bps == 0 ? config_.max_bps : std::min(probe_to, config_.max_bps));
 }
 
 bool SendSideBwe::OnFeedback(const rtp::TransportCc& feedback, int64_t now_us) {

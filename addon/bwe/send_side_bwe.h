@@ -67,8 +67,8 @@ class SendSideBwe {
   // Called on the transport's timer: a probe cluster to send now, if any.
   bool NextProbe(int64_t now_us, ProbeRequest* out);
   // What the transport's subscriptions would use at most (the allocator's
-  // sum of their top layers): probes never go above it. 0: no limit but
-  // the configured maximum.
+  // sum of their top layers): probes go no more than a tenth above it. 0:
+  // no limit but the configured maximum.
   void SetDesiredBitrate(uint64_t bps);
 
   uint64_t estimate_bps() const { return estimate_bps_; }

@@ -42,6 +42,10 @@ Napi::Value BweStats(Napi::Env env, const transport::WebRtcTransport& w) {
   o.Set("rttMs", static_cast<double>(b->rtt_ms()));
   o.Set("loss", b->loss());
   o.Set("delayState", bwe::BandwidthUsageName(b->usage()));
+  // The delay trend (scaled slope, ms) against the detector's adaptive
+  // threshold: what "delayState" was decided from.
+  o.Set("delayTrend", b->trend());
+  o.Set("delayThreshold", b->threshold());
   o.Set("probing", bwe::ProbeStateName(b->probe_state()));
   const bwe::BweStats st = b->stats();
   const bwe::SendHistoryCounters& h = b->history();
@@ -53,6 +57,7 @@ Napi::Value BweStats(Napi::Env env, const transport::WebRtcTransport& w) {
   fb.Set("statuses", static_cast<double>(st.feedback_packets));
   fb.Set("packetsReceived", static_cast<double>(h.received));
   fb.Set("packetsLost", static_cast<double>(h.lost));
+  fb.Set("mediaLost", static_cast<double>(h.media_lost));
   // Statuses about numbers never sent or long forgotten, and repeats.
   fb.Set("unknown", static_cast<double>(h.unknown));
   fb.Set("repeated", static_cast<double>(h.repeated));

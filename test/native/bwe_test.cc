@@ -223,7 +223,9 @@ void TestSendHistory() {
   CHECK(!h.OnReport(static_cast<uint16_t>(first + 10), true, &r));  // not sent yet
   CHECK(h.OnReport(static_cast<uint16_t>(first + 4), false, &r));
   CHECK(!h.OnReport(static_cast<uint16_t>(first + 4), false, &r));  // lost twice counts once
+  CHECK_EQ(h.counters().media_lost, 1u);
   CHECK(h.OnReport(static_cast<uint16_t>(first + 4), true, &r));    // late after all
+  CHECK_EQ(h.counters().media_lost, 0u);
   CHECK_EQ(h.counters().received, 2u);
   CHECK_EQ(h.counters().lost, 0u);
   CHECK_EQ(h.counters().repeated, 2u);
@@ -252,6 +254,7 @@ struct SimConfig {
   int64_t loss_from_ms = 0;
   int64_t duration_ms = 120000;
   uint64_t initial_bps = 1000000;
+  uint64_t desired_bps = 0;           // the allocator's desired rate (0: none)
   uint64_t fixed_media_bps = 0;       // 0: the media follows the estimate
   uint64_t receiver_clock_us = 7000000;  // the receiver's clock at the start
   int64_t frame_ms = 0;               // media as a burst per frame (0: paced evenly)
@@ -279,6 +282,7 @@ SimResult Simulate(const SimConfig& cfg, uint32_t seed = 1) {
   bwe::BweConfig bc;
   bc.initial_bps = cfg.initial_bps;
   bwe::SendSideBwe est(bc);
+  if (cfg.desired_bps != 0) est.SetDesiredBitrate(cfg.desired_bps);
   rtp::TwccFeedback receiver;
   struct InFlight {
     int64_t arrival_us;
@@ -545,6 +549,34 @@ void TestOverloadedSender() {
   CHECK(w.max <= 1.3 * 400000);
 }
 
+// A subscriber moved down to its lowest layer (190 kbit/s of media) behind
+// a 400 kbit/s link, which then recovers to 3 Mbit/s; its top layer needs
+// 930 kbit/s (the allocator's desired rate, an upgrade's margin included).
+// Only probes can show the room (the media does not grow by itself): the
+// estimate must pass the desired rate within a few seconds, not stop level
+// with it (a probe's result is capped at the rate probed for): the layer
+// rates move by a few per cent between two looks of the allocator, and an
+// estimate exactly at the old desired rate is then just short of the new
+// one, for good (seen with Chromium behind tc tbf: the subscriber never
+// went back up).
+void TestRecoveryToDesired() {
+  SimConfig c;
+  c.capacity = {{0, 400000}, {20000, 3000000}};
+  c.fixed_media_bps = 190000;
+  c.frame_ms = 50;
+  c.desired_bps = 930000;
+  c.initial_bps = 350000;  // where the estimate was after the step down
+  c.duration_ms = 40000;
+  const SimResult r = Simulate(c, 6);
+  const Window before = Over(r, 10000, 20000);
+  const Window after = Over(r, 28000, 40000);
+  Print("190 kbit/s of media on 400 kbit/s", before);
+  Print("... on 3 Mbit/s, from 8 s after the step up", after);
+  CHECK(before.max <= 1.3 * 400000);
+  CHECK(after.min >= 1.05 * 930000);  // past it, not level with it
+  CHECK(after.max <= 1.2 * 930000);
+}
+
 // The receiver's clock starts 5 s before its 24-bit reference time (64 ms
 // units) wraps: the estimate goes on as if nothing happened.
 void TestReferenceWrap() {
@@ -640,6 +672,43 @@ void TestPaddingLossIgnored() {
   CHECK_EQ(est.stats().probe_failures, 1u);       // the probe itself failed
 }
 
+// A probe cluster whose packets all arrive within one 250 us tick of the
+// feedback's clock (a token bucket with room passes a burst at line rate,
+// as tc tbf did after a shaped link recovered): the path carried at least
+// the probed rate. Such clusters used to count as failures, and a
+// subscriber moved down never got back up.
+void TestProbeWithinOneTick() {
+  bwe::ProbeBitrateEstimator p;
+  p.OnClusterStarted(7, 1400000);
+  for (int i = 0; i < 8; ++i) p.OnClusterPacketSent(7);
+  uint64_t got = 0;
+  for (int i = 0; i < 8; ++i) {
+    bwe::PacketResult r;
+    r.sequence = 100 + i;
+    r.cluster = 7;
+    r.size = 275;
+    r.received = true;
+    r.arrival_us = 5000000;  // all in one tick
+    got = p.OnPacket(r);
+  }
+  CHECK_EQ(got, 1400000u);
+  CHECK_EQ(p.failures(), 0u);
+  // Too much of it lost: still no result.
+  p.OnClusterStarted(8, 1400000);
+  for (int i = 0; i < 8; ++i) p.OnClusterPacketSent(8);
+  for (int i = 0; i < 8; ++i) {
+    bwe::PacketResult r;
+    r.sequence = 200 + i;
+    r.cluster = 8;
+    r.size = 275;
+    r.received = i < 5;
+    r.arrival_us = 6000000;
+    got = p.OnPacket(r);
+  }
+  CHECK_EQ(got, 0u);
+  CHECK_EQ(p.failures(), 1u);
+}
+
 }  // namespace
 
 int main() {
@@ -656,5 +725,7 @@ int main() {
   TestReferenceWrap();
   TestRepeatedOveruse();
   TestPaddingLossIgnored();
+  TestRecoveryToDesired();
+  TestProbeWithinOneTick();
   return webrtc_agent::native_test::ReportChecks("bwe_test");
 }

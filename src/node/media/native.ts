@@ -49,9 +49,12 @@ export interface BweStats {
   /** Share of the last batch of reported packets lost, 0..1. */
   loss: number;
   delayState: 'normal' | 'overusing' | 'underusing';
+  /** The delay trend (scaled slope) and the adaptive threshold it is read against. */
+  delayTrend: number;
+  delayThreshold: number;
   probing: 'init' | 'probing' | 'idle' | 'off';
   packetsNumbered: number;
-  feedback: { received: number; malformed: number; statuses: number; packetsReceived: number; packetsLost: number; unknown: number; repeated: number };
+  feedback: { received: number; malformed: number; statuses: number; packetsReceived: number; packetsLost: number; mediaLost: number; unknown: number; repeated: number };
   probes: { clusters: number; results: number; failures: number; paddingPackets: number; paddingBytes: number; carrier: boolean };
   delayDecreases: number;
   lossDecreases: number;
