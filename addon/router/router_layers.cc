@@ -102,6 +102,8 @@ void Router::LayerTick(uint64_t now_ms) {
   for (auto& [id, t] : transports_) {
     if (transport::WebRtcTransport* w = t->AsWebRtc()) w->SetDesiredBitrateBps(layer_control_.desired(t.get()));
   }
+  // Re-sends towards each subscriber: a share of its estimate.
+  repair_budget_.Tick(now_ms, table_.subscriptions());
   if (!webrtc_) return;
   // The node thread tells the controller (through the WebRTC port's event
   // queue, like "media-update"); events of other transports are dropped.

@@ -286,6 +286,9 @@ Napi::Value MediaStats(const Napi::CallbackInfo& info) {
     o.Set("nackTooSoon", static_cast<double>(rc.too_soon));
     o.Set("nackTooMany", static_cast<double>(rc.too_many));
     o.Set("nackOverBudget", static_cast<double>(rc.over_budget));
+    // The repair budget's rate (bits/s): a share of the subscriber's
+    // estimate; 0: none, a share of the media sent instead.
+    o.Set("repairBudgetBps", static_cast<double>(s->retransmitter ? s->retransmitter->budget_rate_bps() : 0));
     o.Set("testDropped", static_cast<double>(s->counters.test_dropped));
     o.Set("waitingKeyframe", s->keyframe_gate.waiting());
     o.Set("keyframeWaitDrops", static_cast<double>(s->counters.keyframe_wait_drops));

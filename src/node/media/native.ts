@@ -137,6 +137,8 @@ export interface SubscriptionStats {
   nackTooSoon: number;
   nackTooMany: number;
   nackOverBudget: number;
+  /** The repair budget's rate, bits/s: a share of the subscriber's estimate (0: a share of the media sent instead). */
+  repairBudgetBps: number;
   /** Dropped by the test-only loss switch. */
   testDropped: number;
   paused: boolean;
