@@ -15,11 +15,10 @@
  * loopback reaches it too). Run as root (it makes the namespace).
  */
 import t from 'tap';
-import type { Page } from 'playwright-core';
 import { makeNetns } from '../../bench/lib/netns';
 import { waitFor } from '../helpers/agent';
 import { openBrowser, openBrowserIn } from '../helpers/chromium';
-import { controllerAgent, decodedVideo, negotiate, simulcastPublisher, subscriberPage } from '../helpers/webrtc';
+import { controllerAgent, decodedVideo, publicationSubscriber, simulcastPublisher } from '../helpers/webrtc';
 
 const CONTROLLER = 'shaped-layers-ctl';
 const SHAPE = (rate: string) => ['tbf', 'rate', rate, 'burst', '16kb', 'latency', '300ms'];
@@ -34,20 +33,10 @@ t.test('behind a link that steps 3 Mbit/s -> 400 kbit/s -> 3 Mbit/s, a subscribe
   const pub = await newPage();
   await simulcastPublisher(t, pub, on, events, CONTROLLER, 'p');
 
-  const subscribe = async (page: Page, id: string) => {
-    await subscriberPage(page);
-    await on('createTransport', { transportId: id, controller: CONTROLLER });
-    await on('subscribe', {
-      operationId: `${id}-sub`,
-      connectionType: 'webrtc',
-      options: { transportId: id, controller: CONTROLLER, tracks: [{ mid: '0', type: 'audio', from: 'p-0' }, { mid: '1', type: 'video', from: 'p-1' }] },
-    });
-    await negotiate(t, page, on, events, id);
-  };
   const a = await newPage();
-  await subscribe(a, 'a');
+  await publicationSubscriber(t, a, on, events, CONTROLLER, 'a');
   const b = await (await openBrowserIn(t, ns.chromium)).newPage();
-  await subscribe(b, 'b');
+  await publicationSubscriber(t, b, on, events, CONTROLLER, 'b');
 
   const stats = async () => on('getStats', {});
   const layers = async (id: string) => (await stats()).subscriptions.find((x: { id: string }) => x.id === `${id}-1`).layers;
