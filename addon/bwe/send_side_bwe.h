@@ -50,10 +50,13 @@ struct BweStats {
   uint64_t delay_decreases = 0;
   uint64_t loss_decreases = 0;
   uint64_t inter_arrival_resets = 0;
+  uint64_t probes_distrusted = 0;  // results not believed (congestion seen lately)
 };
 
 class SendSideBwe {
  public:
+  static constexpr int64_t kProbeDistrustMs = 10000;
+
   explicit SendSideBwe(const BweConfig& config);
 
   // The number the next packet sent must carry.
@@ -112,6 +115,7 @@ class SendSideBwe {
   int64_t reference_ = -1;
   uint64_t feedbacks_ = 0;
   uint64_t feedback_packets_ = 0;
+  uint64_t probes_distrusted_ = 0;
 };
 
 }  // namespace webrtc_agent::bwe

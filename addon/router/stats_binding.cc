@@ -66,6 +66,8 @@ Napi::Value BweStats(Napi::Env env, const transport::WebRtcTransport& w) {
   pr.Set("clusters", static_cast<double>(st.probes_sent));
   pr.Set("results", static_cast<double>(st.probe_results));
   pr.Set("failures", static_cast<double>(st.probe_failures));
+  // Results not believed: the path was congested within the last 10 s.
+  pr.Set("distrusted", static_cast<double>(st.probes_distrusted));
   pr.Set("paddingPackets", static_cast<double>(c.padding_packets));
   pr.Set("paddingBytes", static_cast<double>(c.padding_bytes));
   // Whether a video subscription with RTX can carry probe padding now.

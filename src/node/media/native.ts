@@ -55,7 +55,7 @@ export interface BweStats {
   probing: 'init' | 'probing' | 'idle' | 'off';
   packetsNumbered: number;
   feedback: { received: number; malformed: number; statuses: number; packetsReceived: number; packetsLost: number; mediaLost: number; unknown: number; repeated: number };
-  probes: { clusters: number; results: number; failures: number; paddingPackets: number; paddingBytes: number; carrier: boolean };
+  probes: { clusters: number; results: number; failures: number; distrusted: number; paddingPackets: number; paddingBytes: number; carrier: boolean };
   delayDecreases: number;
   lossDecreases: number;
 }
