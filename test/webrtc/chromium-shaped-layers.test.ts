@@ -9,7 +9,7 @@
  * 3 Mbit/s -> 400 kbit/s -> 3 Mbit/s: B's send-side estimate falls, the
  * allocator moves B down to a layer that fits at its full frame rate (>= 15
  * frames/s, a new frame every second after the first 5 s), A stays on the
- * top layer untouched, B comes back up, and the agent re-sent a bounded
+ * top layer (one second off it allowed under load), B comes back up, and the agent re-sent a bounded
  * number of packets per media packet lost (no NACK storm).
  * The agent listens on, and announces, the host end's address (Chromium on
  * loopback reaches it too). Run as root (it makes the namespace).
