@@ -89,6 +89,10 @@ export class NodeRuntime {
     const m = settings.media;
     rt.router.configure(m.listenIp, m.portMin, m.portMax);
     rt.#startHeartbeat();
+    // Start-up left garbage and a grown young generation that V8 would give
+    // back only ~8 s from now: give it back before READY (~2 MiB per thread,
+    // ~12 ms; docs/bench.md, "Memory").
+    addon.reduceMemory();
     if (rt.logs('debug')) rt.log.debug({ threadId }, 'node ready');
     return rt;
   }

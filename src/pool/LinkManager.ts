@@ -62,6 +62,8 @@ export class LinkManager implements NodeApi {
   readonly #pairs = new Map<string, PeerPair>();
   /** Link set-ups in flight, so concurrent subscribers share one. */
   readonly #pending = new Map<string, Promise<void>>();
+  /** Ring pair set-ups in flight (key: the two node ids). */
+  readonly #pairing = new Map<string, Promise<void>>();
   #nextLink = 1;
   readonly #forgetHooks: Array<(nodeId: string, trackId: string, entry: TrackEntry) => void> = [];
 
@@ -257,10 +259,21 @@ export class LinkManager implements NodeApi {
     this.#log.debug({ trackId, from: home.nodeId, to: importer, link }, 'track linked across nodes');
   }
 
-  async #ensurePair(x: string, y: string): Promise<void> {
+  // Concurrent first links between two nodes (two subscribers of different
+  // tracks) share one set-up: a second _attachPeer of the pair is refused.
+  #ensurePair(x: string, y: string): Promise<void> {
     const [a, b] = x < y ? [x, y] : [y, x];
     const key = `${a}|${b}`;
-    if (this.#pairs.has(key)) return;
+    if (this.#pairs.has(key)) return Promise.resolve();
+    let p = this.#pairing.get(key);
+    if (!p) {
+      p = this.#makePair(a, b, key).finally(() => this.#pairing.delete(key));
+      this.#pairing.set(key, p);
+    }
+    return p;
+  }
+
+  async #makePair(a: string, b: string, key: string): Promise<void> {
     const ab = createRingBuffer(this.#ringBytes);
     const ba = createRingBuffer(this.#ringBytes);
     // Both threads must hold both rings before any record flows.

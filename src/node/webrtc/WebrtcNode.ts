@@ -430,7 +430,7 @@ export class WebrtcNode {
       for (const x of m.tracks) {
         const mediaFormat = toMediaFormat(m.track.type, m.format!);
         if (m.role === 'receive') {
-          this.#notify({ type: 'published', trackId: x.trackId, kind: m.track.type, mediaFormat, ...(op.owner !== undefined ? { owner: op.owner } : {}) });
+          this.#notify({ type: 'published', trackId: x.trackId, kind: m.track.type, mediaFormat, controller: op.controller, ...(op.owner !== undefined ? { owner: op.owner } : {}) });
         }
         this.#emit(op.controller, 'onTrackUpdate', {
           transportId: t.id,
