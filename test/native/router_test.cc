@@ -19,5 +19,6 @@ int main() {
   RtxUnwrapperTests();
   RtcpSchedulerTests();
   LayeredFanoutTests();
+  RepairBudgetTests();
   return ReportChecks("router_test");
 }
