@@ -77,20 +77,21 @@ t.test('linkup across agents: rewritten SSRC, PLI and NACK back to A, cutoff sto
   t.match(sb.tracks.find((x: any) => x.id === 'cam'), { packets: 30, subscribers: 1, transportId: String }, 'the stand-in on B');
   t.equal(sb.tracks.find((x: any) => x.id === 'cam').ssrc, exp.ssrc, 'B demultiplexes by the SSRC it chose');
 
-  // A subscriber's PLI, after the one-a-second merge window: one more PLI upstream.
-  await new Promise((res) => setTimeout(res, 1100));
-  const before = publisher.rtcp().filter(isPli).length;
-  await sink.send(buildPli(1, 4242), sub.port);
-  await waitFor(() => publisher.rtcp().filter(isPli).length === before + 1, 5000, 'the subscriber PLI reaches the publisher');
-
   // A NACK from B's subscriber: B keeps no packets for a plain subscriber, so it
-  // asks A, whose export answers from its send buffer; the packet comes again.
+  // asks A, whose export answers from its send buffer (which keeps a packet for
+  // 1 s: asked before the PLI's wait below); the packet comes again.
   const lost = pkts[10]!;
   await sink.send(buildNack(1, 4242, lost.seq), sub.port);
   await waitFor(() => sink.rtp().filter((p) => p.seq === lost.seq).length === 2, 5000, 'the NACKed packet again at the sink');
   t.same(sink.rtp().filter((p) => p.seq === lost.seq)[1]!.payload, lost.payload, 'the same packet');
   const sa2 = await statsOf(na);
   t.match(sa2.subscriptions.find((s: any) => s.id === exp.id), { nackPackets: 1, retransmitted: 1 }, 'answered by the export on A');
+
+  // A subscriber's PLI, after the one-a-second merge window: one more PLI upstream.
+  await new Promise((res) => setTimeout(res, 1100));
+  const before = publisher.rtcp().filter(isPli).length;
+  await sink.send(buildPli(1, 4242), sub.port);
+  await waitFor(() => publisher.rtcp().filter(isPli).length === before + 1, 5000, 'the subscriber PLI reaches the publisher');
 
   t.same(await nb('cutoff', { subscriptionId: 'sub-1' }), { ok: true });
   const got = sink.rtp().length;
