@@ -66,6 +66,7 @@ void UpstreamFeedbackTests();
 void RtxUnwrapperTests();
 void RtcpSchedulerTests();
 void LayeredFanoutTests();
+void SvcFanoutTests();
 
 }  // namespace webrtc_agent::native_test
 

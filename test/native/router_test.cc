@@ -19,5 +19,6 @@ int main() {
   RtxUnwrapperTests();
   RtcpSchedulerTests();
   LayeredFanoutTests();
+  SvcFanoutTests();
   return ReportChecks("router_test");
 }
