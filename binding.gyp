@@ -45,6 +45,7 @@
         "addon/layers/vp9_selector.cc",
         "addon/layers/allocator.cc",
         "addon/router/peer_links.cc",
+        "addon/router/options_reader.cc",
         "addon/router/router_binding.cc",
         "addon/router/stats_binding.cc",
         "addon/ring/spsc_ring.cc",

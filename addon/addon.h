@@ -82,6 +82,7 @@ class AgentAddon : public Napi::Addon<AgentAddon> {
 
   Napi::Value Version(const Napi::CallbackInfo& info);
   Napi::Value ThreadInfo(const Napi::CallbackInfo& info);
+  Napi::Value ReduceMemory(const Napi::CallbackInfo& info);
   Napi::Value StartTimer(const Napi::CallbackInfo& info);
   Napi::Value StopTimer(const Napi::CallbackInfo& info);
   Napi::Value TickCount(const Napi::CallbackInfo& info);

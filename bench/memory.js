@@ -6,7 +6,12 @@
  * one connected WebRTC subscriber costs.
  *
  *   node bench/memory.js [--runs 3] [--baseline <dir of another checkout, built>]
- *                        [--subscribers 100] [--only subscribers]
+ *                        [--subscribers 100] [--only subscribers] [--chart docs/memory.svg]
+ *   node bench/memory.js --from <its JSON lines, saved> --chart docs/memory.svg
+ *
+ * --chart draws the idle agent's medians (1 and 13 node threads, 1.5 s after
+ * READY and settled, each side) against the 160 MiB target; --from redraws
+ * it from a saved run without measuring.
  *
  * Subscribers: one node, one WebRTC publisher and N WebRTC subscribers of
  * its video, all bench/tools/webrtc_peer (ICE, DTLS, SRTP: the repo's own
@@ -19,7 +24,8 @@
  * Starts a nats-server on a free loopback port and the agent as a separate
  * process (`node dist/main.js`, cluster off), as in production, waits until
  * every node is READY and 1.5 s more, then reads VmRSS from /proc; and again
- * 15 s after READY, settled (see idle()). With
+ * 15 s after READY, settled (see idle()); and the agent's startup_ms (start
+ * to ready, from its ready line) with 13 nodes. With
  * --baseline the other checkout's agent is measured in the same go,
  * alternating run by run, so both sides see the same machine.
  */
@@ -32,7 +38,14 @@ const { parseArgs } = require('node:util');
 const { NatsServerProcess } = require('../dist/rpc/NatsServerProcess');
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '3' }, baseline: { type: 'string' }, subscribers: { type: 'string', default: '100' }, only: { type: 'string' } },
+  options: {
+    runs: { type: 'string', default: '3' },
+    baseline: { type: 'string' },
+    subscribers: { type: 'string', default: '100' },
+    only: { type: 'string' },
+    chart: { type: 'string' },
+    from: { type: 'string' },
+  },
 });
 const RUNS = Number(values.runs);
 const root = path.resolve(__dirname, '..');
@@ -47,6 +60,7 @@ const fixed = (r) => ({
   settled_rss_1_node_mib: +r.oneSettled.toFixed(1),
   settled_rss_13_nodes_mib: +r.thirteenSettled.toFixed(1),
   settled_per_node_thread_mib: +r.perThreadSettled.toFixed(2),
+  startup_13_nodes_ms: Math.round(r.startup13),
 });
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -85,14 +99,15 @@ function stop(child) {
  */
 const SETTLE_MS = 15_000;
 async function idle(dir, natsUrl, nodes) {
-  const { child } = await startAgent(dir, natsUrl, nodes);
+  const { child, out } = await startAgent(dir, natsUrl, nodes);
   const t0 = Date.now();
   await sleep(1500);
   const rss = rssMiB(child.pid);
   await sleep(SETTLE_MS - (Date.now() - t0));
   const settled = rssMiB(child.pid);
   await stop(child);
-  return { rss, settled };
+  // The agent's own start-to-ready time, from its ready line.
+  return { rss, settled, startupMs: Number(/startup_ms=(\d+)/.exec(out)[1]) };
 }
 
 /** Resident cost of one bare worker thread loading `code`, over 8 threads; `pre` runs in the main thread first. */
@@ -208,7 +223,54 @@ async function subscribers(dir, natsUrl, n) {
   }
 }
 
+/** Bars of the idle medians (the 'median' lines), per side, with the 13-node target as a rule. */
+async function chart(medians, file) {
+  const { writeChart } = require('./lib/chart');
+  const rows = [];
+  for (const m of medians) {
+    for (const [key, what] of [
+      ['rss_1_node_mib', '1 node thread, 1.5 s'],
+      ['settled_rss_1_node_mib', '1 node thread, settled'],
+      ['rss_13_nodes_mib', '13 node threads, 1.5 s'],
+      ['settled_rss_13_nodes_mib', '13 node threads, settled'],
+    ]) {
+      rows.push({ side: m.side === 'this' ? 'this tree' : 'baseline', what, mib: m[key], target: what.startsWith('13') ? 160 : null });
+    }
+  }
+  await writeChart(file, {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: 'Idle agent, resident memory (medians); dashed: the 13-thread target, 160 MiB',
+    background: 'white',
+    data: { values: rows },
+    facet: { field: 'what', type: 'nominal', title: null, sort: rows.map((r) => r.what), header: { labelFontSize: 11 } },
+    spacing: 12,
+    spec: {
+      width: { step: 44 },
+      height: 260,
+      layer: [
+        {
+          mark: { type: 'bar' },
+          encoding: {
+            x: { field: 'side', type: 'nominal', title: null, sort: ['baseline', 'this tree'], axis: { labelAngle: 0 } },
+            y: { field: 'mib', type: 'quantitative', title: 'RSS, MiB', scale: { domain: [0, 200] } },
+            color: { field: 'side', type: 'nominal', title: null, scale: { domain: ['baseline', 'this tree'] } },
+          },
+        },
+        { mark: { type: 'text', dy: -6 }, encoding: { x: { field: 'side', type: 'nominal', sort: ['baseline', 'this tree'] }, y: { field: 'mib', type: 'quantitative' }, text: { field: 'mib', type: 'quantitative', format: '.1f' } } },
+        { transform: [{ filter: 'datum.target != null' }], mark: { type: 'rule', strokeDash: [4, 3], color: 'firebrick' }, encoding: { y: { field: 'target', type: 'quantitative', aggregate: 'max' } } },
+      ],
+    },
+    config: { font: 'sans-serif' },
+  });
+}
+
 async function main() {
+  if (values.from) {
+    const medians = readFileSync(values.from, 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).filter((o) => o.bench === 'memory' && o.what === 'median');
+    if (!values.chart || medians.length === 0) throw new Error('--from needs --chart and a saved run with median lines');
+    await chart(medians, values.chart);
+    return;
+  }
   const dataDir = mkdtempSync(path.join(tmpdir(), 'wa-mem-'));
   const nats = await NatsServerProcess.start({ port: 0, dataDir });
   const sides = [['this', root], ...(values.baseline ? [['baseline', path.resolve(values.baseline)]] : [])];
@@ -236,16 +298,20 @@ async function main() {
       for (const [name, dir] of sides) {
         const a = await idle(dir, nats.url, 1);
         const b = await idle(dir, nats.url, 13);
-        const row = { one: a.rss, thirteen: b.rss, perThread: (b.rss - a.rss) / 12, oneSettled: a.settled, thirteenSettled: b.settled, perThreadSettled: (b.settled - a.settled) / 12 };
+        const row = { one: a.rss, thirteen: b.rss, perThread: (b.rss - a.rss) / 12, oneSettled: a.settled, thirteenSettled: b.settled, perThreadSettled: (b.settled - a.settled) / 12, startup13: b.startupMs };
         (got[name] ??= []).push(row);
         emit({ bench: 'memory', side: name, run: r, ...fixed(row) });
       }
     }
+    const medians = [];
     for (const [name] of sides) {
       const g = got[name];
       const med = Object.fromEntries(Object.keys(g[0]).map((k) => [k, median(g.map((x) => x[k]))]));
-      emit({ bench: 'memory', side: name, what: 'median', ...fixed(med) });
+      const line = { bench: 'memory', side: name, what: 'median', ...fixed(med) };
+      medians.push(line);
+      emit(line);
     }
+    if (values.chart) await chart(medians, values.chart);
     for (const [name, dir] of sides) {
       for (const [what, code, pre] of [
         ['bare worker thread', ''],

@@ -92,7 +92,7 @@ if [ $# -gt 0 ]; then
 else
   tests=()
   for f in test/addon-terminate.test.ts test/ring/*.test.ts test/pool/*.test.ts \
-    test/media/*.test.ts test/native/*.test.ts test/webrtc/*.test.ts test/demo/*.test.ts; do
+    test/media/*.test.ts test/native/*.test.ts test/node/*.test.ts test/webrtc/*.test.ts test/demo/*.test.ts; do
     [ -f "$f" ] && tests+=("$f")
   done
 fi

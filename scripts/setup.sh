@@ -51,5 +51,11 @@ fi
 node -e 'const [M]=process.versions.node.split(".").map(Number); if (M<20) { console.error("setup: Node.js >= 20 is required, found "+process.versions.node); process.exit(1) }'
 
 # npm ci runs node-gyp (the addon) and tsc (prepare). Headers come from the
-# local Node installation; nothing but npm packages is downloaded.
+# local Node installation (NodeSource's and Debian's packages ship them in
+# <prefix>/include/node); nothing but npm packages is downloaded. Without
+# nodedir, node-gyp would fetch the headers from nodejs.org.
+node_prefix=$(node -p 'require("node:path").resolve(process.execPath, "..", "..")')
+if [ -z "${npm_config_nodedir:-}" ] && [ -f "$node_prefix/include/node/node.h" ]; then
+  export npm_config_nodedir="$node_prefix"
+fi
 npm ci --no-audit --no-fund

@@ -27,7 +27,7 @@ import { LogLevels } from './LogLevels';
 import type { NodeHooks } from './node/protocol';
 import { LinkManager } from './pool/LinkManager';
 import { NodeManager, type RoomTasks } from './pool/NodeManager';
-import { RemoteLinks } from './rpc/RemoteLinks';
+import { AgentBridge } from './rpc/AgentBridge';
 import { AgentService } from './rpc/AgentService';
 import { EventPublisher } from './rpc/EventPublisher';
 import { EmbeddedNats } from './rpc/EmbeddedNats';
@@ -71,7 +71,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   /** The cluster membership; undefined when cluster.enabled is false. */
   readonly cluster: Cluster | undefined;
   /** Media between agents (linkup/cutoff, the internal addresses served). */
-  readonly remote: RemoteLinks;
+  readonly remote: AgentBridge;
   /** Prometheus metrics (always collected; served over HTTP when metrics.enabled). */
   readonly metrics: AgentMetrics;
   /** Speaker detection (onSpeakerUpdate); undefined when speakers.enabled is false. */
@@ -95,7 +95,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     events: EventPublisher;
     embedded: EmbeddedNats | undefined;
     cluster: Cluster | undefined;
-    remote: RemoteLinks;
+    remote: AgentBridge;
     metrics: AgentMetrics;
     http: HealthServer | undefined;
     nats: NatsWatch;
@@ -177,7 +177,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     let nc: NatsConnection | undefined;
     let nodes: NodeManager | undefined;
     let service: AgentService | undefined;
-    let remoteLinks: RemoteLinks | undefined;
+    let agentBridge: AgentBridge | undefined;
     let http: HealthServer | undefined;
     // The service answers `drain` for the agent it is part of, made last.
     let self: Agent | undefined;
@@ -257,7 +257,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         : undefined;
       speakers?.on('update', (controller, payload) => events.speakerUpdate(controller, payload));
       const links = new LinkManager({ nodes, ringBytes: cfg.agent.linkRingBytes, log: logLevels.module('links') });
-      const remote = new RemoteLinks({
+      const remote = new AgentBridge({
         nc,
         subjects,
         nodes,
@@ -269,7 +269,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         maxExportsPerNode: cfg.agent.maxExportsPerNode,
         log: logLevels.module('links'),
       });
-      remoteLinks = remote;
+      agentBridge = remote;
       // Speaker slots pick their sources in front of the node API path.
       const slots = new SlotManager({
         nodes,
@@ -302,7 +302,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       service = await AgentService.start({
         nc,
         nodes,
-        links: slots,
+        nodeApi: slots,
         subjects,
         agentId: id,
         cluster: cfg.cluster.name,
@@ -386,7 +386,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       return self;
     } catch (err) {
       await http?.stop().catch(() => undefined);
-      await remoteLinks?.stop().catch(() => undefined);
+      await agentBridge?.stop().catch(() => undefined);
       await service?.stop().catch(() => undefined);
       await nodes?.close().catch(() => undefined);
       await nc?.close().catch(() => undefined);

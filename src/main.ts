@@ -7,10 +7,11 @@
  * the process exits when it is done, at most agent.shutdownTimeoutMs later.
  */
 // First: V8 flags that must be set before the modules below load (heapFlags.ts).
-import './util/heapFlags';
+import { reapplyHeapFlags } from './util/heapFlags';
 import { ConfigError, loadConfig, type AgentConfig } from './config/load';
 import { Agent } from './Agent';
 import { createLogger } from './log';
+import { loadAddon } from './node/addon';
 
 export async function main(argv = process.argv.slice(2), env = process.env): Promise<void> {
   let cfg: AgentConfig;
@@ -32,6 +33,18 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     log.fatal({ err: (err as Error).message }, 'agent failed to start');
     process.stderr.write(`webrtc-agent: failed to start: ${(err as Error).message}\n`);
     process.exit(1);
+  }
+  // Every node thread's isolate set V8's semi-space growth factor back to
+  // 2 (heapFlags.ts): set it again now and after each later node start.
+  reapplyHeapFlags();
+  agent.nodes.on('nodeReady', () => reapplyHeapFlags());
+  // The main thread too holds start-up garbage and pages V8 would return
+  // only after ~8 s idle: collect them now, before the ready line (each node
+  // thread did the same before its READY; docs/bench.md, "Memory").
+  try {
+    loadAddon().reduceMemory();
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'reduceMemory failed');
   }
   const startMs = Number(process.hrtime.bigint() - t0) / 1e6;
   process.stdout.write(

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { AGENT_METHODS } from '../src/rpc/subjects';
 import { nodeMethods } from '../src/node/methods';
-import { REMOTE_NODE_METHODS } from '../src/rpc/RemoteLinks';
+import { REMOTE_NODE_METHODS } from '../src/rpc/AgentBridge';
 
 const api = readFileSync(path.resolve(__dirname, '../docs/api.md'), 'utf8');
 const headings = new Set([...api.matchAll(/^### (\w+)$/gm)].map((m) => m[1]));

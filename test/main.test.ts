@@ -2,7 +2,7 @@
  * The agent as a process: `node dist/main.js` with an embedded nats-server,
  * the ready line, getNode over NATS, the CLI, SIGTERM shutdown, config errors.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,7 +48,7 @@ function startProcess(t: Tap, args: string[], env: NodeJS.ProcessEnv, cwd: strin
   });
 }
 
-type Tap = typeof t;
+type Tap = Test;
 
 function field(line: string, key: string): string {
   return new RegExp(`${key}=(\\S+)`).exec(line)![1]!;
@@ -129,6 +129,14 @@ t.test('bad configuration exits 2 with one line naming the key', async (t) => {
     const lines = r.stderr.trim().split('\n');
     t.equal(lines.length, 1, 'one line');
     t.match(lines[0], re);
+  }
+});
+
+t.test('the CLI: --help, -h and help print the usage (they do not start an agent)', async (t) => {
+  for (const arg of ['--help', '-h', 'help']) {
+    const r = spawnSync(process.execPath, [cliJs, arg], { env: cleanEnv({ NATS_EMBEDDED: 'never' }), encoding: 'utf8', timeout: 10_000 });
+    t.equal(r.status, 0, `${arg} -> exit 0`);
+    t.match(r.stdout, /^usage:\n  webrtc-agent \[start\]/, `${arg} -> the usage`);
   }
 });
 

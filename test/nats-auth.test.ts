@@ -6,8 +6,9 @@
  * with the right credentials (cluster KV included: same connection) and fails
  * clearly with wrong ones; bad settings are config errors naming the key.
  */
-import t from 'tap';
-import { execFileSync, spawnSync } from 'node:child_process';
+import t, { type Test } from 'tap';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,7 +38,7 @@ async function server(t: Tap, conf: string): Promise<NatsServerProcess> {
   t.teardown(() => s.stop());
   return s;
 }
-type Tap = typeof t;
+type Tap = Test;
 
 async function client(t: Tap, url: string, o: Partial<ConnectionOptions>): Promise<NatsConnection> {
   const nc = await connect({ servers: url, reconnect: false, ...o });
@@ -79,6 +80,13 @@ t.test('user and password', async (t) => {
   const agent = await startAgent(t, testConfig({ NATS_URL: s.url, NATS_USER: 'ag', NATS_PASSWORD: 'pw-right', AGENT_PRERUN_NODES: '1' }));
   t.match(await getNode(await client(t, s.url, { user: 'ag', pass: 'pw-right' }), agent), { nodeId: /_/ });
   await refused(t, { NATS_URL: s.url, NATS_USER: 'ag', NATS_PASSWORD: 'pw-wrong' }, /Authorization Violation/i, 'a wrong password is refused');
+  // The CLI's drain signs in with the same variables (the agent answers from this process: no spawnSync).
+  const drained = await promisify(execFile)(process.execPath, [path.join(root, 'dist/cli/index.js'), 'drain', '--agent', agent.id], {
+    env: { PATH: process.env.PATH, NATS_URL: s.url, NATS_USER: 'ag', NATS_PASSWORD: 'pw-right' },
+    encoding: 'utf8',
+    timeout: 15_000,
+  });
+  t.match(JSON.parse(drained.stdout), { reason: 'cli', rooms: [{ room: 'r', tasks: ['t'] }] }, 'the CLI drains with NATS credentials');
 });
 
 t.test('nkey', async (t) => {

@@ -5,7 +5,7 @@
  * directory and the agent is reachable again; when no restart works, the
  * agent exits 1 with one line.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -69,7 +69,7 @@ async function startAgent(t: Tap, extra: Record<string, string> = {}): Promise<S
   return { child, url: /nats=(\S+)/.exec(line)![1]!, id: /id=(\S+)/.exec(line)![1]!, stderr: () => err, exited };
 }
 
-type Tap = typeof t;
+type Tap = Test;
 
 /** Pids of the nats-server processes whose parent is `ppid` (read from /proc). */
 function natsChildren(ppid: number): number[] {

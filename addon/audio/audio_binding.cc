@@ -5,6 +5,7 @@
 
 #include "addon.h"
 #include "audio/audio_level.h"
+#include "router/options_reader.h"
 #include "router/router.h"
 
 namespace webrtc_agent {
@@ -23,15 +24,14 @@ Napi::Value Throw(Napi::Env env, const std::string& message, int status) {
   return env.Undefined();
 }
 
-// (trackId, extId 0..255 (0: stop metering), noiseFloor 0..127)
+// ({trackId, extId 0..255 (0: stop metering), noiseFloor 0..127})
 Napi::Value SetAudioLevel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsString() || !info[1].IsNumber() || !info[2].IsNumber()) {
-    return Throw(env, "bad arguments to mediaSetAudioLevel", 500);
-  }
-  const std::string id = info[0].As<Napi::String>().Utf8Value();
-  const double ext = info[1].As<Napi::Number>().DoubleValue();
-  const double floor = info[2].As<Napi::Number>().DoubleValue();
+  router::OptionsReader o(info, "mediaSetAudioLevel");
+  const std::string id = o.Str("trackId");
+  const double ext = o.Num("extId", -1e9, 1e9);
+  const double floor = o.Num("noiseFloor", -1e9, 1e9);
+  if (!o.ok()) return o.Fail();
   if (!(ext >= 0 && ext <= 255)) return Throw(env, "ext: 0..255", 400);
   if (!(floor >= 0 && floor <= kSilentLevel)) return Throw(env, "noiseFloor: 0..127", 400);
   const auto& tracks = RouterOf(info).tracks();
@@ -70,38 +70,32 @@ Napi::Value TakeLevels(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// (subscriptionId, on)
+// ({subscriptionId, on})
 Napi::Value SetDropSilence(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsString() || !info[1].IsBoolean()) return Throw(env, "bad arguments to mediaSetDropSilence", 500);
-  const std::string id = info[0].As<Napi::String>().Utf8Value();
+  router::OptionsReader o(info, "mediaSetDropSilence");
+  const std::string id = o.Str("subscriptionId");
+  const bool on = o.Bool("on");
+  if (!o.ok()) return o.Fail();
   const auto& subs = RouterOf(info).subscriptions();
   auto it = subs.find(id);
   if (it == subs.end()) return Throw(env, "no such subscription: " + id, 404);
   router::Subscription* s = it->second.get();
   // Kept on video too, where it never applies (no level is read there).
-  s->drop_silence = info[1].As<Napi::Boolean>();
+  s->drop_silence = on;
   return env.Undefined();
 }
 
-// (subscriptionId, on): a speaker slot survives its source (parked until switched).
+// ({subscriptionId, on}): a speaker slot survives its source (parked until switched).
 Napi::Value SetSlot(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsString() || !info[1].IsBoolean()) return Throw(env, "bad arguments to mediaSetSlot", 500);
-  const router::Status s = RouterOf(info).SetSubscriptionSlot(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Boolean>());
+  router::OptionsReader o(info, "mediaSetSlot");
+  const std::string id = o.Str("subscriptionId");
+  const bool on = o.Bool("on");
+  if (!o.ok()) return o.Fail();
+  const router::Status s = RouterOf(info).SetSubscriptionSlot(id, on);
   if (!s.ok()) return Throw(env, s.message, s.code);
   return env.Undefined();
-}
-
-// (subscriptionId) -> the id of the transport it is sent on, or null when
-// there is no such subscription (a slot switch must never make one).
-Napi::Value SubscriptionTransport(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!info[0].IsString()) return Throw(env, "bad arguments to mediaSubscriptionTransport", 500);
-  const auto& subs = RouterOf(info).subscriptions();
-  auto it = subs.find(info[0].As<Napi::String>().Utf8Value());
-  if (it == subs.end()) return env.Null();
-  return Napi::String::New(env, it->second->transport()->id());
 }
 
 }  // namespace
@@ -111,7 +105,6 @@ void RegisterAudioBindings(Napi::Env env, Napi::Object exports) {
   exports.Set("mediaTakeAudioLevels", Napi::Function::New(env, TakeLevels, "mediaTakeAudioLevels"));
   exports.Set("mediaSetDropSilence", Napi::Function::New(env, SetDropSilence, "mediaSetDropSilence"));
   exports.Set("mediaSetSlot", Napi::Function::New(env, SetSlot, "mediaSetSlot"));
-  exports.Set("mediaSubscriptionTransport", Napi::Function::New(env, SubscriptionTransport, "mediaSubscriptionTransport"));
 }
 
 }  // namespace audio

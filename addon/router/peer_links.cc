@@ -141,8 +141,8 @@ void PeerLinks::Detach(const std::string& peer) {
   peers_.erase(it);
 }
 
-void PeerLinks::SendRtp(uint32_t peer_index, uint32_t link, const uint8_t* pkt, size_t len) {
-  Push(peer_index, LinkRecord::kRtp, link, pkt, len);
+void PeerLinks::SendRtp(uint32_t peer_index, uint32_t link, const uint8_t* pkt, size_t len, bool silent) {
+  Push(peer_index, LinkRecord::kRtp, link, pkt, len, silent ? LinkRecord::kSilent : 0);
 }
 
 void PeerLinks::SendKeyframeRequest(uint32_t peer_index, uint32_t link) {
@@ -157,10 +157,10 @@ void PeerLinks::SendSenderClock(uint32_t peer_index, uint32_t link, uint64_t ntp
 }
 
 void PeerLinks::Push(uint32_t peer_index, uint8_t type, uint32_t link, const uint8_t* data,
-                     size_t len) {
+                     size_t len, uint8_t flags) {
   Peer* p = peer_index < by_index_.size() ? by_index_[peer_index] : nullptr;
   if (p == nullptr || !p->has_out) return;
-  LinkRecord rec{type, {0, 0, 0}, link};
+  LinkRecord rec{type, flags, {0, 0}, link};
   if (p->out.Push(reinterpret_cast<const uint8_t*>(&rec), sizeof(rec), data, len)) {
     p->counters.out_records++;
     // Cheap while the consumer is awake (one load); one eventfd write per
@@ -183,7 +183,8 @@ void PeerLinks::OnRecord(Peer* p, const uint8_t* data, size_t len) {
   // LinkManager), never from inside this callback, so `p` stays valid.
   const uint32_t peer = p->index;
   if (rec.type == LinkRecord::kRtp) {
-    router_->OnLinkedRtp(peer, rec.link, data + sizeof(rec), len - sizeof(rec));
+    router_->OnLinkedRtp(peer, rec.link, data + sizeof(rec), len - sizeof(rec),
+                         (rec.flags & LinkRecord::kSilent) != 0);
   } else if (rec.type == LinkRecord::kKeyframeRequest) {
     router_->OnLinkedKeyframeRequest(peer, rec.link);
   } else if (rec.type == LinkRecord::kSenderClock && len == sizeof(rec) + 12) {

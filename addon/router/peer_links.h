@@ -38,8 +38,12 @@ struct LinkRecord {
   // The publisher's last SR as (NTP, RTP) times, 12 bytes after the header:
   // so the importing thread's SRs to its subscribers map through it too.
   static constexpr uint8_t kSenderClock = 3;
+  // flags of a kRtp record: the home thread's reading of the packet, so the
+  // importing thread need not read it again (it may not know how).
+  static constexpr uint8_t kSilent = 1;  // RFC 6464 level 127: silence dropping
   uint8_t type;
-  uint8_t reserved[3];
+  uint8_t flags;
+  uint8_t reserved[2];
   uint32_t link;  // host order: both ends are threads of this process
 };
 static_assert(sizeof(LinkRecord) == 8, "LinkRecord must stay 8 bytes");
@@ -74,7 +78,7 @@ class PeerLinks {
   // vector instead of hashing a name.
   uint32_t IndexOf(const std::string& peer);
 
-  void SendRtp(uint32_t peer_index, uint32_t link, const uint8_t* pkt, size_t len);
+  void SendRtp(uint32_t peer_index, uint32_t link, const uint8_t* pkt, size_t len, bool silent);
   void SendKeyframeRequest(uint32_t peer_index, uint32_t link);
   void SendSenderClock(uint32_t peer_index, uint32_t link, uint64_t ntp, uint32_t rtp_timestamp);
 
@@ -91,7 +95,7 @@ class PeerLinks {
  private:
   struct Peer;
   Peer* GetOrAdd(const std::string& peer);
-  void Push(uint32_t peer_index, uint8_t type, uint32_t link, const uint8_t* data, size_t len);
+  void Push(uint32_t peer_index, uint8_t type, uint32_t link, const uint8_t* data, size_t len, uint8_t flags = 0);
   void OnRecord(Peer* p, const uint8_t* data, size_t len);
 
   AgentAddon* addon_;

@@ -478,21 +478,23 @@ void Router::OnRtp(transport::Transport* /*t*/, Track* track, const rtp::RtpPack
   Forward(track, media);
 }
 
-void Router::Forward(Track* track, const rtp::RtpPacketView& view) {
+void Router::Forward(Track* track, const rtp::RtpPacketView& view, bool linked_silent) {
   track->counters.packets++;
   track->counters.bytes += view.size();
   if (track->paused) {
     track->counters.paused_drops++;
     return;
   }
+  // RFC 6464: one extension element read when the track's level is metered
+  // (on its home thread; the silence travels with the ring record, so a
+  // room spilled over threads drops silence on every one of them).
+  const bool silent = track->audio_level ? track->audio_level->OnPacket(view) : linked_silent;
   // Other threads first: the ring push is a copy, the local sends are
   // syscalls, and the far thread can start its own sends meanwhile.
-  for (const TrackExport& e : track->exports) peers_->SendRtp(e.peer_index, e.link, view.data(), view.size());
+  for (const TrackExport& e : track->exports) peers_->SendRtp(e.peer_index, e.link, view.data(), view.size(), silent);
   // One parse (by the transport, or of the ring record) for every
   // subscriber: rewriting changes no sizes.
   const bool key = InspectVideo(track, view);
-  // RFC 6464: one extension element read when the track's level is metered.
-  const bool silent = track->audio_level && track->audio_level->OnPacket(view);
   if (track->subscribers.empty()) return;
   const uint64_t now = NowMs();
   const bool waiting = fanout_.Forward(track, view, key, silent, now);
@@ -592,12 +594,12 @@ void Router::RtcpTick() {
   LayerTick(now);
 }
 
-void Router::OnLinkedRtp(uint32_t peer_index, uint32_t link, const uint8_t* pkt, size_t len) {
+void Router::OnLinkedRtp(uint32_t peer_index, uint32_t link, const uint8_t* pkt, size_t len, bool silent) {
   Track* track = table_.FindImport(peer_index, link);
   if (track == nullptr || len > transport::Transport::kMaxPacket) return;
   rtp::RtpPacketView view(pkt, len);
   if (!view.Parse()) return;
-  Forward(track, view);
+  Forward(track, view, silent);
 }
 
 void Router::OnLinkedSenderClock(uint32_t peer_index, uint32_t link, uint64_t /*ntp*/,

@@ -159,7 +159,8 @@ class Router : public transport::TransportListener, private KeyframeRelay {
   // Packets from a ring: an imported track's RTP, or a key-frame request
   // for one of our exported tracks. `peer_index`: PeerLinks' number for the
   // ring's peer (resolved when the link was made; no name on this path).
-  void OnLinkedRtp(uint32_t peer_index, uint32_t link, const uint8_t* pkt, size_t len);
+  // silent: the home thread read the packet's level as digital silence.
+  void OnLinkedRtp(uint32_t peer_index, uint32_t link, const uint8_t* pkt, size_t len, bool silent);
   void OnLinkedKeyframeRequest(uint32_t peer_index, uint32_t link);
   // The publisher's SR timing of an imported track, relayed by its thread.
   void OnLinkedSenderClock(uint32_t peer_index, uint32_t link, uint64_t ntp, uint32_t rtp_timestamp);
@@ -212,7 +213,9 @@ class Router : public transport::TransportListener, private KeyframeRelay {
   void RtcpTick();
   static uint64_t WallMicros();
   // `packet` is parsed (valid): to the exports, then to the subscribers.
-  void Forward(Track* track, const rtp::RtpPacketView& packet);
+  // linked_silent: for a stand-in fed by a ring, the home thread's reading
+  // of the level (a track whose level this thread reads uses its own).
+  void Forward(Track* track, const rtp::RtpPacketView& packet, bool linked_silent = false);
   // Key frame? (and a new picture size, reported). False for unknown codecs.
   bool InspectVideo(Track* track, const rtp::RtpPacketView& packet);
   // Starts a video subscriber's wait for a key frame (when one can be recognised).

@@ -6,6 +6,7 @@
 #include <array>
 
 #include "addon.h"
+#include "router/options_reader.h"
 #include "router/peer_links.h"
 #include "router/router.h"
 #include "router/stats_binding.h"
@@ -22,33 +23,20 @@ Router& RouterOf(const Napi::CallbackInfo& info) {
   return AgentAddon::From(info.Env())->State<Router>();
 }
 
-// Throws a JS Error carrying the status code; returns undefined for the
-// caller to return.
-Napi::Value Fail(Napi::Env env, const Status& s) {
-  Napi::Error e = Napi::Error::New(env, s.message);
-  e.Set("status", Napi::Number::New(env, s.code));
-  e.ThrowAsJavaScriptException();
-  return env.Undefined();
-}
+// Every control function takes one options object, read by OptionsReader
+// (router/options_reader.h): each field is named once below, with its type
+// and range. Ranges are wide where the router checks the value itself (its
+// 400 names the field); these only keep the casts defined.
+constexpr int64_t kU32 = 0xffffffffLL;
+constexpr int64_t kI32 = 0x7fffffffLL;
+constexpr int64_t kBig = 1LL << 52;  // integral doubles
 
-bool Args(const Napi::CallbackInfo& info, const char* shape) {
-  // shape: one letter per argument: s string, n number, b boolean, o object.
-  for (size_t i = 0; shape[i] != 0; i++) {
-    const Napi::Value v = info[i];
-    const bool ok = (shape[i] == 's' && v.IsString()) || (shape[i] == 'n' && v.IsNumber()) ||
-                    (shape[i] == 'b' && v.IsBoolean()) || (shape[i] == 'o' && v.IsObject());
-    if (!ok) {
-      Fail(info.Env(), Status::Internal("bad argument " + std::to_string(i) + " to a media function"));
-      return false;
-    }
-  }
-  return true;
-}
+Napi::Value Fail(Napi::Env env, const Status& s) { return ThrowStatus(env, s); }
 
-std::string Str(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::String>().Utf8Value(); }
-double Num(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().DoubleValue(); }
+// Undefined, or the status thrown.
+Napi::Value Done(Napi::Env env, const Status& s) { return s.ok() ? env.Undefined() : Fail(env, s); }
 
-MediaKind KindOf(const std::string& s) { return s == "audio" ? MediaKind::kAudio : MediaKind::kVideo; }
+MediaKind Kind(OptionsReader& o) { return o.Word("kind", "audio", "video") ? MediaKind::kAudio : MediaKind::kVideo; }
 
 Napi::Value RemovedToJs(Napi::Env env, const Removed& r) {
   Napi::Object o = Napi::Object::New(env);
@@ -62,174 +50,176 @@ Napi::Value RemovedToJs(Napi::Env env, const Removed& r) {
 }
 
 Napi::Value Configure(const Napi::CallbackInfo& info) {
-  if (!Args(info, "snn")) return info.Env().Undefined();
+  OptionsReader o(info, "mediaConfigure");
   MediaSettings s;
-  s.listen_ip = Str(info, 0);
-  s.port_min = static_cast<int>(Num(info, 1));
-  s.port_max = static_cast<int>(Num(info, 2));
+  s.listen_ip = o.Str("listenIp");
+  s.port_min = static_cast<int>(o.Int("portMin", 0, 65535));
+  s.port_max = static_cast<int>(o.Int("portMax", 0, 65535));
+  if (!o.ok()) return o.Fail();
   RouterOf(info).Configure(s);
   return info.Env().Undefined();
 }
 
 Napi::Value CreatePlainTransport(const Napi::CallbackInfo& info) {
-  if (!Args(info, "sb")) return info.Env().Undefined();
+  OptionsReader o(info, "mediaCreatePlainTransport");
+  const std::string id = o.Str("transportId");
+  const bool comedia = o.Bool("comedia", false);
+  if (!o.ok()) return o.Fail();
   int port = 0;
-  Status s = RouterOf(info).CreatePlainTransport(Str(info, 0), info[1].As<Napi::Boolean>(), &port);
+  Status s = RouterOf(info).CreatePlainTransport(id, comedia, &port);
   if (!s.ok()) return Fail(info.Env(), s);
   return Napi::Number::New(info.Env(), port);
 }
 
 Napi::Value Connect(const Napi::CallbackInfo& info) {
-  if (!Args(info, "ssn")) return info.Env().Undefined();
-  Status s = RouterOf(info).Connect(Str(info, 0), Str(info, 1), static_cast<int>(Num(info, 2)));
-  if (!s.ok()) return Fail(info.Env(), s);
-  return info.Env().Undefined();
+  OptionsReader o(info, "mediaConnect");
+  const std::string id = o.Str("transportId"), ip = o.Str("ip");
+  const int port = static_cast<int>(o.Int("port", 0, 65535));
+  if (!o.ok()) return o.Fail();
+  return Done(info.Env(), RouterOf(info).Connect(id, ip, port));
 }
 
 Napi::Value CloseTransport(const Napi::CallbackInfo& info) {
-  if (!Args(info, "s")) return info.Env().Undefined();
+  OptionsReader o(info, "mediaCloseTransport");
+  const std::string id = o.Str("transportId");
+  if (!o.ok()) return o.Fail();
   Removed removed;
-  Status s = RouterOf(info).CloseTransport(Str(info, 0), &removed);
+  Status s = RouterOf(info).CloseTransport(id, &removed);
   if (!s.ok()) return Fail(info.Env(), s);
   return RemovedToJs(info.Env(), removed);
 }
 
 Napi::Value Publish(const Napi::CallbackInfo& info) {
-  // (transportId, trackId, kind, ssrc (0: first seen), payloadType (-1: any), clockRate, nack)
-  if (!Args(info, "sssnnnb")) return info.Env().Undefined();
-  Status s = RouterOf(info).Publish(Str(info, 0), Str(info, 1), KindOf(Str(info, 2)),
-                                    static_cast<uint32_t>(Num(info, 3)),
-                                    static_cast<int>(Num(info, 4)),
-                                    static_cast<uint32_t>(Num(info, 5)),
-                                    info[6].As<Napi::Boolean>());
-  if (!s.ok()) return Fail(info.Env(), s);
-  return info.Env().Undefined();
+  OptionsReader o(info, "mediaPublish");
+  const std::string transport_id = o.Str("transportId"), track_id = o.Str("trackId");
+  const MediaKind kind = Kind(o);
+  const auto ssrc = static_cast<uint32_t>(o.Int("ssrc", 0, kU32, 0));                // 0: the first seen
+  const auto payload_type = static_cast<int>(o.Int("payloadType", -1, 127, -1));     // -1: any
+  const auto clock_rate = static_cast<uint32_t>(o.Int("clockRate", 1, kU32));
+  const bool nack = o.Bool("nack", false);
+  if (!o.ok()) return o.Fail();
+  return Done(info.Env(), RouterOf(info).Publish(transport_id, track_id, kind, ssrc, payload_type, clock_rate, nack));
 }
 
 Napi::Value SetTrackRtx(const Napi::CallbackInfo& info) {
-  // (trackId, rtxSsrc, rtxPayloadType)
-  if (!Args(info, "snn")) return info.Env().Undefined();
-  Status s = RouterOf(info).SetTrackRtx(Str(info, 0), static_cast<uint32_t>(Num(info, 1)),
-                                        static_cast<int>(Num(info, 2)));
-  if (!s.ok()) return Fail(info.Env(), s);
-  return info.Env().Undefined();
+  OptionsReader o(info, "mediaSetTrackRtx");
+  const std::string id = o.Str("trackId");
+  const auto rtx_ssrc = static_cast<uint32_t>(o.Int("rtxSsrc", 0, kU32));
+  const auto rtx_pt = static_cast<int>(o.Int("rtxPayloadType", -1, 255));
+  if (!o.ok()) return o.Fail();
+  return Done(info.Env(), RouterOf(info).SetTrackRtx(id, rtx_ssrc, rtx_pt));
 }
 
 Napi::Value SetSubscriptionRtx(const Napi::CallbackInfo& info) {
-  // (subscriptionId, rtxSsrc, rtxPayloadType)
-  if (!Args(info, "snn")) return info.Env().Undefined();
-  Status s = RouterOf(info).SetSubscriptionRtx(Str(info, 0), static_cast<uint32_t>(Num(info, 1)),
-                                               static_cast<int>(Num(info, 2)));
-  if (!s.ok()) return Fail(info.Env(), s);
-  return info.Env().Undefined();
+  OptionsReader o(info, "mediaSetSubscriptionRtx");
+  const std::string id = o.Str("subscriptionId");
+  const auto rtx_ssrc = static_cast<uint32_t>(o.Int("rtxSsrc", 0, kU32));
+  const auto rtx_pt = static_cast<int>(o.Int("rtxPayloadType", -1, 255));
+  if (!o.ok()) return o.Fail();
+  return Done(info.Env(), RouterOf(info).SetSubscriptionRtx(id, rtx_ssrc, rtx_pt));
 }
 
 Napi::Value Unpublish(const Napi::CallbackInfo& info) {
-  if (!Args(info, "s")) return info.Env().Undefined();
+  OptionsReader o(info, "mediaUnpublish");
+  const std::string id = o.Str("trackId");
+  if (!o.ok()) return o.Fail();
   Removed removed;
-  Status s = RouterOf(info).Unpublish(Str(info, 0), &removed);
+  Status s = RouterOf(info).Unpublish(id, &removed);
   if (!s.ok()) return Fail(info.Env(), s);
   return RemovedToJs(info.Env(), removed);
 }
 
 Napi::Value Subscribe(const Napi::CallbackInfo& info) {
-  // (transportId, trackId, subscriptionId, outSsrc (0: pick), outPayloadType (-1: keep))
-  if (!Args(info, "sssnn")) return info.Env().Undefined();
-  uint32_t ssrc = 0;
-  Status s = RouterOf(info).Subscribe(Str(info, 0), Str(info, 1), Str(info, 2),
-                                      static_cast<uint32_t>(Num(info, 3)),
-                                      static_cast<int>(Num(info, 4)), &ssrc);
+  OptionsReader o(info, "mediaSubscribe");
+  const std::string transport_id = o.Str("transportId"), track_id = o.Str("trackId"),
+                    subscription_id = o.Str("subscriptionId");
+  const auto ssrc = static_cast<uint32_t>(o.Int("ssrc", 0, kU32, 0));             // 0: pick one
+  const auto payload_type = static_cast<int>(o.Int("payloadType", -1, 127, -1));  // -1: keep
+  if (!o.ok()) return o.Fail();
+  uint32_t chosen = 0;
+  Status s = RouterOf(info).Subscribe(transport_id, track_id, subscription_id, ssrc, payload_type, &chosen);
   if (!s.ok()) return Fail(info.Env(), s);
-  return Napi::Number::New(info.Env(), ssrc);
+  return Napi::Number::New(info.Env(), chosen);
 }
 
 Napi::Value SubscribeLayers(const Napi::CallbackInfo& info) {
-  // (transportId, layerTrackIds[] (lowest first), subscriptionId, ceiling, adaptive,
-  //  outSsrc (0: pick), outPayloadType (-1: keep))
-  if (!Args(info, "sosnbnn") || !info[1].IsArray()) {
-    if (!info.Env().IsExceptionPending()) Fail(info.Env(), Status::Internal("bad argument 1 to a media function"));
-    return info.Env().Undefined();
-  }
-  Napi::Array ids = info[1].As<Napi::Array>();
-  std::vector<std::string> tracks;
-  for (uint32_t i = 0; i < ids.Length() && i < 8; i++) {
-    Napi::Value v = ids.Get(i);
-    if (!v.IsString()) return Fail(info.Env(), Status::Internal("bad argument 1 to a media function"));
-    tracks.push_back(v.As<Napi::String>().Utf8Value());
-  }
-  if (ids.Length() > 8) return Fail(info.Env(), Status::Invalid("layers: 1 to 4 layer tracks"));
-  uint32_t ssrc = 0;
-  Status s = RouterOf(info).SubscribeLayers(Str(info, 0), tracks, Str(info, 2), static_cast<int>(Num(info, 3)),
-                                            info[4].As<Napi::Boolean>().Value(), static_cast<uint32_t>(Num(info, 5)),
-                                            static_cast<int>(Num(info, 6)), &ssrc);
+  OptionsReader o(info, "mediaSubscribeLayers");
+  const std::string transport_id = o.Str("transportId");
+  const std::vector<std::string> tracks = o.Strs("trackIds", 8);  // lowest first; the router takes 1..4
+  const std::string subscription_id = o.Str("subscriptionId");
+  const auto ceiling = static_cast<int>(o.Int("ceiling", -kI32, kI32));
+  const bool adaptive = o.Bool("adaptive");
+  const auto ssrc = static_cast<uint32_t>(o.Int("ssrc", 0, kU32, 0));
+  const auto payload_type = static_cast<int>(o.Int("payloadType", -1, 127, -1));
+  if (!o.ok()) return o.Fail();
+  uint32_t chosen = 0;
+  Status s = RouterOf(info).SubscribeLayers(transport_id, tracks, subscription_id, ceiling, adaptive, ssrc,
+                                            payload_type, &chosen);
   if (!s.ok()) return Fail(info.Env(), s);
-  return Napi::Number::New(info.Env(), ssrc);
+  return Napi::Number::New(info.Env(), chosen);
 }
 
 Napi::Value SetLayerPreferences(const Napi::CallbackInfo& info) {
-  // (subscriptionId, maxSpatial (-1: none), maxTemporal (-1: none), priority, maxBitrate (0: none))
-  if (!Args(info, "snnnn")) return info.Env().Undefined();
-  const double max_bps = Num(info, 4);
-  Status s = RouterOf(info).SetLayerPreferences(Str(info, 0), static_cast<int>(Num(info, 1)),
-                                                static_cast<int>(Num(info, 2)), static_cast<int>(Num(info, 3)),
-                                                max_bps > 0 ? static_cast<uint64_t>(max_bps) : 0);
-  if (!s.ok()) return Fail(info.Env(), s);
-  return info.Env().Undefined();
+  OptionsReader o(info, "mediaSetLayerPreferences");
+  const std::string id = o.Str("subscriptionId");
+  const auto max_spatial = static_cast<int>(o.Int("maxSpatial", -1, kI32));    // -1: none
+  const auto max_temporal = static_cast<int>(o.Int("maxTemporal", -1, kI32));  // -1: none
+  const auto priority = static_cast<int>(o.Int("priority", -kI32, kI32));
+  const auto max_bps = static_cast<uint64_t>(o.Int("maxBitrate", 0, kBig));   // 0: no cap
+  if (!o.ok()) return o.Fail();
+  return Done(info.Env(), RouterOf(info).SetLayerPreferences(id, max_spatial, max_temporal, priority, max_bps));
 }
 
 Napi::Value Unsubscribe(const Napi::CallbackInfo& info) {
-  if (!Args(info, "s")) return info.Env().Undefined();
-  Status s = RouterOf(info).Unsubscribe(Str(info, 0));
-  if (!s.ok()) return Fail(info.Env(), s);
-  return info.Env().Undefined();
+  OptionsReader o(info, "mediaUnsubscribe");
+  const std::string id = o.Str("subscriptionId");
+  if (!o.ok()) return o.Fail();
+  return Done(info.Env(), RouterOf(info).Unsubscribe(id));
 }
 
 Napi::Value RequestKeyframe(const Napi::CallbackInfo& info) {
-  if (!Args(info, "s")) return info.Env().Undefined();
-  Status s = RouterOf(info).RequestKeyframe(Str(info, 0));
-  if (!s.ok()) return Fail(info.Env(), s);
-  return info.Env().Undefined();
+  OptionsReader o(info, "mediaRequestKeyframe");
+  const std::string id = o.Str("trackId");
+  if (!o.ok()) return o.Fail();
+  return Done(info.Env(), RouterOf(info).RequestKeyframe(id));
 }
 
 Napi::Value SetTrackCodec(const Napi::CallbackInfo& info) {
-  // (trackId, codec: an SDP encoding name)
-  if (!Args(info, "ss")) return info.Env().Undefined();
-  Status s = RouterOf(info).SetTrackCodec(Str(info, 0), Str(info, 1));
-  if (!s.ok()) return Fail(info.Env(), s);
-  return info.Env().Undefined();
+  OptionsReader o(info, "mediaSetTrackCodec");
+  const std::string id = o.Str("trackId"), codec = o.Str("codec");  // an SDP encoding name
+  if (!o.ok()) return o.Fail();
+  return Done(info.Env(), RouterOf(info).SetTrackCodec(id, codec));
 }
 
 Napi::Value Import(const Napi::CallbackInfo& info) {
-  // (trackId, kind, clockRate, peer, link)
-  if (!Args(info, "ssnsn")) return info.Env().Undefined();
-  Status s = RouterOf(info).Import(Str(info, 0), KindOf(Str(info, 1)),
-                                   static_cast<uint32_t>(Num(info, 2)), Str(info, 3),
-                                   static_cast<uint32_t>(Num(info, 4)));
-  if (!s.ok()) return Fail(info.Env(), s);
-  return info.Env().Undefined();
+  OptionsReader o(info, "mediaImport");
+  const std::string id = o.Str("trackId");
+  const MediaKind kind = Kind(o);
+  const auto clock_rate = static_cast<uint32_t>(o.Int("clockRate", 1, kU32));
+  const std::string peer = o.Str("peer");
+  const auto link = static_cast<uint32_t>(o.Int("link", 0, kU32));
+  if (!o.ok()) return o.Fail();
+  return Done(info.Env(), RouterOf(info).Import(id, kind, clock_rate, peer, link));
 }
 
-Napi::Value Export(const Napi::CallbackInfo& info) {
-  if (!Args(info, "ssn")) return info.Env().Undefined();
-  Status s = RouterOf(info).Export(Str(info, 0), Str(info, 1), static_cast<uint32_t>(Num(info, 2)));
-  if (!s.ok()) return Fail(info.Env(), s);
-  return info.Env().Undefined();
-}
-
-Napi::Value Unexport(const Napi::CallbackInfo& info) {
-  if (!Args(info, "ssn")) return info.Env().Undefined();
-  Status s = RouterOf(info).Unexport(Str(info, 0), Str(info, 1), static_cast<uint32_t>(Num(info, 2)));
-  if (!s.ok()) return Fail(info.Env(), s);
-  return info.Env().Undefined();
+// mediaExport and mediaUnexport: ({trackId, peer, link}).
+template <Status (Router::*Op)(const std::string&, const std::string&, uint32_t)>
+Napi::Value ExportOp(const Napi::CallbackInfo& info) {
+  OptionsReader o(info, Op == &Router::Export ? "mediaExport" : "mediaUnexport");
+  const std::string id = o.Str("trackId"), peer = o.Str("peer");
+  const auto link = static_cast<uint32_t>(o.Int("link", 0, kU32));
+  if (!o.ok()) return o.Fail();
+  return Done(info.Env(), (RouterOf(info).*Op)(id, peer, link));
 }
 
 Napi::Value AttachPeer(const Napi::CallbackInfo& info) {
-  // (peer, outboundView, inboundView)
-  if (!Args(info, "soo")) return info.Env().Undefined();
+  OptionsReader o(info, "mediaAttachPeer");
+  const std::string peer = o.Str("peer");
+  Napi::Uint8Array outbound = o.Bytes("outbound"), inbound = o.Bytes("inbound");
+  if (!o.ok()) return o.Fail();
   PeerLinks& links = RouterOf(info).peers();
-  const std::string peer = Str(info, 0);
-  Status s = links.AttachOutbound(peer, info[1]);
-  if (s.ok()) s = links.AttachInbound(peer, info[2]);
+  Status s = links.AttachOutbound(peer, outbound);
+  if (s.ok()) s = links.AttachInbound(peer, inbound);
   if (!s.ok()) {
     links.Detach(peer);
     return Fail(info.Env(), s);
@@ -238,8 +228,10 @@ Napi::Value AttachPeer(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value DetachPeer(const Napi::CallbackInfo& info) {
-  if (!Args(info, "s")) return info.Env().Undefined();
-  RouterOf(info).peers().Detach(Str(info, 0));
+  OptionsReader o(info, "mediaDetachPeer");
+  const std::string peer = o.Str("peer");
+  if (!o.ok()) return o.Fail();
+  RouterOf(info).peers().Detach(peer);
   return info.Env().Undefined();
 }
 
@@ -283,17 +275,21 @@ Napi::Value WebRtcOnEvent(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value WebRtcListen(const Napi::CallbackInfo& info) {
-  // (listenIp, announcedIp, portMin, portMax) -> {ip, port, fingerprint: {algorithm, value}}
-  if (!Args(info, "ssnn")) return info.Env().Undefined();
+  // -> {ip, port, fingerprint: {algorithm, value}}
+  OptionsReader o(info, "webrtcListen");
+  const std::string listen_ip = o.Str("listenIp"), announced_ip = o.Str("announcedIp");
+  const auto port_min = static_cast<int>(o.Int("portMin", 0, 65535));
+  const auto port_max = static_cast<int>(o.Int("portMax", 0, 65535));
+  if (!o.ok()) return o.Fail();
   Router& r = RouterOf(info);
   int port = 0;
   std::string fp;
-  Status s = r.ListenWebRtc(Str(info, 0), static_cast<int>(Num(info, 2)), static_cast<int>(Num(info, 3)), &port, &fp);
+  Status s = r.ListenWebRtc(listen_ip, port_min, port_max, &port, &fp);
   if (!s.ok()) return Fail(info.Env(), s);
   InstallEventFn(info.Env(), r);
   Napi::Env env = info.Env();
   Napi::Object out = Napi::Object::New(env);
-  out.Set("ip", Str(info, 1));
+  out.Set("ip", announced_ip);
   out.Set("port", port);
   Napi::Object f = Napi::Object::New(env);
   const size_t space = fp.find(' ');
@@ -304,30 +300,41 @@ Napi::Value WebRtcListen(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value WebRtcListenTcp(const Napi::CallbackInfo& info) {
-  // (listenIp, portMin, portMax, maxConnections, idleTimeoutMs) -> port
-  if (!Args(info, "snnnn")) return info.Env().Undefined();
+  // -> port
+  OptionsReader o(info, "webrtcListenTcp");
+  const std::string listen_ip = o.Str("listenIp");
+  const auto port_min = static_cast<int>(o.Int("portMin", 0, 65535));
+  const auto port_max = static_cast<int>(o.Int("portMax", 0, 65535));
+  const auto max_connections = static_cast<size_t>(o.Int("maxConnections", 0, kBig));
+  const auto idle_timeout_ms = static_cast<uint64_t>(o.Int("idleTimeoutMs", 0, kBig));
+  if (!o.ok()) return o.Fail();
   int port = 0;
-  Status s = RouterOf(info).ListenWebRtcTcp(Str(info, 0), static_cast<int>(Num(info, 1)), static_cast<int>(Num(info, 2)),
-                                            static_cast<size_t>(Num(info, 3)), static_cast<uint64_t>(Num(info, 4)), &port);
+  Status s = RouterOf(info).ListenWebRtcTcp(listen_ip, port_min, port_max, max_connections, idle_timeout_ms, &port);
   if (!s.ok()) return Fail(info.Env(), s);
   return Napi::Number::New(info.Env(), port);
 }
 
 Napi::Value InternalListen(const Napi::CallbackInfo& info) {
-  // (listenIp, portMin, portMax) -> port
-  if (!Args(info, "snn")) return info.Env().Undefined();
+  // -> port
+  OptionsReader o(info, "mediaInternalListen");
+  const std::string listen_ip = o.Str("listenIp");
+  const auto port_min = static_cast<int>(o.Int("portMin", 0, 65535));
+  const auto port_max = static_cast<int>(o.Int("portMax", 0, 65535));
+  if (!o.ok()) return o.Fail();
   int port = 0;
-  Status s = RouterOf(info).ListenInternal(Str(info, 0), static_cast<int>(Num(info, 1)),
-                                           static_cast<int>(Num(info, 2)), &port);
+  Status s = RouterOf(info).ListenInternal(listen_ip, port_min, port_max, &port);
   if (!s.ok()) return Fail(info.Env(), s);
   return Napi::Number::New(info.Env(), port);
 }
 
 Napi::Value InternalPeer(const Napi::CallbackInfo& info) {
-  // (ip, port) -> transportId of the transport towards that internal address
-  if (!Args(info, "sn")) return info.Env().Undefined();
+  // -> the id of the transport towards that internal address
+  OptionsReader o(info, "mediaInternalPeer");
+  const std::string ip = o.Str("ip");
+  const auto port = static_cast<int>(o.Int("port", 0, 65535));
+  if (!o.ok()) return o.Fail();
   std::string id;
-  Status s = RouterOf(info).InternalPeer(Str(info, 0), static_cast<int>(Num(info, 1)), &id);
+  Status s = RouterOf(info).InternalPeer(ip, port, &id);
   if (!s.ok()) return Fail(info.Env(), s);
   return Napi::String::New(info.Env(), id);
 }
@@ -339,10 +346,12 @@ transport::InternalTransport* InternalOf(const Napi::CallbackInfo& info, const s
 }
 
 Napi::Value InternalEnableSrtp(const Napi::CallbackInfo& info) {
-  // (transportId) -> this side's sending key (master key || salt) as a Buffer
-  if (!Args(info, "s")) return info.Env().Undefined();
-  transport::InternalTransport* t = InternalOf(info, Str(info, 0));
-  if (t == nullptr) return Fail(info.Env(), Status::NotFound("no such internal transport: " + Str(info, 0)));
+  // -> this side's sending key (master key || salt) as a Buffer
+  OptionsReader o(info, "mediaInternalEnableSrtp");
+  const std::string id = o.Str("transportId");
+  if (!o.ok()) return o.Fail();
+  transport::InternalTransport* t = InternalOf(info, id);
+  if (t == nullptr) return Fail(info.Env(), Status::NotFound("no such internal transport: " + id));
   std::array<uint8_t, transport::InternalTransport::kKeyLen> key{};
   if (!t->EnableSrtp(&key)) return Fail(info.Env(), Status::Internal("cannot set up SRTP"));
   Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::Copy(info.Env(), key.data(), key.size());
@@ -351,93 +360,101 @@ Napi::Value InternalEnableSrtp(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value InternalSetRemoteKey(const Napi::CallbackInfo& info) {
-  // (transportId, key Buffer)
-  if (!Args(info, "so") || !info[1].IsBuffer()) {
-    if (!info.Env().IsExceptionPending()) Fail(info.Env(), Status::Internal("bad argument 1 to a media function"));
-    return info.Env().Undefined();
-  }
-  transport::InternalTransport* t = InternalOf(info, Str(info, 0));
-  if (t == nullptr) return Fail(info.Env(), Status::NotFound("no such internal transport: " + Str(info, 0)));
-  Napi::Buffer<uint8_t> key = info[1].As<Napi::Buffer<uint8_t>>();
-  if (!t->SetRemoteKey(key.Data(), key.Length())) return Fail(info.Env(), Status::Invalid("srtp: unusable key"));
+  OptionsReader o(info, "mediaInternalSetRemoteKey");
+  const std::string id = o.Str("transportId");
+  Napi::Uint8Array key = o.Bytes("key");
+  if (!o.ok()) return o.Fail();
+  transport::InternalTransport* t = InternalOf(info, id);
+  if (t == nullptr) return Fail(info.Env(), Status::NotFound("no such internal transport: " + id));
+  if (!t->SetRemoteKey(key.Data(), key.ByteLength())) return Fail(info.Env(), Status::Invalid("srtp: unusable key"));
   return info.Env().Undefined();
 }
 
 Napi::Value WebRtcCreateTransport(const Napi::CallbackInfo& info) {
-  // (transportId, iceUfrag, icePwd, consentTimeoutMs)
-  if (!Args(info, "sssn")) return info.Env().Undefined();
-  Status s = RouterOf(info).CreateWebRtcTransport(Str(info, 0), Str(info, 1), Str(info, 2),
-                                                  static_cast<int64_t>(Num(info, 3)));
-  if (!s.ok()) return Fail(info.Env(), s);
-  return info.Env().Undefined();
+  OptionsReader o(info, "webrtcCreateTransport");
+  const std::string id = o.Str("transportId"), ufrag = o.Str("iceUfrag"), pwd = o.Str("icePwd");
+  const int64_t consent_timeout_ms = o.Int("consentTimeoutMs", 0, kBig);
+  if (!o.ok()) return o.Fail();
+  return Done(info.Env(), RouterOf(info).CreateWebRtcTransport(id, ufrag, pwd, consent_timeout_ms));
 }
 
 Napi::Value WebRtcSetRemote(const Napi::CallbackInfo& info) {
-  // (transportId, iceUfrag, fingerprintAlgorithm, fingerprintValue, 'client' | 'server')
-  if (!Args(info, "sssss")) return info.Env().Undefined();
-  Status s = RouterOf(info).SetWebRtcRemote(Str(info, 0), Str(info, 1), Str(info, 2), Str(info, 3),
-                                             Str(info, 4) == "client");
-  if (!s.ok()) return Fail(info.Env(), s);
-  return info.Env().Undefined();
+  OptionsReader o(info, "webrtcSetRemote");
+  const std::string id = o.Str("transportId"), ufrag = o.Str("iceUfrag");
+  const std::string algorithm = o.Str("fingerprintAlgorithm"), value = o.Str("fingerprintValue");
+  const bool client = o.Word("dtlsRole", "client", "server");
+  if (!o.ok()) return o.Fail();
+  return Done(info.Env(), RouterOf(info).SetWebRtcRemote(id, ufrag, algorithm, value, client));
 }
 
 Napi::Value WebRtcBindTrack(const Napi::CallbackInfo& info) {
-  // (trackId, mid, rid, midExtId, ridExtId, ssrc)
-  if (!Args(info, "sssnnn")) return info.Env().Undefined();
-  Status s = RouterOf(info).BindTrack(Str(info, 0), Str(info, 1), Str(info, 2), static_cast<int>(Num(info, 3)),
-                                      static_cast<int>(Num(info, 4)), static_cast<uint32_t>(Num(info, 5)));
-  if (!s.ok()) return Fail(info.Env(), s);
-  return info.Env().Undefined();
+  // By SSRC when non-zero, else by the MID (and RID) header extensions.
+  OptionsReader o(info, "webrtcBindTrack");
+  const std::string id = o.Str("trackId"), mid = o.Str("mid"), rid = o.Str("rid");
+  const auto mid_ext = static_cast<int>(o.Int("midExtId", 0, 255));
+  const auto rid_ext = static_cast<int>(o.Int("ridExtId", 0, 255));
+  const auto ssrc = static_cast<uint32_t>(o.Int("ssrc", 0, kU32));
+  if (!o.ok()) return o.Fail();
+  return Done(info.Env(), RouterOf(info).BindTrack(id, mid, rid, mid_ext, rid_ext, ssrc));
 }
 
 Napi::Value WebRtcSetTransportCc(const Napi::CallbackInfo& info) {
-  // (transportId, extId): 0 turns transport-wide feedback off.
-  if (!Args(info, "sn")) return info.Env().Undefined();
-  Status s = RouterOf(info).SetTransportCc(Str(info, 0), static_cast<int>(Num(info, 1)));
-  if (!s.ok()) return Fail(info.Env(), s);
-  return info.Env().Undefined();
+  // extId 0 turns transport-wide feedback off.
+  OptionsReader o(info, "webrtcSetTransportCc");
+  const std::string id = o.Str("transportId");
+  const auto ext = static_cast<int>(o.Int("extId", 0, 255));
+  if (!o.ok()) return o.Fail();
+  return Done(info.Env(), RouterOf(info).SetTransportCc(id, ext));
 }
 
 Napi::Value WebRtcSetSendTransportCc(const Napi::CallbackInfo& info) {
-  // (transportId, extId, initialBps, minBps, maxBps, probing): send-side
-  // bandwidth estimation towards the subscriber (once per transport).
-  if (!Args(info, "snnnnb")) return info.Env().Undefined();
+  // Send-side bandwidth estimation towards the subscriber (once per transport).
+  OptionsReader o(info, "webrtcSetSendTransportCc");
+  const std::string id = o.Str("transportId");
+  const int64_t ext = o.Int("extId", 0, 255);
+  const int64_t initial = o.Int("initialBps", 0, kBig), min = o.Int("minBps", 0, kBig), max = o.Int("maxBps", 0, kBig);
+  const bool probing = o.Bool("probing");
+  if (!o.ok()) return o.Fail();
   const auto& transports = RouterOf(info).transports();
-  auto it = transports.find(Str(info, 0));
-  if (it == transports.end()) return Fail(info.Env(), Status::NotFound("no such transport: " + Str(info, 0)));
+  auto it = transports.find(id);
+  if (it == transports.end()) return Fail(info.Env(), Status::NotFound("no such transport: " + id));
   transport::WebRtcTransport* w = it->second->AsWebRtc();
-  if (w == nullptr) return Fail(info.Env(), Status::Invalid("transportId: not a WebRTC transport: " + Str(info, 0)));
-  const double ext = Num(info, 1), initial = Num(info, 2), min = Num(info, 3), max = Num(info, 4);
-  if (!(ext >= 1 && ext <= 255)) return Fail(info.Env(), Status::Invalid("ext: bad extension id"));
-  if (!(min >= 10000 && min <= initial && initial <= max && max <= 1e10)) {
+  if (w == nullptr) return Fail(info.Env(), Status::Invalid("transportId: not a WebRTC transport: " + id));
+  if (ext < 1) return Fail(info.Env(), Status::Invalid("ext: bad extension id"));
+  if (!(min >= 10000 && min <= initial && initial <= max && max <= 10000000000LL)) {
     return Fail(info.Env(), Status::Invalid("bwe: needs 10 kbit/s <= min <= initial <= max <= 10 Gbit/s"));
   }
   bwe::BweConfig config;
   config.initial_bps = static_cast<uint64_t>(initial);
   config.min_bps = static_cast<uint64_t>(min);
   config.max_bps = static_cast<uint64_t>(max);
-  config.probing = info[5].As<Napi::Boolean>();
+  config.probing = probing;
   w->EnableSendSideBwe(static_cast<uint8_t>(ext), config);
   return info.Env().Undefined();
 }
 
-Napi::Value SetPaused(const Napi::CallbackInfo& info) {
-  // ('track' | 'subscription', id, paused)
-  if (!Args(info, "ssb")) return info.Env().Undefined();
-  const std::string kind = Str(info, 0);
-  const bool paused = info[2].As<Napi::Boolean>();
-  Status s = kind == "track" ? RouterOf(info).SetTrackPaused(Str(info, 1), paused)
-                             : RouterOf(info).SetSubscriptionPaused(Str(info, 1), paused);
-  if (!s.ok()) return Fail(info.Env(), s);
-  return info.Env().Undefined();
+Napi::Value SetTrackPaused(const Napi::CallbackInfo& info) {
+  OptionsReader o(info, "mediaSetTrackPaused");
+  const std::string id = o.Str("trackId");
+  const bool paused = o.Bool("paused");
+  if (!o.ok()) return o.Fail();
+  return Done(info.Env(), RouterOf(info).SetTrackPaused(id, paused));
 }
 
-// (percent 0..100) for one of the test-only loss switches, in per mille.
+Napi::Value SetSubscriptionPaused(const Napi::CallbackInfo& info) {
+  OptionsReader o(info, "mediaSetSubscriptionPaused");
+  const std::string id = o.Str("subscriptionId");
+  const bool paused = o.Bool("paused");
+  if (!o.ok()) return o.Fail();
+  return Done(info.Env(), RouterOf(info).SetSubscriptionPaused(id, paused));
+}
+
+// ({percent 0..100}) for one of the test-only loss switches, in per mille.
 template <void (Router::*Set)(uint32_t)>
 Napi::Value TestSetLoss(const Napi::CallbackInfo& info) {
-  if (!Args(info, "n")) return info.Env().Undefined();
-  const double pct = Num(info, 0);
-  if (!(pct >= 0 && pct <= 100)) return Fail(info.Env(), Status::Invalid("percent: 0..100"));
+  OptionsReader o(info, Set == &Router::SetTestSendLoss ? "mediaTestSetSendLoss" : "mediaTestSetReceiveLoss");
+  const double pct = o.Num("percent", 0, 100);
+  if (!o.ok()) return o.Fail();
   (RouterOf(info).*Set)(static_cast<uint32_t>(pct * 10));
   return info.Env().Undefined();
 }
@@ -465,8 +482,8 @@ void RegisterRouterBindings(Napi::Env env, Napi::Object exports) {
       {"mediaRequestKeyframe", RequestKeyframe},
       {"mediaSetTrackCodec", SetTrackCodec},
       {"mediaImport", Import},
-      {"mediaExport", Export},
-      {"mediaUnexport", Unexport},
+      {"mediaExport", ExportOp<&Router::Export>},
+      {"mediaUnexport", ExportOp<&Router::Unexport>},
       {"mediaAttachPeer", AttachPeer},
       {"mediaDetachPeer", DetachPeer},
       {"mediaStats", MediaStats},
@@ -474,7 +491,8 @@ void RegisterRouterBindings(Napi::Env env, Napi::Object exports) {
       // Loss on the way to subscribers, and of packets arriving from publishers.
       {"mediaTestSetSendLoss", TestSetLoss<&Router::SetTestSendLoss>},
       {"mediaTestSetReceiveLoss", TestSetLoss<&Router::SetTestReceiveLoss>},
-      {"mediaSetPaused", SetPaused},
+      {"mediaSetTrackPaused", SetTrackPaused},
+      {"mediaSetSubscriptionPaused", SetSubscriptionPaused},
       {"mediaInternalListen", InternalListen},
       {"mediaInternalPeer", InternalPeer},
       {"mediaInternalEnableSrtp", InternalEnableSrtp},

@@ -30,7 +30,7 @@ const addonFiles = (dir) =>
     .filter((f) => f.endsWith('.cc') || f.endsWith('.h'))
     .map((f) => path.join(ROOT, 'addon', dir, f));
 const cxxFlags = ['-std=c++17', '-O2', '-fno-exceptions', '-Wall', '-Wextra', '-I', path.join(ROOT, 'addon')];
-const headers = ['common.h', 'gen_pacer.h', 'sink_stats.h', 'srtp_c.h'].map((h) => path.join(TOOLS, h));
+const headers = ['common.h', 'gen_pacer.h', 'sink_stats.h', 'srtp_c.h', 'webrtc_peer_room.h'].map((h) => path.join(TOOLS, h));
 const shim = path.join(TOOLS, 'srtp_c.cc');
 
 /** Builds binDir/webrtc_peer if stale; returns its path. */
@@ -66,6 +66,16 @@ function iceCredentials() {
   return { ufrag: chars(8), pwd: chars(24) };
 }
 
+/** The lines every m-line of a peer's offer carries: connection, ICE, DTLS. */
+const transportLines = (ice, fingerprint) => [
+  'c=IN IP4 0.0.0.0',
+  'a=rtcp:9 IN IP4 0.0.0.0',
+  `a=ice-ufrag:${ice.ufrag}`,
+  `a=ice-pwd:${ice.pwd}`,
+  `a=fingerprint:${fingerprint}`,
+  'a=setup:actpass',
+];
+
 /**
  * The offer of one peer: BUNDLE, rtcp-mux, one video m-line (VP8 at
  * payloadType: the agent forwards opaque RTP), setup:actpass.
@@ -82,12 +92,7 @@ function offerSdp({ ice, fingerprint, direction, ssrc, payloadType = 96, twccExt
     'a=group:BUNDLE 0',
     'a=msid-semantic: WMS',
     `m=video 9 UDP/TLS/RTP/SAVPF ${payloadType}`,
-    'c=IN IP4 0.0.0.0',
-    'a=rtcp:9 IN IP4 0.0.0.0',
-    `a=ice-ufrag:${ice.ufrag}`,
-    `a=ice-pwd:${ice.pwd}`,
-    `a=fingerprint:${fingerprint}`,
-    'a=setup:actpass',
+    ...transportLines(ice, fingerprint),
     'a=mid:0',
     `a=${direction}`,
     'a=rtcp-mux',
@@ -100,6 +105,63 @@ function offerSdp({ ice, fingerprint, direction, ssrc, payloadType = 96, twccExt
     lines.push('a=msid:bench video', `a=ssrc:${ssrc} cname:bench`, `a=ssrc:${ssrc} msid:bench video`);
   }
   return `${lines.join('\r\n')}\r\n`;
+}
+
+const EXT = {
+  level: 'urn:ietf:params:rtp-hdrext:ssrc-audio-level',
+  mid: 'urn:ietf:params:rtp-hdrext:sdes:mid',
+  rid: 'urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id',
+};
+/** Header extension ids a room offer uses (Chromium's numbers). */
+const ROOM_EXT_IDS = { level: 1, mid: 4, rid: 10 };
+
+/**
+ * The offer of one conference participant's transport (bench/room.js):
+ * BUNDLE over m-lines `mlines`, each {kind: 'audio'|'video', direction:
+ * 'sendonly'|'recvonly', ssrc?, rids?}. Audio is Opus (pt 111) with the
+ * audio-level and MID extensions; video VP8 (pt 96) with MID and, for
+ * simulcast (`rids`, lowest first), the RID extension, a=rid and
+ * a=simulcast; a sending m-line without rids names its SSRC.
+ */
+function roomOfferSdp({ ice, fingerprint, mlines }) {
+  const mids = mlines.map((_, i) => String(i));
+  const lines = ['v=0', `o=- ${randomBytes(6).readUIntBE(0, 6)} 2 IN IP4 127.0.0.1`, 's=-', 't=0 0', `a=group:BUNDLE ${mids.join(' ')}`, 'a=msid-semantic: WMS'];
+  mlines.forEach((m, i) => {
+    const audio = m.kind === 'audio';
+    const pt = audio ? 111 : 96;
+    lines.push(
+      `m=${m.kind} 9 UDP/TLS/RTP/SAVPF ${pt}`,
+      ...transportLines(ice, fingerprint),
+      `a=mid:${i}`,
+      `a=extmap:${ROOM_EXT_IDS.mid} ${EXT.mid}`,
+      `a=${m.direction}`,
+      'a=rtcp-mux',
+      'a=rtcp-rsize',
+    );
+    if (audio) lines.push(`a=extmap:${ROOM_EXT_IDS.level} ${EXT.level}`, `a=rtpmap:${pt} opus/48000/2`, `a=fmtp:${pt} minptime=10;useinbandfec=1`);
+    else lines.push(`a=extmap:${ROOM_EXT_IDS.rid} ${EXT.rid}`, `a=rtpmap:${pt} VP8/90000`, `a=rtcp-fb:${pt} nack`, `a=rtcp-fb:${pt} nack pli`, `a=rtcp-fb:${pt} ccm fir`);
+    if (m.direction === 'sendonly') {
+      lines.push(`a=msid:room-${i} track-${i}`);
+      if (m.rids) {
+        for (const r of m.rids) lines.push(`a=rid:${r} send`);
+        lines.push(`a=simulcast:send ${m.rids.join(';')}`);
+      } else {
+        lines.push(`a=ssrc:${m.ssrc} cname:room`, `a=ssrc:${m.ssrc} msid:room-${i} track-${i}`);
+      }
+    }
+  });
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+/**
+ * What a room answer says per m-line: {mid, rejected, ext: {level, mid,
+ * rid}} with the extension ids the agent kept (0: not kept).
+ */
+function answerMlines(answerSdp) {
+  return sdpTransform.parse(answerSdp).media.map((m) => {
+    const id = (uri) => (m.ext ?? []).find((e) => e.uri === uri)?.value ?? 0;
+    return { mid: String(m.mid), rejected: m.port === 0, ext: { level: id(EXT.level), mid: id(EXT.mid), rid: id(EXT.rid) } };
+  });
 }
 
 /**
@@ -120,4 +182,4 @@ function peerArgs(answerSdp, ice) {
   return `${cand.ip}:${cand.port} ${ice.ufrag} ${ufrag} ${pwd} ${setup} ${fp.type} ${fp.hash}`;
 }
 
-module.exports = { buildWebrtcPeer, buildSrtpForwarder, iceCredentials, offerSdp, peerArgs };
+module.exports = { buildWebrtcPeer, buildSrtpForwarder, iceCredentials, offerSdp, peerArgs, roomOfferSdp, answerMlines };

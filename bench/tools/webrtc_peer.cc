@@ -1,11 +1,14 @@
 /*
  * webrtc_peer: the WebRTC load client of the fanout bench's SRTP
  * configurations. One process is either the publisher (one peer, sends) or
- * the sink (N peers, receives); each peer is one UDP socket on 127.0.0.1.
+ * the sink (N peers, receives), or a room (N conference participants'
+ * transports, sending audio and video and receiving: webrtc_peer_room.h,
+ * driven by bench/room.js); each peer is one UDP socket on 127.0.0.1.
  *
  *   webrtc_peer --role pub  [--dst IP:PORT] [--size 1200] [--ssrc N] [--pt 96]
  *               [--tick-us 500] [--max-lag-us 2000] [--gso 1]
  *   webrtc_peer --role sink --peers N [--rcvbuf BYTES] [--late-ms MS] [--batch 64]
+ *   webrtc_peer --role room --peers N [--rcvbuf BYTES]
  *   common:     [--srtp-master HEX] [--duration S] [--handshake-ms 20000]
  *
  * Keying. Without --srtp-master each peer is a WebRTC endpoint of its own:
@@ -84,6 +87,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common.h"
@@ -726,9 +730,11 @@ int RunSink(int batch, uint64_t end_ns, uint64_t handshake_ms) {
   return 0;
 }
 
+#include "webrtc_peer_room.h"
+
 void Usage() {
   fprintf(stderr,
-          "usage: webrtc_peer --role pub|sink [--peers N] [--srtp-master HEX] [--dst IP:PORT]\n"
+          "usage: webrtc_peer --role pub|sink|room [--peers N] [--srtp-master HEX] [--dst IP:PORT]\n"
           "                   [--size BYTES] [--ssrc N] [--pt N] [--tick-us US] [--max-lag-us US] [--gso 0|1]\n"
           "                   [--rcvbuf BYTES] [--late-ms MS] [--batch N] [--duration S] [--handshake-ms MS]\n"
           "                   [--twcc-ext ID]\n");
@@ -778,7 +784,9 @@ int main(int argc, char **argv) {
   }
   if (!role) Usage();
   const bool pub = strcmp(role, "pub") == 0;
-  if (!pub && strcmp(role, "sink") != 0) Usage();
+  const bool room_role = strcmp(role, "room") == 0;
+  if (!pub && !room_role && strcmp(role, "sink") != 0) Usage();
+  if (room_role && master_hex) Usage();  // a room is keyed by DTLS
   if (pub) npeers = 1;
   if (npeers < 1 || npeers > MAX_PORTS || batch < 1 || batch > MAX_BATCH || duration <= 0) Usage();
   if (po.size < kHdr + kMarkLen || po.size + (int)kTag > 9000 || po.pt < 0 || po.pt > 127 || po.tick_us <= 0) Usage();
@@ -849,7 +857,9 @@ int main(int argc, char **argv) {
   fflush(stdout);
 
   const uint64_t end_ns = now_ns() + (uint64_t)(duration * 1e9);
-  int rc = pub ? RunPublisher(po, end_ns, handshake_ms) : RunSink(batch, end_ns, handshake_ms);
+  int rc = pub         ? RunPublisher(po, end_ns, handshake_ms)
+           : room_role ? RunRoom(end_ns, handshake_ms)
+                       : RunSink(batch, end_ns, handshake_ms);
   for (Peer &p : peers) close(p.fd);
   return rc;
 }

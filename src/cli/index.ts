@@ -48,14 +48,14 @@ function natsDefault(): string {
 
 async function run(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd === 'help' || cmd === '-h' || cmd === '--help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   if (cmd === undefined || cmd === 'start' || cmd.startsWith('--')) {
     const { main } = await import('../main');
     await main(cmd === 'start' ? rest : argv);
     return -1; // the agent keeps running
-  }
-  if (cmd === 'help' || cmd === '-h') {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
   }
   if (cmd === 'demo') return demo(rest);
   if (cmd === 'drain') return drain(rest);
@@ -131,7 +131,9 @@ async function drain(args: string[]): Promise<number> {
     }
     payload.timeoutMs = ms;
   }
-  const out = await call({ method: 'drain', payload: JSON.stringify(payload), agent: v.agent, nats: v.nats ?? natsDefault(), timeoutMs: 5000 });
+  const auth = authFromEnv();
+  if (!auth) return 2;
+  const out = await call({ method: 'drain', payload: JSON.stringify(payload), agent: v.agent, nats: v.nats ?? natsDefault(), auth, timeoutMs: 5000 });
   (out.exitCode === 0 ? process.stdout : process.stderr).write(`${out.output}\n`);
   return out.exitCode;
 }

@@ -43,6 +43,12 @@ export interface ClusterOptions {
 
 const entryCodec = JSONCodec<AgentEntry>();
 
+/** The agents bucket for this agent's periodic reports: every request fails within one report interval (at least 100 ms). */
+export function bindReportBucket(nc: NatsConnection, bucket: string, reportIntervalMs: number): Promise<KV> {
+  const js = nc.jetstream({ timeout: Math.max(100, reportIntervalMs), checkAPI: false });
+  return js.views.kv(bucket, { bindOnly: true });
+}
+
 export class Cluster {
   readonly subjects: ClusterSubjects;
   readonly membership: Membership;
@@ -78,12 +84,15 @@ export class Cluster {
       history: 1,
       ttl: AGENTS_MAX_AGE_INTERVALS * interval,
       replicas: o.kvReplicas,
-      // A report that cannot land fails within one interval and the next one
-      // goes out on time: while JetStream elects a leader, a put otherwise
-      // waits the default 5 s, and the agent would come back late and be
-      // judged lost by one that came back sooner.
-      timeout: Math.max(100, interval),
     });
+    // A report that cannot land fails within one interval and the next one
+    // goes out on time: a put whose request was lost (its server stopped, a
+    // JetStream leader changing) otherwise waits nats.requestTimeoutMs, the
+    // reports pause meanwhile, and the others judge this agent lost after 3
+    // intervals. nats.js bounds a put by its JetStream client's timeout (a
+    // bucket's own `timeout` option bounds nothing), so reports go through a
+    // client of their own; bindOnly with checkAPI off makes no request.
+    const reportKv = await bindReportBucket(o.nc, agentsBucket(o.cluster), interval);
     // Reads of room entries go to the stream leader (no direct get from a lagging replica).
     const rooms = await js.views.kv(roomsBucket(o.cluster), { history: 1, replicas: o.kvReplicas, allow_direct: false });
     const subjects = new ClusterSubjects(o.subjectPrefix, o.cluster);
@@ -95,6 +104,7 @@ export class Cluster {
     });
     const membership = new Membership({
       kv: agents,
+      reportKv,
       agentId: o.agentId,
       hostname: os.hostname(),
       ip: o.ip,

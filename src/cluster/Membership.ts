@@ -14,6 +14,16 @@ const json = JSONCodec<AgentEntry>();
 
 export interface MembershipOptions {
   kv: KV;
+  /**
+   * The same bucket, bound through a JetStream client whose requests time
+   * out within one interval, for the periodic reports (default: kv). A
+   * report whose request was lost (its NATS server went away with it) must
+   * fail before the next one is due: a report still pending skips the
+   * next, and an entry unchanged for 3 intervals is declared lost by the
+   * others. nats.js bounds a KV put by its JetStream client's timeout
+   * (nats.requestTimeoutMs, 5 s), not by the bucket's `timeout` option.
+   */
+  reportKv?: KV;
   agentId: string;
   hostname: string;
   ip: string;
@@ -68,9 +78,9 @@ export class Membership {
     };
   }
 
-  async #put(e: AgentEntry): Promise<void> {
+  async #put(e: AgentEntry, kv: KV = this.#o.kv): Promise<void> {
     try {
-      await this.#o.kv.put(agentKey(this.#o.agentId), json.encode(e));
+      await kv.put(agentKey(this.#o.agentId), json.encode(e));
     } catch (err) {
       this.healthySince = 0;
       throw err;
@@ -95,7 +105,7 @@ export class Membership {
     if (this.#stopped) return;
     const s = this.#o.collector.sample();
     const { load, ...metrics } = s;
-    await this.#put(this.#entry(load, metrics));
+    await this.#put(this.#entry(load, metrics), this.#o.reportKv);
   }
 
   /**

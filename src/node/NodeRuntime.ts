@@ -9,7 +9,9 @@ import type { Logger } from 'pino';
 import type { LogLevel } from '../log';
 import { InternalError } from '../errors';
 import { ADDON_PATH_ENV, loadAddon, type NativeAddon } from './addon';
-import { mediaOf, type MediaNative } from './media/native';
+import { mediaOf } from './media/native';
+import { MediaRouter } from './router/MediaRouter';
+import type { RouterNative } from './router/RouterCore';
 import { NodeMetrics } from './NodeMetrics';
 import { HEARTBEAT_SLOT, type NodeEventMessage, type NodeSettings, type ReadyInfo, type SpeakerLevels, type SpeakerLevelsMessage, type TrackNotice, type TrackNoticeMessage } from './protocol';
 
@@ -24,7 +26,8 @@ export interface RoomDump {
 export class NodeRuntime {
   readonly settings: NodeSettings;
   readonly addon: NativeAddon;
-  readonly media: MediaNative;
+  /** The thread's media objects (transports, tracks, subscriptions) over its addon router. */
+  readonly router: MediaRouter;
   readonly startedAt = Date.now();
   /** The thread's side of a metrics scrape (event-loop delay runs from the start). */
   readonly metrics = new NodeMetrics();
@@ -38,7 +41,7 @@ export class NodeRuntime {
   private constructor(settings: NodeSettings, addon: NativeAddon) {
     this.settings = settings;
     this.addon = addon;
-    this.media = mediaOf(addon);
+    this.router = new MediaRouter(mediaOf(addon) as RouterNative);
     this.#logLevel = settings.logLevel;
   }
 
@@ -84,8 +87,12 @@ export class NodeRuntime {
     }
     const rt = new NodeRuntime(settings, addon);
     const m = settings.media;
-    rt.media.mediaConfigure(m.listenIp, m.portMin, m.portMax);
+    rt.router.configure(m.listenIp, m.portMin, m.portMax);
     rt.#startHeartbeat();
+    // Start-up left garbage and a grown young generation that V8 would give
+    // back only ~8 s from now: give it back before READY (~2 MiB per thread,
+    // ~12 ms; docs/bench.md, "Memory").
+    addon.reduceMemory();
     if (rt.logs('debug')) rt.log.debug({ threadId }, 'node ready');
     return rt;
   }
@@ -105,7 +112,7 @@ export class NodeRuntime {
    */
   internalAddress(): { ip: string; port: number } {
     const m = this.settings.media;
-    const port = this.media.mediaInternalListen(m.listenIp, m.portMin, m.portMax);
+    const port = this.router.listenInternal(m.listenIp, m.portMin, m.portMax);
     return { ip: this.settings.internalIp, port };
   }
 

@@ -24,6 +24,13 @@ export interface NativeAddon {
   version(): string;
   threadInfo(): ThreadInfo;
   /**
+   * Has V8 collect this thread's heap now as it would when idle for a while
+   * (its memory reducer): full and compacting, the young generation shrunk,
+   * freed pages returned to the system. Synchronous; a few ms on the heap of
+   * a thread that has just started. Called once when a thread is ready.
+   */
+  reduceMemory(): void;
+  /**
    * Starts a repeating timer on this thread's own event loop and returns its
    * id (ids are per thread, starting at 1). The timer is unref'ed: it does not
    * keep the thread alive by itself. A callback that throws raises an
@@ -40,6 +47,7 @@ export interface NativeAddon {
 const METHODS: ReadonlyArray<keyof NativeAddon> = [
   'version',
   'threadInfo',
+  'reduceMemory',
   'startTimer',
   'stopTimer',
   'tickCount',

@@ -14,8 +14,7 @@ import type { NodeRuntime, RoomDump } from './NodeRuntime';
 import { method, type NodeMethod } from './NodeMethod';
 import { mediaMethods } from './media/methods';
 import type { MediaObjects } from './media/native';
-import type { Removed } from './media/schemas';
-import { destroyWebrtcTransport, existingWebrtcNode, webrtcMethods, webrtcTracksGone } from './webrtc/methods';
+import { destroyWebrtcTransport, existingWebrtcNode, webrtcMethods } from './webrtc/methods';
 
 export type { NodeMethod } from './NodeMethod';
 
@@ -55,7 +54,7 @@ export const nodeMethods: Record<string, NodeMethod> = {
       calls: rt.callStats,
       memory: { heapUsed: process.memoryUsage().heapUsed },
       media: {
-        ...rt.media.mediaObjects(),
+        ...rt.router.objects(),
         webrtc: existingWebrtcNode(rt)?.objects() ?? { transports: 0, operations: 0, formats: 0, subscriptions: 0 },
       },
     }),
@@ -82,7 +81,7 @@ export const nodeMethods: Record<string, NodeMethod> = {
     internal: true,
     run: (rt, a: { room: string; task: string }) => {
       rt.release(a.room, a.task);
-      const media = rt.media.mediaObjects();
+      const media = rt.router.objects();
       const webrtc = existingWebrtcNode(rt)?.objects() ?? {};
       const empty = rt.rooms().length === 0 && [...Object.values(media), ...Object.values(webrtc)].every((n) => n === 0);
       return { empty, media, webrtc };
@@ -141,7 +140,7 @@ export const nodeMethods: Record<string, NodeMethod> = {
     schema: () => S().lossSchema,
     testOnly: true,
     run: (rt, a: { percent: number }) => {
-      rt.media.mediaTestSetSendLoss(a.percent);
+      rt.router.setTestSendLoss(a.percent);
       return { ok: true };
     },
   }),
@@ -151,7 +150,7 @@ export const nodeMethods: Record<string, NodeMethod> = {
     schema: () => S().lossSchema,
     testOnly: true,
     run: (rt, a: { percent: number }) => {
-      rt.media.mediaTestSetReceiveLoss(a.percent);
+      rt.router.setTestReceiveLoss(a.percent);
       return { ok: true };
     },
   }),
@@ -168,38 +167,29 @@ export const nodeMethods: Record<string, NodeMethod> = {
   /** Counters of every transport, track, subscription and ring link of the node. */
   getStats: method({
     schema: () => S().emptySchema,
-    run: (rt) => rt.media.mediaStats(),
+    run: (rt) => rt.router.stats(),
   }),
 
   /** One metrics scrape's worth of this node (the main thread's AgentMetrics): one native read. */
   metrics: method({
     schema: () => S().emptySchema,
     internal: true,
-    run: (rt): NodeMetricsReply => rt.metrics.read(rt.media.mediaStats()),
+    run: (rt): NodeMetricsReply => rt.metrics.read(rt.router.stats()),
   }),
 
   ...mediaMethods,
   ...webrtcMethods,
 
-  // The two methods both families take part in, composed here (media and
+  // The method both families take part in, composed here (media and
   // webrtc do not know each other): a WebRTC transport is closed by its
   // WebrtcNode (which also sends track-removed events), any other by the
-  // media layer.
+  // media layer. (unpublishTrack needs no composing: a WebRTC subscription
+  // that ends with its source tells its controller by its 'close' event.)
   destroyTransport: method({
     schema: mediaMethods.destroyTransport!.schema,
     run: (rt, a: { transportId: string }) => {
       const removed = destroyWebrtcTransport(rt, a.transportId);
       return removed ? { ok: true, removed } : mediaMethods.destroyTransport!.run(rt, a);
-    },
-  }),
-  // Also the LinkManager's way to drop a stand-in track on a subscriber's
-  // node: WebRTC subscribers of it are told their track is gone.
-  unpublishTrack: method({
-    schema: mediaMethods.unpublishTrack!.schema,
-    run: (rt, a) => {
-      const reply = mediaMethods.unpublishTrack!.run(rt, a) as { ok: true; removed: Removed };
-      webrtcTracksGone(rt, reply.removed);
-      return reply;
     },
   }),
 

@@ -109,10 +109,11 @@ export interface NodeEventMessage {
  * thread about tracks made or ended inside it (WebRTC publications are made
  * when an offer is answered): sent just before the controller's
  * onTrackUpdate event, so the registry knows a track before anyone can
- * subscribe to it. `mediaFormat` is the event's (OWT's) format object.
+ * subscribe to it. `mediaFormat` is the event's (OWT's) format object;
+ * `controller` the publish operation's (the speaker detection's room).
  */
 export type TrackNotice =
-  | { type: 'published'; trackId: string; kind: 'audio' | 'video'; mediaFormat: unknown; owner?: string }
+  | { type: 'published'; trackId: string; kind: 'audio' | 'video'; mediaFormat: unknown; controller: string; owner?: string }
   | { type: 'removed'; trackId: string };
 
 export interface TrackNoticeMessage {

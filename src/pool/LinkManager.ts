@@ -35,7 +35,8 @@ import {
 import { fromMediaFormat, type MediaFormat, type TrackFormat } from '../node/webrtc/format';
 import { operationSchema, publishSchema, subscribeSchema } from '../node/webrtc/schemas';
 import type { NodeEvent, TrackNotice } from '../node/protocol';
-import { parsePayload } from '../util/validate';
+import { parseOnce } from '../util/validate';
+import type { NodeApi } from './NodeApi';
 import type { NodeManager } from './NodeManager';
 import { createRingBuffer } from './ring';
 import { TrackRegistry, type RemoteSource, type TrackEntry } from './TrackRegistry';
@@ -53,7 +54,7 @@ export interface LinkManagerOptions {
   log: Logger;
 }
 
-export class LinkManager {
+export class LinkManager implements NodeApi {
   readonly #nodes: NodeManager;
   readonly #ringBytes: number;
   readonly #log: Logger;
@@ -61,6 +62,8 @@ export class LinkManager {
   readonly #pairs = new Map<string, PeerPair>();
   /** Link set-ups in flight, so concurrent subscribers share one. */
   readonly #pending = new Map<string, Promise<void>>();
+  /** Ring pair set-ups in flight (key: the two node ids). */
+  readonly #pairing = new Map<string, Promise<void>>();
   #nextLink = 1;
   readonly #forgetHooks: Array<(nodeId: string, trackId: string, entry: TrackEntry) => void> = [];
 
@@ -111,7 +114,7 @@ export class LinkManager {
 
   /**
    * Records a track that appeared on a node by other means than a publish:
-   * the stand-in for a track of another agent (RemoteLinks). Other nodes of
+   * the stand-in for a track of another agent (AgentBridge). Other nodes of
    * this agent then reach it through rings like any local track.
    */
   adopt(trackId: string, nodeId: string, kind: 'audio' | 'video', clockRate: number, format?: TrackFormat, codec?: string, remote?: RemoteSource): void {
@@ -120,7 +123,7 @@ export class LinkManager {
     this.#tracks.add({ id: trackId, nodeId, kind, clockRate, ...(format ? { format } : {}), ...(codec ? { codec } : {}), ...(remote ? { remote } : {}) });
   }
 
-  /** The stand-ins for tracks of other agents (RemoteLinks' imports), by reference. */
+  /** The stand-ins for tracks of other agents (the AgentBridge's imports), by reference. */
   remoteImports(): Array<TrackEntry & { remote: RemoteSource }> {
     return this.#tracks.remotes();
   }
@@ -154,10 +157,10 @@ export class LinkManager {
   async call(nodeId: string, method: string, args: unknown): Promise<unknown> {
     switch (method) {
       case 'publishTrack': {
-        const p = parsePayload(publishTrackSchema, args ?? {});
+        const p = parseOnce(publishTrackSchema, args ?? {});
         this.#tracks.claimTrack(p.trackId, nodeId, p.transportId);
         try {
-          const reply = await this.#nodes.call(nodeId, method, args);
+          const reply = await this.#nodes.call(nodeId, method, p);
           this.#tracks.add({ id: p.trackId, nodeId, kind: p.kind, clockRate: p.clockRate ?? defaultClockRate(p.kind), ...(p.codec ? { codec: p.codec } : {}) });
           return reply;
         } finally {
@@ -166,11 +169,11 @@ export class LinkManager {
       }
       case 'publish': {
         // The operation's tracks will be <transportId>-<mid>[:<rid>]: claimed now, held while it lasts.
-        const p = parsePayload(publishSchema, args ?? {});
+        const p = parseOnce(publishSchema, args ?? {});
         const bases = p.options.tracks.map((tr) => `${p.options.transportId}-${tr.mid}`);
         const fresh = this.#tracks.claimBases(bases, nodeId, p.options.transportId, p.operationId);
         try {
-          return await this.#nodes.call(nodeId, method, args);
+          return await this.#nodes.call(nodeId, method, p);
         } catch (err) {
           for (const b of fresh) this.#tracks.releaseClaim(b);
           throw err;
@@ -186,13 +189,13 @@ export class LinkManager {
         return reply;
       }
       case 'unpublish': {
-        const p = parsePayload(operationSchema, args ?? {});
-        const reply = await this.#nodes.call(nodeId, method, args);
+        const p = parseOnce(operationSchema, args ?? {});
+        const reply = await this.#nodes.call(nodeId, method, p);
         this.#tracks.releaseClaims((c) => c.nodeId === nodeId && c.operationId === p.operationId);
         return reply;
       }
       case 'subscribeTrack': {
-        const p = parsePayload(subscribeTrackSchema, args ?? {});
+        const p = parseOnce(subscribeTrackSchema, args ?? {});
         const home = this.#tracks.get(p.trackId);
         if (home && home.nodeId !== nodeId) {
           await this.#link(home, nodeId);
@@ -200,22 +203,22 @@ export class LinkManager {
           // stand-in starts at a key frame (as subscribe does).
           if (home.format) await this.#nodes.call(nodeId, '_setTrackFormat', { trackId: p.trackId, format: home.format }, true);
         }
-        return this.#nodes.call(nodeId, method, args);
+        return this.#nodes.call(nodeId, method, p);
       }
       case 'subscribe': {
-        const p = parsePayload(subscribeSchema, args ?? {});
+        const p = parseOnce(subscribeSchema, args ?? {});
         for (const tr of p.options.tracks) {
           const home = this.#tracks.get(tr.from);
           if (!home || home.nodeId === nodeId) continue;
           await this.#link(home, nodeId);
           if (home.format) await this.#nodes.call(nodeId, '_setTrackFormat', { trackId: tr.from, format: home.format }, true);
         }
-        return this.#nodes.call(nodeId, method, args);
+        return this.#nodes.call(nodeId, method, p);
       }
       case 'unpublishTrack':
       case 'destroyTransport': {
-        const p = parsePayload(method === 'unpublishTrack' ? unpublishTrackSchema : destroyTransportSchema, args ?? {}) as { transportId?: string };
-        const reply = (await this.#nodes.call(nodeId, method, args)) as { removed: Removed };
+        const p = parseOnce(method === 'unpublishTrack' ? unpublishTrackSchema : destroyTransportSchema, args ?? {}) as { transportId?: string };
+        const reply = (await this.#nodes.call(nodeId, method, p)) as { removed: Removed };
         if (p.transportId !== undefined) this.#tracks.releaseClaims((c) => c.nodeId === nodeId && c.transportId === p.transportId);
         await this.#forgetTracks(nodeId, reply.removed.tracks);
         return reply;
@@ -256,10 +259,21 @@ export class LinkManager {
     this.#log.debug({ trackId, from: home.nodeId, to: importer, link }, 'track linked across nodes');
   }
 
-  async #ensurePair(x: string, y: string): Promise<void> {
+  // Concurrent first links between two nodes (two subscribers of different
+  // tracks) share one set-up: a second _attachPeer of the pair is refused.
+  #ensurePair(x: string, y: string): Promise<void> {
     const [a, b] = x < y ? [x, y] : [y, x];
     const key = `${a}|${b}`;
-    if (this.#pairs.has(key)) return;
+    if (this.#pairs.has(key)) return Promise.resolve();
+    let p = this.#pairing.get(key);
+    if (!p) {
+      p = this.#makePair(a, b, key).finally(() => this.#pairing.delete(key));
+      this.#pairing.set(key, p);
+    }
+    return p;
+  }
+
+  async #makePair(a: string, b: string, key: string): Promise<void> {
     const ab = createRingBuffer(this.#ringBytes);
     const ba = createRingBuffer(this.#ringBytes);
     // Both threads must hold both rings before any record flows.

@@ -5,7 +5,7 @@
  * ring link), and the ids taken before their track exists (claims). Pure
  * bookkeeping, no I/O: the LinkManager drives it around the node calls.
  *
- * A stand-in for a track of another agent (RemoteLinks) carries where its
+ * A stand-in for a track of another agent (AgentBridge) carries where its
  * packets come from (`remote`): the registry is its record too.
  *
  * Id uniqueness is enforced here, synchronously: a check and its claim
@@ -15,7 +15,7 @@
 import { ConflictError } from '../errors';
 import type { TrackFormat } from '../node/webrtc/format';
 
-/** Where a stand-in for a track of another agent gets its packets (RemoteLinks). */
+/** Where a stand-in for a track of another agent gets its packets (AgentBridge). */
 export interface RemoteSource {
   /** The internal address of the node that holds the source. */
   ip: string;

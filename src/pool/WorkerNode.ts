@@ -37,7 +37,7 @@ import {
   type TaskResult,
   type TrackNotice,
 } from '../node/protocol';
-import { parsePayload } from '../util/validate';
+import { parseOnce } from '../util/validate';
 import { nodeWorkerFile } from './workerFile';
 
 export interface WorkerNodeOptions {
@@ -61,7 +61,8 @@ export type NodeExitReason = 'crashed' | 'exited';
  * Left alone, a busy thread grows them to 16 MiB each and keeps them; its
  * JavaScript is control-plane work (offers, stats) that a small young
  * generation serves well. (The main thread's is held by the V8 flag in
- * src/util/heapFlags.ts; that flag does not reach worker isolates.)
+ * src/util/heapFlags.ts, which V8 sets back when it makes a worker isolate:
+ * src/main.ts sets it again once node threads are ready.)
  */
 export const NODE_THREAD_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 3 } as const;
 
@@ -174,7 +175,7 @@ export class WorkerNode extends EventEmitter<WorkerNodeEvents> {
     if (!m) return Promise.reject(new NotFoundError(`no such node method: ${method}`));
     let parsed: unknown;
     try {
-      parsed = parsePayload(m.schema(), args ?? {});
+      parsed = parseOnce(m.schema(), args ?? {});
     } catch (err) {
       return Promise.reject(err);
     }

@@ -19,12 +19,13 @@ import type { LogLevels } from '../LogLevels';
 import { drainSchema, getNodeSchema, listNodesSchema, queryNodeSchema, recycleNodeSchema, setLogLevelSchema } from './schemas';
 import { replyError, replyValue } from './reply';
 import { SERVICE_NAME, type AgentMethod, type Subjects } from './subjects';
+import type { NodeApi } from '../pool/NodeApi';
 
 export interface AgentServiceOptions {
   nc: NatsConnection;
   nodes: NodeManager;
-  /** Node calls go through it so tracks can be linked across nodes and agents. */
-  links: { call(nodeId: string, method: string, args: unknown): Promise<unknown> };
+  /** The node API chain's first stage (slots, then media between agents and across nodes). */
+  nodeApi: NodeApi;
   subjects: Subjects;
   agentId: string;
   cluster: string;
@@ -138,7 +139,7 @@ export class AgentService {
 
   #serveNode(nodeId: string): void {
     if (this.#stopped || this.#nodeSubs.has(nodeId)) return;
-    const { nc, subjects, links } = this.#o;
+    const { nc, subjects, nodeApi } = this.#o;
     const prefixLen = subjects.node(nodeId, '').length;
     const sub = nc.subscribe(subjects.nodeAll(nodeId), {
       callback: (err, msg) => {
@@ -148,7 +149,7 @@ export class AgentService {
           msg,
           async () => {
             if (this.#gone.has(nodeId)) throw new NotFoundError(`node ${nodeId} is gone`);
-            return links.call(nodeId, method, parseJson(msg.data));
+            return nodeApi.call(nodeId, method, parseJson(msg.data));
           },
           `node.${method}`,
         );

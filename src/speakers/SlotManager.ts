@@ -25,9 +25,10 @@
 import type { Logger } from 'pino';
 import { InvalidRequestError, NotFoundError } from '../errors';
 import type { NodeEvent } from '../node/protocol';
-import { slotSubscribeSchema } from '../node/webrtc/schemas';
+import { slotSubscribeSchema, subscribeSchema } from '../node/webrtc/schemas';
+import type { NodeApi } from '../pool/NodeApi';
 import type { NodeManager } from '../pool/NodeManager';
-import { parsePayload } from '../util/validate';
+import { parsePayload, vouch } from '../util/validate';
 import { assignSlots } from './assignSlots';
 import type { SpeakerDecision } from './SpeakerDetector';
 import type { SpeakerService } from './SpeakerService';
@@ -73,8 +74,8 @@ export interface SlotSwitch {
 
 export interface SlotManagerOptions {
   nodes: NodeManager;
-  /** The next stage of the node API path (RemoteLinks -> LinkManager). */
-  next: { call(nodeId: string, method: string, args: unknown): Promise<unknown> };
+  /** The next stage of the node API chain (AgentBridge -> LinkManager). */
+  next: NodeApi;
   /** Undefined when speakers.enabled is off: slots are then refused. */
   speakers: SpeakerService | undefined;
   /** Tells a controller of a switch (onSpeakerUpdate). */
@@ -82,7 +83,7 @@ export interface SlotManagerOptions {
   log: Logger;
 }
 
-export class SlotManager {
+export class SlotManager implements NodeApi {
   readonly #o: SlotManagerOptions;
   readonly #slots = new Map<string, Slot>();
   readonly #tracks = new Map<string, PublishedTrack>();
@@ -119,7 +120,10 @@ export class SlotManager {
     }
     if (method !== 'subscribe') return this.#o.next.call(nodeId, method, args);
     const p = parsePayload(slotSubscribeSchema, args ?? {});
-    if (!p.options.tracks.some((t) => t.slot)) return this.#o.next.call(nodeId, method, args);
+    // Parsed once here: every track has a source (a slot gets its first one
+    // below), which is what the node's own schema asks, so no layer below
+    // parses it again (util/validate.ts, parseOnce).
+    if (!p.options.tracks.some((t) => t.slot)) return this.#o.next.call(nodeId, method, vouch(p, subscribeSchema));
     if (!this.#o.speakers) throw new InvalidRequestError('options.tracks', 'slots need speaker detection (speakers.enabled)');
     const { transportId, controller, owner } = p.options;
     const taken = new Set<string>();
@@ -136,7 +140,7 @@ export class SlotManager {
       planned.push(slot);
       return { ...t, from: first };
     });
-    const reply = await this.#o.next.call(nodeId, method, { ...p, options: { ...p.options, tracks } });
+    const reply = await this.#o.next.call(nodeId, method, vouch({ ...p, options: { ...p.options, tracks } }, subscribeSchema));
     for (const s of planned) this.#slots.set(`${s.nodeId}|${s.id}`, s);
     return reply;
   }

@@ -9,12 +9,14 @@
  * to decide every intervalMs. What it decides goes to that controller as
  * onSpeakerUpdate events (docs/api.md).
  *
- * Which audio tracks exist, and whose they are, is learnt from the nodes'
- * own onTrackUpdate events (track-added in / track-removed), as the
- * LinkManager does; a node that goes takes its tracks with it.
+ * Which audio tracks exist, and whose they are, is learnt from the track
+ * notices the node threads send the main thread (TrackNotice: a WebRTC
+ * publication, with its controller and owner, sent before the controller's
+ * onTrackUpdate), as the LinkManager's TrackRegistry learns them; a node
+ * that goes takes its tracks with it.
  */
 import { EventEmitter } from 'node:events';
-import type { NodeEvent, SpeakerLevels } from '../node/protocol';
+import type { SpeakerLevels, TrackNotice } from '../node/protocol';
 import type { NodeManager } from '../pool/NodeManager';
 import { SpeakerDetector, type SpeakerDecision, type SpeakerDetectorOptions } from './SpeakerDetector';
 
@@ -58,7 +60,7 @@ export class SpeakerService extends EventEmitter<SpeakerServiceEvents> {
   constructor(nodes: NodeManager, options: SpeakerServiceOptions) {
     super();
     this.#o = options;
-    nodes.on('nodeEvent', (nodeId, ev) => this.onNodeEvent(nodeId, ev));
+    nodes.on('trackNotice', (nodeId, notice) => this.onTrackNotice(nodeId, notice));
     nodes.on('nodeLevels', (nodeId, levels) => this.onLevels(nodeId, levels, performance.now()));
     nodes.on('nodeGone', (nodeId) => {
       for (const s of [...this.#sources.values()]) if (s.nodeId === nodeId) this.#remove(s.trackId);
@@ -75,24 +77,21 @@ export class SpeakerService extends EventEmitter<SpeakerServiceEvents> {
     return this.#rooms.get(controller)?.detector;
   }
 
-  onNodeEvent(nodeId: string, ev: NodeEvent): void {
-    if (ev.name !== 'onTrackUpdate') return;
-    const u = (ev.payload as { update?: { type?: string; trackId?: string; direction?: string; mediaType?: string; owner?: unknown } }).update;
-    if (!u?.trackId) return;
-    if (u.type === 'track-added' && u.direction === 'in' && u.mediaType === 'audio') {
-      if (this.#sources.has(u.trackId)) return;
-      const src: AudioSource = { trackId: u.trackId, nodeId, controller: ev.controller, ...(typeof u.owner === 'string' ? { owner: u.owner } : {}) };
-      this.#sources.set(u.trackId, src);
-      let room = this.#rooms.get(ev.controller);
+  onTrackNotice(nodeId: string, n: TrackNotice): void {
+    if (n.type === 'published') {
+      if (n.kind !== 'audio' || this.#sources.has(n.trackId)) return;
+      const src: AudioSource = { trackId: n.trackId, nodeId, controller: n.controller, ...(n.owner !== undefined ? { owner: n.owner } : {}) };
+      this.#sources.set(n.trackId, src);
+      let room = this.#rooms.get(n.controller);
       if (!room) {
         room = { detector: new SpeakerDetector(this.#o), setSentAt: -Infinity, setWasEmpty: true };
-        this.#rooms.set(ev.controller, room);
+        this.#rooms.set(n.controller, room);
       }
-      room.detector.add(u.trackId);
+      room.detector.add(n.trackId);
       this.#ensureTimer();
-    } else if (u.type === 'track-removed') {
-      const src = this.#sources.get(u.trackId);
-      if (src && src.nodeId === nodeId) this.#remove(u.trackId);
+    } else {
+      const src = this.#sources.get(n.trackId);
+      if (src && src.nodeId === nodeId) this.#remove(n.trackId);
     }
   }
 

@@ -11,9 +11,13 @@
  *   often, each as cheap (their cost follows what survives, not the
  *   space's size), and it does not handle packets (media lives in the
  *   addon). V8 reads the factor each time it would grow, so setting it at
- *   run time takes effect. Worker isolates grow theirs regardless (measured
- *   here): node threads are bounded by their resourceLimits instead
- *   (src/pool/WorkerNode.ts).
+ *   run time takes effect. But V8 sets it back to 2 whenever it sets up a
+ *   new isolate's heap (measured: a main thread that had started 4 worker
+ *   threads grew its new space to 32 MiB, the flag given on the command
+ *   line or not), so it holds only until the first node thread starts:
+ *   src/main.ts applies the flags again once its node threads are ready
+ *   (reapplyHeapFlags). Node threads, whose isolates reset it, are bounded
+ *   by their resourceLimits instead (src/pool/WorkerNode.ts).
  * - `--no-short-builtin-calls`: with it on (the default on machines with
  *   4 GiB or more), every new isolate maps its own copy of V8's built-in
  *   code next to its code space, about 1 MiB resident per node thread.
@@ -35,6 +39,15 @@ export function applyHeapFlags(): void {
   if (applied) return;
   applied = true;
   for (const flag of HEAP_FLAGS) setFlagsFromString(flag);
+}
+
+/**
+ * Sets the flags again after a new isolate (a node thread) has reset the
+ * growth factor; only in a process that applied them (the agent's entry
+ * points), never in one that merely loads this module's users.
+ */
+export function reapplyHeapFlags(): void {
+  if (applied) for (const flag of HEAP_FLAGS) setFlagsFromString(flag);
 }
 
 applyHeapFlags();

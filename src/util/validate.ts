@@ -30,3 +30,23 @@ export function parsePayload<S extends z.ZodType>(schema: S, value: unknown): z.
   const message = issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message;
   throw new InvalidRequestError(field, message);
 }
+
+/** Values a schema produced (parseOnce): the payload's one validation marks it. */
+const validated = new WeakMap<object, z.ZodType>();
+
+/**
+ * A node API payload is validated once on its way down (SlotManager ->
+ * AgentBridge -> LinkManager -> NodeManager -> WorkerNode): the first layer
+ * that reads it parses it, and hands the parsed value on; a later layer
+ * given a value this same schema produced takes it as it is.
+ */
+export function parseOnce<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  if (typeof value === 'object' && value !== null && validated.get(value) === schema) return value as z.infer<S>;
+  return vouch(parsePayload(schema, value), schema);
+}
+
+/** Marks a value as what `schema` would produce (a layer that built it from a stricter parse). */
+export function vouch<T>(value: T, schema: z.ZodType): T {
+  if (typeof value === 'object' && value !== null) validated.set(value, schema);
+  return value;
+}

@@ -1,7 +1,8 @@
 /**
  * Membership of an in-process agent on one nats-server: the entry appears
  * unschedulable (load null), gets a load on the first report, and is deleted
- * on stop, when the quit event goes out; cluster.enabled=false stays out.
+ * on stop, when the quit event goes out; cluster.enabled=false stays out; a
+ * report whose request is lost fails within one interval.
  */
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
@@ -10,6 +11,9 @@ import { testConfig, startAgent, waitFor, request, CallError } from '../helpers/
 import { natsClient, startNats } from '../helpers/nats';
 import { agentKey, agentsBucket, ClusterSubjects, type AgentEntry } from '../../src/cluster/layout';
 import { Agent } from '../../src/Agent';
+import { bindReportBucket } from '../../src/cluster/Cluster';
+import { LoadCollector } from '../../src/cluster/LoadCollector';
+import { Membership } from '../../src/cluster/Membership';
 import { silentLog } from '../helpers/agent';
 
 const json = JSONCodec<any>();
@@ -111,4 +115,39 @@ t.test('in-process: a stale entry is declared lost once, its room spills and is 
   };
   await waitFor(async () => (await agentsOf('g1')).join() === r.id && (await agentsOf('g2')).join() === a.id, 2000, 'rooms freed');
   t.equal((await rooms.get(taskKey('gt')))?.operation, 'DEL', 'reservation freed');
+});
+
+t.test('a report whose request is lost fails within one interval (not nats.requestTimeoutMs)', async (t) => {
+  // No stream holds these subjects; a subscriber that never answers takes the
+  // put's request, as a NATS server that stops while holding it would.
+  const nats = await startNats(t);
+  const nc = await natsClient(t, nats.url);
+  const bucket = agentsBucket(`lost${randomBytes(3).toString('hex')}`);
+  const silent = nc.subscribe(`$KV.${bucket}.>`);
+  t.teardown(() => silent.unsubscribe());
+  const kv = await bindReportBucket(nc, bucket, 300);
+  const membership = new Membership({
+    kv,
+    reportKv: kv,
+    agentId: 'a1',
+    hostname: 'h',
+    ip: '127.0.0.1',
+    internalAddress: '127.0.0.1',
+    capacity: { isps: [], regions: [] },
+    maxLoad: 0.85,
+    version: 'test',
+    reportIntervalMs: 300,
+    collector: new LoadCollector({ metric: 'memory', networkInterface: 'lo', networkMaxScaleMbit: 1000 }),
+    stats: () => ({ nodes: 0, rooms: [] }),
+    log: silentLog,
+  });
+  const t0 = performance.now();
+  const err = await membership.report().then(
+    () => undefined,
+    (e: Error) => e,
+  );
+  const ms = performance.now() - t0;
+  t.ok(err, `the report failed: ${err?.message}`);
+  t.ok(ms < 1500, `within the bound: ${ms.toFixed(0)} ms (interval 300 ms; the client's default is 5000 ms)`);
+  t.equal(membership.healthySince, 0, 'the agent knows its writes fail (it judges no one)');
 });

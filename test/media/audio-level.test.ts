@@ -64,3 +64,30 @@ t.test('levels are read per packet; silence is dropped for who asked, numbering 
   t.match(stats.subscriptions.find((x: { id: string }) => x.id === 's0'), { dropSilence: true, silenceDropped: 30, packets: 40 });
   t.match(stats.subscriptions.find((x: { id: string }) => x.id === 's1'), { dropSilence: false, silenceDropped: 0, packets: 70 });
 });
+
+t.test('a room spilled over two node threads: silence is dropped on the far thread too', async (t) => {
+  const nats = await startNats(t);
+  const agent = await startAgent(t, testConfig({ NATS_URL: nats.url, AGENT_MAX_TASKS_PER_NODE: '1' }));
+  const nc = await natsClient(t, nats.url);
+  const nodeOf = async (task: string) => (await request<{ nodeId: string }>(nc, agent.subjects.agent('getNode'), { room: 'r', task })).nodeId;
+  const [home, far] = [await nodeOf('pub'), await nodeOf('sub')];
+  t.not(far, home, 'the subscriber is on another node thread');
+  const A = (method: string, args: unknown) => request(nc, agent.subjects.node(home, method), args);
+  const B = (method: string, args: unknown) => request(nc, agent.subjects.node(far, method), args);
+  const pub = await A('createPlainTransport', { transportId: 'pub' });
+  await A('publishTrack', { transportId: 'pub', trackId: 'mic', kind: 'audio', ssrc: 555, payloadType: 111, audioLevelExt: 1 });
+  const sink = await UdpPeer.open(t);
+  await B('createPlainTransport', { transportId: 'sub' });
+  await B('connectPlainTransport', { transportId: 'sub', ip: '127.0.0.1', port: sink.port });
+  await B('subscribeTrack', { transportId: 'sub', trackId: 'mic', subscriptionId: 's', dropSilence: true });
+  const sender = await UdpPeer.open(t);
+  const levels = [...Array(10).fill(20), ...Array(15).fill(127), ...Array(10).fill(20)] as number[];
+  for (const [i, level] of levels.entries()) {
+    await sender.send(levelPacket(100 + i, 1000 + i * 960, level), pub.port);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await waitFor(async () => (await B('getStats', {})).subscriptions[0]?.packets === 20, 5000, 'the speech crossed the ring');
+  await new Promise((r) => setTimeout(r, 200));
+  t.equal(sink.rtp().length, 20, 'only the speech reached the far subscriber');
+  t.match((await B('getStats', {})).subscriptions[0], { dropSilence: true, silenceDropped: 15, packets: 20 });
+});

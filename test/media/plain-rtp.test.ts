@@ -258,6 +258,20 @@ t.test('a room that outgrows its node spills over, and its tracks are linked', a
   await waitFor(() => sink.rtp().length === 30, 5000, 'spilled subscriber receives');
 });
 
+t.test('two first subscriptions across the same two nodes at once share one ring pair', async (t) => {
+  const { node, getNode } = await setup(t, { AGENT_MAX_TASKS_PER_NODE: '1' });
+  const A = node(await getNode('big2', 'pub'));
+  const B = node(await getNode('big2', 'sub'));
+  await A('createPlainTransport', { transportId: 'pub' });
+  await A('publishTrack', { transportId: 'pub', trackId: 'mic1', kind: 'audio' });
+  await A('publishTrack', { transportId: 'pub', trackId: 'mic2', kind: 'audio', ssrc: 43 });
+  await B('createPlainTransport', { transportId: 'sub' });
+  // Each is the pair's first link: both used to attach rings, the second refused (400).
+  const r = await Promise.allSettled(['mic1', 'mic2'].map((trackId) => B('subscribeTrack', { transportId: 'sub', trackId, subscriptionId: `s-${trackId}` })));
+  t.same(r.map((x) => x.status), ['fulfilled', 'fulfilled'], String(r.map((x) => (x as PromiseRejectedResult).reason)));
+  t.equal((await B('getStats', {})).subscriptions.length, 2);
+});
+
 t.test('comedia: the remote is learnt from the first datagram, then fixed', async (t) => {
   const { node, getNode } = await setup(t);
   const n = node(await getNode('room', 'pub'));

@@ -5,11 +5,11 @@
  * exactly one wins, the other is a 409 naming the field, and the id is free
  * again once the winner lets it go.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { CallError } from '../helpers/agent';
 import { controllerAgent, nextEvent } from '../helpers/webrtc';
 
-async function twoNodes(t: Parameters<Parameters<typeof t.test>[1]>[0]) {
+async function twoNodes(t: Test) {
   const { nodeFor } = await controllerAgent(t, 'ids-ctl', { AGENT_PRERUN_NODES: '2' });
   const A = await nodeFor('room-a', 'x');
   const B = await nodeFor('room-b', 'x');

@@ -9,7 +9,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as sdpTransform from 'sdp-transform';
 import type { Removed } from '../../src/node/media/schemas';
-import type { ListenInfo, WebrtcMediaNative } from '../../src/node/webrtc/native';
+import type { ListenInfo } from '../../src/node/webrtc/native';
+import type { TrackFormat } from '../../src/node/webrtc/format';
+import { MediaRouter } from '../../src/node/router/MediaRouter';
+import type { RouterNative } from '../../src/node/router/RouterCore';
 import { WebrtcNode } from '../../src/node/webrtc/WebrtcNode';
 import { fromMediaFormat, toMediaFormat } from '../../src/node/webrtc/format';
 import { iceCredentials } from '../../src/node/webrtc/iceCredentials';
@@ -23,6 +26,12 @@ interface Call {
   args: unknown[];
 }
 
+/**
+ * The addon's functions as the node's media objects call them (one options
+ * object each); each call is recorded with its fields in a fixed order (the
+ * keys listed, absent ones as their defaults), so the tests below compare
+ * plain arrays.
+ */
 function fakeNative(opts: { failSubscribe?: boolean } = {}) {
   const calls: Call[] = [];
   let onEvent: ((id: string, type: string, detail: string) => void) | undefined;
@@ -30,32 +39,43 @@ function fakeNative(opts: { failSubscribe?: boolean } = {}) {
   const subs = new Map<string, string>();
   const sources = new Map<string, string>(); // subscriptionId -> trackId
   const transports = new Set<string>();
-  const native: WebrtcMediaNative = {
+  type O = Record<string, any>;
+  const rec = (fn: string, o: O, keys: string[], defaults: O = {}): unknown[] => {
+    const args = keys.map((k) => o[k] ?? defaults[k]);
+    calls.push({ fn, args });
+    return args;
+  };
+  const native = {
     mediaObjects: () => ({ transports: transports.size, tracks: tracks.size, subscriptions: subs.size, sendBuffers: 0, webrtcRegistered: 0, webrtcUfrags: 0, webrtcTuples: 0 }),
-    webrtcListen: (...args): ListenInfo => {
-      calls.push({ fn: 'webrtcListen', args });
+    webrtcListen: (o: O): ListenInfo => {
+      rec('webrtcListen', o, ['listenIp', 'announcedIp', 'portMin', 'portMax']);
       return { ip: '127.0.0.1', port: 40000, fingerprint: { algorithm: 'sha-256', value: 'AB:CD' } };
     },
-    webrtcCreateTransport: (...args) => {
-      calls.push({ fn: 'webrtcCreateTransport', args });
-      transports.add(args[0]);
+    webrtcCreateTransport: (o: O) => {
+      rec('webrtcCreateTransport', o, ['transportId', 'iceUfrag', 'icePwd', 'consentTimeoutMs']);
+      transports.add(o.transportId);
     },
-    webrtcSetRemote: (...args) => void calls.push({ fn: 'webrtcSetRemote', args }),
-    webrtcBindTrack: (...args) => void calls.push({ fn: 'webrtcBindTrack', args }),
-    webrtcSetTransportCc: (...args) => void calls.push({ fn: 'webrtcSetTransportCc', args }),
-    webrtcSetSendTransportCc: (...args) => void calls.push({ fn: 'webrtcSetSendTransportCc', args }),
-    webrtcOnEvent: (cb) => {
+    webrtcSetRemote: (o: O) => void rec('webrtcSetRemote', o, ['transportId', 'iceUfrag', 'fingerprintAlgorithm', 'fingerprintValue', 'dtlsRole']),
+    webrtcBindTrack: (o: O) => void rec('webrtcBindTrack', o, ['trackId', 'mid', 'rid', 'midExtId', 'ridExtId', 'ssrc']),
+    webrtcSetTransportCc: (o: O) => void rec('webrtcSetTransportCc', o, ['transportId', 'extId']),
+    webrtcSetSendTransportCc: (o: O) => void rec('webrtcSetSendTransportCc', o, ['transportId', 'extId', 'initialBps', 'minBps', 'maxBps', 'probing']),
+    webrtcOnEvent: (cb: (id: string, type: string, detail: string) => void) => {
       calls.push({ fn: 'webrtcOnEvent', args: [] });
       onEvent = cb;
     },
-    mediaPublish: (...args) => {
-      calls.push({ fn: 'mediaPublish', args });
-      tracks.set(args[1], args[0]);
+    mediaPublish: (o: O) => {
+      rec('mediaPublish', o, ['transportId', 'trackId', 'kind', 'ssrc', 'payloadType', 'clockRate', 'nack'], { ssrc: 0, payloadType: -1, nack: false });
+      tracks.set(o.trackId, o.transportId);
     },
-    mediaSetTrackCodec: (...args) => void calls.push({ fn: 'mediaSetTrackCodec', args }),
-    mediaSetTrackRtx: (...args) => void calls.push({ fn: 'mediaSetTrackRtx', args }),
-    mediaUnpublish: (trackId): Removed => {
-      calls.push({ fn: 'mediaUnpublish', args: [trackId] });
+    mediaSetTrackCodec: (o: O) => void rec('mediaSetTrackCodec', o, ['trackId', 'codec']),
+    // A stand-in for a track of another node thread (no transport).
+    mediaImport: (o: O) => {
+      rec('mediaImport', o, ['trackId', 'kind', 'clockRate', 'peer', 'link']);
+      tracks.set(o.trackId, '');
+    },
+    mediaSetTrackRtx: (o: O) => void rec('mediaSetTrackRtx', o, ['trackId', 'rtxSsrc', 'rtxPayloadType']),
+    mediaUnpublish: (o: O): Removed => {
+      const [trackId] = rec('mediaUnpublish', o, ['trackId']) as [string];
       if (!tracks.delete(trackId)) throw new NotFoundError(`track not found: ${trackId}`);
       const gone = [...sources].filter(([, tr]) => tr === trackId).map(([k]) => k);
       for (const k of gone) {
@@ -64,21 +84,21 @@ function fakeNative(opts: { failSubscribe?: boolean } = {}) {
       }
       return { tracks: [trackId], subscriptions: gone };
     },
-    mediaSubscribe: (...args) => {
-      calls.push({ fn: 'mediaSubscribe', args });
-      if (opts.failSubscribe) throw new NotFoundError(`track not found: ${args[1]}`);
-      subs.set(args[2], args[0]);
-      sources.set(args[2], args[1]);
+    mediaSubscribe: (o: O) => {
+      const args = rec('mediaSubscribe', o, ['transportId', 'trackId', 'subscriptionId', 'ssrc', 'payloadType'], { ssrc: 0, payloadType: -1 });
+      if (opts.failSubscribe) throw new NotFoundError(`track not found: ${o.trackId}`);
+      subs.set(o.subscriptionId, o.transportId);
+      sources.set(o.subscriptionId, o.trackId);
       return args[3];
     },
-    mediaSetSubscriptionRtx: (...args) => void calls.push({ fn: 'mediaSetSubscriptionRtx', args }),
-    mediaUnsubscribe: (id) => {
-      calls.push({ fn: 'mediaUnsubscribe', args: [id] });
+    mediaSetSubscriptionRtx: (o: O) => void rec('mediaSetSubscriptionRtx', o, ['subscriptionId', 'rtxSsrc', 'rtxPayloadType']),
+    mediaUnsubscribe: (o: O) => {
+      const [id] = rec('mediaUnsubscribe', o, ['subscriptionId']) as [string];
       sources.delete(id);
       if (!subs.delete(id)) throw new NotFoundError(`subscription not found: ${id}`);
     },
-    mediaCloseTransport: (id): Removed => {
-      calls.push({ fn: 'mediaCloseTransport', args: [id] });
+    mediaCloseTransport: (o: O): Removed => {
+      const [id] = rec('mediaCloseTransport', o, ['transportId']) as [string];
       transports.delete(id);
       const r: Removed = { tracks: [...tracks].filter(([, tr]) => tr === id).map(([k]) => k), subscriptions: [...subs].filter(([, tr]) => tr === id).map(([k]) => k) };
       for (const k of r.tracks) tracks.delete(k);
@@ -93,8 +113,14 @@ function setup(opts: { failSubscribe?: boolean; bwe?: boolean } = {}) {
   const f = fakeNative(opts);
   const events: Array<{ controller: string; name: string; payload: any }> = [];
   const bwe = { initialBitrate: 1_000_000, minBitrate: 50_000, maxBitrate: 20_000_000, probing: true };
-  const node = new WebrtcNode(f.native, (controller, name, payload) => events.push({ controller, name, payload }), opts.bwe ? { ...settings, bwe } : settings);
-  return { ...f, node, events };
+  const router = new MediaRouter(f.native as unknown as RouterNative);
+  const node = new WebrtcNode(router, (controller, name, payload) => events.push({ controller, name, payload }), opts.bwe ? { ...settings, bwe } : settings);
+  /** A stand-in here for a track published on another node thread (what the LinkManager imports first). */
+  const standIn = (trackId: string, kind: 'audio' | 'video', format?: TrackFormat) => {
+    router.importTrack({ trackId, kind, clockRate: kind === 'audio' ? 48000 : 90000, peer: 'other', link: 1 });
+    if (format) node.setTrackFormat(trackId, format);
+  };
+  return { ...f, node, events, router, standIn };
 }
 
 const publish = (operationId: string, transportId: string, extra: Record<string, unknown> = {}) => ({
@@ -308,12 +334,16 @@ t.test('subscribe: the source format is sent on each mid with a stable SSRC', as
 });
 
 t.test('subscribe needs a source with a known format (or a named codec)', async (t) => {
-  const { node, named } = setup();
+  const { node, named, router, standIn } = setup();
   node.createTransport('sub', 'ctl');
+  standIn('plain-a', 'audio');
   t.throws(() => node.subscribe(subscribe('op', 'sub', 'plain-a', 'plain-v')), { code: 404, message: /options\.tracks\.0\.from/ });
-  node.setTrackFormat('remote-v', { name: 'VP8', clockRate: 90000, fmtp: {} });
-  node.setTrackFormat('stale', { name: 'VP8', clockRate: 90000, fmtp: {} });
-  node.tracksGone(['stale']);
+  node.setTrackFormat('nowhere', { name: 'VP8', clockRate: 90000, fmtp: {} });
+  t.equal(node.formatOf('nowhere'), undefined, 'a format is kept by its track: none here, none kept');
+  standIn('remote-v', 'video', { name: 'VP8', clockRate: 90000, fmtp: {} });
+  standIn('stale', 'video', { name: 'VP8', clockRate: 90000, fmtp: {} });
+  t.equal(node.formatOf('stale')?.name, 'VP8');
+  router.track('stale').close();
   t.equal(node.formatOf('stale'), undefined, 'a stand-in gone takes its format');
   const req = subscribe('op', 'sub', 'plain-a', 'remote-v');
   (req.options.tracks[0] as Record<string, unknown>).formatPreference = { preferred: { codec: 'opus' } };
@@ -323,7 +353,7 @@ t.test('subscribe needs a source with a known format (or a named codec)', async 
 });
 
 t.test('errors: unknown ids are 404, taken ids and mids 400, a failed offer leaves nothing behind', async (t) => {
-  const { node, named, events } = setup({ failSubscribe: true });
+  const { node, named, events, standIn } = setup({ failSubscribe: true });
   t.throws(() => node.publish(publish('op', 'nope')), { code: 404, message: /transport not found: nope/ });
   t.throws(() => node.signaling('nope', { type: 'offer', sdp: 'v=0' }), { code: 404 });
   t.throws(() => node.destroyTransport('nope'), { code: 404 });
@@ -343,8 +373,8 @@ t.test('errors: unknown ids are 404, taken ids and mids 400, a failed offer leav
   t.equal(events.length, 0);
 
   // the source vanished between subscribe and offer: the whole offer is undone
-  node.setTrackFormat('gone-a', { name: 'opus', clockRate: 48000, channels: 2, fmtp: {} });
-  node.setTrackFormat('gone-v', { name: 'VP8', clockRate: 90000, fmtp: {} });
+  standIn('gone-a', 'audio', { name: 'opus', clockRate: 48000, channels: 2, fmtp: {} });
+  standIn('gone-v', 'video', { name: 'VP8', clockRate: 90000, fmtp: {} });
   node.createTransport('sub', 'ctl');
   node.subscribe(subscribe('s', 'sub', 'gone-a', 'gone-v'));
   t.throws(() => node.signaling('sub', { type: 'offer', sdp: fixture('chromium-subscribe.sdp') }), { code: 404 });
@@ -353,10 +383,10 @@ t.test('errors: unknown ids are 404, taken ids and mids 400, a failed offer leav
 });
 
 t.test('mids the offer does not carry, or cannot take, are rejected; the operation still completes', async (t) => {
-  const { node, events } = setup();
+  const { node, events, standIn } = setup();
   node.createTransport('tr', 'ctl');
-  node.setTrackFormat('h265', { name: 'H265', clockRate: 90000, fmtp: {} });
-  node.setTrackFormat('a', { name: 'opus', clockRate: 48000, channels: 2, fmtp: {} });
+  standIn('h265', 'video', { name: 'H265', clockRate: 90000, fmtp: {} });
+  standIn('a', 'audio', { name: 'opus', clockRate: 48000, channels: 2, fmtp: {} });
   node.subscribe(subscribe('s', 'tr', 'a', 'h265'));
   node.signaling('tr', { type: 'offer', sdp: fixture('chromium-subscribe.sdp') });
   t.match(events.at(-1)!.payload.update, { type: 'tracks-complete', operationId: 's', rejected: [{ mid: '1', reason: /cannot receive H265/ }] });

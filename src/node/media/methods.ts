@@ -4,7 +4,6 @@
  * methods (names starting with '_') link tracks between node threads; only
  * the main thread's LinkManager calls them, never NATS.
  */
-import { NotFoundError } from '../../errors';
 import { checkLimit } from '../limits';
 import type { NodeMethod } from '../NodeMethod';
 import type { NodeRuntime } from '../NodeRuntime';
@@ -20,7 +19,7 @@ function m(def: NodeMethod<any>): NodeMethod {
 
 /** 503 naming the cap when the node already holds its most of `kind`. */
 function room(rt: NodeRuntime, kind: 'transports' | 'tracks' | 'subscriptions'): void {
-  checkLimit(rt.settings.media.limits, kind, rt.media.mediaObjects()[kind]);
+  checkLimit(rt.settings.media.limits, kind, rt.router.objects()[kind]);
 }
 
 export const mediaMethods: Record<string, NodeMethod> = {
@@ -28,65 +27,76 @@ export const mediaMethods: Record<string, NodeMethod> = {
     schema: () => S().createPlainTransportSchema,
     run: (rt, a) => {
       room(rt, 'transports');
-      const port = rt.media.mediaCreatePlainTransport(a.transportId, a.comedia);
-      return { transportId: a.transportId, ip: rt.settings.media.announcedIp, port };
+      const t = rt.router.createPlainTransport({ transportId: a.transportId, comedia: a.comedia });
+      return { transportId: t.id, ip: rt.settings.media.announcedIp, port: t.port };
     },
   }),
   connectPlainTransport: m({
     schema: () => S().connectPlainTransportSchema,
     run: (rt, a) => {
-      rt.media.mediaConnect(a.transportId, a.ip, a.port);
+      rt.router.transport(a.transportId).connect(a.ip, a.port);
       return { ok: true };
     },
   }),
   destroyTransport: m({
     schema: () => S().destroyTransportSchema,
-    run: (rt, a) => ({ ok: true, removed: rt.media.mediaCloseTransport(a.transportId) }),
+    run: (rt, a) => ({ ok: true, removed: rt.router.transport(a.transportId).close() }),
   }),
   publishTrack: m({
     schema: () => S().publishTrackSchema,
     run: (rt, a) => {
       room(rt, 'tracks');
-      rt.media.mediaPublish(a.transportId, a.trackId, a.kind, a.ssrc ?? 0, a.payloadType ?? -1, a.clockRate ?? defaultClockRate(a.kind), a.nack);
-      if (a.codec) rt.media.mediaSetTrackCodec(a.trackId, a.codec);
-      if (a.audioLevelExt) rt.media.mediaSetAudioLevel(a.trackId, a.audioLevelExt, rt.settings.media.speakers?.noiseFloor ?? DEFAULT_NOISE_FLOOR);
+      const track = rt.router.transport(a.transportId).publish({
+        trackId: a.trackId,
+        kind: a.kind,
+        ...(a.ssrc !== undefined ? { ssrc: a.ssrc } : {}),
+        ...(a.payloadType !== undefined ? { payloadType: a.payloadType } : {}),
+        clockRate: a.clockRate ?? defaultClockRate(a.kind),
+        nack: a.nack,
+      });
+      if (a.codec) track.setCodec(a.codec);
+      if (a.audioLevelExt) track.meterAudioLevel(a.audioLevelExt, rt.settings.media.speakers?.noiseFloor ?? DEFAULT_NOISE_FLOOR);
       return { trackId: a.trackId };
     },
   }),
   unpublishTrack: m({
     schema: () => S().unpublishTrackSchema,
-    run: (rt, a) => ({ ok: true, removed: rt.media.mediaUnpublish(a.trackId) }),
+    run: (rt, a) => ({ ok: true, removed: rt.router.track(a.trackId).close() }),
   }),
   subscribeTrack: m({
     schema: () => S().subscribeTrackSchema,
     run: (rt, a) => {
-      let transportId = a.transportId;
+      let transport;
       if (a.switchOnly) {
         // A switch never makes a subscription (404 when it is gone), and goes
         // to the transport it is sent on (a WebRTC m-line's own leg when the
         // client did not bundle).
-        const on = rt.media.mediaSubscriptionTransport(a.subscriptionId);
-        if (on === null) throw new NotFoundError(`no such subscription: ${a.subscriptionId}`);
-        transportId = on;
+        transport = rt.router.subscription(a.subscriptionId).transport;
       } else {
         room(rt, 'subscriptions');
+        transport = rt.router.transport(a.transportId);
       }
-      const ssrc = rt.media.mediaSubscribe(transportId, a.trackId, a.subscriptionId, a.ssrc ?? 0, a.payloadType ?? -1);
-      if (a.dropSilence !== undefined) rt.media.mediaSetDropSilence(a.subscriptionId, a.dropSilence);
-      return { subscriptionId: a.subscriptionId, ssrc };
+      const sub = transport.subscribe({
+        trackId: a.trackId,
+        subscriptionId: a.subscriptionId,
+        ...(a.ssrc !== undefined ? { ssrc: a.ssrc } : {}),
+        ...(a.payloadType !== undefined ? { payloadType: a.payloadType } : {}),
+      });
+      if (a.dropSilence !== undefined) sub.setDropSilence(a.dropSilence);
+      return { subscriptionId: sub.id, ssrc: sub.ssrc };
     },
   }),
   unsubscribeTrack: m({
     schema: () => S().unsubscribeTrackSchema,
     run: (rt, a) => {
-      rt.media.mediaUnsubscribe(a.subscriptionId);
+      rt.router.subscription(a.subscriptionId).close();
       return { ok: true };
     },
   }),
   requestKeyframe: m({
     schema: () => S().requestKeyframeSchema,
     run: (rt, a) => {
-      rt.media.mediaRequestKeyframe(a.trackId);
+      rt.router.track(a.trackId).requestKeyframe();
       return { ok: true };
     },
   }),
@@ -96,7 +106,7 @@ export const mediaMethods: Record<string, NodeMethod> = {
     schema: () => S().attachPeerSchema,
     internal: true,
     run: (rt, a) => {
-      rt.media.mediaAttachPeer(a.peer, a.outbound, a.inbound);
+      rt.router.attachPeer(a.peer, a.outbound, a.inbound);
       return { ok: true };
     },
   }),
@@ -104,7 +114,7 @@ export const mediaMethods: Record<string, NodeMethod> = {
     schema: () => S().detachPeerSchema,
     internal: true,
     run: (rt, a) => {
-      rt.media.mediaDetachPeer(a.peer);
+      rt.router.detachPeer(a.peer);
       return { ok: true };
     },
   }),
@@ -113,10 +123,10 @@ export const mediaMethods: Record<string, NodeMethod> = {
     internal: true,
     run: (rt, a) => {
       room(rt, 'tracks');
-      rt.media.mediaImport(a.trackId, a.kind, a.clockRate, a.peer, a.link);
+      const track = rt.router.importTrack({ trackId: a.trackId, kind: a.kind, clockRate: a.clockRate, peer: a.peer, link: a.link });
       // A plain track published with its codec: the stand-in's subscribers
       // start at a key frame too (WebRTC tracks get theirs with the format).
-      if (a.codec) rt.media.mediaSetTrackCodec(a.trackId, a.codec);
+      if (a.codec) track.setCodec(a.codec);
       return { ok: true };
     },
   }),
@@ -124,12 +134,12 @@ export const mediaMethods: Record<string, NodeMethod> = {
     schema: () => S().exportTrackSchema,
     internal: true,
     run: (rt, a) => {
-      rt.media.mediaExport(a.trackId, a.peer, a.link);
+      rt.router.track(a.trackId).exportTo(a.peer, a.link);
       return { ok: true };
     },
   }),
 
-  // --- internal: media between agents (the main thread's RemoteLinks) ---
+  // --- internal: media between agents (the main thread's AgentBridge) ---
   /** A stand-in for a track on another agent, fed by the internal port from ip:port with this SSRC. */
   _importRemote: m({
     schema: () => S().importRemoteSchema,
@@ -137,15 +147,15 @@ export const mediaMethods: Record<string, NodeMethod> = {
     run: (rt, a) => {
       room(rt, 'tracks');
       rt.internalAddress();
-      const transportId = rt.media.mediaInternalPeer(a.ip, a.port);
+      const transport = rt.router.internalTransport(a.ip, a.port);
       if (a.remoteKey) {
-        rt.media.mediaInternalEnableSrtp(transportId);
-        rt.media.mediaInternalSetRemoteKey(transportId, Buffer.from(a.remoteKey, 'base64'));
+        transport.enableSrtp();
+        transport.setRemoteKey(Buffer.from(a.remoteKey, 'base64'));
       }
-      rt.media.mediaPublish(transportId, a.trackId, a.kind, a.ssrc, -1, a.clockRate, false);
+      const track = transport.publish({ trackId: a.trackId, kind: a.kind, ssrc: a.ssrc, clockRate: a.clockRate });
       // Its subscribers then start at a key frame, as on the source's agent.
-      if (a.codec) rt.media.mediaSetTrackCodec(a.trackId, a.codec);
-      return { transportId };
+      if (a.codec) track.setCodec(a.codec);
+      return { transportId: transport.id };
     },
   }),
   /** Sends a track to another agent's node at ip:port under the SSRC that node chose. */
@@ -155,14 +165,14 @@ export const mediaMethods: Record<string, NodeMethod> = {
     run: (rt, a) => {
       room(rt, 'subscriptions');
       rt.internalAddress();
-      const transportId = rt.media.mediaInternalPeer(a.ip, a.port);
+      const transport = rt.router.internalTransport(a.ip, a.port);
       let key: string | undefined;
       if (a.remoteKey) {
-        key = rt.media.mediaInternalEnableSrtp(transportId).toString('base64');
-        rt.media.mediaInternalSetRemoteKey(transportId, Buffer.from(a.remoteKey, 'base64'));
+        key = transport.enableSrtp().toString('base64');
+        transport.setRemoteKey(Buffer.from(a.remoteKey, 'base64'));
       }
-      rt.media.mediaSubscribe(transportId, a.trackId, a.exportId, a.ssrc, -1);
-      return { transportId, ...(key ? { key } : {}) };
+      transport.subscribe({ trackId: a.trackId, subscriptionId: a.exportId, ssrc: a.ssrc });
+      return { transportId: transport.id, ...(key ? { key } : {}) };
     },
   }),
   /** This node's SRTP sending key towards ip:port (drawn on first use), to hand to that node's agent. */
@@ -171,8 +181,7 @@ export const mediaMethods: Record<string, NodeMethod> = {
     internal: true,
     run: (rt, a) => {
       rt.internalAddress();
-      const transportId = rt.media.mediaInternalPeer(a.ip, a.port);
-      return { key: rt.media.mediaInternalEnableSrtp(transportId).toString('base64') };
+      return { key: rt.router.internalTransport(a.ip, a.port).enableSrtp().toString('base64') };
     },
   }),
   /**
@@ -184,10 +193,9 @@ export const mediaMethods: Record<string, NodeMethod> = {
     schema: () => S().internalKeySchema,
     internal: true,
     run: (rt, a) => {
-      const s = rt.media.mediaStats();
-      const t = s.transports.find((x) => x.remote?.ip === a.ip && x.remote?.port === a.port && x.id.startsWith('internal:'));
-      if (!t || s.tracks.some((x) => x.transportId === t.id) || s.subscriptions.some((x) => x.transportId === t.id)) return { dropped: false };
-      rt.media.mediaCloseTransport(t.id);
+      const t = rt.router.findInternalTransport(a.ip, a.port);
+      if (!t || t.tracks.size > 0 || t.subscriptions.size > 0) return { dropped: false };
+      t.close();
       return { dropped: true };
     },
   }),
@@ -196,7 +204,7 @@ export const mediaMethods: Record<string, NodeMethod> = {
     schema: () => S().isUnusedSchema,
     internal: true,
     run: (rt, a) => {
-      const t = rt.media.mediaStats().tracks.find((x) => x.id === a.trackId);
+      const t = rt.router.stats().tracks.find((x) => x.id === a.trackId);
       return { unused: t !== undefined && t.subscribers === 0 && t.exports === 0 };
     },
   }),
@@ -204,7 +212,7 @@ export const mediaMethods: Record<string, NodeMethod> = {
     schema: () => S().exportTrackSchema,
     internal: true,
     run: (rt, a) => {
-      rt.media.mediaUnexport(a.trackId, a.peer, a.link);
+      rt.router.track(a.trackId).unexport(a.peer, a.link);
       return { ok: true };
     },
   }),

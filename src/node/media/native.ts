@@ -240,54 +240,62 @@ export interface MediaStats {
   internal: InternalPortStats | null;
 }
 
+/**
+ * The addon's media functions. Each control function takes one options
+ * object (read field by field by addon/router/options_reader.h; a missing
+ * or mistyped field throws naming the function and the field). Only the
+ * node's media objects (src/node/router) call them.
+ */
 export interface MediaNative {
-  mediaConfigure(listenIp: string, portMin: number, portMax: number): void;
-  mediaCreatePlainTransport(id: string, comedia: boolean): number;
-  mediaConnect(id: string, ip: string, port: number): void;
-  mediaCloseTransport(id: string): Removed;
-  mediaPublish(transportId: string, trackId: string, kind: string, ssrc: number, pt: number, clockRate: number, nack: boolean): void;
-  mediaSetTrackRtx(trackId: string, rtxSsrc: number, rtxPayloadType: number): void;
-  mediaUnpublish(trackId: string): Removed;
-  mediaSubscribe(transportId: string, trackId: string, subscriptionId: string, ssrc: number, pt: number): number;
+  mediaConfigure(o: { listenIp: string; portMin: number; portMax: number }): void;
+  /** -> the local port. */
+  mediaCreatePlainTransport(o: { transportId: string; comedia: boolean }): number;
+  mediaConnect(o: { transportId: string; ip: string; port: number }): void;
+  mediaCloseTransport(o: { transportId: string }): Removed;
+  /** ssrc 0 (default): the first seen; payloadType -1 (default): any. */
+  mediaPublish(o: { transportId: string; trackId: string; kind: 'audio' | 'video'; ssrc?: number; payloadType?: number; clockRate: number; nack?: boolean }): void;
+  mediaSetTrackRtx(o: { trackId: string; rtxSsrc: number; rtxPayloadType: number }): void;
+  mediaUnpublish(o: { trackId: string }): Removed;
+  /** -> the subscription's SSRC (ssrc 0 or absent: picked). The id of an existing subscription switches it. */
+  mediaSubscribe(o: { transportId: string; trackId: string; subscriptionId: string; ssrc?: number; payloadType?: number }): number;
   /** A subscription to a layered publication: its layer tracks (lowest first), the highest it may get, adaptive (enableBWE). */
-  mediaSubscribeLayers(transportId: string, layerTrackIds: string[], subscriptionId: string, ceiling: number, adaptive: boolean, ssrc: number, pt: number): number;
+  mediaSubscribeLayers(o: { transportId: string; trackIds: string[]; subscriptionId: string; ceiling: number; adaptive: boolean; ssrc?: number; payloadType?: number }): number;
   /** A layered subscription's preferences: max spatial/temporal layer (-1: none), priority, bitrate cap (bit/s, 0: none). */
-  mediaSetLayerPreferences(subscriptionId: string, maxSpatial: number, maxTemporal: number, priority: number, maxBitrate: number): void;
+  mediaSetLayerPreferences(o: { subscriptionId: string; maxSpatial: number; maxTemporal: number; priority: number; maxBitrate: number }): void;
   /** Repairs towards this (video, WebRTC) subscription go as RTX (RFC 4588) on rtxSsrc. */
-  mediaSetSubscriptionRtx(subscriptionId: string, rtxSsrc: number, rtxPayloadType: number): void;
-  mediaUnsubscribe(subscriptionId: string): void;
-  mediaRequestKeyframe(trackId: string): void;
+  mediaSetSubscriptionRtx(o: { subscriptionId: string; rtxSsrc: number; rtxPayloadType: number }): void;
+  mediaUnsubscribe(o: { subscriptionId: string }): void;
+  mediaRequestKeyframe(o: { trackId: string }): void;
   /** The track's payload format (an SDP encoding name), for key-frame recognition. */
-  mediaSetTrackCodec(trackId: string, codec: string): void;
-  mediaImport(trackId: string, kind: string, clockRate: number, peer: string, link: number): void;
-  mediaExport(trackId: string, peer: string, link: number): void;
-  mediaUnexport(trackId: string, peer: string, link: number): void;
-  mediaAttachPeer(peer: string, outbound: Uint8Array, inbound: Uint8Array): void;
-  mediaDetachPeer(peer: string): void;
+  mediaSetTrackCodec(o: { trackId: string; codec: string }): void;
+  mediaImport(o: { trackId: string; kind: 'audio' | 'video'; clockRate: number; peer: string; link: number }): void;
+  mediaExport(o: { trackId: string; peer: string; link: number }): void;
+  mediaUnexport(o: { trackId: string; peer: string; link: number }): void;
+  mediaAttachPeer(o: { peer: string; outbound: Uint8Array; inbound: Uint8Array }): void;
+  mediaDetachPeer(o: { peer: string }): void;
   mediaStats(): MediaStats;
   /** How many objects the thread's media plane holds (all 0 when idle). */
   mediaObjects(): MediaObjects;
   /** Opens the node's internal port (once); returns it. */
-  mediaInternalListen(listenIp: string, portMin: number, portMax: number): number;
-  /** The transport towards another agent's node at ip:port (made on first use). */
-  mediaInternalPeer(ip: string, port: number): string;
+  mediaInternalListen(o: { listenIp: string; portMin: number; portMax: number }): number;
+  /** The transport towards another agent's node at ip:port (made on first use): its id. */
+  mediaInternalPeer(o: { ip: string; port: number }): string;
   /** Turns SRTP on for that transport (once); returns this side's sending key. */
-  mediaInternalEnableSrtp(transportId: string): Buffer;
+  mediaInternalEnableSrtp(o: { transportId: string }): Buffer;
   /** The peer's sending key. */
-  mediaInternalSetRemoteKey(transportId: string, key: Buffer): void;
-  mediaTestSetSendLoss(percent: number): void;
-  mediaTestSetReceiveLoss(percent: number): void;
-  mediaSetPaused(kind: 'track' | 'subscription', id: string, paused: boolean): void;
+  mediaInternalSetRemoteKey(o: { transportId: string; key: Uint8Array }): void;
+  mediaTestSetSendLoss(o: { percent: number }): void;
+  mediaTestSetReceiveLoss(o: { percent: number }): void;
+  mediaSetTrackPaused(o: { trackId: string; paused: boolean }): void;
+  mediaSetSubscriptionPaused(o: { subscriptionId: string; paused: boolean }): void;
   /** Reads the RFC 6464 level (extension id extId; 0: stop) of an audio track's packets; levels at or below noiseFloor (-dBov) are no speech. */
-  mediaSetAudioLevel(trackId: string, extId: number, noiseFloor: number): void;
+  mediaSetAudioLevel(o: { trackId: string; extId: number; noiseFloor: number }): void;
   /** Levels read since the previous call (flat: trackId, packets, audibility sum), and how many tracks are metered. */
   mediaTakeAudioLevels(): { metered: number; levels: Array<string | number> };
   /** Silent audio packets (level 127) are not sent to this subscription. */
-  mediaSetDropSilence(subscriptionId: string, on: boolean): void;
+  mediaSetDropSilence(o: { subscriptionId: string; on: boolean }): void;
   /** A speaker slot: when its source goes it is parked (trackId ''), not ended, until switched again. */
-  mediaSetSlot(subscriptionId: string, on: boolean): void;
-  /** The transport a subscription is sent on (a WebRTC m-line's own leg when not bundled), or null if there is none. */
-  mediaSubscriptionTransport(subscriptionId: string): string | null;
+  mediaSetSlot(o: { subscriptionId: string; on: boolean }): void;
 }
 
 function translate(err: unknown): AgentError {

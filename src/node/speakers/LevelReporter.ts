@@ -9,7 +9,7 @@ import type { SpeakerLevels } from '../protocol';
 
 export interface LevelSource {
   /** The levels since the previous call (flat: id, packets, audibility sum), and how many tracks are metered. */
-  mediaTakeAudioLevels(): { metered: number; levels: Array<string | number> };
+  takeAudioLevels(): { metered: number; levels: Array<string | number> };
 }
 
 export class LevelReporter {
@@ -39,7 +39,7 @@ export class LevelReporter {
 
   #tick(): void {
     const now = performance.now();
-    const { metered, levels } = this.#source.mediaTakeAudioLevels();
+    const { metered, levels } = this.#source.takeAudioLevels();
     if (levels.length) this.#post({ intervalMs: now - this.#last, levels });
     this.#last = now;
     if (metered === 0) this.stop();

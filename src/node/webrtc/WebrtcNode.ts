@@ -6,9 +6,12 @@
  *
  * Track ids follow OWT: `<transportId>-<mid>`, a simulcast layer
  * `<transportId>-<mid>:<rid>`. A subscription's router id is its out-track
- * id. Every format published here is remembered, so a subscriber on this
+ * id. The router's objects (src/node/router) carry the media: each
+ * published Track keeps the format its answer agreed, so a subscriber on this
  * node can be answered with it; the LinkManager hands formats of tracks
- * published on other nodes over with setTrackFormat.
+ * published on other nodes over with setTrackFormat (onto their stand-ins).
+ * A subscription of this node that ends in a close cascade (its source
+ * went) tells its controller through its 'close' event.
  */
 import type { Removed } from '../media/schemas';
 import type { MediaSettings, SpeakerLevels, TrackNotice } from '../protocol';
@@ -17,11 +20,13 @@ import { ConflictError, InvalidRequestError, NotFoundError } from '../../errors'
 import { checkLimit } from '../limits';
 import { formatOf, toMediaFormat, type TrackFormat } from './format';
 import { iceCredentials } from './iceCredentials';
-import type { ListenInfo, WebrtcMediaNative } from './native';
+import type { ListenInfo } from './native';
+import type { MediaRouter } from '../router/MediaRouter';
+import type { Subscription } from '../router/Subscription';
 import type { MediaOnOffRequest, PublishRequest, SignalingMessage, SubscribeRequest } from './schemas';
 import { answerOffer, type LocalCandidate, type NegotiatedMedia } from './sdp/answer';
 import { TRANSPORT_CC_EXTENSION } from './sdp/codecs';
-import { WebrtcTransport, type LayerPreferences, type Leg, type MidState, type Operation } from './WebrtcTransport';
+import { PeerConnection, type LayerPreferences, type Leg, type MidState, type Operation } from './PeerConnection';
 
 /** An SVC subscription's ceiling: every spatial layer (VP9's SID is 3 bits). */
 const SVC_ALL_SPATIAL = 7;
@@ -48,18 +53,20 @@ function tolerate(fn: () => void): void {
 }
 
 export class WebrtcNode {
-  readonly #native: WebrtcMediaNative;
+  readonly #router: MediaRouter;
   readonly #emit: Emit;
   readonly #notify: (notice: TrackNotice) => void;
   readonly #settings: MediaSettings;
-  readonly #transports = new Map<string, WebrtcTransport>();
+  readonly #transports = new Map<string, PeerConnection>();
   /** Native transport id (every leg's) -> its transport. */
-  readonly #natives = new Map<string, WebrtcTransport>();
-  readonly #operations = new Map<string, WebrtcTransport>();
-  /** Formats of tracks published on this node, or handed over for tracks published elsewhere. */
-  readonly #formats = new Map<string, TrackFormat>();
+  readonly #natives = new Map<string, PeerConnection>();
+  readonly #operations = new Map<string, PeerConnection>();
   /** Router subscription id -> the transport sending it. */
-  readonly #subscriptions = new Map<string, WebrtcTransport>();
+  readonly #subscriptions = new Map<string, PeerConnection>();
+  /** Subscriptions whose 'close' this node listens to. */
+  readonly #watched = new WeakSet<Subscription>();
+  /** Inside one of this node's own closes: subscriptions ended by the cascade, told after its own events. */
+  #deferred: string[] | undefined;
   #listen: ListenInfo | undefined;
   /** Audio levels to the main thread (speaker detection); none when speakers are off. */
   readonly #levels: LevelReporter | undefined;
@@ -69,17 +76,17 @@ export class WebrtcNode {
    * ended here; postLevels: where audio levels go (speaker detection).
    */
   constructor(
-    native: WebrtcMediaNative,
+    router: MediaRouter,
     emit: Emit,
     settings: MediaSettings,
     notify: (notice: TrackNotice) => void = () => undefined,
     postLevels?: (levels: SpeakerLevels) => void,
   ) {
-    this.#native = native;
+    this.#router = router;
     this.#emit = emit;
     this.#settings = settings;
     this.#notify = notify;
-    if (settings.speakers && postLevels) this.#levels = new LevelReporter(native, postLevels, settings.speakers.intervalMs);
+    if (settings.speakers && postLevels) this.#levels = new LevelReporter(router, postLevels, settings.speakers.intervalMs);
   }
 
   /** How much this node's WebRTC bookkeeping holds (all 0 when idle). */
@@ -87,9 +94,16 @@ export class WebrtcNode {
     return {
       transports: this.#transports.size,
       operations: this.#operations.size,
-      formats: this.#formats.size,
+      formats: this.#formatCount(),
       subscriptions: this.#subscriptions.size,
     };
+  }
+
+  /** Tracks here that carry a WebRTC format (published here, or handed over for a stand-in). */
+  #formatCount(): number {
+    let n = 0;
+    for (const track of this.#router.tracks()) if (track.format) n++;
+    return n;
   }
 
   has(transportId: string): boolean {
@@ -100,28 +114,24 @@ export class WebrtcNode {
   #listenInfo(): ListenInfo {
     if (!this.#listen) {
       const s = this.#settings;
-      const listen = this.#native.webrtcListen(s.listenIp, s.announcedIp, s.portMin, s.portMax);
-      if (s.tcp) {
-        listen.tcpPort = this.#native.webrtcListenTcp(s.listenIp, s.tcp.portMin, s.tcp.portMax, s.tcp.maxConnections, s.tcp.idleTimeoutMs);
-      }
-      this.#listen = listen;
-      this.#native.webrtcOnEvent((transportId, type, detail) => this.onNativeEvent(transportId, type, detail));
+      this.#listen = this.#router.listenWebrtc({ listenIp: s.listenIp, announcedIp: s.announcedIp, portMin: s.portMin, portMax: s.portMax, tcp: s.tcp });
+      this.#router.onWebrtcEvent((transportId, type, detail) => this.onNativeEvent(transportId, type, detail));
     }
     return this.#listen;
   }
 
   createTransport(transportId: string, controller: string): void {
     if (this.#transports.has(transportId)) throw new ConflictError('transportId', `already exists: ${transportId}`);
-    checkLimit(this.#settings.limits, 'transports', this.#native.mediaObjects().transports);
+    checkLimit(this.#settings.limits, 'transports', this.#router.objects().transports);
     this.#listenInfo();
     const { ufrag, pwd } = iceCredentials();
-    this.#native.webrtcCreateTransport(transportId, ufrag, pwd, this.#settings.consentTimeoutMs);
-    const t = new WebrtcTransport(transportId, controller, ufrag, pwd);
+    this.#router.createWebrtcTransport({ transportId, iceUfrag: ufrag, icePwd: pwd, consentTimeoutMs: this.#settings.consentTimeoutMs });
+    const t = new PeerConnection(transportId, controller, ufrag, pwd);
     this.#transports.set(transportId, t);
     this.#natives.set(transportId, t);
   }
 
-  #transport(transportId: string): WebrtcTransport {
+  #transport(transportId: string): PeerConnection {
     const t = this.#transports.get(transportId);
     if (!t) throw new NotFoundError(`transport not found: ${transportId}`);
     return t;
@@ -165,9 +175,10 @@ export class WebrtcNode {
    */
   #layersOf(from: string): { layers: string[]; ceiling: number } | undefined {
     const colon = from.lastIndexOf(':');
-    const base = this.#formats.has(from) && colon > 0 ? from.slice(0, colon) : from;
-    const layers = [...this.#formats.keys()].filter((k) => k.startsWith(`${base}:`));
-    if (layers.length === 0 && this.#formats.get(from)?.name.toLowerCase() === 'vp9') return { layers: [from], ceiling: SVC_ALL_SPATIAL };
+    const base = this.formatOf(from) && colon > 0 ? from.slice(0, colon) : from;
+    const layers: string[] = [];
+    for (const track of this.#router.tracks()) if (track.format && track.id.startsWith(`${base}:`)) layers.push(track.id);
+    if (layers.length === 0 && this.formatOf(from)?.name.toLowerCase() === 'vp9') return { layers: [from], ceiling: SVC_ALL_SPATIAL };
     if (layers.length < 2) return undefined;
     const ceiling = base === from ? layers.length - 1 : layers.indexOf(from);
     return ceiling < 0 ? undefined : { layers, ceiling };
@@ -182,9 +193,9 @@ export class WebrtcNode {
       const layered = x.type === 'video' ? this.#layersOf(x.from) : undefined;
       const adaptive = layered && r.options.enableBWE !== false;
       // enableBWE false on a whole publication: its top layer, pinned.
-      const from = layered && !adaptive && !this.#formats.has(x.from) ? layered.layers[layered.ceiling]! : x.from;
+      const from = layered && !adaptive && !this.formatOf(x.from) ? layered.layers[layered.ceiling]! : x.from;
       // The agent forwards, never transcodes: the subscriber gets the source's format.
-      let format = this.#formats.get(adaptive ? layered.layers[0]! : from);
+      let format = this.formatOf(adaptive ? layered.layers[0]! : from);
       const preferred = x.formatPreference?.preferred?.codec;
       if (!format && preferred) format = { name: preferred, clockRate: x.type === 'audio' ? 48000 : 90000, fmtp: {} };
       if (!format) throw new NotFoundError(`options.tracks.${i}.from: no track ${x.from} with a known format (publish it over WebRTC, or name its codec in formatPreference.preferred)`);
@@ -234,8 +245,8 @@ export class WebrtcNode {
     });
     for (const trackId of r.tracks) {
       const m = owned.get(trackId)!;
-      if (m.role === 'receive') this.#native.mediaSetPaused('track', trackId, r.action === 'off');
-      else if (m.subscriptionId) this.#native.mediaSetPaused('subscription', m.subscriptionId, r.action === 'off');
+      if (m.role === 'receive') this.#router.track(trackId).setPaused(r.action === 'off');
+      else if (m.subscriptionId) this.#router.subscription(m.subscriptionId).setPaused(r.action === 'off');
     }
   }
 
@@ -260,7 +271,7 @@ export class WebrtcNode {
     }
     for (const m of layered) {
       const p: LayerPreferences = { ...(m.preferences ?? { maxSpatial: null, maxTemporal: null, priority: 0, maxBitrate: 0 }), ...change };
-      this.#native.mediaSetLayerPreferences(m.subscriptionId!, p.maxSpatial ?? -1, p.maxTemporal ?? -1, p.priority, p.maxBitrate);
+      this.#router.subscription(m.subscriptionId!).setLayerPreferences({ maxSpatial: p.maxSpatial ?? -1, maxTemporal: p.maxTemporal ?? -1, priority: p.priority, maxBitrate: p.maxBitrate });
       m.preferences = p;
     }
   }
@@ -272,19 +283,42 @@ export class WebrtcNode {
     if (!t || !op || op.kind !== kind) throw new NotFoundError(`${kind} operation not found: ${operationId}`);
     const { mids } = t.removeOperation(operationId);
     this.#operations.delete(operationId);
-    const removed: Removed = { tracks: [], subscriptions: [] };
-    for (const m of mids) this.#teardownMid(m, removed);
-    for (const m of mids) for (const x of m.tracks) this.#trackRemoved(op.controller, t.id, x.trackId, op.id);
-    this.subscriptionsGone(removed.subscriptions);
-    return removed;
+    return this.#batched(() => {
+      const removed: Removed = { tracks: [], subscriptions: [] };
+      for (const m of mids) this.#teardownMid(m, removed);
+      for (const m of mids) for (const x of m.tracks) this.#trackRemoved(op.controller, t.id, x.trackId, op.id);
+      return removed;
+    });
+  }
+
+  /**
+   * Runs one of this node's own closes: subscriptions of other transports
+   * that the cascade ends meanwhile are told after its own events (its
+   * track-removed first, then theirs).
+   */
+  #batched<T>(fn: () => T): T {
+    if (this.#deferred) return fn();
+    this.#deferred = [];
+    try {
+      return fn();
+    } finally {
+      const gone = this.#deferred;
+      this.#deferred = undefined;
+      this.#subscriptionsGone(gone);
+    }
+  }
+
+  /** A subscription of this node ended (its own close, or a cascade). */
+  #subscriptionClosed(id: string): void {
+    if (this.#deferred) this.#deferred.push(id);
+    else this.#subscriptionsGone([id]);
   }
 
   #teardownMid(m: MidState, removed: Removed): void {
     if (m.role === 'receive') {
       for (const x of m.tracks) {
-        this.#formats.delete(x.trackId);
         tolerate(() => {
-          const r = this.#native.mediaUnpublish(x.trackId);
+          const r = this.#router.track(x.trackId).close();
           removed.tracks.push(...r.tracks);
           removed.subscriptions.push(...r.subscriptions);
         });
@@ -293,7 +327,7 @@ export class WebrtcNode {
       const sub = m.subscriptionId;
       this.#subscriptions.delete(sub);
       tolerate(() => {
-        this.#native.mediaUnsubscribe(sub);
+        this.#router.subscription(sub).close();
         removed.subscriptions.push(sub);
       });
     }
@@ -301,19 +335,16 @@ export class WebrtcNode {
 
   /** Handed over by the LinkManager: the format of a track published on another node. */
   setTrackFormat(trackId: string, format: TrackFormat): void {
-    this.#formats.set(trackId, format);
     // The local stand-in (imported from the publisher's node) exists by
-    // now: its subscribers then start at a key frame too.
-    tolerate(() => this.#native.mediaSetTrackCodec(trackId, format.name));
+    // now: it keeps the format (it goes with it), and its subscribers start
+    // at a key frame too.
+    const track = this.#router.findTrack(trackId);
+    if (track) tolerate(() => track.setFormat(format));
   }
 
-  /** Tracks dropped by the router (a stand-in unpublished by the LinkManager): their formats go. */
-  tracksGone(trackIds: string[]): void {
-    for (const id of trackIds) this.#formats.delete(id);
-  }
-
+  /** The format of a track here (published here, or a stand-in's), if it has one. */
   formatOf(trackId: string): TrackFormat | undefined {
-    return this.#formats.get(trackId);
+    return this.#router.findTrack(trackId)?.format;
   }
 
   signaling(transportId: string, message: SignalingMessage): void {
@@ -324,7 +355,7 @@ export class WebrtcNode {
     this.#offer(t, message.sdp);
   }
 
-  #offer(t: WebrtcTransport, sdp: string): void {
+  #offer(t: PeerConnection, sdp: string): void {
     const listen = this.#listenInfo();
     const candidates = candidatesOf(listen);
     // Each transport group of the offer (a BUNDLE group, or an m-line
@@ -362,8 +393,8 @@ export class WebrtcNode {
     try {
       for (const { leg } of legs) {
         if (leg.created) continue;
-        checkLimit(this.#settings.limits, 'transports', this.#native.mediaObjects().transports);
-        this.#native.webrtcCreateTransport(leg.nativeId, leg.iceUfrag, leg.icePwd, this.#settings.consentTimeoutMs);
+        checkLimit(this.#settings.limits, 'transports', this.#router.objects().transports);
+        this.#router.createWebrtcTransport({ transportId: leg.nativeId, iceUfrag: leg.iceUfrag, icePwd: leg.icePwd, consentTimeoutMs: this.#settings.consentTimeoutMs });
         leg.created = true;
         made.push(leg);
         this.#natives.set(leg.nativeId, t);
@@ -378,7 +409,7 @@ export class WebrtcNode {
       }
       for (const { leg, remote, dtlsRole } of legs) {
         if (leg.remote) continue;
-        this.#native.webrtcSetRemote(leg.nativeId, remote.iceUfrag, remote.fingerprint.algorithm, remote.fingerprint.value, dtlsRole);
+        this.#router.transport(leg.nativeId).setRemote(remote.iceUfrag, remote.fingerprint, dtlsRole);
         leg.remote = remote;
       }
     } catch (err) {
@@ -394,7 +425,7 @@ export class WebrtcNode {
       }
       for (const leg of made) {
         this.#natives.delete(leg.nativeId);
-        tolerate(() => this.#native.mediaCloseTransport(leg.nativeId));
+        tolerate(() => this.#router.transport(leg.nativeId).close());
       }
       throw err;
     }
@@ -405,7 +436,7 @@ export class WebrtcNode {
       for (const x of m.tracks) {
         const mediaFormat = toMediaFormat(m.track.type, m.format!);
         if (m.role === 'receive') {
-          this.#notify({ type: 'published', trackId: x.trackId, kind: m.track.type, mediaFormat, ...(op.owner !== undefined ? { owner: op.owner } : {}) });
+          this.#notify({ type: 'published', trackId: x.trackId, kind: m.track.type, mediaFormat, controller: op.controller, ...(op.owner !== undefined ? { owner: op.owner } : {}) });
         }
         this.#emit(op.controller, 'onTrackUpdate', {
           transportId: t.id,
@@ -437,13 +468,13 @@ export class WebrtcNode {
     }
   }
 
-  #setupMid(t: WebrtcTransport, m: MidState, nm: NegotiatedMedia, leg: Leg | undefined): void {
+  #setupMid(t: PeerConnection, m: MidState, nm: NegotiatedMedia, leg: Leg | undefined): void {
     if (!nm.accepted || !leg) {
       m.answered = true;
       m.rejected = m.track.refuse ?? nm.reason ?? 'rejected';
       return;
     }
-    const nativeId = leg.nativeId;
+    const transport = this.#router.transport(leg.nativeId);
     if (nm.kind !== m.track.type) throw new InvalidRequestError('sdp', `mid ${m.mid} is ${nm.kind} in the offer, ${m.track.type} in its operation`);
     const codec = nm.codec!;
     if (m.role === 'receive') {
@@ -454,45 +485,42 @@ export class WebrtcNode {
       // Answered on a published m-line: the transport reports the arrival of
       // every numbered packet (all m-lines of the bundle share the id).
       const twccExt = nm.extensions.find((e) => e.uri === TRANSPORT_CC_EXTENSION)?.id;
-      if (twccExt !== undefined) this.#native.webrtcSetTransportCc(nativeId, twccExt);
+      if (twccExt !== undefined) transport.setTransportCc(twccExt);
       const layers = nm.rids.length ? nm.rids : [''];
-      checkLimit(this.#settings.limits, 'tracks', this.#native.mediaObjects().tracks, layers.length);
+      checkLimit(this.#settings.limits, 'tracks', this.#router.objects().tracks, layers.length);
       // Generic NACK (a=rtcp-fb:<pt> nack) negotiated: the agent asks the
       // publisher again for lost video packets.
       const nack = nm.kind === 'video' && codec.feedback.some((f) => f.type === 'nack' && !f.subtype);
       for (const rid of layers) {
         const trackId = rid ? `${t.id}-${m.mid}:${rid}` : `${t.id}-${m.mid}`;
-        this.#native.mediaPublish(nativeId, trackId, nm.kind, 0, codec.payloadType, codec.clockRate, nack);
-        this.#native.mediaSetTrackCodec(trackId, codec.name);
+        const track = transport.publish({ trackId, kind: nm.kind, payloadType: codec.payloadType, clockRate: codec.clockRate, nack });
+        track.setFormat(format);
         m.tracks.push(rid ? { trackId, rid } : { trackId });
         const ssrc = rid ? 0 : (nm.remoteSsrcs[0] ?? 0);
-        this.#native.webrtcBindTrack(trackId, m.mid, rid, midExt, ridExt, ssrc);
-        if (ssrc && nm.remoteRtxSsrc && nm.rtxPayloadType !== undefined) {
-          this.#native.mediaSetTrackRtx(trackId, nm.remoteRtxSsrc, nm.rtxPayloadType);
-        }
-        this.#formats.set(trackId, format);
+        track.bind({ mid: m.mid, rid, midExtId: midExt, ridExtId: ridExt, ssrc });
+        if (ssrc && nm.remoteRtxSsrc && nm.rtxPayloadType !== undefined) track.setRtx(nm.remoteRtxSsrc, nm.rtxPayloadType);
       }
       // RFC 6464 negotiated on an audio m-line: the addon reads each packet's level.
       const levelExt = nm.extensions.find((e) => e.uri === AUDIO_LEVEL_EXT)?.id;
       if (nm.kind === 'audio' && levelExt !== undefined && this.#levels && this.#settings.speakers) {
-        for (const x of m.tracks) this.#native.mediaSetAudioLevel(x.trackId, levelExt, this.#settings.speakers.noiseFloor);
+        for (const x of m.tracks) this.#router.track(x.trackId).meterAudioLevel(levelExt, this.#settings.speakers.noiseFloor);
         this.#levels.ensureRunning();
       }
       m.format = format;
     } else {
       const subscriptionId = `${t.id}-${m.mid}`;
-      checkLimit(this.#settings.limits, 'subscriptions', this.#native.mediaObjects().subscriptions);
-      if (m.track.layers) {
-        this.#native.mediaSubscribeLayers(nativeId, m.track.layers, subscriptionId, m.track.ceiling!, true, m.ssrc, codec.payloadType);
-      } else {
-        this.#native.mediaSubscribe(nativeId, m.track.from!, subscriptionId, m.ssrc, codec.payloadType);
+      checkLimit(this.#settings.limits, 'subscriptions', this.#router.objects().subscriptions);
+      const sub = m.track.layers
+        ? transport.subscribeLayers({ trackIds: m.track.layers, subscriptionId, ceiling: m.track.ceiling!, adaptive: true, ssrc: m.ssrc, payloadType: codec.payloadType })
+        : transport.subscribe({ trackId: m.track.from!, subscriptionId, ssrc: m.ssrc, payloadType: codec.payloadType });
+      if (!this.#watched.has(sub)) {
+        this.#watched.add(sub);
+        sub.once('close', () => this.#subscriptionClosed(sub.id));
       }
       // The client offered RTX (apt=) for the codec: repairs go as RTX.
-      if (nm.rtxPayloadType !== undefined && m.rtxSsrc !== undefined) {
-        this.#native.mediaSetSubscriptionRtx(subscriptionId, m.rtxSsrc, nm.rtxPayloadType);
-      }
-      if (m.track.dropSilence) this.#native.mediaSetDropSilence(subscriptionId, true);
-      if (m.track.slot) this.#native.mediaSetSlot(subscriptionId, true);
+      if (nm.rtxPayloadType !== undefined && m.rtxSsrc !== undefined) sub.setRtx(m.rtxSsrc, nm.rtxPayloadType);
+      if (m.track.dropSilence) sub.setDropSilence(true);
+      if (m.track.slot) sub.setSlot(true);
       m.subscriptionId = subscriptionId;
       // transport-cc answered where the agent sends: every packet sent on
       // the transport is numbered and the client's feedback drives the
@@ -500,7 +528,7 @@ export class WebrtcNode {
       const sendTwccExt = nm.extensions.find((e) => e.uri === TRANSPORT_CC_EXTENSION)?.id;
       const bwe = this.#settings.bwe;
       if (sendTwccExt !== undefined && bwe) {
-        this.#native.webrtcSetSendTransportCc(nativeId, sendTwccExt, bwe.initialBitrate, bwe.minBitrate, bwe.maxBitrate, bwe.probing);
+        transport.setSendTransportCc({ extId: sendTwccExt, initialBps: bwe.initialBitrate, minBps: bwe.minBitrate, maxBps: bwe.maxBitrate, probing: bwe.probing });
       }
       this.#subscriptions.set(subscriptionId, t);
       m.tracks.push({ trackId: subscriptionId });
@@ -516,14 +544,17 @@ export class WebrtcNode {
     return this.#close(t, true);
   }
 
-  #close(t: WebrtcTransport, native: boolean): Removed {
+  #close(t: PeerConnection, native: boolean): Removed {
+    return this.#batched(() => this.#closeNow(t, native));
+  }
+
+  #closeNow(t: PeerConnection, native: boolean): Removed {
     this.#transports.delete(t.id);
     for (const leg of t.legs) this.#natives.delete(leg.nativeId);
     for (const opId of t.operations.keys()) this.#operations.delete(opId);
     const removed: Removed = { tracks: [], subscriptions: [] };
-    for (const m of t.mids.values()) if (m.role === 'receive') for (const x of m.tracks) this.#formats.delete(x.trackId);
     const closeLeg = (nativeId: string) => {
-      const r = this.#native.mediaCloseTransport(nativeId);
+      const r = this.#router.transport(nativeId).close();
       removed.tracks.push(...r.tracks);
       removed.subscriptions.push(...r.subscriptions);
     };
@@ -540,7 +571,6 @@ export class WebrtcNode {
       const op = t.operations.get(x.operationId);
       this.#trackRemoved(op?.controller ?? t.controller, t.id, x.trackId, x.operationId);
     }
-    this.subscriptionsGone(removed.subscriptions);
     return removed;
   }
 
@@ -550,7 +580,7 @@ export class WebrtcNode {
    * out-tracks are gone, and the controller is told. The operation stays
    * until it is unsubscribed.
    */
-  subscriptionsGone(subscriptionIds: string[]): void {
+  #subscriptionsGone(subscriptionIds: string[]): void {
     for (const id of subscriptionIds) {
       const t = this.#subscriptions.get(id);
       if (!t) continue;
@@ -566,7 +596,7 @@ export class WebrtcNode {
   }
 
   /** A published track's picture size changed (native detail: "<trackId> <width> <height>"): OWT's onMediaUpdate. */
-  #mediaUpdate(t: WebrtcTransport, detail: string): void {
+  #mediaUpdate(t: PeerConnection, detail: string): void {
     const [trackId, w, h] = detail.split(' ');
     const width = Number(w);
     const height = Number(h);
@@ -583,7 +613,7 @@ export class WebrtcNode {
    * <spatial> <temporal> <reason>"; spatial -1: paused for bandwidth,
    * temporal >= 7: all): onLayerUpdate.
    */
-  #layerUpdate(t: WebrtcTransport, detail: string): void {
+  #layerUpdate(t: PeerConnection, detail: string): void {
     const [subscriptionId, s, tl, reason] = detail.split(' ');
     const m = [...t.mids.values()].find((x) => x.subscriptionId === subscriptionId);
     if (!m || !m.track.layers) return;
@@ -605,7 +635,7 @@ export class WebrtcNode {
   }
 
   /** A simulcast layer of a publication here lost (or got back) every reader (native detail: its track id): onLayerUsage. */
-  #layerUsage(t: WebrtcTransport, trackId: string, used: boolean): void {
+  #layerUsage(t: PeerConnection, trackId: string, used: boolean): void {
     const m = [...t.mids.values()].find((x) => x.role === 'receive' && x.tracks.some((y) => y.trackId === trackId));
     if (!m) return;
     const op = t.operations.get(m.operationId);

@@ -1,13 +1,12 @@
 /**
  * The WebRTC node methods (OWT's webrtc node API), served in the node
- * thread by that thread's WebrtcNode. destroyTransport and unpublishTrack
- * are shared with the plain transports: node/methods.ts composes them from
- * the media methods and the two functions exported here.
+ * thread by that thread's WebrtcNode. destroyTransport is shared with the
+ * plain transports: node/methods.ts composes it from the media method and
+ * destroyWebrtcTransport.
  */
 import type { NodeMethod } from '../NodeMethod';
 import type { NodeRuntime } from '../NodeRuntime';
 import type { Removed } from '../media/schemas';
-import { webrtcNativeOf } from './native';
 // Schemas load in the main thread only (../methods.ts says why).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const S = (): typeof import('./schemas') => require('./schemas') as typeof import('./schemas');
@@ -21,12 +20,6 @@ export function destroyWebrtcTransport(rt: NodeRuntime, transportId: string): Re
   return n?.has(transportId) ? n.destroyTransport(transportId) : undefined;
 }
 
-/** Tracks and subscriptions ended by the media layer: WebRTC subscribers of them are told. */
-export function webrtcTracksGone(rt: NodeRuntime, removed: Removed): void {
-  nodes.get(rt)?.subscriptionsGone(removed.subscriptions);
-  nodes.get(rt)?.tracksGone(removed.tracks);
-}
-
 /** The thread's WebrtcNode, made on first use (a node that never does WebRTC opens no WebRTC port). */
 export function webrtcNodeOf(rt: NodeRuntime): WebrtcNode {
   let n = nodes.get(rt);
@@ -35,7 +28,7 @@ export function webrtcNodeOf(rt: NodeRuntime): WebrtcNode {
     // a thread that never does WebRTC does not pay for it.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { WebrtcNode } = require('./WebrtcNode') as typeof import('./WebrtcNode');
-    n = new WebrtcNode(webrtcNativeOf(rt.addon), (c, name, p) => rt.emit(c, name, p), rt.settings.media, (notice) => rt.notifyTrack(notice), (l) => rt.postLevels(l));
+    n = new WebrtcNode(rt.router, (c, name, p) => rt.emit(c, name, p), rt.settings.media, (notice) => rt.notifyTrack(notice), (l) => rt.postLevels(l));
     nodes.set(rt, n);
   }
   return n;

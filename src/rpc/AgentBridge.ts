@@ -1,8 +1,9 @@
 /**
- * RemoteLinks: media between agents. Where the LinkManager links node
- * threads of one agent through rings, this class links a node of this agent
- * with a node of another agent through their internal ports (plain RTP/RTCP
- * over UDP, one port per node thread), with the control over NATS.
+ * AgentBridge: media between agents (the "bridge"; docs/architecture.md,
+ * "Words"). Where the LinkManager links node threads of one agent through
+ * rings, this class bridges a node of this agent and a node of another agent
+ * through their internal ports (plain RTP/RTCP over UDP, one port per node
+ * thread), with the control over NATS (linkup/cutoff, exportTrack).
  *
  * Pull model. `linkup` on the subscriber's agent (B) names each source by
  * its track id and the internal address (ip, port) of the node holding it,
@@ -25,7 +26,7 @@
  * `sourceGone`, which ends the stand-in and its subscriptions like an
  * unpublish. An agent lost without a word (kill -9): every agent pings the
  * addresses it exchanges media with every agent.internalKeepaliveMs; "no
- * responders" (or two unanswered pings) ends every link with that address.
+ * responders" (or two unanswered pings) ends everything bridged with that address.
  * Every request to another agent is bounded by agent.internalRpcTimeoutMs.
  */
 import { randomInt } from 'node:crypto';
@@ -35,7 +36,8 @@ import type { z } from 'zod';
 import { ConflictError, fromErrorShape, InvalidRequestError, NotFoundError, TimeoutError, UnavailableError, type ErrorCode as Code } from '../errors';
 import { replyError, replyValue } from './reply';
 import type { Subjects } from './subjects';
-import { parseJson, parsePayload } from '../util/validate';
+import { parseJson, parseOnce, parsePayload } from '../util/validate';
+import type { NodeApi } from '../pool/NodeApi';
 import type { LinkManager } from '../pool/LinkManager';
 import type { RemoteSource, TrackEntry } from '../pool/TrackRegistry';
 import {
@@ -48,7 +50,7 @@ import {
   SRTP_PROFILE,
   unexportTrackSchema,
   type ExportTrackReply,
-} from './linkSchemas';
+} from './bridgeSchemas';
 import type { NodeManager } from '../pool/NodeManager';
 import { subscribeSchema } from '../node/webrtc/schemas';
 import { codec } from '../node/media/schemas';
@@ -108,7 +110,7 @@ export interface RemoteLinksOptions {
   log: Logger;
 }
 
-export class RemoteLinks {
+export class AgentBridge implements NodeApi {
   readonly #o: RemoteLinksOptions;
   /** nodeId -> its internal address and the subscription serving it. */
   readonly #served = new Map<string, Promise<Address & { sub?: Subscription }>>();
@@ -202,7 +204,7 @@ export class RemoteLinks {
    * offer is answered with it; then the subscribe goes on as for a local track.
    */
   async #subscribe(nodeId: string, args: unknown): Promise<unknown> {
-    const p = parsePayload(subscribeSchema, args ?? {});
+    const p = parseOnce(subscribeSchema, args ?? {});
     const brought: string[] = [];
     try {
       for (const [i, tr] of p.options.tracks.entries()) {
@@ -212,7 +214,7 @@ export class RemoteLinks {
         const d = this.#o.links.describe(tr.from);
         if (d && d.kind !== tr.type) throw new InvalidRequestError(`options.tracks.${i}.type`, `${tr.from} is a ${d.kind} track`);
       }
-      return await this.#o.links.call(nodeId, 'subscribe', args);
+      return await this.#o.links.call(nodeId, 'subscribe', p);
     } catch (err) {
       for (const trackId of brought) await this.#release(trackId);
       throw err;

@@ -1,8 +1,10 @@
 /**
- * The bookkeeping of one WebRTC transport (one PeerConnection): its
- * operations, the m-line mids each one owns, and what was set up for each
- * mid once an offer was answered. No native calls here: WebrtcNode does
- * those; this class decides what they must be, so it is unit-tested alone.
+ * The bookkeeping of one PeerConnection (what OWT's webrtc node API calls a
+ * transport, `transportId`): its operations, the m-line mids each one owns,
+ * what was set up for each mid once an offer was answered, and its legs
+ * (each a native WebRTC transport, a `Transport` of src/node/router). No
+ * native calls here: WebrtcNode does those; this class decides what they
+ * must be, so it is unit-tested alone.
  */
 import { randomInt } from 'node:crypto';
 import { ConflictError, InvalidRequestError, NotFoundError } from '../../errors';
@@ -105,7 +107,7 @@ export function randomSsrc(): number {
   return randomInt(1, 0xffffffff);
 }
 
-export class WebrtcTransport {
+export class PeerConnection {
   readonly id: string;
   readonly controller: string;
   readonly iceUfrag: string;
