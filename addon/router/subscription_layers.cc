@@ -7,12 +7,13 @@
 namespace webrtc_agent {
 namespace router {
 
-LayerInfo InspectLayer(Track* track, const rtp::RtpPacketView& packet) {
+LayerInfo InspectLayer(Track* track, const rtp::RtpPacketView& packet, layers::Vp9Descriptor* vp9_scratch) {
   LayerInfo info;
   if (track->codec == rtp::Codec::kVp9) {
     // A payload whose descriptor does not parse counts as SID 0, TID 0.
-    info.vp9 = layers::ParseVp9Descriptor(packet.payload(), packet.payloadSize(), &info.vp9_desc);
-    const layers::Vp9Descriptor& d = info.vp9_desc;
+    layers::ParseVp9Descriptor(packet.payload(), packet.payloadSize(), vp9_scratch);
+    info.vp9 = vp9_scratch;
+    const layers::Vp9Descriptor& d = *vp9_scratch;
     LayerMeter& m = track->layer_meter;
     if (d.has_layers) m.svc = true;
     if (d.sid < LayerMeter::kSpatial && d.tid < LayerMeter::kTemporal) m.svc_bytes[d.sid][d.tid] += packet.size();
@@ -41,7 +42,7 @@ bool AdmitSvc(Subscription* s, const LayerInfo& info, bool key, const rtp::RtpPa
   SubscriptionLayers& L = *s->layers;
   layers::Vp9Packet p;
   p.timestamp = rtp::LoadU32(packet.data() + 4);
-  p.desc = info.vp9_desc;
+  if (info.vp9 != nullptr) p.desc = *info.vp9;
   p.keyframe = key && can_send;
   const uint64_t switches = L.svc_selector.switches();
   const layers::Vp9Decision d = L.svc_selector.OnPacket(p);

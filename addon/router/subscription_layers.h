@@ -36,14 +36,15 @@ struct LayerInfo {
   layers::Vp8Descriptor desc;
   int temporal = -1;
   bool picture_start = true;
-  bool vp9 = false;  // vp9 holds its VP9 payload descriptor (else a zeroed one)
-  layers::Vp9Descriptor vp9_desc;
+  // A VP9 track: its VP9 payload descriptor (zeroed if it did not parse),
+  // in the caller's scratch: the packet path of other tracks stays as small.
+  const layers::Vp9Descriptor* vp9 = nullptr;
 };
 
-// Reads the packet's layer information (VP8: the payload descriptor) and
-// counts its bytes to its temporal layer. Called only for tracks that a
-// layered subscription reads.
-LayerInfo InspectLayer(Track* track, const rtp::RtpPacketView& packet);
+// Reads the packet's layer information (VP8: the payload descriptor; VP9:
+// into *vp9_scratch) and counts its bytes to its temporal (VP9: spatial and
+// temporal) layer. Called only for tracks that a layered subscription reads.
+LayerInfo InspectLayer(Track* track, const rtp::RtpPacketView& packet, layers::Vp9Descriptor* vp9_scratch);
 
 // Whether this packet of `track` (one of the layered subscription `s`'s
 // layers) goes to `s`: the selector's verdict. A packet above the temporal
