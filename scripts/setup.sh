@@ -51,7 +51,7 @@ fi
 node -e 'const [M]=process.versions.node.split(".").map(Number); if (M<20) { console.error("setup: Node.js >= 20 is required, found "+process.versions.node); process.exit(1) }'
 
 # npm ci runs node-gyp (the addon) and tsc (prepare). Headers come from the
-# local Node installation (NodeSource's and Debian's packages ship them in
+# local Node installation (NodeSource's package ships them in
 # <prefix>/include/node); nothing but npm packages is downloaded. Without
 # nodedir, node-gyp would fetch the headers from nodejs.org.
 node_prefix=$(node -p 'require("node:path").resolve(process.execPath, "..", "..")')

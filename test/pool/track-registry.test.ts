@@ -54,7 +54,7 @@ t.test('WebRTC bases: a base covers its layers, all or none', async (t) => {
   // A published layer takes its base.
   r.add({ id: 't2-0:f', nodeId: 'n2', kind: 'video', clockRate: 90000 });
   t.equal(r.baseHolder('t2-0'), 'n2');
-  t.throws(() => r.claimBases(['t3-0', 't2-0'], 'n1', 't3', 'op3'), { field: 'options.tracks.1.mid' }, 'the taken base is named by its index');
+  t.throws(() => r.claimBases(['t3-0', 't2-0'], 'n1', 't3', 'op3'), { field: 'options.tracks.1.mid', message: /track id t2-0 is already taken/ }, 'the taken base is named by its index');
   t.equal(r.holderOf('t3-0'), undefined, 'nothing of a refused operation is taken');
   // The same operation again keeps what it holds (nothing new taken).
   t.throws(() => r.claimBases(['t1-0'], 'n1', 't1', 'op1'), /already taken/, 'a base held is held, even by its own operation');
