@@ -88,6 +88,10 @@ class SubscriptionLayers {
     if (svc_) svc_selector.SetTarget(spatial, temporal);
     else selector.SetTarget(spatial, temporal);
   }
+  void Restart() {
+    if (svc_) svc_selector.Restart();
+    else selector.Restart();
+  }
   bool NeedsKeyframe() const { return svc_ ? svc_selector.NeedsKeyframe() : selector.NeedsKeyframe(); }
   int current_spatial() const { return svc_ ? svc_selector.current_spatial() : selector.current_spatial(); }
   int current_temporal() const { return svc_ ? svc_selector.current_temporal() : selector.current_temporal(); }

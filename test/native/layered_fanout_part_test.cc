@@ -196,6 +196,13 @@ void SvcFanoutTests() {
   CHECK(continuous);
   // Picture ids are the publisher's (flexible-mode references stay right).
   CHECK(PictureIdOf9(t1.rtp.back()) == 8);
+  // A restart (a resume, a new source): nothing until the next key frame.
+  s->layers->Restart();
+  CHECK(s->layers->NeedsKeyframe());
+  picture(9, 0, false);
+  CHECK(t1.rtp.size() == 7);
+  picture(10, 0, true);
+  CHECK(t1.rtp.size() == 9 && s->layers->current_spatial() == 1);
   // Layer rates are metered per spatial and temporal layer.
   CHECK(v->layer_meter.svc && v->layer_meter.svc_bytes[1][1] > 0 && v->layer_meter.svc_bytes[0][0] > 0);
 }
