@@ -38,6 +38,7 @@
         "addon/router/router.cc",
         "addon/router/router_layers.cc",
         "addon/router/layer_control.cc",
+        "addon/router/repair_budget.cc",
         "addon/router/subscription_layers.cc",
         "addon/layers/vp8_descriptor.cc",
         "addon/layers/layer_selector.cc",

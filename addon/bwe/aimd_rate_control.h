@@ -32,6 +32,8 @@ class AimdRateControl {
 
   uint64_t estimate_bps() const { return estimate_bps_; }
   uint64_t decreases() const { return decreases_; }
+  // When the last decrease was (-1: none yet).
+  int64_t last_decrease_ms() const { return last_decrease_ms_; }
   // The capacity estimate (acked rate at decreases), 0 while unknown.
   uint64_t link_capacity_bps() const { return capacity_valid_ ? static_cast<uint64_t>(capacity_kbps_ * 1000) : 0; }
   void set_max_bps(uint64_t bps) { max_bps_ = bps; }

@@ -4,8 +4,9 @@
 // the cluster (bytes after the first arrival over the arrival spread) is
 // the path's capacity, up to the rate the cluster probed for. A cluster is
 // judged once kMinPackets of it are reported received; one with more than
-// kMaxLoss of its packets lost, or whose arrivals are not spread at all,
-// gives no result. At most kMaxClusters are followed (oldest dropped).
+// kMaxLoss of its packets lost gives no result, one whose arrivals all fall
+// in one tick of the feedback's clock (250 us) measured at least the rate
+// it probed for. At most kMaxClusters are followed (oldest dropped).
 #ifndef WEBRTC_AGENT_ADDON_BWE_PROBE_BITRATE_ESTIMATOR_H_
 #define WEBRTC_AGENT_ADDON_BWE_PROBE_BITRATE_ESTIMATOR_H_
 

@@ -30,12 +30,17 @@ bool SendHistory::OnReport(uint16_t sequence, bool received, PacketResult* out) 
     counters_.repeated++;
     return false;
   }
+  const bool media = s.kind == PacketKind::kMedia;
   if (received) {
-    if (s.state == State::kLost) counters_.lost--;
+    if (s.state == State::kLost) {
+      counters_.lost--;
+      if (media) counters_.media_lost--;
+    }
     counters_.received++;
     s.state = State::kReceived;
   } else {
     counters_.lost++;
+    if (media) counters_.media_lost++;
     s.state = State::kLost;
   }
   out->sequence = seq;

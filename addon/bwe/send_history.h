@@ -24,6 +24,7 @@ struct SendHistoryCounters {
   uint64_t sent_bytes = 0;
   uint64_t received = 0;   // reported received (first report)
   uint64_t lost = 0;       // reported not received (first report; a later "received" moves it back)
+  uint64_t media_lost = 0; // of those, media packets (not repairs, not padding): what NACKs repair
   uint64_t unknown = 0;    // reports of numbers not in the history (too old, never sent)
   uint64_t repeated = 0;   // reports of numbers already acknowledged
   uint64_t unreported = 0; // slots overwritten before any report named them

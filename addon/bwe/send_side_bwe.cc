@@ -42,7 +42,14 @@ void SendSideBwe::OnRtt(int64_t rtt_ms) {
 }
 
 void SendSideBwe::SetDesiredBitrate(uint64_t bps) {
-  probes_.set_desired_bps(bps == 0 ? config_.max_bps : std::min(bps, config_.max_bps));
+  // Probes go a tenth past the desired rate: a probe's result is capped at
+  // the rate it probed for, so one capped at exactly the desired rate left
+  // the estimate level with it, and the allocator's next look (with layer
+  // rates that moved by a few per cent since) found it just short, for
+  // good (seen with Chromium behind tc tbf: a subscriber never went back
+  // to its top layer after the link recovered).
+  const uint64_t probe_to = bps + bps / 10;
+  probes_.set_desired_bps(bps == 0 ? config_.max_bps : std::min(probe_to, config_.max_bps));
 }
 
 bool SendSideBwe::OnFeedback(const rtp::TransportCc& feedback, int64_t now_us) {
@@ -127,11 +134,22 @@ bool SendSideBwe::OnFeedback(const rtp::TransportCc& feedback, int64_t now_us) {
   }
 
   if (probe_bps > 0) {
-    // A measured capacity above the estimate is taken as it is; below it
-    // it says nothing the delay trend will not say better.
-    if (probe_bps > aimd_.estimate_bps()) aimd_.SetEstimate(probe_bps, now_ms);
-    loss_.Raise(probe_bps);
-    probes_.OnResult(probe_bps, now_ms);
+    // For kProbeDistrustMs after the delay trend saw the path congested, a
+    // probe is not believed: a burst says nothing about a link behind a
+    // token bucket with room (tc tbf, policers), which passes it at any
+    // rate, and a subscriber moved down there would be moved right back
+    // up into the congestion. The estimate grows the slow way meanwhile.
+    const int64_t congested = aimd_.last_decrease_ms();
+    if (congested >= 0 && now_ms - congested < kProbeDistrustMs) {
+      probes_distrusted_++;
+      probes_.OnResult(0, now_ms);
+    } else {
+      // A measured capacity above the estimate is taken as it is; below
+      // it it says nothing the delay trend will not say better.
+      if (probe_bps > aimd_.estimate_bps()) aimd_.SetEstimate(probe_bps, now_ms);
+      loss_.Raise(probe_bps);
+      probes_.OnResult(probe_bps, now_ms);
+    }
   }
   const BandwidthUsage usage = overused ? BandwidthUsage::kOverusing : detector_.state();
   aimd_.Update(usage, acked_.bitrate_bps(), rtt_ms_, now_ms);
@@ -161,6 +179,7 @@ BweStats SendSideBwe::stats() const {
   s.delay_decreases = aimd_.decreases();
   s.loss_decreases = loss_.decreases();
   s.inter_arrival_resets = inter_arrival_.resets();
+  s.probes_distrusted = probes_distrusted_;
   return s;
 }
 

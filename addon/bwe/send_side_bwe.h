@@ -50,10 +50,13 @@ struct BweStats {
   uint64_t delay_decreases = 0;
   uint64_t loss_decreases = 0;
   uint64_t inter_arrival_resets = 0;
+  uint64_t probes_distrusted = 0;  // results not believed (congestion seen lately)
 };
 
 class SendSideBwe {
  public:
+  static constexpr int64_t kProbeDistrustMs = 10000;
+
   explicit SendSideBwe(const BweConfig& config);
 
   // The number the next packet sent must carry.
@@ -67,8 +70,8 @@ class SendSideBwe {
   // Called on the transport's timer: a probe cluster to send now, if any.
   bool NextProbe(int64_t now_us, ProbeRequest* out);
   // What the transport's subscriptions would use at most (the allocator's
-  // sum of their top layers): probes never go above it. 0: no limit but
-  // the configured maximum.
+  // sum of their top layers): probes go no more than a tenth above it. 0:
+  // no limit but the configured maximum.
   void SetDesiredBitrate(uint64_t bps);
 
   uint64_t estimate_bps() const { return estimate_bps_; }
@@ -112,6 +115,7 @@ class SendSideBwe {
   int64_t reference_ = -1;
   uint64_t feedbacks_ = 0;
   uint64_t feedback_packets_ = 0;
+  uint64_t probes_distrusted_ = 0;
 };
 
 }  // namespace webrtc_agent::bwe

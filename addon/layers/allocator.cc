@@ -1,6 +1,8 @@
 #include "layers/allocator.h"
 
 #include <algorithm>
+#include <cmath>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace webrtc_agent::layers {
@@ -37,6 +39,7 @@ struct Work {
   int prev = -1;     // the rung it had (the highest at or below its last layer); -1: none
   int chosen = -1;
   bool hold = false;  // may not go above `prev`
+  bool one_step = false;  // may go at most one rung above `prev`
   bool by_preference = false;  // rungs above the ladder's top were cut by a ceiling
   bool by_cap = false;         // ... or by the cap
 };
@@ -66,7 +69,24 @@ void Allocator::Allocate(uint64_t now_ms, uint64_t available_bps, uint64_t audio
     std::sort(all.begin(), all.end(), [](const AllocLayer& a, const AllocLayer& b) {
       return Before(a.spatial, a.temporal, b.spatial, b.temporal);
     });
+    // Temporal steps only on the lowest spatial layer: a higher resolution
+    // at a fraction of its frame rate looks worse than the resolution below
+    // it at the full rate (a 1280x720 picture at 5 frames/s against
+    // 640x360 at 20 for the same bits), so above the lowest spatial layer
+    // a rung is a whole spatial layer (its top temporal layer within the
+    // subscription's temporal ceiling). Below the lowest spatial layer's
+    // full rate, dropping its temporal layers is what is left before
+    // pausing.
+    int lowest = -1;
+    std::unordered_map<int, int> top_temporal;
     for (const AllocLayer& l : all) {
+      if (l.spatial > r.max_spatial || l.temporal > r.max_temporal) continue;
+      if (lowest < 0) lowest = l.spatial;
+      int& top = top_temporal.emplace(l.spatial, l.temporal).first->second;
+      top = std::max(top, l.temporal);
+    }
+    for (const AllocLayer& l : all) {
+      if (l.spatial != lowest && l.spatial <= r.max_spatial && l.temporal < top_temporal[l.spatial]) continue;
       if (l.spatial > r.max_spatial || l.temporal > r.max_temporal) {
         w.by_preference = true;
         continue;
@@ -87,7 +107,10 @@ void Allocator::Allocate(uint64_t now_ms, uint64_t available_bps, uint64_t audio
       if (w.ladder[k - 1].bps >= w.ladder[k].bps) w.ladder.erase(w.ladder.begin() + static_cast<long>(k - 1));
     }
     if (w.ladder.empty()) continue;
-    desired = SatAdd(desired, w.ladder.back().bps);
+    // The top rung with the margin an upgrade to it needs: the estimator
+    // probes up to this, and a probe that stopped at the top layer's bare
+    // rate would never let the subscription back onto it.
+    desired = SatAdd(desired, static_cast<uint64_t>(std::ceil(static_cast<double>(w.ladder.back().bps) * options_.upgrade_margin)));
     auto it = state_.find(r.key);
     if (it != state_.end() && it->second.decided) {
       const State& st = it->second;
@@ -97,7 +120,15 @@ void Allocator::Allocate(uint64_t now_ms, uint64_t available_bps, uint64_t audio
         }
         if (w.prev < 0) w.prev = 0;  // it had less than anything on offer now
       }
-      w.hold = st.ever_moved_down && now_ms - st.moved_down_ms < options_.upgrade_hold_ms;
+      // After a move down, the way back up is taken a step at a time, each
+      // given step_ms to show whether it fits: an estimate raised by a
+      // probe can be wrong (a token bucket with room passes a short burst
+      // at any rate), and the delay trend needs a moment of the real load
+      // to say so.
+      const bool recovering = st.ever_moved_down && now_ms - st.moved_down_ms < options_.recovery_ms;
+      w.one_step = recovering;
+      w.hold = (st.ever_moved_down && now_ms - st.moved_down_ms < st.hold_ms) ||
+               (recovering && st.ever_moved_up && now_ms - st.moved_up_ms < options_.step_ms);
     }
     order.push_back(i);
   }
@@ -105,7 +136,9 @@ void Allocator::Allocate(uint64_t now_ms, uint64_t available_bps, uint64_t audio
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return requests[a].priority > requests[b].priority; });
 
-  auto allowed = [&](const Work& w, int rung) { return !(w.hold && rung > w.prev); };
+  auto allowed = [&](const Work& w, int rung) {
+    return !(w.hold && rung > w.prev) && !(w.one_step && rung > w.prev + 1);
+  };
   auto fits = [&](const Work& w, int rung) {
     if (budget == kUnlimited) return true;
     const uint64_t have = w.chosen >= 0 ? w.ladder[static_cast<size_t>(w.chosen)].bps : 0;
@@ -163,11 +196,29 @@ void Allocator::Allocate(uint64_t now_ms, uint64_t available_bps, uint64_t audio
       }
     }
     State& st = state_[r.key];
-    const bool down = st.decided && st.spatial >= 0 &&
-                      (d.spatial < 0 || Before(d.spatial, d.temporal, st.spatial, st.temporal));
+    if (st.hold_ms == 0) st.hold_ms = options_.upgrade_hold_ms;
+    // Moves are judged on this ladder: a rung below the one it had is a
+    // move down, one above a move up. (A layer that went missing from the
+    // offer, say a temporal layer not measured in the last second, is not
+    // a move: the rung it had is then the next one below.)
+    const bool down = st.decided && w.prev >= 0 && w.chosen < w.prev;
+    const bool up = st.decided && w.chosen > w.prev;
     if (down && !w.ladder.empty()) {
+      // A step up that did not hold (moved down again within
+      // failed_upgrade_ms): the next try waits twice as long, up to
+      // max_hold_ms; one that held for settled_ms resets the wait.
+      if (st.ever_moved_up && now_ms - st.moved_up_ms < options_.failed_upgrade_ms) {
+        st.hold_ms = std::min(st.hold_ms * 2, options_.max_hold_ms);
+        st.failed_upgrades++;
+      } else if (!st.ever_moved_up || now_ms - st.moved_up_ms >= options_.settled_ms) {
+        st.hold_ms = options_.upgrade_hold_ms;
+      }
       st.moved_down_ms = now_ms;
       st.ever_moved_down = true;
+    }
+    if (up && !w.ladder.empty()) {
+      st.moved_up_ms = now_ms;
+      st.ever_moved_up = true;
     }
     // With nothing on offer, the last layer is kept in mind: when the
     // publication comes back, going up from there is not a "move up".

@@ -8,7 +8,13 @@
 // Against oscillation: a step above what a subscription had before must fit
 // with a margin (the layer's rate times upgrade_margin), and for
 // upgrade_hold_ms after a subscription was moved down (or paused) it is not
-// moved up (or resumed) again. Moving down happens at once.
+// moved up (or resumed) again. For recovery_ms after a move down, the way
+// back up goes one rung at a time, step_ms apart (each step's real load
+// shows in the delay trend before the next; a probe's estimate can be wrong
+// on a link with a token bucket). A step up that is undone within
+// failed_upgrade_ms doubles the hold (up to max_hold_ms); a move down
+// settled_ms or more after the last move up starts again from
+// upgrade_hold_ms. Moving down happens at once.
 //
 // Pure logic: the caller measures the layers' rates and the clock, and
 // calls Allocate when the estimate or the subscriptions change (or
@@ -71,6 +77,11 @@ class Allocator {
   struct Options {
     uint64_t upgrade_hold_ms = 4000;
     double upgrade_margin = 1.15;
+    uint64_t recovery_ms = 30000;
+    uint64_t step_ms = 1500;
+    uint64_t failed_upgrade_ms = 3000;
+    uint64_t max_hold_ms = 32000;
+    uint64_t settled_ms = 10000;
   };
 
   Allocator() = default;
@@ -84,9 +95,10 @@ class Allocator {
   // A subscription is gone: its history goes too.
   void Forget(uint64_t key) { state_.erase(key); }
 
-  // What the adaptive subscriptions would take if nothing limited them but
-  // their ceilings and caps (plus audio and the pinned ones): how far the
-  // estimator could usefully probe.
+  // What the estimate must reach for every adaptive subscription to be on
+  // its top layer if nothing limited them but their ceilings and caps (the
+  // top layers' rates with the upgrade margin, plus audio and the pinned
+  // ones): how far the estimator could usefully probe.
   uint64_t desired_bps() const { return desired_bps_; }
   size_t tracked() const { return state_.size(); }
 
@@ -97,6 +109,10 @@ class Allocator {
     bool decided = false;
     uint64_t moved_down_ms = 0;
     bool ever_moved_down = false;
+    uint64_t moved_up_ms = 0;
+    bool ever_moved_up = false;
+    uint64_t hold_ms = 0;  // the current hold after a move down (0: not set yet)
+    uint64_t failed_upgrades = 0;
   };
 
   Options options_;

@@ -35,10 +35,9 @@ Router::Router(AgentAddon* addon)
       rng_(Seed(this)),
       test_loss_(rng_ * 0x2545F4914F6CDD1Dull),
       peers_(std::make_unique<PeerLinks>(addon, this)),
-      // The send-side estimate towards each transport's subscriber comes
-      // with the estimator's wiring (addon/bwe); until then every transport
-      // is "unlimited" and only preferences and caps limit the layers.
-      layer_control_([](transport::Transport*) { return uint64_t{0}; }) {}
+      // The send-side estimate towards each transport's subscriber (0 on
+      // transports without one: unlimited for the allocator).
+      layer_control_([](transport::Transport* t) { return t->AvailableBitrateBps(); }) {}
 
 Router::~Router() {
   rtcp_timer_.Stop();

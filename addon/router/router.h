@@ -34,6 +34,7 @@
 #include "net/udp_socket.h"
 #include "router/fanout.h"
 #include "router/layer_control.h"
+#include "router/repair_budget.h"
 #include "router/retransmission_responder.h"
 #include "router/rtcp_scheduler.h"
 #include "router/rtx_unwrapper.h"
@@ -250,6 +251,7 @@ class Router : public transport::TransportListener, private KeyframeRelay {
   std::vector<uint16_t> nack_seqs_;  // reused: the packet path allocates nothing
   std::vector<uint16_t> missed_seqs_;
   LayerControl layer_control_;
+  RepairBudget repair_budget_;
   std::vector<LayerControl::Event> layer_events_;  // reused every tick
   std::vector<Track*> layer_keyframe_asks_;
   loop::LoopTimer rtcp_timer_;

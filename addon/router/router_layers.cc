@@ -100,6 +100,13 @@ void Router::LayerTick(uint64_t now_ms) {
   layer_keyframe_asks_.clear();
   layer_control_.Tick(now_ms, table_.tracks(), table_.subscriptions(), &layer_events_, &layer_keyframe_asks_);
   for (Track* track : layer_keyframe_asks_) AskUpstream(track);
+  // The estimator probes no higher than what the layered subscriptions
+  // would take (0: nothing layered there, back to its own ceiling).
+  for (auto& [id, t] : transports_) {
+    if (transport::WebRtcTransport* w = t->AsWebRtc()) w->SetDesiredBitrateBps(layer_control_.desired(t.get()));
+  }
+  // Re-sends towards each subscriber: a share of its estimate.
+  repair_budget_.Tick(now_ms, table_.subscriptions());
   if (!webrtc_) return;
   // The node thread tells the controller (through the WebRTC port's event
   // queue, like "media-update"); events of other transports are dropped.

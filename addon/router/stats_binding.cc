@@ -42,6 +42,10 @@ Napi::Value BweStats(Napi::Env env, const transport::WebRtcTransport& w) {
   o.Set("rttMs", static_cast<double>(b->rtt_ms()));
   o.Set("loss", b->loss());
   o.Set("delayState", bwe::BandwidthUsageName(b->usage()));
+  // The delay trend (scaled slope, ms) against the detector's adaptive
+  // threshold: what "delayState" was decided from.
+  o.Set("delayTrend", b->trend());
+  o.Set("delayThreshold", b->threshold());
   o.Set("probing", bwe::ProbeStateName(b->probe_state()));
   const bwe::BweStats st = b->stats();
   const bwe::SendHistoryCounters& h = b->history();
@@ -53,6 +57,7 @@ Napi::Value BweStats(Napi::Env env, const transport::WebRtcTransport& w) {
   fb.Set("statuses", static_cast<double>(st.feedback_packets));
   fb.Set("packetsReceived", static_cast<double>(h.received));
   fb.Set("packetsLost", static_cast<double>(h.lost));
+  fb.Set("mediaLost", static_cast<double>(h.media_lost));
   // Statuses about numbers never sent or long forgotten, and repeats.
   fb.Set("unknown", static_cast<double>(h.unknown));
   fb.Set("repeated", static_cast<double>(h.repeated));
@@ -61,6 +66,8 @@ Napi::Value BweStats(Napi::Env env, const transport::WebRtcTransport& w) {
   pr.Set("clusters", static_cast<double>(st.probes_sent));
   pr.Set("results", static_cast<double>(st.probe_results));
   pr.Set("failures", static_cast<double>(st.probe_failures));
+  // Results not believed: the path was congested within the last 10 s.
+  pr.Set("distrusted", static_cast<double>(st.probes_distrusted));
   pr.Set("paddingPackets", static_cast<double>(c.padding_packets));
   pr.Set("paddingBytes", static_cast<double>(c.padding_bytes));
   // Whether a video subscription with RTX can carry probe padding now.
@@ -281,6 +288,9 @@ Napi::Value MediaStats(const Napi::CallbackInfo& info) {
     o.Set("nackTooSoon", static_cast<double>(rc.too_soon));
     o.Set("nackTooMany", static_cast<double>(rc.too_many));
     o.Set("nackOverBudget", static_cast<double>(rc.over_budget));
+    // The repair budget's rate (bits/s): a share of the subscriber's
+    // estimate; 0: none, a share of the media sent instead.
+    o.Set("repairBudgetBps", static_cast<double>(s->retransmitter ? s->retransmitter->budget_rate_bps() : 0));
     o.Set("testDropped", static_cast<double>(s->counters.test_dropped));
     o.Set("waitingKeyframe", s->keyframe_gate.waiting());
     o.Set("keyframeWaitDrops", static_cast<double>(s->counters.keyframe_wait_drops));

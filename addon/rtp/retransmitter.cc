@@ -23,7 +23,24 @@ void Retransmitter::OnSent(uint16_t seq, size_t bytes) {
   s.last_ms = 0;
   // Integer share with the remainder carried would be exact; at 1.2 KB
   // packets the truncation loses under 0.1 %, on the safe side.
-  credit_ = std::min(opts_.max_credit_bytes, credit_ + bytes * opts_.budget_per_mille / 1000);
+  if (rate_bps_ == 0) credit_ = std::min(opts_.max_credit_bytes, credit_ + bytes * opts_.budget_per_mille / 1000);
+}
+
+void Retransmitter::SetBudgetRate(uint64_t bps, uint64_t now_ms) {
+  Refill(now_ms);  // what the old rate earned so far
+  rate_bps_ = bps;
+  refilled_ms_ = now_ms;
+}
+
+void Retransmitter::Refill(uint64_t now_ms) {
+  if (rate_bps_ == 0 || now_ms <= refilled_ms_) return;
+  // bits/s x ms = bit-milliseconds; 8000 of them make a byte. Long idle
+  // spans are cut at the cap anyway (and kept from overflowing).
+  const uint64_t dt = std::min<uint64_t>(now_ms - refilled_ms_, 60000);
+  refilled_ms_ = now_ms;
+  const uint64_t earned = rate_bps_ * dt + rate_remainder_;
+  rate_remainder_ = earned % 8000;
+  credit_ = std::min(opts_.max_credit_bytes, credit_ + earned / 8000);
 }
 
 void Retransmitter::OnNack(const uint16_t* seqs, size_t count, uint64_t now_ms, int64_t rtt_ms,
@@ -31,6 +48,7 @@ void Retransmitter::OnNack(const uint16_t* seqs, size_t count, uint64_t now_ms, 
   const uint64_t interval =
       std::max(opts_.min_interval_ms, rtt_ms >= 0 ? static_cast<uint64_t>(rtt_ms) : opts_.default_rtt_ms);
   counters_.requested += count;
+  Refill(now_ms);
   if (seen_.empty()) seen_.assign(65536 / 64, 0);
   for (size_t i = 0; i < count; ++i) {
     const uint16_t seq = seqs[i];

@@ -13,9 +13,10 @@
 // - a NACK for a packet no longer in the buffer (or never sent) is a miss,
 //   and one for a packet sent before the last source/layer switch is
 //   ignored: the receiver decodes the new source from its key frame;
-// - re-sends spend a byte budget that every media byte sent refills by a
-//   share (budget_per_mille): a share of the subscriber's send rate, until
-//   a bandwidth estimate exists to take a share of instead.
+// - re-sends spend a byte budget. With a rate set (SetBudgetRate: a share
+//   of the subscriber's send-side estimate, from the router), the budget
+//   refills at that rate over time; without one, every media byte sent
+//   refills it by a share (budget_per_mille) of the subscriber's send rate.
 //
 // The slot ring mirrors SendBuffer's (same size, same indexing by the low
 // bits of the sequence number), so "in the buffer" means the same here.
@@ -62,6 +63,11 @@ class Retransmitter {
 
   // A media packet went out with this (the subscriber's) sequence number.
   void OnSent(uint16_t seq, size_t bytes);
+  // Repairs may use this many bits/s (a share of the subscriber's estimate),
+  // refilled over time from `now_ms`; 0: back to the share of the media
+  // bytes sent. The credit cap stays max_credit_bytes.
+  void SetBudgetRate(uint64_t bps, uint64_t now_ms);
+  uint64_t budget_rate_bps() const { return rate_bps_; }
   // The source or layer behind the numbering changed: NACKs for what was
   // sent before are ignored from now on.
   void OnSwitch() { epoch_++; }
@@ -103,8 +109,13 @@ class Retransmitter {
   // the NACK being read has named already. Cleared after each NACK (only
   // the words it set).
   std::vector<uint64_t> seen_;
+  void Refill(uint64_t now_ms);
+
   uint32_t epoch_ = 0;
   uint64_t credit_;
+  uint64_t rate_bps_ = 0;      // 0: credit from the media sent
+  uint64_t refilled_ms_ = 0;   // when the rate last credited
+  uint64_t rate_remainder_ = 0;  // bit-milliseconds not yet a whole byte
   RetransmitCounters counters_;
 };
 

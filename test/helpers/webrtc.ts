@@ -153,6 +153,22 @@ export async function simulcastPublisher(t: Test, page: Page, call: Call, events
   await negotiate(t, page, call, events, transportId);
 }
 
+/**
+ * A receiving page (subscriberPage) on a new transport `transportId`,
+ * subscribed to the audio `<publisher>-0` and the whole video publication
+ * `<publisher>-1` (a layered subscription when it is simulcast), negotiated.
+ */
+export async function publicationSubscriber(t: Test, page: Page, call: Call, events: ControllerEvent[], controller: string, transportId: string, publisher = 'p'): Promise<void> {
+  await subscriberPage(page);
+  await call('createTransport', { transportId, controller });
+  await call('subscribe', {
+    operationId: `${transportId}-sub`,
+    connectionType: 'webrtc',
+    options: { transportId, controller, tracks: [{ mid: '0', type: 'audio', from: `${publisher}-0` }, { mid: '1', type: 'video', from: `${publisher}-1` }] },
+  });
+  await negotiate(t, page, call, events, transportId);
+}
+
 /** A receiving page's video: frames decoded, the picture width and Chromium's frames per second. */
 export async function decodedVideo(page: Page): Promise<{ frames: number; width: number; fps: number }> {
   return page.evaluate(async () => {

@@ -223,7 +223,9 @@ void TestSendHistory() {
   CHECK(!h.OnReport(static_cast<uint16_t>(first + 10), true, &r));  // not sent yet
   CHECK(h.OnReport(static_cast<uint16_t>(first + 4), false, &r));
   CHECK(!h.OnReport(static_cast<uint16_t>(first + 4), false, &r));  // lost twice counts once
+  CHECK_EQ(h.counters().media_lost, 1u);
   CHECK(h.OnReport(static_cast<uint16_t>(first + 4), true, &r));    // late after all
+  CHECK_EQ(h.counters().media_lost, 0u);
   CHECK_EQ(h.counters().received, 2u);
   CHECK_EQ(h.counters().lost, 0u);
   CHECK_EQ(h.counters().repeated, 2u);
@@ -252,6 +254,9 @@ struct SimConfig {
   int64_t loss_from_ms = 0;
   int64_t duration_ms = 120000;
   uint64_t initial_bps = 1000000;
+  uint64_t desired_bps = 0;           // the allocator's desired rate (0: none)
+  uint64_t bucket_bytes = 0;          // a token bucket in front of the bottleneck (tc tbf's burst; 0: none)
+  std::vector<PathSegment> media;     // fixed media rates over time (overrides fixed_media_bps)
   uint64_t fixed_media_bps = 0;       // 0: the media follows the estimate
   uint64_t receiver_clock_us = 7000000;  // the receiver's clock at the start
   int64_t frame_ms = 0;               // media as a burst per frame (0: paced evenly)
@@ -279,6 +284,7 @@ SimResult Simulate(const SimConfig& cfg, uint32_t seed = 1) {
   bwe::BweConfig bc;
   bc.initial_bps = cfg.initial_bps;
   bwe::SendSideBwe est(bc);
+  if (cfg.desired_bps != 0) est.SetDesiredBitrate(cfg.desired_bps);
   rtp::TwccFeedback receiver;
   struct InFlight {
     int64_t arrival_us;
@@ -299,6 +305,8 @@ SimResult Simulate(const SimConfig& cfg, uint32_t seed = 1) {
     return static_cast<double>((rng * 0x2545F4914F6CDD1Dull) >> 11) / 9007199254740992.0;
   };
   int64_t link_free_us = 0;  // when the bottleneck finishes what it holds
+  double tokens_bits = static_cast<double>(cfg.bucket_bytes) * 8;
+  int64_t tokens_us = 0;
   double budget_bits = 0;
   int64_t last_feedback_us = 0;
   rtp::TransportCc parsed;
@@ -315,7 +323,25 @@ SimResult Simulate(const SimConfig& cfg, uint32_t seed = 1) {
       res.lost++;
       return;
     }
-    link_free_us = start + static_cast<int64_t>(size) * 8 * 1000000 / static_cast<int64_t>(cap);
+    if (cfg.bucket_bytes > 0) {
+      // A token bucket (tc tbf): a packet leaves at once while the bucket
+      // holds its bits (filled at the rate, up to the burst), else when
+      // enough have come in.
+      tokens_bits = std::min(static_cast<double>(cfg.bucket_bytes) * 8,
+                             tokens_bits + static_cast<double>(cap) * static_cast<double>(start - tokens_us) / 1e6);
+      tokens_us = start;
+      const double need = static_cast<double>(size) * 8;
+      if (tokens_bits >= need) {
+        tokens_bits -= need;
+        link_free_us = start;
+      } else {
+        link_free_us = start + static_cast<int64_t>((need - tokens_bits) * 1e6 / static_cast<double>(cap));
+        tokens_bits = 0;
+        tokens_us = link_free_us;
+      }
+    } else {
+      link_free_us = start + static_cast<int64_t>(size) * 8 * 1000000 / static_cast<int64_t>(cap);
+    }
     if (cfg.random_loss > 0 && now_ms >= cfg.loss_from_ms && random() < cfg.random_loss) {
       res.lost++;
       return;
@@ -351,7 +377,8 @@ SimResult Simulate(const SimConfig& cfg, uint32_t seed = 1) {
       back.pop_front();
     }
     // Media: 1200-byte packets paced at the estimate (or a fixed rate).
-    const uint64_t media_bps = cfg.fixed_media_bps ? cfg.fixed_media_bps : est.estimate_bps();
+    uint64_t media_bps = cfg.fixed_media_bps ? cfg.fixed_media_bps : est.estimate_bps();
+    for (const PathSegment& m : cfg.media) if (now_ms >= m.from_ms) media_bps = m.capacity_bps;
     budget_bits += static_cast<double>(media_bps) / 1000;
     // A video source sends a frame's packets together.
     const bool frame_due = cfg.frame_ms == 0 || now_ms % cfg.frame_ms == 0;
@@ -545,6 +572,58 @@ void TestOverloadedSender() {
   CHECK(w.max <= 1.3 * 400000);
 }
 
+// A subscriber moved down to its lowest layer (190 kbit/s of media) behind
+// a 400 kbit/s link, which then recovers to 3 Mbit/s; its top layer needs
+// 930 kbit/s (the allocator's desired rate, an upgrade's margin included).
+// Only probes can show the room (the media does not grow by itself): the
+// estimate must pass the desired rate within a few seconds, not stop level
+// with it (a probe's result is capped at the rate probed for): the layer
+// rates move by a few per cent between two looks of the allocator, and an
+// estimate exactly at the old desired rate is then just short of the new
+// one, for good (seen with Chromium behind tc tbf: the subscriber never
+// went back up).
+void TestRecoveryToDesired() {
+  SimConfig c;
+  c.capacity = {{0, 400000}, {20000, 3000000}};
+  c.fixed_media_bps = 190000;
+  c.frame_ms = 50;
+  c.desired_bps = 930000;
+  c.initial_bps = 350000;  // where the estimate was after the step down
+  c.duration_ms = 40000;
+  const SimResult r = Simulate(c, 6);
+  const Window before = Over(r, 10000, 20000);
+  const Window after = Over(r, 28000, 40000);
+  Print("190 kbit/s of media on 400 kbit/s", before);
+  Print("... on 3 Mbit/s, from 8 s after the step up", after);
+  CHECK(before.max <= 1.3 * 400000);
+  CHECK(after.min >= 1.05 * 930000);  // past it, not level with it
+  CHECK(after.max <= 1.2 * 930000);
+}
+
+// A 400 kbit/s link behind a token bucket of 16 KB (tc tbf burst 16kb): a
+// subscriber on the top layer (750 kbit/s) congests it, is moved down to
+// 190 kbit/s, and the bucket refills. Every probe burst now passes at line
+// rate and "measures" whatever it probed for; believed, it put the estimate
+// at the desired 930 kbit/s and the allocator moved the subscriber straight
+// back into the congestion every few seconds (seen with Chromium behind tc
+// tbf). For 10 s after the delay trend saw the congestion, probes are not
+// believed.
+void TestTokenBucketProbesDistrusted() {
+  SimConfig c;
+  c.capacity = {{0, 400000}};
+  c.bucket_bytes = 16000;
+  c.media = {{0, 750000}, {4000, 190000}};
+  c.frame_ms = 50;
+  c.desired_bps = 930000;
+  c.duration_ms = 14000;
+  const SimResult r = Simulate(c, 7);
+  const Window w = Over(r, 5000, 14000);
+  Print("400 kbit/s behind a 16 KB bucket, 5..14 s", w);
+  std::printf("  %llu probes, %llu results\n", (unsigned long long)r.probes, (unsigned long long)r.probe_results);
+  CHECK(r.probes >= 2);           // it did probe
+  CHECK(w.max <= 1.3 * 400000);   // and did not believe it
+}
+
 // The receiver's clock starts 5 s before its 24-bit reference time (64 ms
 // units) wraps: the estimate goes on as if nothing happened.
 void TestReferenceWrap() {
@@ -640,6 +719,43 @@ void TestPaddingLossIgnored() {
   CHECK_EQ(est.stats().probe_failures, 1u);       // the probe itself failed
 }
 
+// A probe cluster whose packets all arrive within one 250 us tick of the
+// feedback's clock (a token bucket with room passes a burst at line rate,
+// as tc tbf did after a shaped link recovered): the path carried at least
+// the probed rate. Such clusters used to count as failures, and a
+// subscriber moved down never got back up.
+void TestProbeWithinOneTick() {
+  bwe::ProbeBitrateEstimator p;
+  p.OnClusterStarted(7, 1400000);
+  for (int i = 0; i < 8; ++i) p.OnClusterPacketSent(7);
+  uint64_t got = 0;
+  for (int i = 0; i < 8; ++i) {
+    bwe::PacketResult r;
+    r.sequence = 100 + i;
+    r.cluster = 7;
+    r.size = 275;
+    r.received = true;
+    r.arrival_us = 5000000;  // all in one tick
+    got = p.OnPacket(r);
+  }
+  CHECK_EQ(got, 1400000u);
+  CHECK_EQ(p.failures(), 0u);
+  // Too much of it lost: still no result.
+  p.OnClusterStarted(8, 1400000);
+  for (int i = 0; i < 8; ++i) p.OnClusterPacketSent(8);
+  for (int i = 0; i < 8; ++i) {
+    bwe::PacketResult r;
+    r.sequence = 200 + i;
+    r.cluster = 8;
+    r.size = 275;
+    r.received = i < 5;
+    r.arrival_us = 6000000;
+    got = p.OnPacket(r);
+  }
+  CHECK_EQ(got, 0u);
+  CHECK_EQ(p.failures(), 1u);
+}
+
 }  // namespace
 
 int main() {
@@ -656,5 +772,8 @@ int main() {
   TestReferenceWrap();
   TestRepeatedOveruse();
   TestPaddingLossIgnored();
+  TestRecoveryToDesired();
+  TestProbeWithinOneTick();
+  TestTokenBucketProbesDistrusted();
   return webrtc_agent::native_test::ReportChecks("bwe_test");
 }

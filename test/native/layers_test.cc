@@ -423,7 +423,7 @@ void TestAllocatorBasics() {
   Allocator c;
   d = One(c, 0, 450'000, Simulcast(1), 64'000);
   CHECK(d.spatial == 0 && d.reason == AllocReason::kBandwidth);  // ...with more audio, not: audio first
-  CHECK(c.desired_bps() == 750'000 + 64'000);
+  CHECK(c.desired_bps() == 862'500 + 64'000);  // the top layer with an upgrade's margin
   // Even the lowest layer does not fit: paused.
   Allocator e;
   d = One(e, 0, 120'000, Simulcast(1), 30'000);
@@ -519,10 +519,16 @@ void TestAllocatorHoldAndHysteresis() {
   d = One(a, 5000, 3'000'000, r);
   CHECK(d.spatial == -1);
   d = One(a, 5200, 3'000'000, r);
-  CHECK(d.spatial == 2 && d.reason == AllocReason::kOptimal);  // resumed, straight to the top
+  CHECK(d.spatial == 0 && d.reason == AllocReason::kHold);  // resumed: back up one step at a time
+  d = One(a, 6600, 3'000'000, r);
+  CHECK(d.spatial == 0);  // 1.5 s per step
+  d = One(a, 6700, 3'000'000, r);
+  CHECK(d.spatial == 1 && d.reason == AllocReason::kHold);
+  d = One(a, 8200, 3'000'000, r);
+  CHECK(d.spatial == 2 && d.reason == AllocReason::kOptimal);
   // Hysteresis: at the top with 760k (just over 750k) it stays; from
   // below, 760k is not enough to go up (750k x 1.15 needed).
-  d = One(a, 6000, 760'000, r);
+  d = One(a, 9000, 760'000, r);
   CHECK(d.spatial == 2);
   Allocator b;
   CHECK(One(b, 0, 700'000, r).spatial == 1);
@@ -541,6 +547,67 @@ void TestAllocatorHoldAndHysteresis() {
   CHECK(One(a, 7000, 3'000'000, two).spatial == 1);
 }
 
+// A link whose estimate a probe raised falsely (a token bucket passed the
+// burst): the step up is undone within a second, and the next try waits
+// twice as long, and so on (up to 32 s); a step that holds resets it.
+void TestAllocatorFailedUpgradeBacksOff() {
+  Allocator a;
+  AllocRequest r = Simulcast(1);
+  CHECK(One(a, 0, 3'000'000, r).spatial == 2);
+  CHECK(One(a, 1000, 300'000, r).spatial == 0);  // the step down
+  CHECK(One(a, 4900, 3'000'000, r).spatial == 0);
+  CHECK(One(a, 5000, 3'000'000, r).spatial == 1);  // the hold (4 s) is over: one step
+  CHECK(One(a, 5800, 300'000, r).spatial == 0);    // did not hold
+  CHECK(One(a, 12'000, 3'000'000, r).reason == AllocReason::kHold);  // 8 s now
+  CHECK(One(a, 13'800, 3'000'000, r).spatial == 1);
+  CHECK(One(a, 14'000, 300'000, r).spatial == 0);  // again
+  CHECK(One(a, 29'000, 3'000'000, r).spatial == 0);  // 16 s now
+  CHECK(One(a, 30'000, 3'000'000, r).spatial == 1);
+  CHECK(One(a, 31'500, 3'000'000, r).spatial == 2);  // this time it holds
+  CHECK(One(a, 45'000, 300'000, r).spatial == 0);    // long after (10 s): a new drop
+  CHECK(One(a, 48'900, 3'000'000, r).spatial == 0);
+  CHECK(One(a, 49'000, 3'000'000, r).spatial == 1);  // back to a 4 s hold
+}
+
+// Chromium's VP8 simulcast: three temporal layers on every spatial layer.
+// At 450 kbit/s the 1280x720 base temporal layer (~5 frames/s, 340k) was
+// taken over 640x360 at its full rate (350k, which costs more); the subscriber gets
+// the full rate of the lower resolution, and temporal steps only on the
+// lowest spatial layer.
+void TestAllocatorPrefersFrameRateAboveTheLowestLayer() {
+  AllocRequest r;
+  r.key = 1;
+  for (int s = 0; s < 3; ++s) {
+    const uint64_t total = s == 0 ? 145'000 : s == 1 ? 350'000 : 750'000;
+    r.layers.push_back({s, 0, total * 45 / 100});
+    r.layers.push_back({s, 1, total * 70 / 100});
+    r.layers.push_back({s, 2, total});
+  }
+  Allocator a;
+  AllocDecision d = One(a, 0, 450'000, r, 30'000);
+  CHECK(d.spatial == 1 && d.temporal == 2 && d.reason == AllocReason::kBandwidth);
+  Allocator b;
+  d = One(b, 0, 300'000, r, 30'000);  // 640x360 does not fit: 320x180 at its full rate
+  CHECK(d.spatial == 0 && d.temporal == 2);
+  Allocator c;
+  d = One(c, 0, 150'000, r, 30'000);  // below it: its temporal layers go
+  CHECK(d.spatial == 0 && d.temporal == 1);
+  Allocator e;
+  d = One(e, 0, Allocator::kUnlimited, r);
+  CHECK(d.spatial == 2 && d.temporal == 2 && d.reason == AllocReason::kOptimal);
+  // A temporal ceiling: the top rung of each spatial layer is the ceiling's.
+  r.max_temporal = 1;
+  Allocator f;
+  d = One(f, 0, 700'000, r, 30'000);
+  CHECK(d.spatial == 2 && d.temporal == 1);
+  // A spatial ceiling above the lowest: still whole layers.
+  r.max_temporal = 9;
+  r.max_spatial = 1;
+  Allocator g;
+  d = One(g, 0, 300'000, r, 30'000);
+  CHECK(d.spatial == 0 && d.temporal == 2);
+}
+
 }  // namespace
 
 int main() {
@@ -557,5 +624,7 @@ int main() {
   TestAllocatorCeilingsAndCap();
   TestAllocatorPriorityAndPinned();
   TestAllocatorHoldAndHysteresis();
+  TestAllocatorPrefersFrameRateAboveTheLowestLayer();
+  TestAllocatorFailedUpgradeBacksOff();
   return webrtc_agent::native_test::ReportChecks("layers_test");
 }

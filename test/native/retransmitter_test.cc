@@ -141,6 +141,34 @@ void TestBudget() {
   CHECK_EQ(Nack(capped, many, 1000, 50).size(), 3u);
 }
 
+// With a rate from the subscriber's estimate, the budget refills over
+// time, not with the media sent: a subscriber on a low layer (little media)
+// behind a good link may still be repaired, and one whose link collapsed
+// is not sent more repairs than a share of what its link carries.
+void TestBudgetRate() {
+  RetransmitOptions o;
+  o.initial_credit_bytes = 0;
+  o.max_credit_bytes = 20 * kPkt;
+  Retransmitter r(o);
+  r.SetBudgetRate(8 * kPkt * 10, 1000);  // 10 packets/s
+  SendRange(r, 0, 200);
+  CHECK_EQ(r.credit_bytes(), 0u);  // media credits nothing once a rate is set
+  std::vector<uint16_t> all;
+  for (uint16_t i = 0; i < 100; ++i) all.push_back(i);
+  CHECK_EQ(Nack(r, all, 1500, 50).size(), 5u);  // 500 ms: 5 packets earned
+  // 2.5 s later: the cap (20 packets), not 25.
+  std::vector<uint16_t> more;
+  for (uint16_t i = 100; i < 200; ++i) more.push_back(i);
+  CHECK_EQ(Nack(r, more, 4000, 50).size(), 20u);
+  CHECK_EQ(r.counters().over_budget, 95u + 80u);
+  // Back to 0: the media credits again.
+  r.SetBudgetRate(0, 4000);
+  CHECK_EQ(r.budget_rate_bps(), 0u);
+  const uint64_t c0 = r.credit_bytes();
+  SendRange(r, 200, 10);
+  CHECK(r.credit_bytes() > c0);
+}
+
 void TestFloodIsBounded() {
   // A NACK flood: every packet of a 1,000-packet stream NACKed 50 times,
   // a NACK every 2 ms. Bytes re-sent stay within the budget: the initial
@@ -195,6 +223,7 @@ int main() {
   TestRepeatsInOneNackCountOnce();
   TestMissesAndSwitch();
   TestBudget();
+  TestBudgetRate();
   TestFloodIsBounded();
   TestWrapRtx();
   return webrtc_agent::native_test::ReportChecks("retransmitter_test");

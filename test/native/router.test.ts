@@ -17,6 +17,7 @@ const parts = [
   'upstream_feedback',
   'rtx_unwrapper',
   'rtcp_scheduler',
+  'repair_budget',
 ];
 
 runNativeTest(t, {

@@ -28,10 +28,12 @@ class FakeTransport : public transport::Transport {
     return true;
   }
   bool CanSend() const override { return can_send; }
+  uint64_t AvailableBitrateBps() const override { return estimate_bps; }
   void Close() override {}
 
   bool can_send = true;
   bool accept = true;  // SendRtp succeeds
+  uint64_t estimate_bps = 0;  // the send-side estimate it reports (0: none)
   std::vector<std::vector<uint8_t>> rtp;
   std::vector<std::vector<uint8_t>> rtcp;
 };
@@ -67,6 +69,7 @@ void RtxUnwrapperTests();
 void RtcpSchedulerTests();
 void LayeredFanoutTests();
 void SvcFanoutTests();
+void RepairBudgetTests();
 
 }  // namespace webrtc_agent::native_test
 

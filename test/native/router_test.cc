@@ -20,5 +20,6 @@ int main() {
   RtcpSchedulerTests();
   LayeredFanoutTests();
   SvcFanoutTests();
+  RepairBudgetTests();
   return ReportChecks("router_test");
 }

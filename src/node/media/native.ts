@@ -49,10 +49,13 @@ export interface BweStats {
   /** Share of the last batch of reported packets lost, 0..1. */
   loss: number;
   delayState: 'normal' | 'overusing' | 'underusing';
+  /** The delay trend (scaled slope) and the adaptive threshold it is read against. */
+  delayTrend: number;
+  delayThreshold: number;
   probing: 'init' | 'probing' | 'idle' | 'off';
   packetsNumbered: number;
-  feedback: { received: number; malformed: number; statuses: number; packetsReceived: number; packetsLost: number; unknown: number; repeated: number };
-  probes: { clusters: number; results: number; failures: number; paddingPackets: number; paddingBytes: number; carrier: boolean };
+  feedback: { received: number; malformed: number; statuses: number; packetsReceived: number; packetsLost: number; mediaLost: number; unknown: number; repeated: number };
+  probes: { clusters: number; results: number; failures: number; distrusted: number; paddingPackets: number; paddingBytes: number; carrier: boolean };
   delayDecreases: number;
   lossDecreases: number;
 }
@@ -134,6 +137,8 @@ export interface SubscriptionStats {
   nackTooSoon: number;
   nackTooMany: number;
   nackOverBudget: number;
+  /** The repair budget's rate, bits/s: a share of the subscriber's estimate (0: a share of the media sent instead). */
+  repairBudgetBps: number;
   /** Dropped by the test-only loss switch. */
   testDropped: number;
   paused: boolean;
