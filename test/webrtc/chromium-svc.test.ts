@@ -10,35 +10,11 @@
  * up to 1280 at the next key picture. The link is unconstrained here.
  */
 import t from 'tap';
-import type { Page } from 'playwright-core';
 import { waitFor } from '../helpers/agent';
 import { openBrowser } from '../helpers/chromium';
-import { controllerAgent, decodedVideo, negotiate, nextEvent, subscriberPage, type Call, type ControllerEvent } from '../helpers/webrtc';
+import { controllerAgent, decodedVideo, negotiate, nextEvent, subscriberPage, svcPublisher } from '../helpers/webrtc';
 
 const CONTROLLER = 'svc-ctl';
-
-async function svcPublisher(t: Test, page: Page, call: Call, events: ControllerEvent[], transportId: string): Promise<string> {
-  const mode = await page.evaluate(async () => {
-    const s = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720, frameRate: 20 } });
-    const pc = new RTCPeerConnection();
-    pc.addTransceiver(s.getAudioTracks()[0]!, { direction: 'sendonly' });
-    const tr = pc.addTransceiver(s.getVideoTracks()[0]!, { direction: 'sendonly', sendEncodings: [{ scalabilityMode: 'L3T3_KEY' }] });
-    const vp9 = RTCRtpSender.getCapabilities('video')!.codecs.filter((c) => c.mimeType === 'video/VP9');
-    tr.setCodecPreferences(vp9);
-    (window as any).pc = pc;
-    return tr.sender.getParameters().encodings[0]?.scalabilityMode ?? '';
-  });
-  await call('createTransport', { transportId, controller: CONTROLLER });
-  await call('publish', {
-    operationId: `${transportId}-pub`,
-    connectionType: 'webrtc',
-    options: { transportId, controller: CONTROLLER, tracks: [{ mid: '0', type: 'audio' }, { mid: '1', type: 'video', formatPreference: { preferred: { codec: 'vp9' } } }] },
-  });
-  await negotiate(t, page, call, events, transportId);
-  return mode;
-}
-
-type Test = Parameters<Parameters<typeof t.test>[1]>[0];
 
 t.test('VP9 L3T3_KEY publication: each subscriber gets the spatial and temporal layers it is set to', async (t) => {
   const { events, nodeFor } = await controllerAgent(t, CONTROLLER);
@@ -46,7 +22,7 @@ t.test('VP9 L3T3_KEY publication: each subscriber gets the spatial and temporal 
   const { newPage } = await openBrowser(t);
 
   const pub = await newPage();
-  t.equal(await svcPublisher(t, pub, on, events, 'p'), 'L3T3_KEY', 'Chromium takes scalabilityMode L3T3_KEY');
+  t.equal(await svcPublisher(t, pub, on, events, CONTROLLER, 'p'), 'L3T3_KEY', 'Chromium takes scalabilityMode L3T3_KEY');
 
   const subscribe = async (id: string) => {
     const page = await newPage();
