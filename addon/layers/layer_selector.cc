@@ -22,11 +22,16 @@ Verdict LayerSelector::OnPacket(const LayerPacket& p, bool* switched) {
   }
   if (current_spatial_ < 0 || p.spatial != current_spatial_) return Verdict::kOther;
   if (p.temporal < 0) return Verdict::kForward;
+  // Moving down, while the lower layer's key frame is awaited, the current
+  // layer goes on at its base temporal layer only: the move is for want of
+  // room, and less of the old layer then queues on the link in front of
+  // the new one (a subscriber sees fewer frames for a moment, not none).
+  const int ceiling = current_spatial_ > target_spatial_ && target_spatial_ >= 0 ? 0 : target_temporal_;
   if (p.picture_start) {
-    if (target_temporal_ < current_temporal_) {
-      current_temporal_ = target_temporal_;
-    } else if (target_temporal_ > current_temporal_ && p.temporal == 0) {
-      current_temporal_ = target_temporal_;
+    if (ceiling < current_temporal_) {
+      current_temporal_ = ceiling;
+    } else if (ceiling > current_temporal_ && p.temporal == 0) {
+      current_temporal_ = ceiling;
     }
   }
   return p.temporal > current_temporal_ ? Verdict::kTemporal : Verdict::kForward;

@@ -4,8 +4,9 @@
 // sets a target; the selector moves there only where the receiver can
 // follow:
 //   - a spatial switch (up or down) happens at a key frame of the layer
-//     switched to; until it comes the current layer keeps flowing, and
-//     NeedsKeyframe() says a key frame should be asked for on the target.
+//     switched to; until it comes the current layer keeps flowing (moving
+//     down: its base temporal layer only), and NeedsKeyframe() says a key
+//     frame should be asked for on the target.
 //     A key frame of a layer between the current one and the target is
 //     taken too (closer is better than waiting).
 //   - a temporal step down happens at the next picture; a step up at the

@@ -305,9 +305,11 @@ void TestSwitchWaitsForTargetKeyframe() {
   CHECK(sel.current_spatial() == 2 && !sel.NeedsKeyframe());
   // The old layer stops at once.
   CHECK(sel.OnPacket(LayerPacket{0, 0, false, true}, &sw) == Verdict::kOther);
-  // Down: the top layer keeps flowing until the lower one's key frame.
+  // Down: the top layer keeps flowing until the lower one's key frame, at
+  // its base temporal layer only (the move is for want of room).
   sel.SetTarget(0, LayerSelector::kAllTemporal);
-  CHECK(sel.OnPacket(LayerPacket{2, 1, false, true}, &sw) == Verdict::kForward);
+  CHECK(sel.OnPacket(LayerPacket{2, 1, false, true}, &sw) == Verdict::kTemporal);
+  CHECK(sel.OnPacket(LayerPacket{2, 0, false, true}, &sw) == Verdict::kForward);
   CHECK(sel.OnPacket(LayerPacket{0, 1, false, true}, &sw) == Verdict::kOther);
   // A key frame of a layer between the current one and the target is taken.
   CHECK(sel.OnPacket(LayerPacket{1, 0, true, true}, &sw) == Verdict::kForward && sw);

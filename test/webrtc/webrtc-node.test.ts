@@ -100,10 +100,21 @@ function fakeNative(opts: { failSubscribe?: boolean } = {}) {
     mediaCloseTransport: (o: O): Removed => {
       const [id] = rec('mediaCloseTransport', o, ['transportId']) as [string];
       transports.delete(id);
-      const r: Removed = { tracks: [...tracks].filter(([, tr]) => tr === id).map(([k]) => k), subscriptions: [...subs].filter(([, tr]) => tr === id).map(([k]) => k) };
+      const gone = [...tracks].filter(([, tr]) => tr === id).map(([k]) => k);
+      // As the router: the subscriptions of its tracks (wherever sent), then those sent on it.
+      const readers = [...sources].filter(([, tr]) => gone.includes(tr)).map(([k]) => k);
+      const r: Removed = { tracks: gone, subscriptions: [...new Set([...readers, ...[...subs].filter(([, tr]) => tr === id).map(([k]) => k)])] };
       for (const k of r.tracks) tracks.delete(k);
-      for (const k of r.subscriptions) subs.delete(k);
+      for (const k of r.subscriptions) {
+        subs.delete(k);
+        sources.delete(k);
+      }
       return r;
+    },
+    mediaCreatePlainTransport: (o: O) => {
+      rec('mediaCreatePlainTransport', o, ['transportId', 'comedia']);
+      transports.add(o.transportId);
+      return 5000;
     },
   };
   return { native, calls, fire: (id: string, type: string, detail = '') => onEvent!(id, type, detail), named: (fn: string) => calls.filter((c) => c.fn === fn) };
@@ -406,6 +417,25 @@ t.test('a mid the client first refused is set up by a later offer', async (t) =>
   node.signaling('pub', { type: 'offer', sdp: fixture('chromium-publish.sdp') });
   t.same(named('mediaPublish').map((c) => c.args[1]), ['pub-0', 'pub-1']);
   t.match(events.at(-1)!.payload.update, { type: 'track-added', trackId: 'pub-1' });
+});
+
+t.test('a source that goes outside the WebRTC node (its plain transport destroyed): each WebRTC subscriber of it is told, once', async (t) => {
+  const { node, events, router } = setup();
+  const plain = router.createPlainTransport({ transportId: 'plain', comedia: true });
+  plain.publish({ trackId: 'p-a', kind: 'audio', clockRate: 48000 });
+  plain.publish({ trackId: 'p-v', kind: 'video', clockRate: 90000 });
+  node.createTransport('sub', 'ctl');
+  const req = subscribe('op', 'sub', 'p-a', 'p-v');
+  req.options.tracks.forEach((x, i) => Object.assign(x, { formatPreference: { preferred: { codec: i === 0 ? 'opus' : 'vp8' } } }));
+  node.subscribe(req);
+  node.signaling('sub', { type: 'offer', sdp: fixture('chromium-subscribe.sdp') });
+  t.equal(node.objects().subscriptions, 2);
+  events.length = 0;
+  t.same(plain.close(), { tracks: ['p-a', 'p-v'], subscriptions: ['sub-0', 'sub-1'] });
+  t.same(events.map((e) => `${e.payload.transportId} ${e.payload.update.type} ${e.payload.update.trackId}`), ['sub track-removed sub-0', 'sub track-removed sub-1']);
+  t.equal(node.objects().subscriptions, 0);
+  t.same(node.endOperation('op', 'subscribe'), { tracks: [], subscriptions: [] }, 'its operation ends cleanly');
+  t.equal(events.length, 2, 'told once');
 });
 
 t.test('native events: ready once, failed destroys with track-removed, destroy closes everything', async (t) => {
