@@ -53,7 +53,10 @@ t.test('VP9 L3T3_KEY: behind a link that steps 3 Mbit/s -> 400 kbit/s -> 3 Mbit/
   await sleep(3000);
   const aSwitches = (await layers('a')).switches;
 
-  // 400 kbit/s: B is moved down within the one stream.
+  // 400 kbit/s: B is moved down within the one stream. (B on the top
+  // layer right before the step: its estimate at 3 Mbit/s was seen to move
+  // it down for a while once, and the step must be what moves it.)
+  await until(async () => (await layers('b')).currentSpatial === 2, 15_000, 'b on spatial layer 2 before the step');
   ns.reshape(SHAPE('400kbit'));
   const stepDown = Date.now();
   await until(async () => {
