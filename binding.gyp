@@ -42,6 +42,8 @@
         "addon/router/subscription_layers.cc",
         "addon/layers/vp8_descriptor.cc",
         "addon/layers/layer_selector.cc",
+        "addon/layers/vp9_descriptor.cc",
+        "addon/layers/vp9_selector.cc",
         "addon/layers/allocator.cc",
         "addon/router/peer_links.cc",
         "addon/router/options_reader.cc",

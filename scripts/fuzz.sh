@@ -19,7 +19,7 @@ if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -lt 1 ]; then
   echo "fuzz: usage: $0 [seconds-per-target]" >&2
   exit 2
 fi
-targets=${FUZZ_TARGETS:-"rtp rtcp feedback twcc retransmit stun srtp dtls framer bwe layers"}
+targets=${FUZZ_TARGETS:-"rtp rtcp feedback twcc retransmit stun srtp dtls framer bwe layers vp9"}
 CXX=${FUZZ_CXX:-clang++}
 if ! command -v "$CXX" >/dev/null; then
   echo "fuzz: $CXX not found (install clang and libclang-rt-14-dev, or run scripts/setup.sh)" >&2
@@ -66,6 +66,8 @@ for t in $targets; do
     bwe) extra=(addon/bwe/*.cc) ;;
     # layers: simulcast/temporal layer selection and VP8 numbering rewrites.
     layers) extra=(addon/layers/*.cc addon/router/rtp_rewriter.cc) ;;
+    # vp9: VP9 SVC descriptor parsing and spatial/temporal layer selection.
+    vp9) extra=(addon/layers/vp9_*.cc addon/router/rtp_rewriter.cc) ;;
   esac
   if ! "$CXX" "${CXXFLAGS[@]}" "$src" addon/rtp/*.cc "${extra[@]}" -o "$out/${t}_fuzzer"; then
     echo "fuzz: build of $t failed" >&2

@@ -16,7 +16,7 @@ bool Fanout::Forward(Track* track, const rtp::RtpPacketView& view, bool key, boo
   bool waiting = false;
   // A track read as a layer: its layer information, read once for all.
   LayerInfo layer;
-  if (track->layer_meter.layered_readers > 0) layer = InspectLayer(track, view);
+  if (track->layer_meter.layered_readers > 0) layer = InspectLayer(track, view, &vp9_);
   for (Subscription* s : track->subscribers) {
     if (s->paused) continue;
     if (silent && s->drop_silence) {

@@ -16,6 +16,7 @@
 #include <array>
 #include <cstdint>
 
+#include "layers/vp9_descriptor.h"
 #include "router/track.h"
 #include "rtp/rtp_packet.h"
 #include "transport/test_loss.h"
@@ -41,6 +42,9 @@ class Fanout {
  private:
   transport::TestLoss* loss_;
   std::array<uint8_t, transport::Transport::kMaxPacket> scratch_{};
+  // A VP9 layer track's packet: its payload descriptor, read once for all
+  // its SVC subscribers (LayerInfo points here).
+  layers::Vp9Descriptor vp9_;
 };
 
 }  // namespace router

@@ -26,12 +26,34 @@ uint64_t GuessBps(size_t index) {
 
 // The highest temporal layer seen on the track, from its measured rates
 // (0: none, or no temporal layers).
-size_t TopTemporal(const LayerMeter& m) {
+size_t TopTemporal(const std::array<uint64_t, LayerMeter::kTemporal>& bps) {
   size_t top = 0;
   for (size_t k = 0; k < LayerMeter::kTemporal; ++k) {
-    if (m.temporal_bps[k] > 0) top = k;
+    if (bps[k] > 0) top = k;
   }
   return top;
+}
+size_t TopTemporal(const LayerMeter& m) { return TopTemporal(m.temporal_bps); }
+
+// An SVC track's offers: spatial layer s with temporal layers up to t costs
+// every layer frame at or below both (the lower spatial layers go too).
+void SvcOffers(const LayerMeter& m, int ceiling, std::vector<layers::AllocLayer>* out) {
+  for (size_t s = 0; s < LayerMeter::kSpatial && static_cast<int>(s) <= ceiling; ++s) {
+    const auto& row = m.svc_bps[s];
+    uint64_t sum = 0;
+    for (uint64_t b : row) sum += b;
+    if (sum == 0) break;  // a layer not sent: none above it can be decoded
+    uint64_t cumulative = 0;
+    for (size_t k = 0; k <= TopTemporal(row); ++k) {
+      cumulative += row[k];
+      // Lower spatial layers at the same temporal layers: their share up to k.
+      uint64_t lower = 0;
+      for (size_t j = 0; j < s; ++j) {
+        for (size_t q = 0; q <= k; ++q) lower += m.svc_bps[j][q];
+      }
+      out->push_back({static_cast<int>(s), static_cast<int>(k), lower + cumulative});
+    }
+  }
 }
 
 }  // namespace
@@ -64,9 +86,13 @@ void LayerControl::Tick(uint64_t now_ms, const std::unordered_map<std::string, s
       if (m.sample_ms != 0 && now_ms > m.sample_ms) {
         for (size_t k = 0; k < LayerMeter::kTemporal; ++k) {
           m.temporal_bps[k] = (m.temporal_bytes[k] - m.temporal_sampled[k]) * 8000 / (now_ms - m.sample_ms);
+          for (size_t j = 0; m.svc && j < LayerMeter::kSpatial; ++j) {
+            m.svc_bps[j][k] = (m.svc_bytes[j][k] - m.svc_sampled[j][k]) * 8000 / (now_ms - m.sample_ms);
+          }
         }
       }
       m.temporal_sampled = m.temporal_bytes;
+      m.svc_sampled = m.svc_bytes;
       m.sample_ms = now_ms;
     }
   }
@@ -99,12 +125,12 @@ void LayerControl::Tick(uint64_t now_ms, const std::unordered_map<std::string, s
   for (auto& [t, g] : groups) {
     for (Subscription* s : g.layered) {
       SubscriptionLayers& L = *s->layers;
-      if (!L.selector.NeedsKeyframe() || !t->CanSend() || now_ms - L.keyframe_ask_ms < 1000) continue;
-      const int target = L.selector.target_spatial();
-      if (target < 0 || target >= static_cast<int>(L.tracks().size())) continue;
+      if (!L.NeedsKeyframe() || !t->CanSend() || now_ms - L.keyframe_ask_ms < 1000) continue;
+      Track* target = L.KeyframeTrack(L.target_spatial);
+      if (target == nullptr) continue;
       L.keyframe_ask_ms = now_ms;
       L.counters.keyframe_asks++;
-      keyframe_asks->push_back(L.tracks()[static_cast<size_t>(target)]);
+      keyframe_asks->push_back(target);
     }
   }
 
@@ -158,7 +184,13 @@ void LayerControl::Allocate(uint64_t now_ms, transport::Transport* t, const std:
     r.max_bps = L.max_bps;
     r.max_spatial = std::min(L.ceiling, L.max_spatial);
     r.max_temporal = L.max_temporal;
-    for (size_t i = 0; i < L.tracks().size() && static_cast<int>(i) <= L.ceiling; ++i) {
+    if (L.svc()) {
+      const Track* tr = L.tracks().front();
+      if (!tr->paused && tr->layer_meter.last_packet_ms != 0 && now_ms - tr->layer_meter.last_packet_ms < kLayerGoneMs) {
+        SvcOffers(tr->layer_meter, L.ceiling, &r.layers);
+      }
+    }
+    for (size_t i = 0; !L.svc() && i < L.tracks().size() && static_cast<int>(i) <= L.ceiling; ++i) {
       const Track* tr = L.tracks()[i];
       const LayerMeter& m = tr->layer_meter;
       if (tr->paused || m.last_packet_ms == 0 || now_ms - m.last_packet_ms >= kLayerGoneMs) continue;
@@ -184,7 +216,7 @@ void LayerControl::Allocate(uint64_t now_ms, transport::Transport* t, const std:
     Subscription* s = video[k];
     SubscriptionLayers& L = *s->layers;
     const layers::AllocDecision& d = decisions_[k];
-    const int last = static_cast<int>(L.tracks().size()) - 1;
+    const int last = L.top_spatial();
     int spatial = d.spatial;
     int temporal = d.temporal;
     layers::AllocReason reason = d.reason;
@@ -199,12 +231,15 @@ void LayerControl::Allocate(uint64_t now_ms, transport::Transport* t, const std:
     } else if (spatial >= 0) {
       // The top temporal layer measured is "all of them": a layer not
       // measured yet (or rare) is not cut off by accident.
-      const LayerMeter& m = L.tracks()[static_cast<size_t>(spatial)]->layer_meter;
-      if (static_cast<size_t>(temporal) >= TopTemporal(m) && L.max_temporal >= layers::LayerSelector::kAllTemporal) {
+      const LayerMeter& m = L.tracks()[L.svc() ? 0 : static_cast<size_t>(spatial)]->layer_meter;
+      const size_t top = !L.svc() ? TopTemporal(m)
+                         : static_cast<size_t>(spatial) < LayerMeter::kSpatial ? TopTemporal(m.svc_bps[static_cast<size_t>(spatial)])
+                                                                               : 0;
+      if (static_cast<size_t>(temporal) >= top && L.max_temporal >= layers::LayerSelector::kAllTemporal) {
         temporal = layers::LayerSelector::kAllTemporal;
       }
     }
-    L.selector.SetTarget(spatial, temporal);
+    L.SetTarget(spatial, temporal);
     const bool changed = !L.decided || spatial != L.target_spatial || temporal != L.target_temporal;
     if (changed && spatial < 0 && (!L.decided || L.target_spatial >= 0)) L.counters.bandwidth_pauses++;
     L.decided = true;

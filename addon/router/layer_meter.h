@@ -26,6 +26,13 @@ struct LayerMeter {
   std::array<uint64_t, kTemporal> temporal_bytes{};
   std::array<uint64_t, kTemporal> temporal_sampled{};
   std::array<uint64_t, kTemporal> temporal_bps{};
+  // An SVC track (VP9): the same per spatial layer inside it (SID, the
+  // first kSpatial); svc is set once a packet said SID/TID.
+  static constexpr size_t kSpatial = 4;
+  bool svc = false;
+  std::array<std::array<uint64_t, kTemporal>, kSpatial> svc_bytes{};
+  std::array<std::array<uint64_t, kTemporal>, kSpatial> svc_sampled{};
+  std::array<std::array<uint64_t, kTemporal>, kSpatial> svc_bps{};
   uint64_t sample_ms = 0;
   // Packets seen at the last tick, and when that count last moved: a layer
   // the publisher stopped sending is not offered.

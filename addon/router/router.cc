@@ -369,7 +369,7 @@ void Router::AwaitKeyframe(Subscription* s) {
   if (s->layers) {
     // Its selector waits for the key frame (on a layer on the way to its
     // target), and LayerControl asks for it.
-    s->layers->selector.Restart();
+    s->layers->Restart();
     return;
   }
   Track* t = s->track();

@@ -1,4 +1,5 @@
-// Router: subscriptions to layered publications (simulcast), their
+// Router: subscriptions to layered publications (simulcast, or SVC inside
+// one track), their
 // preferences, and the layer choice's turn of the RTCP timer. The parts
 // doing the work are LayerControl (allocation per transport), the
 // per-subscription SubscriptionLayers (selector, VP8 rewriter) and Fanout's
@@ -34,7 +35,9 @@ Status Router::SubscribeLayers(const std::string& transport_id, const std::vecto
     }
     tracks.push_back(track);
   }
-  if (ceiling < 0 || ceiling >= static_cast<int>(tracks.size())) return Status::Invalid("ceiling: not a layer index");
+  // One track: its layers are inside (SVC), the ceiling a spatial layer id.
+  const int top = tracks.size() == 1 ? layers::Vp9Selector::kAllSpatial : static_cast<int>(tracks.size()) - 1;
+  if (ceiling < 0 || ceiling > top) return Status::Invalid("ceiling: not a layer index");
   auto layers = std::make_unique<SubscriptionLayers>(tracks, ceiling, adaptive);
 
   if (Subscription* s = table_.FindSubscription(subscription_id)) {
@@ -62,7 +65,7 @@ Status Router::SubscribeLayers(const std::string& transport_id, const std::vecto
   if (out_ssrc == 0) {
     do out_ssrc = NextRandom(); while (out_ssrc == 0);
   }
-  Track* first = tracks[static_cast<size_t>(ceiling)];
+  Track* first = tracks[tracks.size() == 1 ? 0 : static_cast<size_t>(ceiling)];
   auto s = std::make_unique<Subscription>(subscription_id, t, first, out_ssrc, out_payload_type, first->clock_rate());
   if (t->KeepsSentPackets()) {
     s->send_buffer = std::make_unique<SendBuffer>(&send_buffer_spares_);

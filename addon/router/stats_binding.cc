@@ -320,8 +320,9 @@ Napi::Value MediaStats(const Napi::CallbackInfo& info) {
       l.Set("tracks", ids);
       l.Set("adaptive", L->adaptive);
       l.Set("ceiling", L->ceiling);
-      l.Set("currentSpatial", L->selector.current_spatial());
-      l.Set("currentTemporal", L->selector.current_spatial() < 0 ? env.Null() : temporal(L->selector.current_temporal()));
+      l.Set("svc", L->svc());
+      l.Set("currentSpatial", L->current_spatial());
+      l.Set("currentTemporal", L->current_spatial() < 0 ? env.Null() : temporal(L->current_temporal()));
       l.Set("targetSpatial", L->target_spatial);
       l.Set("targetTemporal", L->target_spatial < 0 ? env.Null() : temporal(L->target_temporal));
       l.Set("reason", L->decided ? Napi::Value(Napi::String::New(env, layers::AllocReasonName(L->reason))) : env.Null());
@@ -332,6 +333,7 @@ Napi::Value MediaStats(const Napi::CallbackInfo& info) {
       l.Set("maxBitrate", static_cast<double>(L->max_bps));
       l.Set("switches", static_cast<double>(L->counters.switches));
       l.Set("temporalDrops", static_cast<double>(L->counters.temporal_drops));
+      l.Set("spatialDrops", static_cast<double>(L->counters.spatial_drops));
       l.Set("bandwidthPauses", static_cast<double>(L->counters.bandwidth_pauses));
       l.Set("keyframeAsks", static_cast<double>(L->counters.keyframe_asks));
       o.Set("layers", l);

@@ -169,6 +169,34 @@ export async function publicationSubscriber(t: Test, page: Page, call: Call, eve
   await negotiate(t, page, call, events, transportId);
 }
 
+/**
+ * A Chromium page that publishes its fake camera at 1280x720 as one VP9
+ * stream with scalabilityMode L3T3_KEY (spatial layers 320x180, 640x360,
+ * 1280x720, three temporal layers each, one SSRC), with its microphone, on
+ * a new transport `transportId`: its video track is `<transportId>-1`.
+ * Returns the scalability mode the sender took.
+ */
+export async function svcPublisher(t: Test, page: Page, call: Call, events: ControllerEvent[], controller: string, transportId: string): Promise<string> {
+  const mode = await page.evaluate(async () => {
+    const s = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720, frameRate: 20 } });
+    const pc = new RTCPeerConnection();
+    pc.addTransceiver(s.getAudioTracks()[0]!, { direction: 'sendonly' });
+    const tr = pc.addTransceiver(s.getVideoTracks()[0]!, { direction: 'sendonly', sendEncodings: [{ scalabilityMode: 'L3T3_KEY' } as RTCRtpEncodingParameters] });
+    tr.setCodecPreferences(RTCRtpSender.getCapabilities('video')!.codecs.filter((c) => c.mimeType === 'video/VP9'));
+    (window as any).pc = pc;
+    // (TypeScript's DOM types do not know scalabilityMode yet.)
+    return (tr.sender.getParameters().encodings[0] as { scalabilityMode?: string } | undefined)?.scalabilityMode ?? '';
+  });
+  await call('createTransport', { transportId, controller });
+  await call('publish', {
+    operationId: `${transportId}-pub`,
+    connectionType: 'webrtc',
+    options: { transportId, controller, tracks: [{ mid: '0', type: 'audio' }, { mid: '1', type: 'video', formatPreference: { preferred: { codec: 'vp9' } } }] },
+  });
+  await negotiate(t, page, call, events, transportId);
+  return mode;
+}
+
 /** A receiving page's video: frames decoded, the picture width and Chromium's frames per second. */
 export async function decodedVideo(page: Page): Promise<{ frames: number; width: number; fps: number }> {
   return page.evaluate(async () => {

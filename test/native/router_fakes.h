@@ -68,6 +68,7 @@ void UpstreamFeedbackTests();
 void RtxUnwrapperTests();
 void RtcpSchedulerTests();
 void LayeredFanoutTests();
+void SvcFanoutTests();
 void RepairBudgetTests();
 
 }  // namespace webrtc_agent::native_test

@@ -19,6 +19,7 @@ int main() {
   RtxUnwrapperTests();
   RtcpSchedulerTests();
   LayeredFanoutTests();
+  SvcFanoutTests();
   RepairBudgetTests();
   return ReportChecks("router_test");
 }

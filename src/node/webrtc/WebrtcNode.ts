@@ -28,6 +28,9 @@ import { answerOffer, type LocalCandidate, type NegotiatedMedia } from './sdp/an
 import { TRANSPORT_CC_EXTENSION } from './sdp/codecs';
 import { PeerConnection, type LayerPreferences, type Leg, type MidState, type Operation } from './PeerConnection';
 
+/** An SVC subscription's ceiling: every spatial layer (VP9's SID is 3 bits). */
+const SVC_ALL_SPATIAL = 7;
+
 export type Emit = (controller: string, name: string, payload: unknown) => void;
 
 const MID_EXT = 'urn:ietf:params:rtp-hdrext:sdes:mid';
@@ -165,14 +168,17 @@ export class WebrtcNode {
    * The layers of the simulcast publication `from` names (`<t>-<mid>`, the
    * whole publication, or `<t>-<mid>:<rid>`, one of its layers): its layer
    * tracks in the order the publisher's offer listed them (lowest first),
-   * and the highest index a subscription to `from` may get. Undefined: not
-   * a simulcast publication.
+   * and the highest index a subscription to `from` may get. A VP9 track of
+   * its own (no simulcast) is one layer track with its spatial layers inside
+   * (SVC): the ceiling is then the highest spatial layer id there can be.
+   * Undefined: not a layered publication.
    */
   #layersOf(from: string): { layers: string[]; ceiling: number } | undefined {
     const colon = from.lastIndexOf(':');
     const base = this.formatOf(from) && colon > 0 ? from.slice(0, colon) : from;
     const layers: string[] = [];
     for (const track of this.#router.tracks()) if (track.format && track.id.startsWith(`${base}:`)) layers.push(track.id);
+    if (layers.length === 0 && this.formatOf(from)?.name.toLowerCase() === 'vp9') return { layers: [from], ceiling: SVC_ALL_SPATIAL };
     if (layers.length < 2) return undefined;
     const ceiling = base === from ? layers.length - 1 : layers.indexOf(from);
     return ceiling < 0 ? undefined : { layers, ceiling };
@@ -260,7 +266,7 @@ export class WebrtcNode {
     if (layered.length === 0) {
       throw new InvalidRequestError(
         trackId !== undefined ? 'trackId' : 'operationId',
-        'not a subscription to a layered publication with enableBWE (subscribe with from: "<transportId>-<mid>" of a simulcast publication); a single track cannot be adapted',
+        'not a subscription to a layered publication with enableBWE (subscribe with from: "<transportId>-<mid>" of a simulcast or VP9 publication); a single track of another codec cannot be adapted',
       );
     }
     for (const m of layered) {
@@ -613,7 +619,8 @@ export class WebrtcNode {
     if (!m || !m.track.layers) return;
     const spatial = Number(s);
     const temporal = Number(tl);
-    const layer = spatial >= 0 ? m.track.layers[spatial] : undefined;
+    // SVC: one track, whatever the spatial layer.
+    const layer = spatial >= 0 ? m.track.layers[m.track.layers.length === 1 ? 0 : spatial] : undefined;
     const op = t.operations.get(m.operationId);
     this.#emit(op?.controller ?? t.controller, 'onLayerUpdate', {
       transportId: t.id,
