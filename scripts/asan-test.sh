@@ -93,7 +93,15 @@ else
   tests=()
   for f in test/addon-terminate.test.ts test/ring/*.test.ts test/pool/*.test.ts \
     test/media/*.test.ts test/native/*.test.ts test/node/*.test.ts test/webrtc/*.test.ts test/demo/*.test.ts; do
-    [ -f "$f" ] && tests+=("$f")
+    [ -f "$f" ] || continue
+    # The shaped-link tests time how fast a subscriber behind a stepped tc
+    # link adapts (seconds to move down and back up). Under ASan the agent
+    # runs several times slower, so they would time ASan, not the agent
+    # (one CI run: the SVC subscriber was not back on the top layer in
+    # 25 s). The code they drive runs under ASan in chromium-layers,
+    # chromium-svc and the native bwe/layers tests; npm test runs them.
+    case "$f" in test/webrtc/chromium-shaped-*) continue ;; esac
+    tests+=("$f")
   done
 fi
 echo "asan: running ${#tests[@]} test files: ${tests[*]}"
