@@ -5,7 +5,7 @@
  * alone (its send-side estimate and layer allocator; no controller help).
  *
  *   node bench/adaptation.js [--cycles 3] [--json] [--no-charts]
- *   (as root, under the CPU lock: flock /work/.cpu.lock node bench/adaptation.js)
+ *   (as root: it makes a network namespace; with no other benchmark running)
  *
  * The shaped-link scenario of test/webrtc/chromium-shaped-layers.test.ts
  * (its helpers are reused: bench/lib/ts-require.js): an agent in this

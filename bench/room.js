@@ -43,8 +43,8 @@
  * which node thread each transport went to.
  *
  * Starts its own nats-server (free loopback port) and agent (dist/main.js;
- * `npm run build` first). Prints one JSON line; run under
- * `flock /work/.cpu.lock`.
+ * `npm run build` first). Prints one JSON line; run it with no
+ * other benchmark on the machine.
  */
 'use strict';
 const fs = require('node:fs');
