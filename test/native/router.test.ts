@@ -18,6 +18,7 @@ const parts = [
   'rtx_unwrapper',
   'rtcp_scheduler',
   'repair_budget',
+  'layer_control',
 ];
 
 runNativeTest(t, {

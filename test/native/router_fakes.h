@@ -70,6 +70,7 @@ void RtcpSchedulerTests();
 void LayeredFanoutTests();
 void SvcFanoutTests();
 void RepairBudgetTests();
+void LayerControlTests();
 
 }  // namespace webrtc_agent::native_test
 

@@ -1,7 +1,7 @@
 // Unit tests of the router's parts (addon/router: KeyframeGate, TrackTable,
 // Fanout, RetransmissionResponder with its SendBuffer, UpstreamFeedback,
 // RtxUnwrapper, RtcpScheduler with SrMapping and BitrateMeter; layered
-// subscriptions through the table and the fan-out), each in its
+// subscriptions through the table and the fan-out; LayerControl's dynacast), each in its
 // own *_part_test.cc, run from this one program so the addon's sources are
 // compiled once. Built with ASan+UBSan by test/native/router.test.ts. The
 // parts are sans-I/O apart from the transports' sends, which FakeTransport
@@ -21,5 +21,6 @@ int main() {
   LayeredFanoutTests();
   SvcFanoutTests();
   RepairBudgetTests();
+  LayerControlTests();
   return ReportChecks("router_test");
 }

@@ -8,7 +8,9 @@
  * - A 3-layer VP8 simulcast publisher at 1280x720 (q, h, f); S subscribes
  *   to the whole publication and gets the top layer; held at layer 0 by
  *   setLayerPreference it is moved to q at a key frame the publisher was
- *   asked for (decoded width 1280 -> 320); let go, back to 1280. U
+ *   asked for (decoded width 1280 -> 320), and the publisher's controller
+ *   is told that f has no reader (onLayerUsage: the readers of every node
+ *   count); let go, back to 1280 (f used again). U
  *   subscribes to `<t>-<mid>:h` (a ceiling) and gets h.
  * - A VP9 L3T3_KEY publisher: V subscribes to the whole stream (SVC), gets
  *   1280 wide, and is held at spatial layer 0 (320 wide).
@@ -57,9 +59,18 @@ t.test('a layered subscription on another node thread than its publication', asy
     const after = await decodedVideo(s);
     t.ok(after.frames - before.frames >= 10, `frames keep coming on q (${after.frames - before.frames} in 2 s)`);
 
-    // Let go: back to the top layer.
+    // f is linked to S's node but read by nobody there: the publisher's
+    // controller is told it is unused (the stand-in's node says so).
+    const usage = (used: boolean, since: number) =>
+      waitFor(() => events.slice(since).some((e) => e.name === 'onLayerUsage' && e.payload.trackId === 'p-1:f' && e.payload.used === used), 10_000, `p-1:f used: ${used}`);
+    let mark = events.length;
+    await usage(false, mark);
+
+    // Let go: back to the top layer, f in use again.
+    mark = events.length;
     t.same(await S('setLayerPreference', { operationId: 's-sub', maxSpatialLayer: null }), { ok: true });
     await waitFor(async () => (await decodedVideo(s)).width === 1280, 10_000, 'S back at 1280 wide');
+    await usage(true, mark);
 
     // One layer as the ceiling, on the same node as S: the layers are shared.
     const u = await newPage();
