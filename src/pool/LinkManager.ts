@@ -208,6 +208,11 @@ export class LinkManager implements NodeApi {
       case 'subscribe': {
         const p = parseOnce(subscribeSchema, args ?? {});
         for (const tr of p.options.tracks) {
+          const publication = tr.type === 'video' ? this.#tracks.layersOf(tr.from) : undefined;
+          if (publication) {
+            await this.#linkLayers(publication, tr.from, p.options.enableBWE !== false, nodeId);
+            continue;
+          }
           const home = this.#tracks.get(tr.from);
           if (!home || home.nodeId === nodeId) continue;
           await this.#link(home, nodeId);
@@ -225,6 +230,26 @@ export class LinkManager implements NodeApi {
       }
       default:
         return this.#nodes.call(nodeId, method, args);
+    }
+  }
+
+  /**
+   * A subscription to a simulcast publication (`from`: the whole of it, or
+   * one layer) on a node other than the layers' home: the layer tracks it
+   * reads are linked like single tracks (once per node, shared by all its
+   * subscribers), and each stand-in is handed its format with the
+   * publication's layer ids, lowest first, so the node serves the layered
+   * subscription as it would on the publisher's node. A layered (enableBWE)
+   * subscription reads every layer; a pinned one only the layer it is sent
+   * (the top one for the whole publication).
+   */
+  async #linkLayers(layers: TrackEntry[], from: string, adaptive: boolean, importer: string): Promise<void> {
+    const ids = layers.map((l) => l.id);
+    const read = adaptive ? layers : [layers.find((l) => l.id === from) ?? layers[layers.length - 1]!];
+    for (const home of read) {
+      if (home.nodeId === importer) continue;
+      await this.#link(home, importer);
+      if (home.format) await this.#nodes.call(importer, '_setTrackFormat', { trackId: home.id, format: home.format, layers: ids }, true);
     }
   }
 

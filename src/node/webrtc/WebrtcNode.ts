@@ -179,8 +179,16 @@ export class WebrtcNode {
   #layersOf(from: string): { layers: string[]; ceiling: number } | undefined {
     const colon = from.lastIndexOf(':');
     const base = this.formatOf(from) && colon > 0 ? from.slice(0, colon) : from;
-    const layers: string[] = [];
-    for (const track of this.#router.tracks()) if (track.format && track.id.startsWith(`${base}:`)) layers.push(track.id);
+    let layers: string[] = [];
+    // A publication on another node: its stand-ins carry its layer ids
+    // (the LinkManager brought in the ones a subscription to `from` reads).
+    let handed: readonly string[] | undefined;
+    for (const track of this.#router.tracks()) {
+      if (!track.format || !track.id.startsWith(`${base}:`)) continue;
+      layers.push(track.id);
+      handed ??= track.publication;
+    }
+    if (handed) layers = [...handed];
     if (layers.length === 0 && this.formatOf(from)?.name.toLowerCase() === 'vp9') return { layers: [from], ceiling: SVC_ALL_SPATIAL };
     if (layers.length < 2) return undefined;
     const ceiling = base === from ? layers.length - 1 : layers.indexOf(from);
@@ -419,13 +427,18 @@ export class WebrtcNode {
     }
   }
 
-  /** Handed over by the LinkManager: the format of a track published on another node. */
-  setTrackFormat(trackId: string, format: TrackFormat): void {
+  /**
+   * Handed over by the LinkManager: the format of a track published on
+   * another node and, for a simulcast layer, its publication's layer ids.
+   */
+  setTrackFormat(trackId: string, format: TrackFormat, layers?: readonly string[]): void {
     // The local stand-in (imported from the publisher's node) exists by
     // now: it keeps the format (it goes with it), and its subscribers start
     // at a key frame too.
     const track = this.#router.findTrack(trackId);
-    if (track) tolerate(() => track.setFormat(format));
+    if (!track) return;
+    tolerate(() => track.setFormat(format));
+    if (layers) track.setPublication(layers);
   }
 
   /** The format of a track here (published here, or a stand-in's), if it has one. */

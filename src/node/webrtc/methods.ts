@@ -119,7 +119,7 @@ export const webrtcMethods: Record<string, NodeMethod> = {
     schema: () => S().setTrackFormatSchema,
     internal: true,
     run: (rt, a) => {
-      webrtcNodeOf(rt).setTrackFormat(a.trackId, a.format);
+      webrtcNodeOf(rt).setTrackFormat(a.trackId, a.format, a.layers);
       return { ok: true };
     },
   }),

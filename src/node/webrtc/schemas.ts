@@ -155,7 +155,8 @@ export const trackFormat = z
     owner: z.string().max(128).optional(),
   })
   .strict();
-export const setTrackFormatSchema = z.object({ trackId: id, format: trackFormat }).strict();
+/** The LinkManager hands a stand-in its format and, for a simulcast layer, its publication's layer track ids (lowest first). */
+export const setTrackFormatSchema = z.object({ trackId: id, format: trackFormat, layers: z.array(id).min(2).max(8).optional() }).strict();
 
 export type PublishRequest = z.infer<typeof publishSchema>;
 export type SubscribeRequest = z.infer<typeof subscribeSchema>;
