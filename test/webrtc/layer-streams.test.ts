@@ -11,6 +11,7 @@
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
+import { request } from '../helpers/agent';
 import { controllerAgent, nextEvent, type Call, type ControllerEvent } from '../helpers/webrtc';
 import { layersOfMode, parseLayerStreamId, planLayerStreams } from '../../src/node/webrtc/layerStreams';
 
@@ -117,4 +118,27 @@ t.test('createLayerStreams: validation, unknown track, ids, and subscribe taking
   await on('destroyTransport', { transportId: 'v9' });
   await t.rejects(create({ trackId: 'v9-1', spatial: true }), { code: 404 });
   for (const id of ['s1', 's2', 's3', 's4', 'bare', 'v8', 'sc']) await on('destroyTransport', { transportId: id });
+});
+
+t.test('a layer stream of a VP9 track on another node thread', async (t) => {
+  const { nc, agent, events, nodeFor } = await controllerAgent(t, CONTROLLER, { WEBRTC_LISTEN_IP: '127.0.0.1', AGENT_MAX_NODES: '2', AGENT_PRERUN_NODES: '2' });
+  const nodeId = async (room: string) => (await request<{ nodeId: string }>(nc, agent.subjects.agent('getNode'), { room, task: 'x' })).nodeId;
+  t.not(await nodeId('room-pub'), await nodeId('room-sub'), 'two node threads');
+  const A = await nodeFor('room-pub', 'x');
+  const B = await nodeFor('room-sub', 'x');
+  await publish(A, events, 'v9', { formatPreference: { preferred: { codec: 'vp9' } }, scalabilityMode: 'L3T3_KEY' });
+  // Asked of the publisher's node (as OWT's controller does); subscribed on the other.
+  const { ids } = await A('createLayerStreams', { trackId: 'v9-1', spatial: true });
+  await t.rejects(B('createLayerStreams', { trackId: 'v9-1', spatial: true }), { code: 404, message: /^trackId: no track v9-1 on this node/ });
+  await B('createTransport', { transportId: 's', controller: CONTROLLER });
+  await B('subscribe', { operationId: 's-sub', connectionType: 'webrtc', options: { transportId: 's', controller: CONTROLLER, enableBWE: false, tracks: [{ mid: '1', type: 'video', from: ids[0] }] } });
+  await answered(B, events, 's', fixture('chromium-subscribe.sdp'));
+  const sub = ((await B('getStats', {})).subscriptions as Array<{ id: string }>).find((s) => s.id === 's-1');
+  t.match(sub, { trackId: 'v9-1', layers: { svc: true, adaptive: false, ceiling: 0 } }, `${ids[0]} on the other node: pinned at spatial layer 0 of the stand-in`);
+  const exported = ((await A('getStats', {})).tracks as Array<{ id: string; exports: number }>).find((x) => x.id === 'v9-1');
+  t.equal(exported?.exports, 1, 'the VP9 track crossed to the subscriber node once');
+  // The publication ends: the subscriber there is told.
+  await A('destroyTransport', { transportId: 'v9' });
+  await nextEvent(events, 'onTrackUpdate', (p) => p.transportId === 's' && p.update.type === 'track-removed' && p.update.trackId === 's-1', 's: track-removed');
+  await B('destroyTransport', { transportId: 's' });
 });
