@@ -219,7 +219,8 @@ void LayerControl::Allocate(uint64_t now_ms, transport::Transport* t, const std:
     layers::AllocReason reason = d.reason;
     if (!L.adaptive) {
       spatial = std::min(L.ceiling, last);
-      temporal = layers::LayerSelector::kAllTemporal;
+      // Pinned: the temporal layer the subscription named (a layer stream), else all.
+      temporal = std::min(L.max_temporal, layers::LayerSelector::kAllTemporal);
     } else if (d.reason == layers::AllocReason::kNoLayers) {
       // Nothing measured yet (or the publisher paused): keep the target, or
       // aim at the ceiling so that the first key frame on the way is taken.

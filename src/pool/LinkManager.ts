@@ -33,6 +33,7 @@ import {
   type Removed,
 } from '../node/media/schemas';
 import { fromMediaFormat, type MediaFormat, type TrackFormat } from '../node/webrtc/format';
+import { parseLayerStreamId } from '../node/webrtc/layerStreams';
 import { operationSchema, publishSchema, subscribeSchema } from '../node/webrtc/schemas';
 import type { NodeEvent, TrackNotice } from '../node/protocol';
 import { parseOnce } from '../util/validate';
@@ -213,10 +214,10 @@ export class LinkManager implements NodeApi {
             await this.#linkLayers(publication, tr.from, p.options.enableBWE !== false, nodeId);
             continue;
           }
-          const home = this.#tracks.get(tr.from);
+          const home = this.#tracks.get(tr.from) ?? this.#layerStreamSource(tr.type, tr.from);
           if (!home || home.nodeId === nodeId) continue;
           await this.#link(home, nodeId);
-          if (home.format) await this.#nodes.call(nodeId, '_setTrackFormat', { trackId: tr.from, format: home.format }, true);
+          if (home.format) await this.#nodes.call(nodeId, '_setTrackFormat', { trackId: home.id, format: home.format }, true);
         }
         return this.#nodes.call(nodeId, method, p);
       }
@@ -251,6 +252,13 @@ export class LinkManager implements NodeApi {
       await this.#link(home, importer);
       if (home.format) await this.#nodes.call(importer, '_setTrackFormat', { trackId: home.id, format: home.format, layers: ids }, true);
     }
+  }
+
+  /** The VP9 track a layer stream id (createLayerStreams: `<trackId>:l<S>t<T>`) names: what a subscription to it reads. */
+  #layerStreamSource(kind: 'audio' | 'video', from: string): TrackEntry | undefined {
+    const base = kind === 'video' ? parseLayerStreamId(from)?.base : undefined;
+    const home = base === undefined ? undefined : this.#tracks.get(base);
+    return home?.format?.name.toLowerCase() === 'vp9' ? home : undefined;
   }
 
   #link(home: TrackEntry, importer: string): Promise<void> {

@@ -99,6 +99,10 @@ export const webrtcMethods: Record<string, NodeMethod> = {
       return { ok: true };
     },
   }),
+  createLayerStreams: m({
+    schema: () => S().createLayerStreamsSchema,
+    run: (rt, a) => ({ ok: true, ids: webrtcNodeOf(rt).createLayerStreams(a) }),
+  }),
   unsubscribe: m({
     schema: () => S().operationSchema,
     run: (rt, a) => ({ ok: true, removed: webrtcNodeOf(rt).endOperation(a.operationId, 'subscribe') }),

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { id, kind } from '../media/schemas';
+import { MAX_LAYER_ID } from './layerStreams';
 
 /** A NATS subject token: events go to <prefix>.controller.<controller>.<event>. */
 export const controller = z
@@ -110,6 +111,16 @@ export const setLayerPreferenceSchema = z
     priority: z.number().int().min(-100).max(100).optional(),
   })
   .strict();
+/**
+ * OWT's createLayerStreams(trackId, {spatial, temporal}): per dimension,
+ * true (one stream per layer), a layer id, or false / -1 / left out (all
+ * of that dimension in each stream).
+ */
+const layerChoice = z
+  .union([z.boolean(), z.number().int().min(-1).max(MAX_LAYER_ID)], { error: `must be true, false or a layer id 0..${MAX_LAYER_ID} (-1: all)` })
+  .optional();
+export const createLayerStreamsSchema = z.object({ trackId: id, spatial: layerChoice, temporal: layerChoice }).strict();
+export type CreateLayerStreamsRequest = z.infer<typeof createLayerStreamsSchema>;
 export type SetVideoBitrateRequest = z.infer<typeof setVideoBitrateSchema>;
 export type SetLayerPreferenceRequest = z.infer<typeof setLayerPreferenceSchema>;
 
