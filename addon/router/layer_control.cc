@@ -58,6 +58,15 @@ void SvcOffers(const LayerMeter& m, int ceiling, std::vector<layers::AllocLayer>
 
 }  // namespace
 
+bool LayerControl::Read(const Track& track) {
+  for (const Subscription* s : track.subscribers) {
+    if (!s->layers || s->layers->svc()) return true;
+    const int idx = s->layers->IndexOf(&track);
+    if (s->layers->selector.current_spatial() == idx || s->layers->selector.target_spatial() == idx) return true;
+  }
+  return std::any_of(track.exports.begin(), track.exports.end(), [](const TrackExport& e) { return e.read; });
+}
+
 uint64_t LayerControl::last_available(const transport::Transport* t) const {
   auto it = allocators_.find(t);
   return it == allocators_.end() ? 0 : it->second.available_bps;
@@ -150,23 +159,11 @@ void LayerControl::Tick(uint64_t now_ms, const std::unordered_map<std::string, s
     }
   }
 
-  // Simulcast layers nobody reads (dynacast): a subscriber of the track
-  // alone, a layered subscription on it or on its way to it, or an export
-  // to another thread or agent, reads it.
+  // Simulcast layers nobody reads (dynacast).
   for (auto& [id, track] : tracks) {
     LayerMeter& m = track->layer_meter;
     if (m.rid.empty() || track->source == nullptr) continue;
-    bool read = !track->exports.empty();
-    for (Subscription* s : track->subscribers) {
-      if (read) break;
-      if (!s->layers) {
-        read = true;
-      } else {
-        const int idx = s->layers->IndexOf(track.get());
-        read = s->layers->selector.current_spatial() == idx || s->layers->selector.target_spatial() == idx;
-      }
-    }
-    if (read) {
+    if (Read(*track)) {
       m.unread_since_ms = 0;
       if (m.idle_reported) {
         m.idle_reported = false;
@@ -238,7 +235,8 @@ void LayerControl::Allocate(uint64_t now_ms, transport::Transport* t, const std:
     layers::AllocReason reason = d.reason;
     if (!L.adaptive) {
       spatial = std::min(L.ceiling, last);
-      temporal = layers::LayerSelector::kAllTemporal;
+      // Pinned: the temporal layer the subscription named (a layer stream), else all.
+      temporal = std::min(L.max_temporal, layers::LayerSelector::kAllTemporal);
     } else if (d.reason == layers::AllocReason::kNoLayers) {
       // Nothing measured yet (or the publisher paused): keep the target, or
       // aim at the ceiling so that the first key frame on the way is taken.

@@ -63,6 +63,11 @@ class LayerControl {
             const std::unordered_map<std::string, std::unique_ptr<Subscription>>& subscriptions,
             std::vector<Event>* events, std::vector<Track*>* keyframe_asks);
 
+  // Whether the track is read: by a subscription of it alone (an SVC one
+  // included), a layered one on it or on its way to it, or an export to
+  // another thread whose stand-in is read there (it tells: kReaders).
+  static bool Read(const Track& track);
+
   // A transport went: its allocator's history goes too.
   void Forget(const transport::Transport* t) { allocators_.erase(t); }
 

@@ -156,19 +156,24 @@ void PeerLinks::SendSenderClock(uint32_t peer_index, uint32_t link, uint64_t ntp
   Push(peer_index, LinkRecord::kSenderClock, link, body, sizeof(body));
 }
 
-void PeerLinks::Push(uint32_t peer_index, uint8_t type, uint32_t link, const uint8_t* data,
+bool PeerLinks::SendReaders(uint32_t peer_index, uint32_t link, bool read) {
+  return Push(peer_index, LinkRecord::kReaders, link, nullptr, 0, read ? LinkRecord::kRead : 0);
+}
+
+bool PeerLinks::Push(uint32_t peer_index, uint8_t type, uint32_t link, const uint8_t* data,
                      size_t len, uint8_t flags) {
   Peer* p = peer_index < by_index_.size() ? by_index_[peer_index] : nullptr;
-  if (p == nullptr || !p->has_out) return;
+  if (p == nullptr || !p->has_out) return false;
   LinkRecord rec{type, flags, {0, 0}, link};
   if (p->out.Push(reinterpret_cast<const uint8_t*>(&rec), sizeof(rec), data, len)) {
     p->counters.out_records++;
     // Cheap while the consumer is awake (one load); one eventfd write per
     // sleep otherwise.
     p->out.Flush();
-  } else {
-    p->counters.out_dropped++;
+    return true;
   }
+  p->counters.out_dropped++;
+  return false;
 }
 
 void PeerLinks::OnRecord(Peer* p, const uint8_t* data, size_t len) {
@@ -187,6 +192,8 @@ void PeerLinks::OnRecord(Peer* p, const uint8_t* data, size_t len) {
                          (rec.flags & LinkRecord::kSilent) != 0);
   } else if (rec.type == LinkRecord::kKeyframeRequest) {
     router_->OnLinkedKeyframeRequest(peer, rec.link);
+  } else if (rec.type == LinkRecord::kReaders && len == sizeof(rec)) {
+    router_->OnLinkedReaders(peer, rec.link, (rec.flags & LinkRecord::kRead) != 0);
   } else if (rec.type == LinkRecord::kSenderClock && len == sizeof(rec) + 12) {
     uint64_t ntp;
     uint32_t rtp_timestamp;

@@ -2,8 +2,8 @@
 // the process. One ring per ordered pair of threads: this thread produces
 // into the ring towards a peer and consumes the ring from it. A record is a
 // small LinkRecord header plus a packet: RTP of a track exported to that
-// peer or its publisher's Sender Report timing, or a key-frame request going
-// back up an imported track.
+// peer or its publisher's Sender Report timing; or, going back up an
+// imported track, a key-frame request or whether the importer reads it.
 //
 // The rings live in SharedArrayBuffers created by the main thread
 // (src/pool/LinkManager.ts); this class holds a reference to each buffer's
@@ -38,9 +38,14 @@ struct LinkRecord {
   // The publisher's last SR as (NTP, RTP) times, 12 bytes after the header:
   // so the importing thread's SRs to its subscribers map through it too.
   static constexpr uint8_t kSenderClock = 3;
+  // Back up an imported track: whether the importing thread now reads it
+  // (flags kRead) or not; sent when that changes.
+  static constexpr uint8_t kReaders = 4;
   // flags of a kRtp record: the home thread's reading of the packet, so the
   // importing thread need not read it again (it may not know how).
   static constexpr uint8_t kSilent = 1;  // RFC 6464 level 127: silence dropping
+  // flags of a kReaders record.
+  static constexpr uint8_t kRead = 1;
   uint8_t type;
   uint8_t flags;
   uint8_t reserved[2];
@@ -81,6 +86,8 @@ class PeerLinks {
   void SendRtp(uint32_t peer_index, uint32_t link, const uint8_t* pkt, size_t len, bool silent);
   void SendKeyframeRequest(uint32_t peer_index, uint32_t link);
   void SendSenderClock(uint32_t peer_index, uint32_t link, uint64_t ntp, uint32_t rtp_timestamp);
+  // False: not sent (no ring, or the ring is full); the caller tries again.
+  bool SendReaders(uint32_t peer_index, uint32_t link, bool read);
 
   struct PeerInfo {
     std::string peer;
@@ -95,7 +102,7 @@ class PeerLinks {
  private:
   struct Peer;
   Peer* GetOrAdd(const std::string& peer);
-  void Push(uint32_t peer_index, uint8_t type, uint32_t link, const uint8_t* data, size_t len, uint8_t flags = 0);
+  bool Push(uint32_t peer_index, uint8_t type, uint32_t link, const uint8_t* data, size_t len, uint8_t flags = 0);
   void OnRecord(Peer* p, const uint8_t* data, size_t len);
 
   AgentAddon* addon_;

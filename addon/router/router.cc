@@ -408,6 +408,8 @@ Status Router::Import(const std::string& track_id, MediaKind kind, uint32_t cloc
   track->import_peer_index = peer_index;
   track->import_link = link;
   table_.AddImport(std::move(track));
+  // Its readers are told to the home thread from the timer (LayerTick).
+  EnsureRtcpTimer();
   return Status::Ok();
 }
 
@@ -619,6 +621,18 @@ void Router::OnLinkedSenderClock(uint32_t peer_index, uint32_t link, uint64_t /*
   t->relayed_sr_rtp = rtp_timestamp;
   t->relayed_sr_ms = NowMs();
   t->relayed_srs++;
+}
+
+void Router::OnLinkedReaders(uint32_t peer_index, uint32_t link, bool read) {
+  // Rare (a change of a stand-in's readers): a walk is fine.
+  for (const auto& [id, track] : table_.tracks()) {
+    for (TrackExport& e : track->exports) {
+      if (e.peer_index == peer_index && e.link == link) {
+        e.read = read;
+        return;
+      }
+    }
+  }
 }
 
 void Router::OnLinkedKeyframeRequest(uint32_t peer_index, uint32_t link) {

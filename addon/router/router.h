@@ -163,6 +163,8 @@ class Router : public transport::TransportListener, private KeyframeRelay {
   // silent: the home thread read the packet's level as digital silence.
   void OnLinkedRtp(uint32_t peer_index, uint32_t link, const uint8_t* pkt, size_t len, bool silent);
   void OnLinkedKeyframeRequest(uint32_t peer_index, uint32_t link);
+  // Whether the importing thread reads an exported track (TrackExport::read).
+  void OnLinkedReaders(uint32_t peer_index, uint32_t link, bool read);
   // The publisher's SR timing of an imported track, relayed by its thread.
   void OnLinkedSenderClock(uint32_t peer_index, uint32_t link, uint64_t ntp, uint32_t rtp_timestamp);
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <climits>
 
+#include "router/peer_links.h"
 #include "router/router.h"
 #include "transport/webrtc_transport.h"
 
@@ -100,6 +101,16 @@ void Router::LayerTick(uint64_t now_ms) {
   layer_keyframe_asks_.clear();
   layer_control_.Tick(now_ms, table_.tracks(), table_.subscriptions(), &layer_events_, &layer_keyframe_asks_);
   for (Track* track : layer_keyframe_asks_) AskUpstream(track);
+  // Stand-ins tell their home thread whether anything here reads them, so
+  // a simulcast layer read on no thread is reported unread there
+  // (dynacast across threads). On change only; a record the full ring
+  // refused is sent again next tick.
+  for (auto& [id, track] : table_.tracks()) {
+    Track* t = track.get();
+    if (t->import_peer.empty()) continue;
+    const bool read = LayerControl::Read(*t);
+    if (read != t->import_read && peers_->SendReaders(t->import_peer_index, t->import_link, read)) t->import_read = read;
+  }
   // The estimator probes no higher than what the layered subscriptions
   // would take (0: nothing layered there, back to its own ceiling).
   for (auto& [id, t] : transports_) {

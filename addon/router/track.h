@@ -52,6 +52,10 @@ struct TrackExport {
   // the packet path finds the ring by it without touching the name.
   uint32_t peer_index = 0;
   uint32_t link = 0;
+  // The importing thread has a reader of its stand-in (it says so when
+  // that changes, LinkRecord::kReaders): a simulcast layer exported to a
+  // thread where nobody reads it is unread here too (dynacast).
+  bool read = true;
 };
 
 class Track {
@@ -70,6 +74,9 @@ class Track {
   std::string import_peer;    // non-empty for an imported track
   uint32_t import_peer_index = 0;  // PeerLinks' number for import_peer
   uint32_t import_link = 0;
+  // What the home thread was last told of this stand-in's readers
+  // (TrackExport::read on its side).
+  bool import_read = true;
 
   // The payload format, when the control plane told it (SetTrackCodec):
   // what key frames and picture sizes are recognised by. Unknown: every

@@ -5,6 +5,7 @@
  *   webrtc-agent call <method> ['<json>'] [--node id] [--agent id] [--nats url] [--timeout ms]
  *   webrtc-agent agents [--nats url]                          list running agents
  *   webrtc-agent drain [--agent id] [--timeout-ms ms] [--reason text] [--nats url]
+ *   webrtc-agent demo [--port 8080] [--host 127.0.0.1] [--nats url] [--agent id]   the demo page
  */
 // First: V8 flags that must be set before the modules below load (heapFlags.ts).
 import '../util/heapFlags';

@@ -33,6 +33,7 @@ import {
   type Removed,
 } from '../node/media/schemas';
 import { fromMediaFormat, type MediaFormat, type TrackFormat } from '../node/webrtc/format';
+import { parseLayerStreamId } from '../node/webrtc/layerStreams';
 import { operationSchema, publishSchema, subscribeSchema } from '../node/webrtc/schemas';
 import type { NodeEvent, TrackNotice } from '../node/protocol';
 import { parseOnce } from '../util/validate';
@@ -208,10 +209,15 @@ export class LinkManager implements NodeApi {
       case 'subscribe': {
         const p = parseOnce(subscribeSchema, args ?? {});
         for (const tr of p.options.tracks) {
-          const home = this.#tracks.get(tr.from);
+          const publication = tr.type === 'video' ? this.#tracks.layersOf(tr.from) : undefined;
+          if (publication) {
+            await this.#linkLayers(publication, tr.from, p.options.enableBWE !== false, nodeId);
+            continue;
+          }
+          const home = this.#tracks.get(tr.from) ?? this.#layerStreamSource(tr.type, tr.from);
           if (!home || home.nodeId === nodeId) continue;
           await this.#link(home, nodeId);
-          if (home.format) await this.#nodes.call(nodeId, '_setTrackFormat', { trackId: tr.from, format: home.format }, true);
+          if (home.format) await this.#nodes.call(nodeId, '_setTrackFormat', { trackId: home.id, format: home.format }, true);
         }
         return this.#nodes.call(nodeId, method, p);
       }
@@ -226,6 +232,33 @@ export class LinkManager implements NodeApi {
       default:
         return this.#nodes.call(nodeId, method, args);
     }
+  }
+
+  /**
+   * A subscription to a simulcast publication (`from`: the whole of it, or
+   * one layer) on a node other than the layers' home: the layer tracks it
+   * reads are linked like single tracks (once per node, shared by all its
+   * subscribers), and each stand-in is handed its format with the
+   * publication's layer ids, lowest first, so the node serves the layered
+   * subscription as it would on the publisher's node. A layered (enableBWE)
+   * subscription reads every layer; a pinned one only the layer it is sent
+   * (the top one for the whole publication).
+   */
+  async #linkLayers(layers: TrackEntry[], from: string, adaptive: boolean, importer: string): Promise<void> {
+    const ids = layers.map((l) => l.id);
+    const read = adaptive ? layers : [layers.find((l) => l.id === from) ?? layers[layers.length - 1]!];
+    for (const home of read) {
+      if (home.nodeId === importer) continue;
+      await this.#link(home, importer);
+      if (home.format) await this.#nodes.call(importer, '_setTrackFormat', { trackId: home.id, format: home.format, layers: ids }, true);
+    }
+  }
+
+  /** The VP9 track a layer stream id (createLayerStreams: `<trackId>:l<S>t<T>`) names: what a subscription to it reads. */
+  #layerStreamSource(kind: 'audio' | 'video', from: string): TrackEntry | undefined {
+    const base = kind === 'video' ? parseLayerStreamId(from)?.base : undefined;
+    const home = base === undefined ? undefined : this.#tracks.get(base);
+    return home?.format?.name.toLowerCase() === 'vp9' ? home : undefined;
   }
 
   #link(home: TrackEntry, importer: string): Promise<void> {

@@ -91,6 +91,22 @@ export class TrackRegistry {
     return [...this.#tracks.values()].filter((t): t is TrackEntry & { remote: RemoteSource } => t.remote !== undefined);
   }
 
+  /**
+   * The layer tracks of the simulcast publication `from` names (`<t>-<mid>`,
+   * the whole publication, or `<t>-<mid>:<rid>`, one of its layers), in the
+   * order they were published (the publisher's offer lists them lowest
+   * first); undefined when `from` names no publication of two or more WebRTC
+   * layer tracks.
+   */
+  layersOf(from: string): TrackEntry[] | undefined {
+    const colon = from.lastIndexOf(':');
+    const base = this.#tracks.has(from) && colon > 0 ? from.slice(0, colon) : from;
+    const prefix = `${base}:`;
+    const layers = [...this.#tracks.values()].filter((t) => t.format && t.id.startsWith(prefix));
+    if (layers.length < 2) return undefined;
+    return base === from || layers.some((t) => t.id === from) ? layers : undefined;
+  }
+
   /** The ids of the tracks homed on `nodeId`. */
   homedOn(nodeId: string): string[] {
     return [...this.#tracks.values()].filter((t) => t.nodeId === nodeId).map((t) => t.id);

@@ -173,8 +173,8 @@ export async function publicationSubscriber(t: Test, page: Page, call: Call, eve
  * A Chromium page that publishes its fake camera at 1280x720 as one VP9
  * stream with scalabilityMode L3T3_KEY (spatial layers 320x180, 640x360,
  * 1280x720, three temporal layers each, one SSRC), with its microphone, on
- * a new transport `transportId`: its video track is `<transportId>-1`.
- * Returns the scalability mode the sender took.
+ * a new transport `transportId`: its video track is `<transportId>-1`,
+ * published with the scalability mode the sender took, which is returned.
  */
 export async function svcPublisher(t: Test, page: Page, call: Call, events: ControllerEvent[], controller: string, transportId: string): Promise<string> {
   const mode = await page.evaluate(async () => {
@@ -191,7 +191,12 @@ export async function svcPublisher(t: Test, page: Page, call: Call, events: Cont
   await call('publish', {
     operationId: `${transportId}-pub`,
     connectionType: 'webrtc',
-    options: { transportId, controller, tracks: [{ mid: '0', type: 'audio' }, { mid: '1', type: 'video', formatPreference: { preferred: { codec: 'vp9' } } }] },
+    options: {
+      transportId,
+      controller,
+      // The mode the sender took, as an OWT client tells it (createLayerStreams counts the layers by it).
+      tracks: [{ mid: '0', type: 'audio' }, { mid: '1', type: 'video', formatPreference: { preferred: { codec: 'vp9' } }, ...(mode ? { scalabilityMode: mode } : {}) }],
+    },
   });
   await negotiate(t, page, call, events, transportId);
   return mode;

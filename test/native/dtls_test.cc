@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <random>
@@ -1167,8 +1168,14 @@ void TestOpenSslInterop() {
     std::fprintf(stderr, "  (openssl command not found: interop skipped)\n");
     return;
   }
-  char tmpl[] = "/tmp/dtls-interop-XXXXXX";
-  if (mkdtemp(tmpl) == nullptr) return;
+  // The system's temporary folder (TMPDIR respected), not a fixed /tmp.
+  std::error_code ec;
+  std::string tmpl = (std::filesystem::temp_directory_path(ec) / "dtls-interop-XXXXXX").string();
+  CHECK(!ec);
+  if (ec) return;
+  const bool made = mkdtemp(tmpl.data()) != nullptr;
+  CHECK(made);
+  if (!made) return;
   std::string dir = tmpl;
   std::string error;
   std::unique_ptr<Certificate> theirs = Certificate::Generate(&error);

@@ -71,6 +71,7 @@ void LayeredFanoutTests();
 void SvcFanoutTests();
 void RepairBudgetTests();
 void LayerControlTests();
+void LayerControlSwitchTests();
 
 }  // namespace webrtc_agent::native_test
 

@@ -74,3 +74,21 @@ t.test("stand-ins for other agents' tracks carry their source, by reference", as
   t.equal(r.remove('far')?.remote, remote, 'removal hands back the source (to tell it)');
   t.same(r.remotes(), []);
 });
+
+t.test('layersOf: a simulcast publication by its base or one layer, layers in publication order', async (t) => {
+  const r = new TrackRegistry();
+  const format = { name: 'VP8', clockRate: 90000, fmtp: {} };
+  for (const rid of ['q', 'h', 'f']) r.add({ id: `p-1:${rid}`, nodeId: 'n1', kind: 'video', clockRate: 90000, format });
+  r.add({ id: 'p-0', nodeId: 'n1', kind: 'audio', clockRate: 48000, format: { name: 'opus', clockRate: 48000, fmtp: {} } });
+  r.add({ id: 'x:1', nodeId: 'n1', kind: 'video', clockRate: 90000 });
+  r.add({ id: 'x:2', nodeId: 'n1', kind: 'video', clockRate: 90000 });
+  const ids = (from: string) => r.layersOf(from)?.map((x) => x.id);
+  t.same(ids('p-1'), ['p-1:q', 'p-1:h', 'p-1:f'], 'the whole publication');
+  t.same(ids('p-1:h'), ['p-1:q', 'p-1:h', 'p-1:f'], 'one layer: its publication');
+  t.equal(ids('p-1:z'), undefined, 'no such layer');
+  t.equal(ids('p-0'), undefined, 'a track of its own');
+  t.equal(ids('x'), undefined, 'plain tracks (no WebRTC format) are no layers');
+  r.remove('p-1:f');
+  r.remove('p-1:h');
+  t.equal(ids('p-1'), undefined, 'one layer left is no layered publication');
+});

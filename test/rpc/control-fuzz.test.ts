@@ -87,6 +87,7 @@ const templates: Record<string, () => Record<string, unknown>> = {
   unsubscribe: () => ({ operationId: randomId() }),
   mediaOnOff: () => ({ operationId: randomId(), tracks: [pick(['src-0', 'src-1', randomId()])], direction: pick(['in', 'out']), action: pick(['on', 'off']) }),
   setVideoBitrate: () => ({ operationId: randomId(), ...(chance(0.5) ? { trackId: randomId() } : {}), bitrate: int(5000) }),
+  createLayerStreams: () => ({ trackId: pick(['src-1', randomId()]), spatial: pick([true, false, -1, 0, 2]), temporal: pick([true, false, -1, 1]) }),
   setLayerPreference: () => ({ operationId: randomId(), ...(chance(0.5) ? { trackId: randomId() } : {}), maxSpatialLayer: pick([null, 0, 1, 2, 3]), maxTemporalLayer: pick([null, 0, 1, 2, 3]), priority: int(201) - 100 }),
   onTransportSignaling: () => ({ transportId: randomId(), message: pick([
     { type: 'candidate', candidate: { sdpMid: '0', sdpMLineIndex: 0, candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 5000 typ host' } },

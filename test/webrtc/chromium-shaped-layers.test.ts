@@ -12,58 +12,25 @@
  * top layer (one second off it allowed under load), B comes back up, and the agent re-sent a bounded
  * number of packets per media packet lost (no NACK storm).
  * The agent listens on, and announces, the host end's address (Chromium on
- * loopback reaches it too). Run as root (it makes the namespace).
+ * loopback reaches it too). Run as root (it makes the namespace). The
+ * scene (namespace, agent, pages, stats) is test/helpers/shaped-link.ts.
  */
 import t from 'tap';
-import { makeNetns } from '../../bench/lib/netns';
-import { waitFor } from '../helpers/agent';
-import { openBrowser, openBrowserIn } from '../helpers/chromium';
-import { controllerAgent, decodedVideo, publicationSubscriber, simulcastPublisher } from '../helpers/webrtc';
-
-const CONTROLLER = 'shaped-layers-ctl';
-const SHAPE = (rate: string) => ['tbf', 'rate', rate, 'burst', '16kb', 'latency', '300ms'];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { decodedVideo, simulcastPublisher } from '../helpers/webrtc';
+import { shapedLink, sleep } from '../helpers/shaped-link';
 
 t.test('behind a link that steps 3 Mbit/s -> 400 kbit/s -> 3 Mbit/s, a subscriber is moved down and back up; an unconstrained one stays on top', async (t) => {
-  const ns = makeNetns(t, SHAPE('3mbit'));
-  const { events, nodeFor } = await controllerAgent(t, CONTROLLER, { WEBRTC_LISTEN_IP: ns.hostIp, WEBRTC_ANNOUNCED_IP: ns.hostIp });
-  const on = await nodeFor('room-shaped-layers', 'p');
-  const { newPage } = await openBrowser(t);
-
-  const pub = await newPage();
-  await simulcastPublisher(t, pub, on, events, CONTROLLER, 'p');
-
-  const a = await newPage();
-  await publicationSubscriber(t, a, on, events, CONTROLLER, 'a');
-  const b = await (await openBrowserIn(t, ns.chromium)).newPage();
-  await publicationSubscriber(t, b, on, events, CONTROLLER, 'b');
-
-  const stats = async () => on('getStats', {});
-  const layers = async (id: string) => (await stats()).subscriptions.find((x: { id: string }) => x.id === `${id}-1`).layers;
-  const bwe = async () => (await stats()).transports.find((x: { id: string }) => x.id === 'b').bwe;
+  const { ns, a, b, setRate, stats, layers, bwe, until, framesEachSecond, close } = await shapedLink(t, {
+    controller: 'shaped-layers-ctl',
+    room: 'room-shaped-layers',
+    rate: '3mbit',
+    publish: simulcastPublisher,
+  });
   // Media packets B's transport-cc feedback reported lost, and what the
   // agent re-sent to B (audio and video).
   const mediaLost = async () => (await bwe()).feedback.mediaLost;
   const resent = async () =>
     (await stats()).subscriptions.filter((x: { id: string }) => x.id.startsWith('b-')).reduce((n: number, x: { retransmitted: number }) => n + x.retransmitted, 0);
-
-  // What a failed wait saw.
-  const state = async () => {
-    const st = await stats();
-    const sub = (id: string) => st.subscriptions.find((x: { id: string }) => x.id === `${id}-1`).layers;
-    const tr = st.transports.find((x: { id: string }) => x.id === 'b');
-    const layer = (id: string) => `${id}: layer ${sub(id).currentSpatial} -> ${sub(id).targetSpatial} (${sub(id).reason})`;
-    const rates = st.tracks?.filter((x: { id: string }) => x.id.startsWith('p-1:')).map((x: { id: string; bitrate?: number }) => `${x.id} ${x.bitrate}`).join(', ');
-    return `${layer('a')}; ${layer('b')}; b's estimate ${tr.bwe.estimateBps}, desired ${tr.desiredBitrate}, sent ${tr.bwe.sentBps}, probing ${tr.bwe.probing} ${JSON.stringify(tr.bwe.probes)}; layers ${rates}`;
-  };
-  const until = async (cond: () => Promise<boolean>, ms: number, what: string) => {
-    try {
-      await waitFor(cond, ms, what);
-    } catch (err) {
-      t.comment(await state());
-      throw err;
-    }
-  };
 
   // 3 Mbit/s: both on the top layer once the publisher sends it.
   await until(async () => (await layers('a')).currentSpatial === 2 && (await layers('b')).currentSpatial === 2, 30_000, 'both on the top layer at 3 Mbit/s');
@@ -78,8 +45,7 @@ t.test('behind a link that steps 3 Mbit/s -> 400 kbit/s -> 3 Mbit/s, a subscribe
   t.comment(`at 3 Mbit/s: b's estimate ${(await bwe()).estimateBps} bit/s`);
 
   // 400 kbit/s: B's estimate falls and B is moved down.
-  ns.reshape(SHAPE('400kbit'));
-  const stepDown = Date.now();
+  const stepDown = setRate('400kbit');
   await until(async () => {
     const l = await layers('b');
     return l.currentSpatial >= 0 && l.currentSpatial < 2;
@@ -88,17 +54,10 @@ t.test('behind a link that steps 3 Mbit/s -> 400 kbit/s -> 3 Mbit/s, a subscribe
 
   // From 5 s after the step: >= 15 frames/s, a new frame every second.
   await sleep(Math.max(0, 5000 - (Date.now() - stepDown)));
-  const perSecond: number[] = [];
   const aLayer: number[] = [];
-  let last = await decodedVideo(b);
-  for (let i = 0; i < 6; i++) {
-    await sleep(1000);
-    const now = await decodedVideo(b);
-    perSecond.push(now.frames - last.frames);
-    last = now;
+  const { perSecond, fps, last } = await framesEachSecond(b, 6, async () => {
     aLayer.push((await layers('a')).currentSpatial);
-  }
-  const fps = perSecond.reduce((x, y) => x + y, 0) / perSecond.length;
+  });
   const lb = await layers('b');
   t.comment(`b at 400 kbit/s: ${JSON.stringify(perSecond)} frames per second, width ${last.width}, layer ${lb.currentSpatial} (${lb.reason}), estimate ${(await bwe()).estimateBps} bit/s`);
   t.ok(fps >= 15, `b decodes ${fps.toFixed(1)} frames/s at 400 kbit/s`);
@@ -114,8 +73,7 @@ t.test('behind a link that steps 3 Mbit/s -> 400 kbit/s -> 3 Mbit/s, a subscribe
   t.equal((await decodedVideo(a)).width, 1280, 'a decodes 1280 wide');
 
   // 3 Mbit/s again: B back on the top layer (probing finds the room).
-  ns.reshape(SHAPE('3mbit'));
-  const stepUp = Date.now();
+  const stepUp = setRate('3mbit');
   await until(async () => (await layers('b')).currentSpatial === 2, 20_000, 'b back on the top layer');
   t.comment(`up: back on the top layer after ${Date.now() - stepUp} ms; b's estimate ${(await bwe()).estimateBps} bit/s`);
   t.equal((await layers('a')).currentSpatial, 2, 'a on the top layer, still');
@@ -129,7 +87,5 @@ t.test('behind a link that steps 3 Mbit/s -> 400 kbit/s -> 3 Mbit/s, a subscribe
   t.comment(`re-sent ${again} packets for ${lost} media packets lost (${ns.shaperDrops() - dropsBefore} dropped by the shaper)`);
   t.ok(again <= 2 * lost + 10, `re-sends bounded: ${again} for ${lost} media packets lost`);
 
-  await on('destroyTransport', { transportId: 'b' });
-  await on('destroyTransport', { transportId: 'a' });
-  await on('destroyTransport', { transportId: 'p' });
+  await close();
 });

@@ -10,42 +10,22 @@
  * allocator moves B down to spatial layers that fit (the higher ones' packets
  * left out of the one stream), B decodes >= 15 frames/s with a new frame
  * every second after the first 5 s, A stays on the top layer, and B comes
- * back up. As chromium-shaped-layers.test.ts for simulcast. Run as root.
+ * back up. As chromium-shaped-layers.test.ts for simulcast, in the same
+ * scene (test/helpers/shaped-link.ts). Run as root.
  */
 import t from 'tap';
-import { makeNetns } from '../../bench/lib/netns';
-import { waitFor } from '../helpers/agent';
-import { openBrowser, openBrowserIn } from '../helpers/chromium';
-import { controllerAgent, decodedVideo, publicationSubscriber, svcPublisher } from '../helpers/webrtc';
-
-const CONTROLLER = 'shaped-svc-ctl';
-const SHAPE = (rate: string) => ['tbf', 'rate', rate, 'burst', '16kb', 'latency', '300ms'];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { decodedVideo, svcPublisher } from '../helpers/webrtc';
+import { shapedLink, sleep } from '../helpers/shaped-link';
 
 t.test('VP9 L3T3_KEY: behind a link that steps 3 Mbit/s -> 400 kbit/s -> 3 Mbit/s, a subscriber drops spatial layers and gets them back', async (t) => {
-  const ns = makeNetns(t, SHAPE('3mbit'));
-  const { events, nodeFor } = await controllerAgent(t, CONTROLLER, { WEBRTC_LISTEN_IP: ns.hostIp, WEBRTC_ANNOUNCED_IP: ns.hostIp });
-  const on = await nodeFor('room-shaped-svc', 'p');
-  const { newPage } = await openBrowser(t);
-
-  const pub = await newPage();
-  t.equal(await svcPublisher(t, pub, on, events, CONTROLLER, 'p'), 'L3T3_KEY');
-  const a = await newPage();
-  await publicationSubscriber(t, a, on, events, CONTROLLER, 'a');
-  const b = await (await openBrowserIn(t, ns.chromium)).newPage();
-  await publicationSubscriber(t, b, on, events, CONTROLLER, 'b');
-
-  const stats = async () => on('getStats', {});
-  const layers = async (id: string) => (await stats()).subscriptions.find((x: { id: string }) => x.id === `${id}-1`).layers;
-  const estimate = async () => (await stats()).transports.find((x: { id: string }) => x.id === 'b').bwe?.estimateBps;
-  const until = async (cond: () => Promise<boolean>, ms: number, what: string) => {
-    try {
-      await waitFor(cond, ms, what);
-    } catch (err) {
-      t.comment(`a ${JSON.stringify(await layers('a'))}; b ${JSON.stringify(await layers('b'))}; b's estimate ${await estimate()}`);
-      throw err;
-    }
-  };
+  const { published, a, b, setRate, layers, bwe, until, framesEachSecond, close } = await shapedLink(t, {
+    controller: 'shaped-svc-ctl',
+    room: 'room-shaped-svc',
+    rate: '3mbit',
+    publish: svcPublisher,
+  });
+  t.equal(published, 'L3T3_KEY');
+  const estimate = async () => (await bwe())?.estimateBps;
 
   // 3 Mbit/s: both get all three spatial layers.
   await until(async () => (await layers('a')).currentSpatial === 2 && (await layers('b')).currentSpatial === 2, 30_000, 'both on spatial layer 2 at 3 Mbit/s');
@@ -57,8 +37,7 @@ t.test('VP9 L3T3_KEY: behind a link that steps 3 Mbit/s -> 400 kbit/s -> 3 Mbit/
   // layer right before the step: its estimate at 3 Mbit/s was seen to move
   // it down for a while once, and the step must be what moves it.)
   await until(async () => (await layers('b')).currentSpatial === 2, 15_000, 'b on spatial layer 2 before the step');
-  ns.reshape(SHAPE('400kbit'));
-  const stepDown = Date.now();
+  const stepDown = setRate('400kbit');
   await until(async () => {
     const l = await layers('b');
     return l.currentSpatial >= 0 && l.currentSpatial < 2;
@@ -66,15 +45,7 @@ t.test('VP9 L3T3_KEY: behind a link that steps 3 Mbit/s -> 400 kbit/s -> 3 Mbit/
   t.comment(`down: after ${Date.now() - stepDown} ms; b's estimate ${await estimate()} bit/s`);
 
   await sleep(Math.max(0, 5000 - (Date.now() - stepDown)));
-  const perSecond: number[] = [];
-  let last = await decodedVideo(b);
-  for (let i = 0; i < 6; i++) {
-    await sleep(1000);
-    const now = await decodedVideo(b);
-    perSecond.push(now.frames - last.frames);
-    last = now;
-  }
-  const fps = perSecond.reduce((x, y) => x + y, 0) / perSecond.length;
+  const { perSecond, fps, last } = await framesEachSecond(b, 6);
   const lb = await layers('b');
   t.comment(`b at 400 kbit/s: ${JSON.stringify(perSecond)} frames per second, width ${last.width}, spatial ${lb.currentSpatial} temporal ${lb.currentTemporal} (${lb.reason}), ${lb.spatialDrops} packets of higher layers left out, estimate ${await estimate()} bit/s`);
   t.ok(fps >= 15, `b decodes ${fps.toFixed(1)} frames/s at 400 kbit/s`);
@@ -87,13 +58,10 @@ t.test('VP9 L3T3_KEY: behind a link that steps 3 Mbit/s -> 400 kbit/s -> 3 Mbit/
   t.equal((await decodedVideo(a)).width, 1280, 'a decodes 1280 wide');
 
   // 3 Mbit/s again: B back on the top layer.
-  ns.reshape(SHAPE('3mbit'));
-  const stepUp = Date.now();
+  const stepUp = setRate('3mbit');
   await until(async () => (await layers('b')).currentSpatial === 2, 25_000, 'b back on spatial layer 2');
   t.comment(`up: after ${Date.now() - stepUp} ms; b's estimate ${await estimate()} bit/s`);
   await until(async () => (await decodedVideo(b)).width === 1280, 5000, 'b decodes 1280 wide again');
 
-  await on('destroyTransport', { transportId: 'b' });
-  await on('destroyTransport', { transportId: 'a' });
-  await on('destroyTransport', { transportId: 'p' });
+  await close();
 });

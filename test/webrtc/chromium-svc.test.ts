@@ -7,7 +7,10 @@
  * A gets everything and decodes 1280 wide; B is held at spatial layer 0
  * by setLayerPreference and decodes 320 wide from the same stream, then
  * at temporal layer 0 only about a quarter of the frames; let go, B steps
- * up to 1280 at the next key picture. The link is unconstrained here.
+ * up to 1280 at the next key picture. Then OWT's createLayerStreams: a
+ * subscriber of the spatial layer 0 stream decodes 320 wide, one pinned at
+ * the top spatial layer's temporal layer 0 decodes 1280 wide at a quarter
+ * of the frames. The link is unconstrained here.
  */
 import t from 'tap';
 import { waitFor } from '../helpers/agent';
@@ -24,14 +27,19 @@ t.test('VP9 L3T3_KEY publication: each subscriber gets the spatial and temporal 
   const pub = await newPage();
   t.equal(await svcPublisher(t, pub, on, events, CONTROLLER, 'p'), 'L3T3_KEY', 'Chromium takes scalabilityMode L3T3_KEY');
 
-  const subscribe = async (id: string) => {
+  const subscribe = async (id: string, video = 'p-1', enableBWE?: boolean) => {
     const page = await newPage();
     await subscriberPage(page);
     await on('createTransport', { transportId: id, controller: CONTROLLER });
     await on('subscribe', {
       operationId: `${id}-sub`,
       connectionType: 'webrtc',
-      options: { transportId: id, controller: CONTROLLER, tracks: [{ mid: '0', type: 'audio', from: 'p-0' }, { mid: '1', type: 'video', from: 'p-1' }] },
+      options: {
+        transportId: id,
+        controller: CONTROLLER,
+        ...(enableBWE !== undefined ? { enableBWE } : {}),
+        tracks: [{ mid: '0', type: 'audio', from: 'p-0' }, { mid: '1', type: 'video', from: video }],
+      },
     });
     await negotiate(t, page, on, events, id);
     return page;
@@ -110,5 +118,31 @@ t.test('VP9 L3T3_KEY publication: each subscriber gets the spatial and temporal 
 
   await on('destroyTransport', { transportId: 'a' });
   await on('destroyTransport', { transportId: 'b' });
-  await on('destroyTransport', { transportId: 'p' });
+  await a.close();
+  await b.close();
+
+  // OWT's createLayerStreams: one id per spatial layer (the publish told
+  // L3T3_KEY), each a subscription's source. C: up to spatial layer 0
+  // (enableBWE); D: pinned (enableBWE false) at the top spatial layer's
+  // temporal layer 0.
+  const { ids } = await on('createLayerStreams', { trackId: 'p-1', spatial: true, temporal: false });
+  t.same(ids, ['p-1:l0', 'p-1:l1', 'p-1:l2'], 'a layer stream per spatial layer');
+  const { ids: tl0 } = await on('createLayerStreams', { trackId: 'p-1', spatial: true, temporal: 0 });
+  t.same(tl0, ['p-1:l0t0', 'p-1:l1t0', 'p-1:l2t0'], 'a layer stream per spatial layer, at temporal layer 0');
+  const c = await subscribe('c', ids[0]);
+  const d = await subscribe('d', tl0[2], false);
+  await waitFor(async () => (await decodedVideo(c)).width === 320, 10_000, 'C (p-1:l0) decodes 320 wide');
+  await waitFor(async () => (await decodedVideo(d)).width === 1280, 10_000, 'D (p-1:l2t0) decodes 1280 wide');
+  const [c0, d0] = [await decodedVideo(c), await decodedVideo(d)];
+  await new Promise((r) => setTimeout(r, 4000));
+  const [c1, d1] = [await decodedVideo(c), await decodedVideo(d)];
+  const cFps = (c1.frames - c0.frames) / 4;
+  const dFps = (d1.frames - d0.frames) / 4;
+  t.ok(c1.width === 320 && cFps >= 8, `C: 320 wide, every temporal layer (${cFps.toFixed(1)} frames/s)`);
+  // TL0 is every 4th picture of 20 frames/s.
+  t.ok(d1.width === 1280 && dFps >= 2 && dFps <= 8, `D: 1280 wide, temporal layer 0 only (${dFps.toFixed(1)} frames/s)`);
+  t.match((await stats('c-1')).layers, { adaptive: true, ceiling: 0, currentSpatial: 0 });
+  t.match((await stats('d-1')).layers, { adaptive: false, ceiling: 2, currentSpatial: 2, currentTemporal: 0 });
+
+  for (const id of ['c', 'd', 'p']) await on('destroyTransport', { transportId: id });
 });

@@ -37,6 +37,7 @@ export class Track extends EventEmitter<TrackEvents> {
   readonly #core: RouterCore;
   readonly #subscriptions = new Set<Subscription>();
   #format: TrackFormat | undefined;
+  #publication: readonly string[] | undefined;
   #closed = false;
 
   /** Made by Transport.publish and MediaRouter.importTrack only. */
@@ -66,6 +67,19 @@ export class Track extends EventEmitter<TrackEvents> {
   setFormat(format: TrackFormat): void {
     this.#format = format;
     this.setCodec(format.name);
+  }
+
+  /**
+   * A stand-in for a simulcast layer: the layer track ids of its
+   * publication, lowest first (handed over with its format: the publisher's
+   * node knows the order, this one may have imported them in any order).
+   */
+  get publication(): readonly string[] | undefined {
+    return this.#publication;
+  }
+
+  setPublication(layers: readonly string[]): void {
+    this.#publication = layers;
   }
 
   /** The payload format (an SDP encoding name), for key-frame recognition. */

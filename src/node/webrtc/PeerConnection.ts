@@ -18,6 +18,8 @@ export interface OperationTrack {
   type: 'audio' | 'video';
   /** publish: codec names in order of preference (formatPreference). */
   preferred: string[];
+  /** publish, video: the client's scalabilityMode (how many layers createLayerStreams may name). */
+  scalabilityMode?: string;
   /** subscribe: the track sent on this mid, and its format. */
   from?: string;
   format?: TrackFormat;
@@ -34,6 +36,13 @@ export interface OperationTrack {
    */
   layers?: string[];
   ceiling?: number;
+  /**
+   * subscribe, a layer stream (`<trackId>:l<S>t<T>`): false when pinned at
+   * its layer (enableBWE false), and its temporal layer, a ceiling under
+   * the controller's preferences.
+   */
+  adaptive?: boolean;
+  maxTemporal?: number;
 }
 
 /** A layered subscription's preferences (setLayerPreference, setVideoBitrate). */

@@ -23,13 +23,15 @@ import { iceCredentials } from './iceCredentials';
 import type { ListenInfo } from './native';
 import type { MediaRouter } from '../router/MediaRouter';
 import type { Subscription } from '../router/Subscription';
-import type { MediaOnOffRequest, PublishRequest, SignalingMessage, SubscribeRequest } from './schemas';
+import type { CreateLayerStreamsRequest, MediaOnOffRequest, PublishRequest, SignalingMessage, SubscribeRequest } from './schemas';
+import { layersOfMode, layerStreamId, parseLayerStreamId, planLayerStreams, type LayerRef } from './layerStreams';
 import { answerOffer, type LocalCandidate, type NegotiatedMedia } from './sdp/answer';
 import { TRANSPORT_CC_EXTENSION } from './sdp/codecs';
 import { PeerConnection, type LayerPreferences, type Leg, type MidState, type Operation } from './PeerConnection';
 
 /** An SVC subscription's ceiling: every spatial layer (VP9's SID is 3 bits). */
 const SVC_ALL_SPATIAL = 7;
+const NO_PREFERENCES: LayerPreferences = { maxSpatial: null, maxTemporal: null, priority: 0, maxBitrate: 0 };
 
 export type Emit = (controller: string, name: string, payload: unknown) => void;
 
@@ -157,6 +159,7 @@ export class WebrtcNode {
         preferred: [x.formatPreference?.preferred?.codec, ...(x.formatPreference?.optional ?? []).map((o) => o.codec)].filter(
           (c): c is string => !!c,
         ),
+        ...(x.scalabilityMode !== undefined ? { scalabilityMode: x.scalabilityMode } : {}),
       })),
       complete: false,
     };
@@ -176,18 +179,102 @@ export class WebrtcNode {
   #layersOf(from: string): { layers: string[]; ceiling: number } | undefined {
     const colon = from.lastIndexOf(':');
     const base = this.formatOf(from) && colon > 0 ? from.slice(0, colon) : from;
-    const layers: string[] = [];
-    for (const track of this.#router.tracks()) if (track.format && track.id.startsWith(`${base}:`)) layers.push(track.id);
+    let layers: string[] = [];
+    // A publication on another node: its stand-ins carry its layer ids
+    // (the LinkManager brought in the ones a subscription to `from` reads).
+    let handed: readonly string[] | undefined;
+    for (const track of this.#router.tracks()) {
+      if (!track.format || !track.id.startsWith(`${base}:`)) continue;
+      layers.push(track.id);
+      handed ??= track.publication;
+    }
+    if (handed) layers = [...handed];
     if (layers.length === 0 && this.formatOf(from)?.name.toLowerCase() === 'vp9') return { layers: [from], ceiling: SVC_ALL_SPATIAL };
     if (layers.length < 2) return undefined;
     const ceiling = base === from ? layers.length - 1 : layers.indexOf(from);
     return ceiling < 0 ? undefined : { layers, ceiling };
   }
 
+  /** The publish-time scalabilityMode of a track published here, if the client gave one. */
+  #scalabilityModeOf(trackId: string): string | undefined {
+    for (const t of this.#transports.values()) {
+      for (const m of t.mids.values()) if (m.role === 'receive' && m.tracks.some((x) => x.trackId === trackId)) return m.track.scalabilityMode;
+    }
+    return undefined;
+  }
+
+  /**
+   * OWT's createLayerStreams: ids a subscription can take as `from`, one
+   * per layer asked for. A VP9 track's are layer stream names
+   * (`<trackId>:l<S>t<T>`, see layerStreams.ts; nothing is kept per id, so
+   * the same layer always gives the same id); a simulcast publication's are
+   * its layer tracks. The layer counts come from the publish-time
+   * scalabilityMode (VP9) or the layer tracks (simulcast).
+   */
+  createLayerStreams(r: CreateLayerStreamsRequest): string[] {
+    // A simulcast publication is no track itself: its layers are.
+    const published = this.formatOf(r.trackId) ? undefined : this.#layersOf(r.trackId);
+    if (published) {
+      if (r.temporal === true || (typeof r.temporal === 'number' && r.temporal >= 0)) {
+        throw new InvalidRequestError(
+          'temporal',
+          `${r.trackId} is a simulcast publication: its layer streams are its simulcast layers (spatial); subscribe to one and set maxTemporalLayer with setLayerPreference`,
+        );
+      }
+      const n = published.layers.length;
+      return planLayerStreams(r, { spatial: n }, `${r.trackId} (simulcast, ${n} layers)`).map((ref) => published.layers[ref.spatial!]!);
+    }
+    const track = this.#router.findTrack(r.trackId);
+    if (!track) throw new NotFoundError(`trackId: no track ${r.trackId} on this node`);
+    if (track.kind !== 'video' || track.format?.name.toLowerCase() !== 'vp9') {
+      throw new InvalidRequestError('trackId', `${r.trackId} is not a layered publication (a VP9 track, or a simulcast publication <transportId>-<mid>)`);
+    }
+    const mode = this.#scalabilityModeOf(r.trackId);
+    return planLayerStreams(r, layersOfMode(mode) ?? {}, mode !== undefined ? `${r.trackId} (scalabilityMode ${mode})` : r.trackId).map((ref) =>
+      layerStreamId(r.trackId, ref),
+    );
+  }
+
+  /**
+   * The VP9 track and layer a subscription's `from` names when it is a
+   * layer stream id of a track here (undefined otherwise); a layer the
+   * publication's scalabilityMode does not have is a 404.
+   */
+  #layerStreamOf(from: string, i: number): ({ base: string } & LayerRef) | undefined {
+    const ref = parseLayerStreamId(from);
+    if (!ref || this.formatOf(ref.base)?.name.toLowerCase() !== 'vp9' || this.#layersOf(ref.base)?.layers[0] !== ref.base) return undefined;
+    const mode = this.#scalabilityModeOf(ref.base);
+    const count = layersOfMode(mode);
+    for (const d of ['spatial', 'temporal'] as const) {
+      const v = ref[d];
+      if (count && v !== undefined && v >= count[d]) {
+        throw new NotFoundError(`options.tracks.${i}.from: no layer stream ${from}: ${ref.base} has ${count[d]} ${d} layers (scalabilityMode ${mode})`);
+      }
+    }
+    return ref;
+  }
+
   subscribe(r: SubscribeRequest): void {
     this.#checkNewOperation(r.operationId);
     const t = this.#transport(r.options.transportId);
     const tracks = r.options.tracks.map((x, i) => {
+      // A layer stream of a VP9 track (createLayerStreams): an SVC
+      // subscription to the track, up to that layer (enableBWE) or pinned at it.
+      const stream = x.type === 'video' && !this.formatOf(x.from) ? this.#layerStreamOf(x.from, i) : undefined;
+      if (stream) {
+        return {
+          mid: x.mid,
+          type: x.type,
+          preferred: [],
+          from: x.from,
+          format: this.formatOf(stream.base)!,
+          layers: [stream.base],
+          ceiling: stream.spatial ?? SVC_ALL_SPATIAL,
+          ...(r.options.enableBWE === false ? { adaptive: false } : {}),
+          ...(stream.temporal !== undefined ? { maxTemporal: stream.temporal } : {}),
+          ...(x.slot ? { slot: true } : {}),
+        };
+      }
       // A simulcast publication, whole or up to a layer: with enableBWE
       // (the default for video) the allocator picks the layer.
       const layered = x.type === 'video' ? this.#layersOf(x.from) : undefined;
@@ -262,7 +349,7 @@ export class WebrtcNode {
     if (op.kind !== 'subscribe') throw new InvalidRequestError('operationId', `${method} is for subscribe operations; ${operationId} is a ${op.kind}`);
     const mids = [...t.mids.values()].filter((m) => m.operationId === op.id && m.track.type === 'video' && (trackId === undefined || m.subscriptionId === trackId));
     if (trackId !== undefined && mids.length === 0) throw new NotFoundError(`trackId: ${trackId} is not a video track of ${operationId}`);
-    const layered = mids.filter((m) => m.track.layers && m.subscriptionId);
+    const layered = mids.filter((m) => m.track.layers && m.track.adaptive !== false && m.subscriptionId);
     if (layered.length === 0) {
       throw new InvalidRequestError(
         trackId !== undefined ? 'trackId' : 'operationId',
@@ -270,10 +357,17 @@ export class WebrtcNode {
       );
     }
     for (const m of layered) {
-      const p: LayerPreferences = { ...(m.preferences ?? { maxSpatial: null, maxTemporal: null, priority: 0, maxBitrate: 0 }), ...change };
-      this.#router.subscription(m.subscriptionId!).setLayerPreferences({ maxSpatial: p.maxSpatial ?? -1, maxTemporal: p.maxTemporal ?? -1, priority: p.priority, maxBitrate: p.maxBitrate });
+      const p: LayerPreferences = { ...(m.preferences ?? NO_PREFERENCES), ...change };
+      this.#applyPreferences(m, p);
       m.preferences = p;
     }
+  }
+
+  /** Tells the router a layered subscription's preferences; a layer stream's temporal layer stays a ceiling under them. */
+  #applyPreferences(m: MidState, p: LayerPreferences): void {
+    const cap = m.track.maxTemporal;
+    const maxTemporal = cap === undefined ? p.maxTemporal : p.maxTemporal === null ? cap : Math.min(cap, p.maxTemporal);
+    this.#router.subscription(m.subscriptionId!).setLayerPreferences({ maxSpatial: p.maxSpatial ?? -1, maxTemporal: maxTemporal ?? -1, priority: p.priority, maxBitrate: p.maxBitrate });
   }
 
   /** Ends a publish or subscribe operation: its tracks go, with track-removed events. */
@@ -333,13 +427,18 @@ export class WebrtcNode {
     }
   }
 
-  /** Handed over by the LinkManager: the format of a track published on another node. */
-  setTrackFormat(trackId: string, format: TrackFormat): void {
+  /**
+   * Handed over by the LinkManager: the format of a track published on
+   * another node and, for a simulcast layer, its publication's layer ids.
+   */
+  setTrackFormat(trackId: string, format: TrackFormat, layers?: readonly string[]): void {
     // The local stand-in (imported from the publisher's node) exists by
     // now: it keeps the format (it goes with it), and its subscribers start
     // at a key frame too.
     const track = this.#router.findTrack(trackId);
-    if (track) tolerate(() => track.setFormat(format));
+    if (!track) return;
+    tolerate(() => track.setFormat(format));
+    if (layers) track.setPublication(layers);
   }
 
   /** The format of a track here (published here, or a stand-in's), if it has one. */
@@ -511,7 +610,7 @@ export class WebrtcNode {
       const subscriptionId = `${t.id}-${m.mid}`;
       checkLimit(this.#settings.limits, 'subscriptions', this.#router.objects().subscriptions);
       const sub = m.track.layers
-        ? transport.subscribeLayers({ trackIds: m.track.layers, subscriptionId, ceiling: m.track.ceiling!, adaptive: true, ssrc: m.ssrc, payloadType: codec.payloadType })
+        ? transport.subscribeLayers({ trackIds: m.track.layers, subscriptionId, ceiling: m.track.ceiling!, adaptive: m.track.adaptive !== false, ssrc: m.ssrc, payloadType: codec.payloadType })
         : transport.subscribe({ trackId: m.track.from!, subscriptionId, ssrc: m.ssrc, payloadType: codec.payloadType });
       if (!this.#watched.has(sub)) {
         this.#watched.add(sub);
@@ -522,6 +621,7 @@ export class WebrtcNode {
       if (m.track.dropSilence) sub.setDropSilence(true);
       if (m.track.slot) sub.setSlot(true);
       m.subscriptionId = subscriptionId;
+      if (m.track.maxTemporal !== undefined) this.#applyPreferences(m, m.preferences ?? NO_PREFERENCES);
       // transport-cc answered where the agent sends: every packet sent on
       // the transport is numbered and the client's feedback drives the
       // transport's bandwidth estimate (all m-lines of a bundle share the id).
@@ -616,7 +716,8 @@ export class WebrtcNode {
   #layerUpdate(t: PeerConnection, detail: string): void {
     const [subscriptionId, s, tl, reason] = detail.split(' ');
     const m = [...t.mids.values()].find((x) => x.subscriptionId === subscriptionId);
-    if (!m || !m.track.layers) return;
+    // A pinned layer stream is never moved: nothing to tell.
+    if (!m || !m.track.layers || m.track.adaptive === false) return;
     const spatial = Number(s);
     const temporal = Number(tl);
     // SVC: one track, whatever the spatial layer.

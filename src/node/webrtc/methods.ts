@@ -99,6 +99,10 @@ export const webrtcMethods: Record<string, NodeMethod> = {
       return { ok: true };
     },
   }),
+  createLayerStreams: m({
+    schema: () => S().createLayerStreamsSchema,
+    run: (rt, a) => ({ ok: true, ids: webrtcNodeOf(rt).createLayerStreams(a) }),
+  }),
   unsubscribe: m({
     schema: () => S().operationSchema,
     run: (rt, a) => ({ ok: true, removed: webrtcNodeOf(rt).endOperation(a.operationId, 'subscribe') }),
@@ -115,7 +119,7 @@ export const webrtcMethods: Record<string, NodeMethod> = {
     schema: () => S().setTrackFormatSchema,
     internal: true,
     run: (rt, a) => {
-      webrtcNodeOf(rt).setTrackFormat(a.trackId, a.format);
+      webrtcNodeOf(rt).setTrackFormat(a.trackId, a.format, a.layers);
       return { ok: true };
     },
   }),

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { id, kind } from '../media/schemas';
+import { MAX_LAYER_ID } from './layerStreams';
 
 /** A NATS subject token: events go to <prefix>.controller.<controller>.<event>. */
 export const controller = z
@@ -110,6 +111,16 @@ export const setLayerPreferenceSchema = z
     priority: z.number().int().min(-100).max(100).optional(),
   })
   .strict();
+/**
+ * OWT's createLayerStreams(trackId, {spatial, temporal}): per dimension,
+ * true (one stream per layer), a layer id, or false / -1 / left out (all
+ * of that dimension in each stream).
+ */
+const layerChoice = z
+  .union([z.boolean(), z.number().int().min(-1).max(MAX_LAYER_ID)], { error: `must be true, false or a layer id 0..${MAX_LAYER_ID} (-1: all)` })
+  .optional();
+export const createLayerStreamsSchema = z.object({ trackId: id, spatial: layerChoice, temporal: layerChoice }).strict();
+export type CreateLayerStreamsRequest = z.infer<typeof createLayerStreamsSchema>;
 export type SetVideoBitrateRequest = z.infer<typeof setVideoBitrateSchema>;
 export type SetLayerPreferenceRequest = z.infer<typeof setLayerPreferenceSchema>;
 
@@ -144,7 +155,8 @@ export const trackFormat = z
     owner: z.string().max(128).optional(),
   })
   .strict();
-export const setTrackFormatSchema = z.object({ trackId: id, format: trackFormat }).strict();
+/** The LinkManager hands a stand-in its format and, for a simulcast layer, its publication's layer track ids (lowest first). */
+export const setTrackFormatSchema = z.object({ trackId: id, format: trackFormat, layers: z.array(id).min(2).max(8).optional() }).strict();
 
 export type PublishRequest = z.infer<typeof publishSchema>;
 export type SubscribeRequest = z.infer<typeof subscribeSchema>;
