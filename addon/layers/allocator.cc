@@ -57,10 +57,11 @@ void Allocator::Allocate(uint64_t now_ms, uint64_t available_bps, uint64_t audio
     drain_until_ms_ = now_ms + options_.drain_ms;
   }
   if (draining_ && now_ms >= drain_until_ms_) draining_ = false;
-  const uint64_t usable = draining_ && available_bps != kUnlimited
-                              ? static_cast<uint64_t>(static_cast<double>(available_bps) * options_.drain_share)
-                              : available_bps;
-  uint64_t budget = SatSub(usable, audio_bps);
+  // While draining, a rung must leave `cut` of the budget unused (see fits).
+  const uint64_t cut = draining_ && available_bps != kUnlimited
+                           ? available_bps - static_cast<uint64_t>(static_cast<double>(available_bps) * options_.drain_share)
+                           : 0;
+  uint64_t budget = SatSub(available_bps, audio_bps);
   uint64_t allocated = audio_bps;
   uint64_t desired = audio_bps;
   std::vector<Work> work(requests.size());
@@ -156,14 +157,13 @@ void Allocator::Allocate(uint64_t now_ms, uint64_t available_bps, uint64_t audio
   // layer's own rungs: the drain is against a first move to a layer too
   // large, and taking 320x180's temporal layers away for it cost frame
   // rate (17 frames/s in one measured cycle) and, once moved down, a hold.
-  const uint64_t withheld = usable == kUnlimited ? 0 : available_bps - usable;
   auto fits = [&](const Work& w, int rung) {
     if (budget == kUnlimited) return true;
     const uint64_t have = w.chosen >= 0 ? w.ladder[static_cast<size_t>(w.chosen)].bps : 0;
     double need = static_cast<double>(w.ladder[static_cast<size_t>(rung)].bps);
     if (rung > w.prev) need *= options_.upgrade_margin;
     const bool lowest = w.ladder[static_cast<size_t>(rung)].spatial == w.ladder.front().spatial;
-    return need - static_cast<double>(have) <= static_cast<double>(lowest ? SatAdd(budget, withheld) : budget);
+    return need - static_cast<double>(have) <= static_cast<double>(lowest ? budget : SatSub(budget, cut));
   };
   auto take = [&](Work& w, int rung) {
     const uint64_t have = w.chosen >= 0 ? w.ladder[static_cast<size_t>(w.chosen)].bps : 0;

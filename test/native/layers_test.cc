@@ -429,6 +429,21 @@ AllocRequest Simulcast(uint64_t key, int priority = 0) {
   return r;
 }
 
+// Chromium's VP8 simulcast: three temporal layers (L1T3) in each of 320x180
+// (q_bps), 640x360 (350k) and 1280x720 (750k); the base layer ~45 % of a
+// layer's rate, the first two ~70 %.
+AllocRequest SimulcastL1T3(uint64_t key, uint64_t q_bps) {
+  AllocRequest r;
+  r.key = key;
+  for (int s = 0; s < 3; ++s) {
+    const uint64_t total = s == 0 ? q_bps : s == 1 ? 350'000 : 750'000;
+    r.layers.push_back({s, 0, total * 45 / 100});
+    r.layers.push_back({s, 1, total * 70 / 100});
+    r.layers.push_back({s, 2, total});
+  }
+  return r;
+}
+
 AllocDecision One(Allocator& a, uint64_t now, uint64_t avail, const AllocRequest& r, uint64_t audio = 0) {
   std::vector<AllocDecision> out;
   a.Allocate(now, avail, audio, {r}, &out);
@@ -628,14 +643,7 @@ void TestAllocatorLargeDropLeavesRoomToDrain() {
   // With temporal layers (Chromium's L1T3 in each simulcast layer): the
   // drain does not take 320x180's own temporal layers away (at 327k, with
   // 40k of audio, it keeps its full frame rate; 0.6 x 327k would not).
-  AllocRequest t3;
-  t3.key = 3;
-  for (int sp = 0; sp < 3; ++sp) {
-    const uint64_t total = sp == 0 ? 160'000 : sp == 1 ? 350'000 : 750'000;
-    t3.layers.push_back({sp, 0, total * 45 / 100});
-    t3.layers.push_back({sp, 1, total * 70 / 100});
-    t3.layers.push_back({sp, 2, total});
-  }
+  AllocRequest t3 = SimulcastL1T3(3, 160'000);
   Allocator h;
   CHECK(One(h, 0, 1'500'000, t3, 40'000).spatial == 2);
   d = One(h, 500, 485'000, t3, 40'000);
@@ -708,14 +716,7 @@ void TestAllocatorHoldDecaysAfterFlapping() {
 // the full rate of the lower resolution, and temporal steps only on the
 // lowest spatial layer.
 void TestAllocatorPrefersFrameRateAboveTheLowestLayer() {
-  AllocRequest r;
-  r.key = 1;
-  for (int s = 0; s < 3; ++s) {
-    const uint64_t total = s == 0 ? 145'000 : s == 1 ? 350'000 : 750'000;
-    r.layers.push_back({s, 0, total * 45 / 100});
-    r.layers.push_back({s, 1, total * 70 / 100});
-    r.layers.push_back({s, 2, total});
-  }
+  AllocRequest r = SimulcastL1T3(1, 145'000);
   Allocator a;
   AllocDecision d = One(a, 0, 450'000, r, 30'000);
   CHECK(d.spatial == 1 && d.temporal == 2 && d.reason == AllocReason::kBandwidth);
