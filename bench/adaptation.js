@@ -4,7 +4,7 @@
  * steps down and back up is moved between simulcast layers, by the agent
  * alone (its send-side estimate and layer allocator; no controller help).
  *
- *   node bench/adaptation.js [--cycles 3] [--json] [--no-charts]
+ *   node bench/adaptation.js [--cycles 3] [--json] [--no-charts] [--trace]
  *   (as root: it makes a network namespace; with no other benchmark running)
  *
  * The shaped-link scenario of test/webrtc/chromium-shaped-layers.test.ts
@@ -31,6 +31,14 @@
  *                 at the mean size of B's video packets)
  *   a_switches    layer switches of the unconstrained subscriber A (0 wanted)
  *
+ * --trace writes, per cycle, bench/out/adaptation-trace-<cycle>.txt: the
+ * 3 s after the step down, ms from the step, every change of B's page
+ * stats (frames decoded and received, key frames decoded, packets lost,
+ * NACKs, PLIs, frame width) and, every ~15 ms, the agent's view (B's
+ * estimate and delay trend, B's current/target layer, key frames asked,
+ * switches, the tbf's backlog, B's video rate, re-sends): where a freeze
+ * comes from.
+ *
  * Targets (issue 9): down within 1 s, no freeze over 0.5 s during a drop,
  * back on top within 8 s, at most 1.2 re-sends per lost packet. A chart of
  * the first cycle (link rate, B's estimate, what B received) goes to
@@ -51,6 +59,7 @@ const { values: opt } = parseArgs({
     cycles: { type: 'string', default: '3' },
     json: { type: 'boolean', default: false },
     'no-charts': { type: 'boolean', default: false },
+    trace: { type: 'boolean', default: false },
   },
 });
 const CYCLES = Math.max(1, Number(opt.cycles) || 3);
@@ -132,12 +141,19 @@ async function main() {
     // B's decoded frames, every 25 ms, on the page's clock (epoch ms).
     await b.evaluate(() => {
       const log = (window.frameLog = []);
+      window.traceLog = [];
       setInterval(async () => {
         let frames = 0;
+        let more = null;
         (await window.pc.getStats()).forEach((r) => {
-          if (r.type === 'inbound-rtp' && r.kind === 'video') frames = r.framesDecoded ?? 0;
+          if (r.type === 'inbound-rtp' && r.kind === 'video') {
+            frames = r.framesDecoded ?? 0;
+            more = [r.framesReceived, r.keyFramesDecoded, r.packetsLost, r.nackCount, r.pliCount, r.frameWidth, r.framesDropped];
+          }
         });
-        log.push([performance.timeOrigin + performance.now(), frames]);
+        const at = performance.timeOrigin + performance.now();
+        log.push([at, frames]);
+        window.traceLog.push([at, frames, ...(more ?? [])]);
       }, 25);
     });
     const frameLog = async () => b.evaluate(() => window.frameLog);
@@ -185,16 +201,82 @@ async function main() {
           }
         })();
       }
+      const trace = [];
+      let tracer = null;
+      if (opt.trace) {
+        const { execFile } = require('node:child_process');
+        const backlog = () =>
+          new Promise((resolve) =>
+            execFile('tc', ['-s', 'qdisc', 'show', 'dev', ns.hostIf], (err, out) => {
+              const m = /backlog (\S+) (\d+)p/.exec(out ?? '');
+              resolve(m ? `${m[1]}/${m[2]}p` : '?');
+            }),
+          );
+        tracer = (async () => {
+          while (Date.now() - stepDown < 3000) {
+            const [st, q] = await Promise.all([stats(), backlog()]);
+            const sub = st.subscriptions.find((x) => x.id === 'b-1');
+            const tr = st.transports.find((x) => x.id === 'b');
+            const l = sub.layers;
+            trace.push([Date.now() - stepDown, `est ${Math.round(tr.bwe.estimateBps / 1000)}k trend ${tr.bwe.delayTrend?.toFixed?.(1)} L ${l.currentSpatial}/${l.currentTemporal}->${l.targetSpatial}/${l.targetTemporal} asks ${l.keyframeAsks} sw ${l.switches} tq ${q} sent ${Math.round(sub.bitrate / 1000)}k rtx ${sub.retransmitted}`]);
+            await sleep(10);
+          }
+        })();
+      }
       ns.reshape(SHAPE('400kbit'));
+      let watching = opt.trace;
+      const watch = (async () => {
+        // The whole cycle's layer moves and their reasons, for the trace.
+        const lines = [];
+        let prev = '';
+        let lastAt = 0;
+        while (watching && Date.now() - stepDown < LOW_MS + 60_000) {
+          const st = await stats();
+          const l = st.subscriptions.find((x) => x.id === 'b-1').layers;
+          const tr = st.transports.find((x) => x.id === 'b');
+          const key = `L ${l.currentSpatial}/${l.currentTemporal}->${l.targetSpatial}/${l.targetTemporal} ${l.reason}`;
+          const at = Date.now() - stepDown;
+          if (key !== prev || at - lastAt >= 1000) {
+            lines.push(`${String(at).padStart(6)} ms after the step down: est ${Math.round(tr.bwe.estimateBps / 1000)}k desired ${Math.round(tr.desiredBitrate / 1000)}k ${key} probes ${JSON.stringify(tr.bwe.probes)}`);
+            prev = key;
+            lastAt = at;
+          }
+          await sleep(200);
+        }
+        return lines;
+      })();
       const down = await until(async () => {
         const l = (await view()).b;
         return l.currentSpatial >= 0 && l.currentSpatial < 2;
       }, LOW_MS, 'b switched down');
       await sleep(Math.max(0, LOW_MS - (Date.now() - stepDown)));
       const log = await frameLog();
+      if (tracer) {
+        await tracer;
+        const page = (await b.evaluate(() => window.traceLog)).filter(([at]) => at >= stepDown - 200 && at < stepDown + 3000);
+        const lines = [];
+        let prev = '';
+        for (const [at, ...v] of page) {
+          const text = `page fr dec ${v[0]} rcv ${v[1]} key ${v[2]} lost ${v[3]} nack ${v[4]} pli ${v[5]} w ${v[6]} drop ${v[7]}`;
+          const key = v.join(',');
+          if (key !== prev) lines.push([Math.round(at - stepDown), text]);
+          prev = key;
+        }
+        let prevA = '';
+        for (const [at, text] of trace) {
+          if (text !== prevA) lines.push([at, `agent ${text}`]);
+          prevA = text;
+        }
+        lines.sort((x, y) => x[0] - y[0]);
+        fs.writeFileSync(path.join(OUT, `adaptation-trace-${cycle}.txt`), lines.map(([at, x]) => `${String(at).padStart(5)} ${x}`).join('\n') + '\n');
+        note(`trace of cycle ${cycle}: bench/out/adaptation-trace-${cycle}.txt`);
+      }
       ns.reshape(SHAPE('3mbit'));
       const stepUp = Date.now();
       const up = await until(async () => (await view()).b.currentSpatial === 2, 60_000, 'b back on the top layer');
+      watching = false;
+      const upLines = await watch;
+      if (opt.trace) fs.appendFileSync(path.join(OUT, `adaptation-trace-${cycle}.txt`), `step up at ${stepUp - stepDown} ms\n${upLines.join('\n')}\n`);
       const after = await view();
       if (sampler) {
         await sampler;

@@ -49,7 +49,20 @@ struct Work {
 void Allocator::Allocate(uint64_t now_ms, uint64_t available_bps, uint64_t audio_bps,
                          const std::vector<AllocRequest>& requests, std::vector<AllocDecision>* out) {
   out->assign(requests.size(), AllocDecision{});
+  // A large drop: choose against a share of the estimate for a moment.
+  if (available_bps != kUnlimited && allocated_bps_ > 0 &&
+      static_cast<double>(available_bps) < options_.drop_ratio * static_cast<double>(allocated_bps_)) {
+    if (!draining_ || now_ms >= drain_until_ms_) drains_++;
+    draining_ = true;
+    drain_until_ms_ = now_ms + options_.drain_ms;
+  }
+  if (draining_ && now_ms >= drain_until_ms_) draining_ = false;
+  // While draining, a rung must leave `cut` of the budget unused (see fits).
+  const uint64_t cut = draining_ && available_bps != kUnlimited
+                           ? available_bps - static_cast<uint64_t>(static_cast<double>(available_bps) * options_.drain_share)
+                           : 0;
   uint64_t budget = SatSub(available_bps, audio_bps);
+  uint64_t allocated = audio_bps;
   uint64_t desired = audio_bps;
   std::vector<Work> work(requests.size());
   std::vector<size_t> order;
@@ -62,6 +75,7 @@ void Allocator::Allocate(uint64_t now_ms, uint64_t available_bps, uint64_t audio
     if (!r.adaptive) {
       budget = SatSub(budget, r.pinned_bps);
       desired = SatAdd(desired, r.pinned_bps);
+      allocated = SatAdd(allocated, r.pinned_bps);
       continue;
     }
     Work& w = work[i];
@@ -139,12 +153,17 @@ void Allocator::Allocate(uint64_t now_ms, uint64_t available_bps, uint64_t audio
   auto allowed = [&](const Work& w, int rung) {
     return !(w.hold && rung > w.prev) && !(w.one_step && rung > w.prev + 1);
   };
+  // What a drain holds back is not held back from the lowest spatial
+  // layer's own rungs: the drain is against a first move to a layer too
+  // large, and taking 320x180's temporal layers away for it cost frame
+  // rate (17 frames/s in one measured cycle) and, once moved down, a hold.
   auto fits = [&](const Work& w, int rung) {
     if (budget == kUnlimited) return true;
     const uint64_t have = w.chosen >= 0 ? w.ladder[static_cast<size_t>(w.chosen)].bps : 0;
     double need = static_cast<double>(w.ladder[static_cast<size_t>(rung)].bps);
     if (rung > w.prev) need *= options_.upgrade_margin;
-    return need - static_cast<double>(have) <= static_cast<double>(budget);
+    const bool lowest = w.ladder[static_cast<size_t>(rung)].spatial == w.ladder.front().spatial;
+    return need - static_cast<double>(have) <= static_cast<double>(lowest ? budget : SatSub(budget, cut));
   };
   auto take = [&](Work& w, int rung) {
     const uint64_t have = w.chosen >= 0 ? w.ladder[static_cast<size_t>(w.chosen)].bps : 0;
@@ -195,8 +214,18 @@ void Allocator::Allocate(uint64_t now_ms, uint64_t available_bps, uint64_t audio
         d.reason = !allowed(w, next) && fits(w, next) ? AllocReason::kHold : AllocReason::kBandwidth;
       }
     }
+    allocated = SatAdd(allocated, d.bps);
     State& st = state_[r.key];
     if (st.hold_ms == 0) st.hold_ms = options_.upgrade_hold_ms;
+    // A step up that held for failed_upgrade_ms: the link carries it, and
+    // the hold doubled by the failures before goes back to the base (it is
+    // the next move down's hold). Without it, a subscriber that flapped at
+    // the start kept a 16-32 s hold through the climb that followed, and
+    // the next real drop held it down that long after the link recovered.
+    if (!st.up_judged && now_ms - st.moved_up_ms >= options_.failed_upgrade_ms) {
+      st.up_judged = true;
+      st.hold_ms = options_.upgrade_hold_ms;
+    }
     // Moves are judged on this ladder: a rung below the one it had is a
     // move down, one above a move up. (A layer that went missing from the
     // offer, say a temporal layer not measured in the last second, is not
@@ -206,19 +235,19 @@ void Allocator::Allocate(uint64_t now_ms, uint64_t available_bps, uint64_t audio
     if (down && !w.ladder.empty()) {
       // A step up that did not hold (moved down again within
       // failed_upgrade_ms): the next try waits twice as long, up to
-      // max_hold_ms; one that held for settled_ms resets the wait.
+      // max_hold_ms (one that held reset the wait, above).
       if (st.ever_moved_up && now_ms - st.moved_up_ms < options_.failed_upgrade_ms) {
         st.hold_ms = std::min(st.hold_ms * 2, options_.max_hold_ms);
         st.failed_upgrades++;
-      } else if (!st.ever_moved_up || now_ms - st.moved_up_ms >= options_.settled_ms) {
-        st.hold_ms = options_.upgrade_hold_ms;
       }
       st.moved_down_ms = now_ms;
       st.ever_moved_down = true;
+      st.up_judged = true;
     }
     if (up && !w.ladder.empty()) {
       st.moved_up_ms = now_ms;
       st.ever_moved_up = true;
+      st.up_judged = false;
     }
     // With nothing on offer, the last layer is kept in mind: when the
     // publication comes back, going up from there is not a "move up".
@@ -228,6 +257,7 @@ void Allocator::Allocate(uint64_t now_ms, uint64_t available_bps, uint64_t audio
       st.decided = true;
     }
   }
+  allocated_bps_ = available_bps == kUnlimited ? 0 : allocated;
   // Subscriptions the caller no longer lists are gone.
   for (auto it = state_.begin(); it != state_.end();) {
     it = seen.count(it->first) ? std::next(it) : state_.erase(it);

@@ -12,9 +12,17 @@
 // back up goes one rung at a time, step_ms apart (each step's real load
 // shows in the delay trend before the next; a probe's estimate can be wrong
 // on a link with a token bucket). A step up that is undone within
-// failed_upgrade_ms doubles the hold (up to max_hold_ms); a move down
-// settled_ms or more after the last move up starts again from
-// upgrade_hold_ms. Moving down happens at once.
+// failed_upgrade_ms doubles the hold (up to max_hold_ms); a step up that
+// holds for failed_upgrade_ms puts it back to upgrade_hold_ms (the link
+// carried it), so a hold doubled by flapping at the start does not
+// outlive the climb that follows. Moving down happens at once.
+//
+// A large drop (the estimate below drop_ratio of what the transport was
+// allocated) means the link's queue is filling with every millisecond the
+// old rate goes on; for drain_ms from it the choice is made against
+// drain_share of the estimate, so that the first move down goes straight
+// to a layer that leaves room to drain the queue (one move, one key frame)
+// rather than to one that just fits and a second move a moment later.
 //
 // Pure logic: the caller measures the layers' rates and the clock, and
 // calls Allocate when the estimate or the subscriptions change (or
@@ -81,7 +89,9 @@ class Allocator {
     uint64_t step_ms = 1500;
     uint64_t failed_upgrade_ms = 3000;
     uint64_t max_hold_ms = 32000;
-    uint64_t settled_ms = 10000;
+    double drop_ratio = 0.75;
+    double drain_share = 0.6;
+    uint64_t drain_ms = 1000;
   };
 
   Allocator() = default;
@@ -100,6 +110,13 @@ class Allocator {
   // top layers' rates with the upgrade margin, plus audio and the pinned
   // ones): how far the estimator could usefully probe.
   uint64_t desired_bps() const { return desired_bps_; }
+  // The hold a move down of `key` would start now (0: not known).
+  uint64_t hold_ms(uint64_t key) const {
+    auto it = state_.find(key);
+    return it == state_.end() ? 0 : it->second.hold_ms;
+  }
+  // Large drops seen (the choice made against drain_share of the estimate).
+  uint64_t drains() const { return drains_; }
   size_t tracked() const { return state_.size(); }
 
  private:
@@ -113,11 +130,16 @@ class Allocator {
     bool ever_moved_up = false;
     uint64_t hold_ms = 0;  // the current hold after a move down (0: not set yet)
     uint64_t failed_upgrades = 0;
+    bool up_judged = true;  // the last move up was found to hold (or undone)
   };
 
   Options options_;
   std::unordered_map<uint64_t, State> state_;
   uint64_t desired_bps_ = 0;
+  uint64_t allocated_bps_ = 0;  // the last call's audio, pinned and chosen rates
+  uint64_t drain_until_ms_ = 0;
+  bool draining_ = false;
+  uint64_t drains_ = 0;
 };
 
 }  // namespace webrtc_agent::layers

@@ -4,11 +4,13 @@
 // sets a target; the selector moves there only where the receiver can
 // follow:
 //   - a spatial switch (up or down) happens at a key frame of the layer
-//     switched to; until it comes the current layer keeps flowing (moving
-//     down: its base temporal layer only), and NeedsKeyframe() says a key
-//     frame should be asked for on the target.
-//     A key frame of a layer between the current one and the target is
-//     taken too (closer is better than waiting).
+//     switched to, and NeedsKeyframe() says a key frame should be asked
+//     for on the target. Until it comes, moving up, the current layer
+//     keeps flowing; moving down (for want of room) it stops at its next
+//     picture, so that less queues on the link in front of the key frame.
+//     Moving up, a key frame of a layer between the current one and the
+//     target is taken too (closer is better than waiting); moving down,
+//     only the target's.
 //   - a temporal step down happens at the next picture; a step up at the
 //     next TL0 picture (which references only TL0 pictures, so every
 //     picture of the higher layers after it can be decoded).
@@ -44,11 +46,18 @@ class LayerSelector {
     target_spatial_ = spatial;
     target_temporal_ = temporal < 0 ? 0 : temporal;
     if (spatial < 0) current_spatial_ = -1;
+    // A target back on (or above) a layer that was stopped for a move down:
+    // it goes on only from a key frame (pictures were skipped).
+    if (stopped_ && current_spatial_ >= 0 && spatial >= current_spatial_) current_spatial_ = -1;
+    if (current_spatial_ < 0) stopped_ = false;
   }
 
   // Start again at a key frame (a resume, or a new source): nothing is
   // sent until one comes on a layer at or below the target.
-  void Restart() { current_spatial_ = -1; }
+  void Restart() {
+    current_spatial_ = -1;
+    stopped_ = false;
+  }
 
   // `*switched` is set when this packet (a key frame) starts a new spatial
   // layer, or the same one again after a pause: the caller rebases its
@@ -73,6 +82,9 @@ class LayerSelector {
   int target_temporal_ = kAllTemporal;
   int current_spatial_ = -1;
   int current_temporal_ = kAllTemporal;
+  // Moving down: the current layer was stopped at a picture start, waiting
+  // for the target's key frame.
+  bool stopped_ = false;
   uint64_t switches_ = 0;
 };
 

@@ -77,10 +77,19 @@ uint64_t LayerControl::desired(const transport::Transport* t) const {
   return it == allocators_.end() ? 0 : it->second.allocator.desired_bps();
 }
 
+bool LayerControl::EstimateFell() {
+  for (auto& [t, pt] : allocators_) {
+    if (pt.available_bps == 0) continue;
+    const uint64_t now = estimate_ ? estimate_(const_cast<transport::Transport*>(t)) : 0;
+    if (now != 0 && now < pt.available_bps - pt.available_bps / kFallDivisor) return true;
+  }
+  return false;
+}
+
 void LayerControl::Tick(uint64_t now_ms, const std::unordered_map<std::string, std::unique_ptr<Track>>& tracks,
                         const std::unordered_map<std::string, std::unique_ptr<Subscription>>& subscriptions,
                         std::vector<Event>* events, std::vector<Track*>* keyframe_asks) {
-  if (now_ms - last_tick_ms_ < kTickMs) return;
+  if (now_ms - last_tick_ms_ < kTickMs && !EstimateFell()) return;
   last_tick_ms_ = now_ms;
   const bool sample = now_ms - last_sample_ms_ >= kSampleMs;
   if (sample) last_sample_ms_ = now_ms;
@@ -134,10 +143,17 @@ void LayerControl::Tick(uint64_t now_ms, const std::unordered_map<std::string, s
   for (auto& [t, g] : groups) {
     for (Subscription* s : g.layered) {
       SubscriptionLayers& L = *s->layers;
-      if (!L.NeedsKeyframe() || !t->CanSend() || now_ms - L.keyframe_ask_ms < 1000) continue;
+      if (!L.NeedsKeyframe() || !t->CanSend()) continue;
+      // A new target is asked for at once (after a move down to h, the
+      // estimate still falling, the move on to q waited a second for its
+      // key frame behind h's ask); the same one again after
+      // kKeyframeReaskMs (the publisher may have ignored the request: the
+      // track's throttle lets an unanswered one go again by then).
+      if (now_ms - L.keyframe_ask_ms < kKeyframeReaskMs && L.keyframe_ask_spatial == L.target_spatial) continue;
       Track* target = L.KeyframeTrack(L.target_spatial);
       if (target == nullptr) continue;
       L.keyframe_ask_ms = now_ms;
+      L.keyframe_ask_spatial = L.target_spatial;
       L.counters.keyframe_asks++;
       keyframe_asks->push_back(target);
     }

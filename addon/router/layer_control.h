@@ -1,5 +1,6 @@
 // LayerControl: the layer choice of one node thread, run from the router's
 // RTCP timer. Every tick it
+//   (and at once, between ticks, when an estimate fell by a quarter or more)
 //   - samples the layer tracks' rates (per temporal layer, from LayerMeter),
 //   - groups the layered video subscriptions by transport and runs that
 //     transport's Allocator over them with the transport's available
@@ -7,8 +8,8 @@
 //     unlimited), audio and pinned video taken off the top,
 //   - sets each subscription's selector target and reports the changes
 //     ("layer-update" events),
-//   - asks for key frames on the targets of pending switches (once a
-//     second per subscription; the track's own throttle merges them),
+//   - asks for key frames on the targets of pending switches (at once,
+//     then every kKeyframeReaskMs; the track's own throttle merges them),
 //   - reports simulcast layers no subscriber has read for kIdleMs
 //     ("layer-idle"), and again when one reads them ("layer-active").
 // No sockets: the caller emits the events and sends the key-frame requests.
@@ -38,6 +39,12 @@ class LayerControl {
   static constexpr uint64_t kTickMs = 200;
   static constexpr uint64_t kIdleMs = 3000;
   static constexpr uint64_t kSampleMs = 1000;
+  // An estimate a quarter (1/kFallDivisor) or more below the one its
+  // allocator last used is acted on at once, not at the next kTickMs: a
+  // link that fell that far fills its queue with every millisecond.
+  static constexpr uint64_t kFallDivisor = 4;
+  // A pending switch's key frame is asked for again this often.
+  static constexpr uint64_t kKeyframeReaskMs = 400;
 
   struct Event {
     std::string transport_id;
@@ -74,6 +81,8 @@ class LayerControl {
     layers::Allocator allocator;
     uint64_t available_bps = 0;
   };
+  // An estimate fell far since its allocator last ran.
+  bool EstimateFell();
   void Allocate(uint64_t now_ms, transport::Transport* t, const std::vector<Subscription*>& video,
                 uint64_t reserved_bps, std::vector<Event>* events);
 

@@ -132,6 +132,7 @@ class SubscriptionLayers {
   int target_temporal = -1;
   layers::AllocReason reason = layers::AllocReason::kOptimal;
   uint64_t keyframe_ask_ms = 0;
+  int keyframe_ask_spatial = -1;  // the target last asked for
 };
 
 }  // namespace router

@@ -8,7 +8,7 @@ namespace webrtc_agent {
 namespace router {
 
 void UpstreamFeedback::AskKeyframe(Track* track, uint64_t now_ms) {
-  if (!track->keyframes.Allow(now_ms)) return;
+  if (!track->keyframes.Allow(now_ms, track->counters.keyframes)) return;
   if (!track->import_peer.empty()) {
     relay_->RelayKeyframeRequest(*track);
     return;

@@ -78,14 +78,8 @@ void LayeredFanoutTests() {
   FakeTransport pub("pub");
   FakeTransport t1("t1");
   TrackTable table;
-  auto mk = [&](const char* id) {
-    auto owned = std::make_unique<Track>(id, MediaKind::kVideo, 90000);
-    owned->source = &pub;
-    owned->codec = rtp::Codec::kVp8;
-    return table.AddTrack(std::move(owned));
-  };
-  Track* q = mk("v:q");
-  Track* f = mk("v:f");
+  Track* q = AddVp8Track(table, &pub, "v:q");
+  Track* f = AddVp8Track(table, &pub, "v:f");
   auto owned = std::make_unique<Subscription>("L", &t1, f, 4444, -1, 90000);
   owned->layers = std::make_unique<SubscriptionLayers>(std::vector<Track*>{q, f}, 1, true);
   Subscription* s = table.AddSubscription(std::move(owned));

@@ -305,17 +305,38 @@ void TestSwitchWaitsForTargetKeyframe() {
   CHECK(sel.current_spatial() == 2 && !sel.NeedsKeyframe());
   // The old layer stops at once.
   CHECK(sel.OnPacket(LayerPacket{0, 0, false, true}, &sw) == Verdict::kOther);
-  // Down: the top layer keeps flowing until the lower one's key frame, at
-  // its base temporal layer only (the move is for want of room).
-  sel.SetTarget(0, LayerSelector::kAllTemporal);
-  CHECK(sel.OnPacket(LayerPacket{2, 1, false, true}, &sw) == Verdict::kTemporal);
+  // Down (for want of room): the top layer's picture under way is
+  // finished, then it stops until the lower one's key frame (what it
+  // still sent would queue on the link in front of that key frame).
   CHECK(sel.OnPacket(LayerPacket{2, 0, false, true}, &sw) == Verdict::kForward);
+  sel.SetTarget(0, LayerSelector::kAllTemporal);
+  CHECK(sel.OnPacket(LayerPacket{2, 0, false, false}, &sw) == Verdict::kForward);
+  CHECK(sel.OnPacket(LayerPacket{2, 1, false, true}, &sw) == Verdict::kOther);
+  CHECK(sel.OnPacket(LayerPacket{2, 0, false, true}, &sw) == Verdict::kOther);
+  CHECK(sel.OnPacket(LayerPacket{2, 0, false, false}, &sw) == Verdict::kOther);
   CHECK(sel.OnPacket(LayerPacket{0, 1, false, true}, &sw) == Verdict::kOther);
-  // A key frame of a layer between the current one and the target is taken.
-  CHECK(sel.OnPacket(LayerPacket{1, 0, true, true}, &sw) == Verdict::kForward && sw);
-  CHECK(sel.current_spatial() == 1);
+  CHECK(sel.current_spatial() == 2 && sel.NeedsKeyframe());
+  // Moving down, a key frame of a layer between the current one and the
+  // target is not taken (the publisher sends the target's with it, and
+  // the link has no room for both); the target's is.
+  CHECK(sel.OnPacket(LayerPacket{1, 0, true, true}, &sw) == Verdict::kOther && !sw);
+  CHECK(sel.current_spatial() == 2);
   CHECK(sel.OnPacket(LayerPacket{0, 0, true, true}, &sw) == Verdict::kForward && sw);
-  CHECK(sel.switches() == 4);
+  CHECK(sel.switches() == 3);
+  // Down again, and the target back up before the key frame came: the
+  // stopped layer goes on only from a key frame of its own (pictures were
+  // skipped: the next one would reference one the receiver never had).
+  sel.SetTarget(2, LayerSelector::kAllTemporal);
+  CHECK(sel.OnPacket(LayerPacket{2, 0, true, true}, &sw) == Verdict::kForward && sw);
+  sel.SetTarget(1, LayerSelector::kAllTemporal);
+  CHECK(sel.OnPacket(LayerPacket{2, 0, false, true}, &sw) == Verdict::kOther);
+  sel.SetTarget(2, LayerSelector::kAllTemporal);
+  CHECK(sel.NeedsKeyframe());
+  CHECK(sel.OnPacket(LayerPacket{2, 0, false, true}, &sw) == Verdict::kOther);
+  CHECK(sel.OnPacket(LayerPacket{2, 0, true, true}, &sw) == Verdict::kForward && sw);
+  CHECK(sel.OnPacket(LayerPacket{2, 1, false, true}, &sw) == Verdict::kForward);
+  sel.SetTarget(0, LayerSelector::kAllTemporal);
+  CHECK(sel.OnPacket(LayerPacket{0, 0, true, true}, &sw) == Verdict::kForward && sw);
   // Pause: nothing at once; resume: at a key frame.
   sel.SetTarget(-1, 0);
   CHECK(sel.OnPacket(LayerPacket{0, 0, false, true}, &sw) == Verdict::kOther);
@@ -405,6 +426,21 @@ AllocRequest Simulcast(uint64_t key, int priority = 0) {
   r.key = key;
   r.priority = priority;
   r.layers = {{0, 0, 145'000}, {1, 0, 350'000}, {2, 0, 750'000}};
+  return r;
+}
+
+// Chromium's VP8 simulcast: three temporal layers (L1T3) in each of 320x180
+// (q_bps), 640x360 (350k) and 1280x720 (750k); the base layer ~45 % of a
+// layer's rate, the first two ~70 %.
+AllocRequest SimulcastL1T3(uint64_t key, uint64_t q_bps) {
+  AllocRequest r;
+  r.key = key;
+  for (int s = 0; s < 3; ++s) {
+    const uint64_t total = s == 0 ? q_bps : s == 1 ? 350'000 : 750'000;
+    r.layers.push_back({s, 0, total * 45 / 100});
+    r.layers.push_back({s, 1, total * 70 / 100});
+    r.layers.push_back({s, 2, total});
+  }
   return r;
 }
 
@@ -510,9 +546,11 @@ void TestAllocatorHoldAndHysteresis() {
   Allocator a;  // hold 4 s, margin 1.15
   AllocRequest r = Simulcast(1);
   CHECK(One(a, 0, 3'000'000, r).spatial == 2);
-  // Step down: at once.
+  // Step down: at once. (A large drop: 400k is below 3/4 of the 750k
+  // allocated, so the choice leaves room to drain the queue: 0, not 1.)
   AllocDecision d = One(a, 1000, 400'000, r);
-  CHECK(d.spatial == 1);
+  CHECK(d.spatial == 0);
+  CHECK(a.drains() == 1);
   d = One(a, 1100, 120'000, r);
   CHECK(d.spatial == -1 && d.reason == AllocReason::kBandwidth);  // paused
   // The link is back, but the hold keeps it paused for 4 s after the last move down.
@@ -571,20 +609,114 @@ void TestAllocatorFailedUpgradeBacksOff() {
   CHECK(One(a, 49'000, 3'000'000, r).spatial == 1);  // back to a 4 s hold
 }
 
+// A large drop, as measured with Chromium behind tc tbf stepping 3 Mbit/s
+// -> 400 kbit/s: the first estimate after the step (485k, from an acked
+// rate that still held some of the old rate) fits 640x360 (350k) beside
+// 40k of audio, but the link carries 400k and its queue is full; a moment
+// later the estimate is 330k and a second move (a second key frame, behind
+// the first in the queue) follows. Against drain_share (0.6) of the
+// estimate the first move goes straight to 320x180. A moderate fall is not a large drop.
+void TestAllocatorLargeDropLeavesRoomToDrain() {
+  AllocRequest r = Simulcast(1);
+  Allocator a;
+  CHECK(One(a, 0, 1'500'000, r, 40'000).spatial == 2);
+  AllocDecision d = One(a, 500, 485'000, r, 40'000);  // below 3/4 of 790k
+  CHECK(d.spatial == 0 && d.reason == AllocReason::kBandwidth);
+  CHECK(a.drains() == 1);
+  CHECK(One(a, 700, 330'000, r, 40'000).spatial == 0);
+  // The first estimate after the step, across runs, was 460k-560k.
+  Allocator a2;
+  CHECK(One(a2, 0, 1'500'000, r, 40'000).spatial == 2);
+  CHECK(One(a2, 500, 560'000, r, 40'000).spatial == 0);
+  // Without the rule (a drain share of 1): 640x360, then a second move.
+  Allocator::Options o;
+  o.drain_share = 1.0;
+  Allocator b(o);
+  CHECK(One(b, 0, 1'500'000, r, 40'000).spatial == 2);
+  CHECK(One(b, 500, 485'000, r, 40'000).spatial == 1);
+  CHECK(One(b, 700, 330'000, r, 40'000).spatial == 0);
+  // A fall to 700k from 790k allocated: no drain; 640x360 as before.
+  Allocator c;
+  CHECK(One(c, 0, 1'500'000, r, 40'000).spatial == 2);
+  CHECK(One(c, 500, 700'000, r, 40'000).spatial == 1);
+  CHECK(c.drains() == 0);
+  // With temporal layers (Chromium's L1T3 in each simulcast layer): the
+  // drain does not take 320x180's own temporal layers away (at 327k, with
+  // 40k of audio, it keeps its full frame rate; 0.6 x 327k would not).
+  AllocRequest t3 = SimulcastL1T3(3, 160'000);
+  Allocator h;
+  CHECK(One(h, 0, 1'500'000, t3, 40'000).spatial == 2);
+  d = One(h, 500, 485'000, t3, 40'000);
+  CHECK(d.spatial == 0 && d.temporal == 2 && h.drains() == 1);
+  d = One(h, 700, 327'000, t3, 40'000);
+  CHECK(d.spatial == 0 && d.temporal == 2);
+  // The drain lasts drain_ms (1 s) after the last large drop: later the
+  // whole estimate counts again. (Beside 200k of pinned video, a fall to
+  // 620k: against 0.6 x 620k only 320x180 fits; once the drain and the
+  // move down's hold are over, 640x360 does.)
+  AllocRequest pinned;
+  pinned.key = 2;
+  pinned.adaptive = false;
+  pinned.pinned_bps = 200'000;
+  Allocator e;
+  std::vector<AllocDecision> out;
+  e.Allocate(0, 3'000'000, 0, {r, pinned}, &out);
+  CHECK(out[0].spatial == 2);
+  e.Allocate(500, 620'000, 0, {r, pinned}, &out);  // below 3/4 of 950k
+  CHECK(out[0].spatial == 0 && e.drains() == 1);
+  e.Allocate(1400, 620'000, 0, {r, pinned}, &out);
+  CHECK(out[0].spatial == 0);
+  e.Allocate(4600, 620'000, 0, {r, pinned}, &out);
+  CHECK(out[0].spatial == 1);
+  CHECK(e.drains() == 1);
+}
+
+// Flapping at the start doubles the hold (a step up undone within 3 s,
+// three times: 32 s); the step up that follows holds for 3 s, and the hold
+// is back at 4 s. The link then drops (a real drop, after 3.5 s on the top
+// layer) and recovers 12 s later: the subscriber is back on the top layer
+// within 8 s of the recovery. (With the hold still at 32 s, as before the
+// rule, not before 32 s after the drop: 20 s after the recovery.)
+void TestAllocatorHoldDecaysAfterFlapping() {
+  Allocator a;
+  AllocRequest r = Simulcast(1);
+  auto at = [&](uint64_t t, uint64_t est) { return One(a, t, est, r).spatial; };
+  CHECK(at(0, 3'000'000) == 2);
+  CHECK(at(1000, 300'000) == 0);    // down; hold 4 s
+  CHECK(at(5000, 3'000'000) == 1);  // up one step...
+  CHECK(at(5800, 300'000) == 0);    // ...undone: hold 8 s
+  CHECK(at(13'800, 3'000'000) == 1);
+  CHECK(at(14'000, 300'000) == 0);  // again: hold 16 s
+  CHECK(at(30'000, 3'000'000) == 1);
+  CHECK(at(30'500, 300'000) == 0);  // and again: 32 s
+  CHECK(a.hold_ms(1) == 32'000);
+  CHECK(at(62'400, 3'000'000) == 0);
+  CHECK(at(62'500, 3'000'000) == 2);  // the hold outlasted the recovery's one-step rule (30 s)
+  CHECK(at(65'400, 3'000'000) == 2);
+  CHECK(a.hold_ms(1) == 32'000);
+  CHECK(at(65'500, 3'000'000) == 2);  // 3 s on the top layer: the step held
+  CHECK(a.hold_ms(1) == 4'000);
+  const uint64_t drop = 66'000;  // 3.5 s on the top layer
+  CHECK(at(drop, 300'000) == 0);
+  for (uint64_t t = drop + 200; t < drop + 12'000; t += 200) CHECK(at(t, 320'000) == 0);
+  const uint64_t recovered = drop + 12'000;
+  uint64_t top = 0;
+  for (uint64_t t = recovered; t <= recovered + 30'000 && top == 0; t += 200) {
+    if (at(t, 3'000'000) == 2) top = t;
+  }
+  CHECK(top != 0 && top - recovered <= 8000);
+  // A failed step after that doubles from the base again.
+  CHECK(at(top + 500, 300'000) == 0);
+  CHECK(a.hold_ms(1) == 8'000);
+}
+
 // Chromium's VP8 simulcast: three temporal layers on every spatial layer.
 // At 450 kbit/s the 1280x720 base temporal layer (~5 frames/s, 340k) was
 // taken over 640x360 at its full rate (350k, which costs more); the subscriber gets
 // the full rate of the lower resolution, and temporal steps only on the
 // lowest spatial layer.
 void TestAllocatorPrefersFrameRateAboveTheLowestLayer() {
-  AllocRequest r;
-  r.key = 1;
-  for (int s = 0; s < 3; ++s) {
-    const uint64_t total = s == 0 ? 145'000 : s == 1 ? 350'000 : 750'000;
-    r.layers.push_back({s, 0, total * 45 / 100});
-    r.layers.push_back({s, 1, total * 70 / 100});
-    r.layers.push_back({s, 2, total});
-  }
+  AllocRequest r = SimulcastL1T3(1, 145'000);
   Allocator a;
   AllocDecision d = One(a, 0, 450'000, r, 30'000);
   CHECK(d.spatial == 1 && d.temporal == 2 && d.reason == AllocReason::kBandwidth);
@@ -628,5 +760,7 @@ int main() {
   TestAllocatorHoldAndHysteresis();
   TestAllocatorPrefersFrameRateAboveTheLowestLayer();
   TestAllocatorFailedUpgradeBacksOff();
+  TestAllocatorLargeDropLeavesRoomToDrain();
+  TestAllocatorHoldDecaysAfterFlapping();
   return webrtc_agent::native_test::ReportChecks("layers_test");
 }

@@ -6,9 +6,12 @@
 #define WEBRTC_AGENT_TEST_NATIVE_ROUTER_FAKES_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "router/track.h"
+#include "router/track_table.h"
 #include "rtp/byte_io.h"
 #include "transport/transport.h"
 
@@ -37,6 +40,14 @@ class FakeTransport : public transport::Transport {
   std::vector<std::vector<uint8_t>> rtp;
   std::vector<std::vector<uint8_t>> rtcp;
 };
+
+// A VP8 video track published on `source`, added to `table`.
+inline router::Track* AddVp8Track(router::TrackTable& table, transport::Transport* source, const char* id) {
+  auto owned = std::make_unique<router::Track>(id, router::MediaKind::kVideo, 90000);
+  owned->source = source;
+  owned->codec = rtp::Codec::kVp8;
+  return table.AddTrack(std::move(owned));
+}
 
 // A minimal RTP packet (12-byte header) with `payload` bytes of 0xee.
 inline std::vector<uint8_t> RtpPacket(uint16_t seq, uint32_t ts, uint32_t ssrc, uint8_t pt = 96,
@@ -71,6 +82,7 @@ void LayeredFanoutTests();
 void SvcFanoutTests();
 void RepairBudgetTests();
 void LayerControlTests();
+void LayerControlSwitchTests();
 
 }  // namespace webrtc_agent::native_test
 

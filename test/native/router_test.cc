@@ -1,7 +1,8 @@
 // Unit tests of the router's parts (addon/router: KeyframeGate, TrackTable,
 // Fanout, RetransmissionResponder with its SendBuffer, UpstreamFeedback,
 // RtxUnwrapper, RtcpScheduler with SrMapping and BitrateMeter; layered
-// subscriptions through the table and the fan-out; LayerControl's dynacast), each in its
+// subscriptions through the table and the fan-out; LayerControl's dynacast,
+// switch key frames and reaction to a falling estimate), each in its
 // own *_part_test.cc, run from this one program so the addon's sources are
 // compiled once. Built with ASan+UBSan by test/native/router.test.ts. The
 // parts are sans-I/O apart from the transports' sends, which FakeTransport
@@ -22,5 +23,6 @@ int main() {
   SvcFanoutTests();
   RepairBudgetTests();
   LayerControlTests();
+  LayerControlSwitchTests();
   return ReportChecks("router_test");
 }

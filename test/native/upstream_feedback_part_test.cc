@@ -42,11 +42,19 @@ void UpstreamFeedbackTests() {
   CHECK(c.size() == rr + 12);
   CHECK(RtcpTypeAt(c, rr) == 206 && (c[rr] & 0x1f) == 1);  // PSFB, FMT 1: PLI
   CHECK(rtp::LoadU32(c.data() + rr + 8) == 0xcafe);
+  track.counters.keyframes++;    // the key frame came
   up.AskKeyframe(&track, 1500);  // merged: asked less than a second ago
   CHECK(pub.rtcp.size() == 1);
   CHECK(track.keyframes.merged() == 1);
   up.AskKeyframe(&track, 2000);
   CHECK(pub.rtcp.size() == 2);
+  // No key frame came (the publisher ignored the request, as Chromium does
+  // within 300 ms of its last one): asked again after 350 ms, not 1 s.
+  up.AskKeyframe(&track, 2300);
+  CHECK(pub.rtcp.size() == 2);
+  up.AskKeyframe(&track, 2350);
+  CHECK(pub.rtcp.size() == 3);
+  pub.rtcp.pop_back();
 
   // An imported track asks over the ring.
   Track imported("i", MediaKind::kVideo, 90000);
