@@ -34,7 +34,7 @@ import {
 } from '../node/media/schemas';
 import { fromMediaFormat, type MediaFormat, type TrackFormat } from '../node/webrtc/format';
 import { parseLayerStreamId } from '../node/webrtc/layerStreams';
-import { operationSchema, publishSchema, subscribeSchema } from '../node/webrtc/schemas';
+import { createLayerStreamsSchema, operationSchema, publishSchema, subscribeSchema } from '../node/webrtc/schemas';
 import type { NodeEvent, TrackNotice } from '../node/protocol';
 import { parseOnce } from '../util/validate';
 import type { NodeApi } from './NodeApi';
@@ -220,6 +220,13 @@ export class LinkManager implements NodeApi {
           if (home.format) await this.#nodes.call(nodeId, '_setTrackFormat', { trackId: home.id, format: home.format }, true);
         }
         return this.#nodes.call(nodeId, method, p);
+      }
+      case 'createLayerStreams': {
+        // The ids name the track anywhere in the agent: a node that does
+        // not hold the track (or the simulcast publication) has its home answer.
+        const p = parseOnce(createLayerStreamsSchema, args ?? {});
+        const home = this.#tracks.get(p.trackId)?.nodeId ?? this.#tracks.layersOf(p.trackId)?.[0]?.nodeId;
+        return this.#nodes.call(home ?? nodeId, method, p);
       }
       case 'unpublishTrack':
       case 'destroyTransport': {

@@ -9,22 +9,24 @@
  * - the whole publication with enableBWE: every layer, the top as ceiling;
  * - one layer with enableBWE: every layer, that one the ceiling;
  * - the whole publication, enableBWE false: the top layer alone, pinned.
- * The publication's end tells every subscriber (track-removed) and takes
- * the stand-ins with it.
+ * The publication's end (its transport destroyed, or its node gone) tells
+ * every subscriber (track-removed) and takes the stand-ins with it.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { request, waitFor } from '../helpers/agent';
 import { controllerAgent, nextEvent, type Call } from '../helpers/webrtc';
 
 const CONTROLLER = 'xlayers-ctl';
 const fixture = (name: string) => fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'sdp', name), 'utf8');
 
-t.test('a simulcast publication on one node, layered subscriptions on the other', async (t) => {
+/** A pool of 2 node threads; the recorded Chromium simulcast offer (p-0:q, p-0:h, p-0:f) published on A. */
+async function scene(t: Test) {
   const { nc, agent, events, nodeFor } = await controllerAgent(t, CONTROLLER, { AGENT_MAX_NODES: '2', AGENT_PRERUN_NODES: '2' });
   const nodeId = async (room: string) => (await request<{ nodeId: string }>(nc, agent.subjects.agent('getNode'), { room, task: 'x' })).nodeId;
-  t.not(await nodeId('room-pub'), await nodeId('room-sub'), 'two node threads');
+  const pubNode = await nodeId('room-pub');
+  t.not(pubNode, await nodeId('room-sub'), 'two node threads');
   const A = await nodeFor('room-pub', 'x');
   const B = await nodeFor('room-sub', 'x');
 
@@ -43,6 +45,13 @@ t.test('a simulcast publication on one node, layered subscriptions on the other'
     await call('onTransportSignaling', { transportId, message: { type: 'offer', sdp: fixture('chromium-subscribe.sdp') } });
     await nextEvent(events, 'onTransportProgress', (p) => p.transportId === transportId && p.status.type === 'answer', `${transportId} answered`);
   };
+  const standIns = async () => ((await B('getStats', {})).tracks as Array<{ id: string }>).map((x) => x.id).filter((id) => id.startsWith('p-0')).sort();
+  const recyclePublisherNode = () => request(nc, agent.subjects.agent('recycleNode'), { nodeId: pubNode, room: 'room-pub', task: 'x' });
+  return { A, B, events, subscribe, standIns, recyclePublisherNode };
+}
+
+t.test('a simulcast publication on one node, layered subscriptions on the other', async (t) => {
+  const { A, B, events, subscribe, standIns } = await scene(t);
   await subscribe(B, 'whole', 'p-0');
   await subscribe(B, 'upto', 'p-0:h');
   await subscribe(B, 'pinned', 'p-0', false);
@@ -61,7 +70,6 @@ t.test('a simulcast publication on one node, layered subscriptions on the other'
   // Each layer crossed once, shared by the three subscriptions there.
   const tracksA = new Map(((await A('getStats', {})).tracks as Array<{ id: string; exports: number }>).map((x) => [x.id, x]));
   for (const id of layers) t.equal(tracksA.get(id)?.exports, 1, `${id} exported once to the other node`);
-  const standIns = async () => ((await B('getStats', {})).tracks as Array<{ id: string }>).map((x) => x.id).filter((id) => id.startsWith('p-0')).sort();
   t.same(await standIns(), [...layers].sort(), 'three stand-ins on the subscriber node');
 
   // The publication ends: every subscriber there is told, the stand-ins go.
@@ -71,4 +79,17 @@ t.test('a simulcast publication on one node, layered subscriptions on the other'
   }
   await waitFor(async () => (await standIns()).length === 0, 5000, 'the stand-ins gone');
   t.same((await subs(B)).size, 0, 'no subscription left on the subscriber node');
+});
+
+t.test('the publisher node gone: layered subscribers on the other node are told, the stand-ins go', async (t) => {
+  const { B, events, subscribe, standIns, recyclePublisherNode } = await scene(t);
+  await subscribe(B, 'whole', 'p-0');
+  await subscribe(B, 'upto', 'p-0:h');
+  t.equal((await standIns()).length, 3);
+  // Its last room recycled while it holds media: the node is ended.
+  await recyclePublisherNode();
+  for (const tr of ['whole', 'upto']) {
+    await nextEvent(events, 'onTrackUpdate', (p) => p.transportId === tr && p.update.type === 'track-removed' && p.update.trackId === `${tr}-1`, `${tr}: track-removed`);
+  }
+  await waitFor(async () => (await standIns()).length === 0, 5000, 'the stand-ins gone');
 });

@@ -127,9 +127,11 @@ t.test('a layer stream of a VP9 track on another node thread', async (t) => {
   const A = await nodeFor('room-pub', 'x');
   const B = await nodeFor('room-sub', 'x');
   await publish(A, events, 'v9', { formatPreference: { preferred: { codec: 'vp9' } }, scalabilityMode: 'L3T3_KEY' });
-  // Asked of the publisher's node (as OWT's controller does); subscribed on the other.
+  // Asked of the publisher's node (as OWT's controller does), or of any other: the same ids.
   const { ids } = await A('createLayerStreams', { trackId: 'v9-1', spatial: true });
-  await t.rejects(B('createLayerStreams', { trackId: 'v9-1', spatial: true }), { code: 404, message: /^trackId: no track v9-1 on this node/ });
+  t.same(await B('createLayerStreams', { trackId: 'v9-1', spatial: true }), { ok: true, ids }, 'the other node answers with the same ids (its home was asked)');
+  await t.rejects(B('createLayerStreams', { trackId: 'v9-1', spatial: 3 }), { code: 400, message: /^spatial: no spatial layer 3 in v9-1 \(scalabilityMode L3T3_KEY\)/ });
+  await t.rejects(B('createLayerStreams', { trackId: 'nope-1', spatial: true }), { code: 404, message: /^trackId: no track nope-1 on this node/ });
   await B('createTransport', { transportId: 's', controller: CONTROLLER });
   await B('subscribe', { operationId: 's-sub', connectionType: 'webrtc', options: { transportId: 's', controller: CONTROLLER, enableBWE: false, tracks: [{ mid: '1', type: 'video', from: ids[0] }] } });
   await answered(B, events, 's', fixture('chromium-subscribe.sdp'));
